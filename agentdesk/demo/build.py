@@ -1,0 +1,51 @@
+"""Build a fresh demo store: the product brief's stories plus generated bulk."""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import datetime
+from pathlib import Path
+
+from agentdesk.demo.records import demo_records
+from agentdesk.interchange.load import LoadReport, load_records
+from agentdesk.store.files import StoreError
+
+DEMO_AGENT = "a-7"
+"""Who the demo signs in as: the agent who owns the first story's customer."""
+
+DEMO_MARK = 0x44454D4F  # "DEMO" in PRAGMA user_version: this file may be rebuilt at will
+
+
+def _is_demo_store(path: Path) -> bool:
+    con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        return con.execute("PRAGMA user_version").fetchone()[0] == DEMO_MARK
+    except sqlite3.DatabaseError:
+        return False
+    finally:
+        con.close()
+
+
+def _remove_store(path: Path) -> None:
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+
+
+def _mark_as_demo(path: Path) -> None:
+    con = sqlite3.connect(path)
+    try:
+        con.execute(f"PRAGMA user_version = {DEMO_MARK}")
+    finally:
+        con.close()
+
+
+async def build_demo(path: Path, *, seed: int = 7, now: datetime | None = None, **sizes: int) -> LoadReport:
+    """Replace ``path`` with a new demo store. Refuses to overwrite a store that is not a demo."""
+    path = Path(path)
+    if path.exists():
+        if not _is_demo_store(path):
+            raise StoreError(f"{path} holds a store that is not a demo; refusing to overwrite it")
+        _remove_store(path)
+    report = await load_records(demo_records(seed=seed, now=now, **sizes), path)
+    _mark_as_demo(path)
+    return report

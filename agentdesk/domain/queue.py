@@ -1,0 +1,113 @@
+"""The fair queue: who is next, and why.
+
+Order is by *effective waiting time*: how long the customer has waited, plus
+credits that anyone can read off the screen: a promised deadline drawing near
+(or already missed) and urgency such as "no service at all". Credits are bounded,
+so nobody waits forever behind a stream of urgent cases, and nothing about the
+customer's value, spend or tariff takes part.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from agentdesk.domain.model import Channel, Urgency
+from agentdesk.domain.timefmt import duration, until
+
+
+@dataclass(frozen=True, slots=True)
+class QueuePolicy:
+    """The published rules of the queue; every number here is shown in the reasons."""
+
+    urgency_credit: dict[Urgency, timedelta]
+    deadline_horizon: timedelta
+    """A deadline closer than this earns credit for the part of the horizon already used up."""
+    overdue_credit: timedelta
+    """A missed deadline earns the full horizon plus this."""
+
+    @classmethod
+    def default(cls) -> QueuePolicy:
+        return cls(
+            urgency_credit={
+                Urgency.NORMAL: timedelta(0),
+                Urgency.HIGH: timedelta(minutes=30),
+                Urgency.NO_SERVICE: timedelta(hours=2),
+            },
+            deadline_horizon=timedelta(hours=2),
+            overdue_credit=timedelta(hours=1),
+        )
+
+
+URGENCY_WORDS = {
+    Urgency.NORMAL: "",
+    Urgency.HIGH: "urgent",
+    Urgency.NO_SERVICE: "no service at all",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Waiting:
+    """What the store knows about one customer who is waiting for an answer."""
+
+    customer_id: str
+    name: str
+    since: datetime
+    channels: tuple[Channel, ...]
+    urgency: Urgency = Urgency.NORMAL
+    deadline: datetime | None = None
+    deadline_what: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class QueuePlace:
+    position: int
+    waiting: Waiting
+    waited: timedelta
+    effective: timedelta
+    reason: str
+
+
+def _deadline_credit(deadline: datetime | None, now: datetime, policy: QueuePolicy) -> timedelta:
+    if deadline is None:
+        return timedelta(0)
+    left = deadline - now
+    if left < timedelta(0):
+        return policy.deadline_horizon + policy.overdue_credit
+    return max(policy.deadline_horizon - left, timedelta(0))
+
+
+def _reason(item: Waiting, waited: timedelta, urgency_credit: timedelta,
+            deadline_credit: timedelta, now: datetime) -> str:
+    parts = [f"waiting {duration(waited)}"]
+    if urgency_credit:
+        parts.append(f"{URGENCY_WORDS[item.urgency]} +{duration(urgency_credit)}")
+    if item.deadline is not None:
+        what = f"{item.deadline_what} " if item.deadline_what else "promise "
+        deadline_text = f"{what}{until(item.deadline, now)}"
+        if deadline_credit:
+            deadline_text += f" +{duration(deadline_credit)}"
+        parts.append(deadline_text)
+    elif urgency_credit == timedelta(0):
+        return parts[0] + "; longest wait first"
+    return "; ".join(parts)
+
+
+def order_queue(items: Iterable[Waiting], now: datetime,
+                policy: QueuePolicy | None = None) -> list[QueuePlace]:
+    """Rank waiting customers, longest effective wait first; ties go to the longer real wait, then id."""
+    policy = policy or QueuePolicy.default()
+    scored = []
+    for item in items:
+        waited = max(now - item.since, timedelta(0))
+        urgency_credit = policy.urgency_credit[item.urgency]
+        deadline_credit = _deadline_credit(item.deadline, now, policy)
+        effective = waited + urgency_credit + deadline_credit
+        reason = _reason(item, waited, urgency_credit, deadline_credit, now)
+        scored.append((effective, waited, item, reason))
+    scored.sort(key=lambda row: (-row[0], -row[1], row[2].customer_id))
+    return [
+        QueuePlace(position, item, waited, effective, reason)
+        for position, (effective, waited, item, reason) in enumerate(scored, start=1)
+    ]

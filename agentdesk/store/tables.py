@@ -1,0 +1,129 @@
+"""The store's tables, defined once for SQLModel, Alembic and (later) the backend's API.
+
+Times are two integers: ``*_us`` (microseconds since the epoch, UTC; what every
+comparison uses) and ``*_offset_s`` (the offset the record arrived with, so an
+export reproduces it). Money is a decimal string plus an ISO 4217 currency.
+``extra`` holds the unknown interchange fields of a record as a JSON object.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import Index
+from sqlmodel import Field, SQLModel
+
+
+class AgentRow(SQLModel, table=True):
+    __tablename__ = "agent"
+
+    id: str = Field(primary_key=True)
+    name: str
+    role: str
+    email: str | None = None
+    phone: str | None = None
+    extra: str | None = None
+
+
+class CustomerRow(SQLModel, table=True):
+    __tablename__ = "customer"
+    __table_args__ = (
+        Index("ix_customer_email_key", "email_key"),
+        Index("ix_customer_phone_key", "phone_key"),
+    )
+
+    id: str = Field(primary_key=True)
+    name: str
+    email: str | None = None
+    phone: str | None = None
+    email_key: str | None = None
+    phone_key: str | None = None
+    preferred_channel: str | None = None
+    language: str | None = None
+    timezone: str | None = None
+    location: str | None = None
+    owner: str | None = Field(default=None, foreign_key="agent.id")
+    extra: str | None = None
+
+
+class CaseRow(SQLModel, table=True):
+    __tablename__ = "support_case"
+    __table_args__ = (Index("ix_case_customer_status", "customer_id", "status"),)
+
+    id: str = Field(primary_key=True)
+    customer_id: str = Field(foreign_key="customer.id")
+    subject: str
+    status: str
+    opened_at_us: int
+    opened_at_offset_s: int
+    disputed_amount: str | None = None
+    currency: str | None = None
+    urgency: str = Field(default="normal", sa_column_kwargs={"server_default": "normal"})
+    extra: str | None = None
+
+
+class TimelineEntryRow(SQLModel, table=True):
+    __tablename__ = "timeline_entry"
+    # One index range per customer, already in timeline order: the last page,
+    # any page by position and the count all walk this index and nothing else.
+    __table_args__ = (Index("ix_timeline_customer_at", "customer_id", "at_us", "id"),)
+
+    id: str = Field(primary_key=True)
+    customer_id: str = Field(foreign_key="customer.id")
+    case_id: str | None = Field(default=None, foreign_key="support_case.id")
+    kind: str
+    channel: str | None = None
+    direction: str
+    at_us: int
+    at_offset_s: int
+    author: str
+    body: str
+    event_kind: str | None = None
+    duration_s: int | None = None
+    wait_s: int | None = None
+    extra: str | None = None
+
+
+class WaitingRow(SQLModel, table=True):
+    """Customers with inbound interactions newer than the last answer; the queue reads only this."""
+
+    __tablename__ = "waiting"
+    __table_args__ = (Index("ix_waiting_since", "since_us"),)
+
+    customer_id: str = Field(primary_key=True, foreign_key="customer.id")
+    since_us: int
+    channels: str
+    unanswered: int
+
+
+class DecisionRow(SQLModel, table=True):
+    __tablename__ = "decision"
+    __table_args__ = (Index("ix_decision_customer_at", "customer_id", "at_us"),)
+
+    id: str = Field(primary_key=True)
+    customer_id: str = Field(foreign_key="customer.id")
+    case_id: str | None = Field(default=None, foreign_key="support_case.id")
+    kind: str
+    amount: str | None = None
+    currency: str | None = None
+    agent_id: str = Field(foreign_key="agent.id")
+    at_us: int
+    at_offset_s: int
+    state: str
+    reason: str | None = None
+    extra: str | None = None
+
+
+class PromiseRow(SQLModel, table=True):
+    __tablename__ = "promise"
+    __table_args__ = (
+        Index("ix_promise_state_due", "state", "due_us"),
+        Index("ix_promise_customer_state", "customer_id", "state"),
+    )
+
+    id: str = Field(primary_key=True)
+    decision_id: str | None = Field(default=None, foreign_key="decision.id")
+    customer_id: str = Field(foreign_key="customer.id")
+    what: str
+    due_us: int
+    due_offset_s: int
+    state: str
+    extra: str | None = None

@@ -1,0 +1,63 @@
+"""The fair queue: waiting time, deadlines and urgency, and a reason for every place."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from agentdesk.domain.model import Channel, Urgency
+from agentdesk.domain.queue import Waiting, order_queue
+
+NOW = datetime(2026, 11, 23, 14, 0, tzinfo=timezone.utc)
+
+
+def waiting(cid: str, minutes: int, **kw) -> Waiting:
+    return Waiting(cid, f"Name {cid}", NOW - timedelta(minutes=minutes), (Channel.CHAT,), **kw)
+
+
+def test_longest_wait_goes_first_with_its_reason() -> None:
+    places = order_queue([waiting("c-1", 10), waiting("c-2", 90)], NOW)
+    assert [p.waiting.customer_id for p in places] == ["c-2", "c-1"]
+    assert places[0].reason == "waiting 1 h 30 min; longest wait first"
+    assert [p.position for p in places] == [1, 2]
+
+
+def test_no_service_at_all_moves_up_and_says_so() -> None:
+    places = order_queue([waiting("c-1", 100), waiting("c-2", 40, urgency=Urgency.NO_SERVICE)], NOW)
+    assert places[0].waiting.customer_id == "c-2"
+    assert "no service at all +2 h 00 min" in places[0].reason
+
+
+def test_a_missed_deadline_moves_up_and_says_so() -> None:
+    late = waiting("c-1", 5, deadline=NOW - timedelta(minutes=20), deadline_what="callback")
+    places = order_queue([waiting("c-2", 150), late], NOW)
+    assert places[0].waiting.customer_id == "c-1"
+    assert "callback overdue by 20 min" in places[0].reason
+
+
+def test_urgency_credit_is_bounded_so_nobody_waits_forever() -> None:
+    old = waiting("c-old", 60 * 6)
+    urgent = [waiting(f"c-{n}", 1, urgency=Urgency.NO_SERVICE) for n in range(50)]
+    assert order_queue([*urgent, old], NOW)[0].waiting.customer_id == "c-old"
+
+
+def test_ties_are_broken_by_id_so_the_order_is_stable() -> None:
+    places = order_queue([waiting("c-b", 30), waiting("c-a", 30)], NOW)
+    assert [p.waiting.customer_id for p in places] == ["c-a", "c-b"]
+
+
+@given(st.lists(st.tuples(st.integers(0, 10_000), st.sampled_from(list(Urgency)),
+                          st.one_of(st.none(), st.integers(-600, 600))), max_size=40))
+def test_order_is_by_effective_wait_and_every_place_has_a_reason(rows) -> None:
+    items = [
+        waiting(f"c-{i}", minutes, urgency=urgency,
+                deadline=None if due is None else NOW + timedelta(minutes=due))
+        for i, (minutes, urgency, due) in enumerate(rows)
+    ]
+    places = order_queue(items, NOW)
+    assert sorted(p.waiting.customer_id for p in places) == sorted(i.customer_id for i in items)
+    effective = [p.effective for p in places]
+    assert effective == sorted(effective, reverse=True)
+    assert all(p.reason.startswith("waiting ") for p in places)
