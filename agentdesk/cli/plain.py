@@ -61,7 +61,7 @@ def _queue_cells(place: QueuePlace, now: datetime) -> list[str]:
     item = place.waiting
     deadline = ""
     if item.deadline is not None:
-        deadline = f"{item.deadline_what or 'promise'} {until(item.deadline, now)}"
+        deadline = f"{one_line(item.deadline_what or 'promise', 32)} {until(item.deadline, now)}"
     return [
         f"{place.position}.",
         one_line(item.name, 40),
@@ -69,7 +69,7 @@ def _queue_cells(place: QueuePlace, now: datetime) -> list[str]:
         "+".join(channel.value for channel in item.channels),
         f"waited {duration(place.waited)}",
         deadline or "no deadline",
-        f"why: {place.reason}",
+        f"why: {one_line(place.reason)}",
     ]
 
 
