@@ -1,0 +1,76 @@
+"""What the benchmarks share: their sizes, a scratch directory, and stores built once per run."""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+from agentdesk.store.files import prepare_store
+
+
+@dataclass(frozen=True)
+class Sizes:
+    demo: dict[str, int]
+    """Keyword sizes for ``demo_records`` / ``build_demo``."""
+    import_customers: int
+    import_interactions: int
+    big_timeline: int
+    small_timeline: int
+    repeat: dict[str, int]
+    """Default repeats per benchmark (each of the measured and the baseline runs)."""
+
+
+FULL = Sizes(
+    demo=dict(bulk_customers=2000, bulk_interactions=200_000, heavy_customers=3, heavy_entries=22_000),
+    import_customers=2000,
+    import_interactions=200_000,
+    big_timeline=100_000,
+    small_timeline=10,
+    repeat={"cold_start": 10, "timeline": 10, "import_rate": 3, "peak_rss": 3, "demo_build": 3},
+)
+
+QUICK = Sizes(
+    demo=dict(bulk_customers=40, bulk_interactions=2000, heavy_customers=1, heavy_entries=500),
+    import_customers=20,
+    import_interactions=2000,
+    big_timeline=2000,
+    small_timeline=10,
+    repeat={"cold_start": 2, "timeline": 2, "import_rate": 2, "peak_rss": 2, "demo_build": 2},
+)
+
+
+class Workspace:
+    """A scratch directory and the stores several benchmarks use."""
+
+    def __init__(self, root: Path, sizes: Sizes, repeat: int | None) -> None:
+        self.root = root
+        self.sizes = sizes
+        self._repeat = repeat
+        self._empty: Path | None = None
+
+    def repeat(self, benchmark: str) -> int:
+        return self._repeat or self.sizes.repeat[benchmark]
+
+    @property
+    def demo_path(self) -> Path:
+        return self.root / "demo.sqlite3"
+
+    def demo_store(self) -> Path:
+        """The demo store, built on first use (the demo build benchmark leaves one behind)."""
+        if not self.demo_path.exists():
+            from agentdesk.demo.build import build_demo
+
+            asyncio.run(build_demo(self.demo_path, **self.sizes.demo))
+        return self.demo_path
+
+    def fresh_store(self, name: str) -> Path:
+        """An empty store at the newest schema (migrated once, then copied)."""
+        if self._empty is None:
+            self._empty = prepare_store(self.root / "empty.sqlite3")
+        path = self.root / name
+        for suffix in ("-wal", "-shm"):
+            Path(f"{path}{suffix}").unlink(missing_ok=True)
+        shutil.copyfile(self._empty, path)
+        return path
