@@ -1,0 +1,133 @@
+"""A customer's whole history on one line list: every channel and internal event, newest at the bottom."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, ClassVar
+
+from rich.cells import cell_len
+from rich.style import Style
+from rich.text import Text
+from textual.binding import BindingType
+
+from agentdesk.domain.model import Direction, TimelineEntry
+from agentdesk.domain.text import one_line
+from agentdesk.tui.widgets.columns import clip, fit
+from agentdesk.tui.widgets.line_list import LineList, list_bindings
+
+if TYPE_CHECKING:
+    from agentdesk.tui.app import Desk
+
+GAP = "  "
+DIRECTION_LABEL = {
+    Direction.IN: "◂ in",
+    Direction.OUT: "▸ out",
+    Direction.INTERNAL: "◆ internal",
+}
+DIRECTION_WORDS = {
+    Direction.IN: "inbound, from the customer",
+    Direction.OUT: "outbound, to the customer",
+    Direction.INTERNAL: "internal",
+}
+INTERNAL_INDENT = "  "
+
+
+def direction_label(entry: TimelineEntry) -> str:
+    return DIRECTION_LABEL[Direction.INTERNAL] if entry.is_internal else DIRECTION_LABEL[entry.direction]
+
+
+class TimelineView(LineList[TimelineEntry]):
+    """One row per entry: time (viewer's zone), direction, channel, author, the body on one line."""
+
+    HELP_TITLE: ClassVar[str] = "Timeline"
+    BINDINGS: ClassVar[list[BindingType]] = list_bindings(
+        "customer", open_description="Read entry", noun="entry",
+        open_keys="enter,tab", open_id="read_entry")
+    DEFAULT_CSS = """
+    TimelineView {
+        & > .timeline--internal {
+            color: $text-secondary;
+            text-style: italic;
+        }
+        & > .timeline--inbound {
+            color: $text-primary;
+        }
+        & > .timeline--kind {
+            text-style: bold italic;
+        }
+    }
+    """
+    COMPONENT_CLASSES: ClassVar[set[str]] = {"timeline--internal", "timeline--inbound", "timeline--kind"}
+    loading_message = "Loading the timeline…"
+    empty_message = "No history yet for this customer."
+
+    def __init__(self, desk: Desk, *, id: str | None = None, classes: str | None = None) -> None:
+        super().__init__(id=id, classes=classes)
+        self.desk = desk
+
+    # --- title ------------------------------------------------------------------------
+
+    def scrolled(self) -> None:
+        if not self.is_ready:
+            self.border_title = "Timeline"
+            return
+        count = self.row_count
+        if count == 0:
+            self.border_title = "Timeline · no entries"
+            return
+        first, last = self.visible_range
+        noun = "entry" if count == 1 else "entries"
+        self.border_title = f"Timeline · {count:,} {noun} · {first + 1:,}–{last + 1:,}"
+
+    # --- rows -------------------------------------------------------------------------
+
+    @staticmethod
+    def _widths(width: int) -> tuple[int, int, int, int, int]:
+        """time, direction, channel, author, body."""
+        if width >= 88:
+            time_w, author = 16, max(16, min(24, width // 6))
+        else:
+            time_w, author = 11, 12
+        direction, channel = 10, 6
+        body = max(width - (time_w + direction + channel + author + 4 * len(GAP)), 4)
+        return time_w, direction, channel, author, body
+
+    def _when(self, entry: TimelineEntry, width: int) -> str:
+        local = self.desk.to_viewer(entry.at)
+        return local.strftime("%Y-%m-%d %H:%M" if width >= 16 else "%m-%d %H:%M")
+
+    def row_style(self, item: TimelineEntry, row: int) -> Style | None:
+        if item.is_internal:
+            return self.text_style("timeline--internal")
+        return None
+
+    def render_row(self, item: TimelineEntry, row: int, width: int) -> Text:
+        time_w, direction_w, channel_w, author_w, body_w = self._widths(width)
+        muted = self.style("muted")
+        text = Text(end="", no_wrap=True)
+        text.append(fit(self._when(item, time_w), time_w), muted)
+        text.append(GAP)
+        if item.is_internal:
+            text.append(fit(direction_label(item), direction_w))
+            text.append(GAP)
+            text.append(" " * channel_w)
+            text.append(GAP)
+            text.append(fit(one_line(self.desk.person(item.author), author_w * 2), author_w))
+            text.append(GAP)
+            kind = clip(one_line(item.event_kind or "event", body_w), max(body_w - len(INTERNAL_INDENT), 1))
+            text.append(INTERNAL_INDENT)
+            text.append(kind, self.text_style("timeline--kind"))
+            rest = body_w - len(INTERNAL_INDENT) - cell_len(kind) - 2
+            if rest > 1:
+                text.append(": " + fit(one_line(item.body, rest * 2), rest))
+            return text
+        inbound = item.direction is Direction.IN
+        text.append(fit(direction_label(item), direction_w),
+                    self.text_style("timeline--inbound") if inbound else None)
+        text.append(GAP)
+        channel = item.channel.value if item.channel is not None else "—"
+        text.append(fit(channel, channel_w), self.style("accent"))
+        text.append(GAP)
+        text.append(fit(one_line(self.desk.person(item.author), author_w * 2), author_w))
+        text.append(GAP)
+        text.append(fit(one_line(item.body, body_w * 2), body_w))
+        return text
