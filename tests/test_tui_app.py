@@ -235,3 +235,33 @@ async def test_a_store_that_cannot_be_opened_exits_with_a_reason(tmp_path: Path)
     async with app.run_test(size=(140, 40)) as pilot:
         await pilot.pause()
     assert app.return_code == 1
+
+
+async def test_the_next_customer_replaces_the_last_one_on_the_reused_screen(make_store) -> None:
+    from agentdesk.tui.screens.customer import CustomerScreen
+    from agentdesk.tui.screens.queue import QueueScreen
+
+    path = await make_store(queue_records())
+    app = make_app(path)
+    async with app.run_test(size=(140, 40)) as pilot:
+        await app.queue_painted.wait()
+        await settle(app, pilot)
+        await pilot.press("enter")  # Tobias Unruh, first in the queue
+        await settle(app, pilot)
+        first_screen = app.screen
+        await first_screen.timeline.wait_painted()
+        await pilot.press("enter")  # leave the focus in the detail pane
+        await settle(app, pilot)
+        await pilot.press("escape", "escape")
+        await settle(app, pilot)
+        assert isinstance(app.screen, QueueScreen)
+
+        await pilot.press("down", "enter")  # Petra Lindner, second
+        await settle(app, pilot)
+        assert app.screen is first_screen and isinstance(app.screen, CustomerScreen)
+        await app.screen.timeline.wait_painted()
+        text = screen_text(app)
+        assert "Petra Lindner" in text and "Still waiting" in text
+        assert "Tobias" not in text and "Where is my refund" not in text
+        assert app.screen.timeline.row_count == 2 and app.screen.timeline.cursor == 1
+        assert app.focused is app.screen.timeline

@@ -64,6 +64,15 @@ ORDER BY at_us, id
 LIMIT ? OFFSET ?
 """
 
+TIMELINE_PAGE_FROM_END_SQL = """
+SELECT id, case_id, kind, channel, direction, at_us, at_offset_s, author, body,
+       event_kind, duration_s, wait_s, extra
+FROM timeline_entry
+WHERE customer_id = ?
+ORDER BY at_us DESC, id DESC
+LIMIT ? OFFSET ?
+"""
+
 TIMELINE_COUNT_SQL = "SELECT count(*) FROM timeline_entry WHERE customer_id = ?"
 
 CUSTOMER_COLUMNS = (
@@ -256,12 +265,24 @@ class StoreReader:
             (count,) = await cursor.fetchone()
         return count
 
-    async def timeline_page(self, customer_id: str, offset: int, limit: int) -> list[TimelineEntry]:
-        """Entries ``offset`` … ``offset + limit - 1`` of the customer's timeline, oldest first."""
-        async with self._db.execute(
-            TIMELINE_PAGE_SQL, (customer_id, limit, max(offset, 0))
-        ) as cursor:
-            rows = await cursor.fetchall()
+    async def timeline_page(self, customer_id: str, offset: int, limit: int,
+                            total: int | None = None) -> list[TimelineEntry]:
+        """Entries ``offset`` … ``offset + limit - 1`` of the customer's timeline, oldest first.
+
+        An OFFSET walks the index from its start, so with ``total`` (the count) a page
+        in the newer half is read from the newest end instead: the last page of a
+        100,000-entry history costs what the first one does.
+        """
+        offset = max(offset, 0)
+        if total is not None and offset > total // 2:
+            take = max(min(limit, total - offset), 0)
+            params = (customer_id, take, max(total - offset - take, 0))
+            async with self._db.execute(TIMELINE_PAGE_FROM_END_SQL, params) as cursor:
+                rows = await cursor.fetchall()
+            rows.reverse()
+        else:
+            async with self._db.execute(TIMELINE_PAGE_SQL, (customer_id, limit, offset)) as cursor:
+                rows = await cursor.fetchall()
         return [_entry(customer_id, row) for row in rows]
 
     async def timeline_position(self, customer_id: str, at: datetime) -> int:

@@ -38,6 +38,7 @@ from agentdesk.store.reader import StoreReader
 from agentdesk.tui.messages import OpenCustomer, QueuePainted
 
 EXIT_AFTER_FIRST_PAINT_ENV = "AGENTDESK_EXIT_AFTER_FIRST_PAINT"
+CUSTOMER_SCREEN = "customer"
 
 
 def _real_now() -> datetime:
@@ -202,9 +203,17 @@ class AgentDeskApp(App[None], inherit_bindings=False):
                         severity="error", markup=False)
             return
         current = self.screen
-        if isinstance(current, CustomerScreen) and current.customer_id == message.customer_id:
-            return  # opened twice in a row
-        self.push_screen(CustomerScreen(self.desk, message.customer_id, message.data))  # type: ignore[arg-type]
+        if isinstance(current, CustomerScreen):
+            if current.customer_id != message.customer_id:
+                current.show_customer(message.customer_id, message.data)  # type: ignore[arg-type]
+            return
+        # One customer screen, installed and reused: opening the next customer only
+        # swaps its data, instead of composing, mounting and styling a new screen.
+        if not self.is_screen_installed(CUSTOMER_SCREEN):
+            self.install_screen(CustomerScreen(self.desk, message.customer_id), CUSTOMER_SCREEN)
+        screen = self.get_screen(CUSTOMER_SCREEN)
+        screen.show_customer(message.customer_id, message.data)  # type: ignore[attr-defined]
+        self.push_screen(screen)
 
     def on_queue_painted(self, message: QueuePainted) -> None:
         if self.queue_painted.is_set():

@@ -79,7 +79,7 @@ async def read_customer(desk: Desk, customer_id: str) -> CustomerData | None:
     if customer is None:
         return None
     offset, limit = TimelineView.tail_window(count)
-    tail = await reader.timeline_page(customer_id, offset, limit) if limit else []
+    tail = await reader.timeline_page(customer_id, offset, limit, total=count) if limit else []
     owner = desk.agents.get(customer.owner) if customer.owner else None
     return CustomerData(CustomerCard(customer, owner), count, cases, promises, offset, tuple(tail))
 
@@ -162,12 +162,22 @@ class CustomerScreen(DeskScreen):
             return
         self._show(message.data)
 
+    def show_customer(self, customer_id: str, data: CustomerData) -> None:
+        """Show another customer on this (installed, reused) screen."""
+        self.customer_id = customer_id
+        self._shown_entry = None
+        if not self.is_mounted:
+            self._initial = data
+            return
+        self._show(data)
+        self.timeline.focus()
+
     def _show(self, data: CustomerData) -> None:
         self.data = data
         self.query_one(DeskHeader).set_context(Text(one_line(data.card.customer.name, 60)))
         self._render_banner()
         self._render_side()
-        loader = partial(self.desk.reader.timeline_page, self.customer_id)
+        loader = partial(self.desk.reader.timeline_page, self.customer_id, total=data.count)
         timeline = self.timeline
         timeline.set_source(data.count, loader, cursor="end", preloaded=(data.tail_offset, data.tail))
         self._show_entry(timeline.cursor, timeline.cursor_item)  # now, not a message later
