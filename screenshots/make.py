@@ -29,7 +29,10 @@ async def shoot(store: Path) -> list[Path]:
 
     async def save(name: str) -> None:
         await pilot.pause()
-        written.append(Path(app.save_screenshot(f"{name}.svg", str(HERE))))
+        path = Path(app.save_screenshot(f"{name}.svg", str(HERE)))
+        # Textual pads columns with spaces; without this, some SVG renderers collapse them.
+        path.write_text(path.read_text().replace("<svg ", '<svg xml:space="preserve" ', 1))
+        written.append(path)
 
     async with app.run_test(size=SIZE) as pilot:
         await app.queue_painted.wait()

@@ -71,3 +71,11 @@ def test_a_file_that_is_not_a_store_is_refused_in_one_line(tmp_path: Path) -> No
         prepare_store(path)
     assert "not an agentdesk store" in str(error.value)
     assert "\n" not in str(error.value)
+
+
+def test_a_path_with_url_characters_is_migrated_in_place(tmp_path: Path) -> None:
+    path = prepare_store(tmp_path / "odd name ?#.sqlite3")
+    con = sqlite3.connect(path)
+    assert con.execute("SELECT version_num FROM alembic_version").fetchone()[0] == HEAD_REVISION
+    con.close()
+    assert sorted(p.name for p in tmp_path.iterdir() if not p.name.endswith(("-wal", "-shm"))) == [path.name]

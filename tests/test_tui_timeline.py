@@ -124,7 +124,7 @@ async def test_detail_pane_shows_the_selected_entry_in_full(make_store) -> None:
     path = await make_store(queue_records())
     app = make_app(path)
     async with app.run_test(size=(140, 40)) as pilot:
-        screen = await _open(app, pilot, "c-3")
+        await _open(app, pilot, "c-3")
         lines = screen_lines(app)
         text = "\n".join(lines)
         # the header: name, owner, channel preference, location, both local times

@@ -2,16 +2,23 @@
 
 from __future__ import annotations
 
+import re
+
+_PHONE_NOISE = re.compile(r"[^0-9]")
+
 
 def email_key(email: str | None) -> str | None:
-    return email.strip().lower() if email else None
+    """What e-mail look-ups compare: the address lower-cased."""
+    if not email:
+        return None
+    return email.strip().lower() or None
 
 
 def phone_key(phone: str | None) -> str | None:
     """Digits only, a leading ``+`` kept: ``+49 170 555-0199`` and ``+491705550199`` match."""
     if not phone:
         return None
-    digits = "".join(ch for ch in phone if ch.isdigit())
+    digits = _PHONE_NOISE.sub("", phone)
     if not digits:
         return None
-    return ("+" if phone.strip().startswith("+") else "") + digits
+    return "+" + digits if phone.lstrip().startswith("+") else digits

@@ -4,19 +4,19 @@ from __future__ import annotations
 
 import heapq
 from collections.abc import Iterable, Iterator
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 from agentdesk.domain.model import TimelineEntry
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+_MICROSECOND = timedelta(microseconds=1)
 
 
 def utc_micros(at: datetime) -> int:
     """Microseconds since the epoch in UTC: the one key every timestamp is compared by."""
     if at.tzinfo is None:
         raise ValueError("timestamp has no UTC offset")
-    delta = at - _EPOCH
-    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
+    return (at - _EPOCH) // _MICROSECOND
 
 
 def order_key(entry: TimelineEntry) -> tuple[int, str]:

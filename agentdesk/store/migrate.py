@@ -6,7 +6,7 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import create_engine, event
+from sqlalchemy import URL, create_engine, event
 
 from agentdesk.store.files import CONNECTION_PRAGMAS
 
@@ -27,7 +27,7 @@ def alembic_config() -> Config:
 
 
 def sync_engine(path: Path):
-    engine = create_engine(f"sqlite:///{path}")
+    engine = create_engine(URL.create("sqlite", database=str(path)))  # a path may hold "?" or "#"
 
     @event.listens_for(engine, "connect")
     def _pragmas(dbapi_connection, _record):  # noqa: ANN001 - SQLAlchemy's callback signature

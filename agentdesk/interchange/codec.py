@@ -1,0 +1,833 @@
+"""Interchange JSONL, one record at a time: JSON object <-> domain record.
+
+Pure: no I/O, no database. Every refusal is a :class:`RecordError` whose message
+is one line that names the record and the field, for example::
+
+    interaction i-9: unknown channel 'fax' (expected one of email, phone, ...)
+    case k-5: disputed_amount 39.9 must be a decimal string such as "39.90", not a number
+
+Unknown fields are kept in the record's ``extra`` and written back by
+:func:`to_json_obj`, after the known fields. Times keep the offset they came
+with. Money is only ever a decimal string plus a currency: JSON numbers are
+parsed into :class:`JsonNumber` (a ``float`` that remembers its text) so that
+they can be named in the refusal, and never become money.
+
+This module is on the import path of the loader only; it uses the standard
+library and the domain, nothing else.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from datetime import datetime
+from functools import lru_cache
+from typing import Any, Union
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from agentdesk.domain.model import (
+    Agent,
+    Case,
+    CaseStatus,
+    Channel,
+    Customer,
+    Decision,
+    Direction,
+    EntryKind,
+    Promise,
+    TimelineEntry,
+    Urgency,
+)
+from agentdesk.domain.money import Money, MoneyError
+
+__all__ = [
+    "DECISION_KINDS",
+    "DECISION_STATES",
+    "DEFAULT_MAX_RECORD_BYTES",
+    "FIELDS",
+    "PROMISE_STATES",
+    "RECORD_TYPES",
+    "JsonNumber",
+    "Record",
+    "RecordError",
+    "decode_json",
+    "decode_line",
+    "dumps",
+    "parse_line",
+    "parse_record",
+    "record_label",
+    "record_type",
+    "scan_json",
+    "size_refusal",
+    "to_json_obj",
+]
+
+Record = Union[Agent, Customer, Case, TimelineEntry, Decision, Promise]
+
+DEFAULT_MAX_RECORD_BYTES = 1 << 20
+
+RECORD_TYPES = ("agent", "customer", "case", "interaction", "event", "decision", "promise")
+DECISION_KINDS = ("refund", "voucher", "callback", "escalate", "note")
+DECISION_STATES = ("pending", "queued", "confirmed", "refused")
+PROMISE_STATES = ("open", "kept", "overdue", "broken")
+
+_CHANNELS = {c.value: c for c in Channel}
+_DIRECTIONS = {d.value: d for d in Direction}
+_CASE_STATUSES = {s.value: s for s in CaseStatus}
+_URGENCIES = {u.value: u for u in Urgency}
+_DECISION_KINDS = {k: k for k in DECISION_KINDS}
+_DECISION_STATES = {s: s for s in DECISION_STATES}
+_PROMISE_STATES = {s: s for s in PROMISE_STATES}
+
+# The fields each type knows, in the contract's order ("type" and "id" first).
+FIELDS: dict[str, tuple[str, ...]] = {
+    "agent": ("type", "id", "name", "role", "email", "phone"),
+    "customer": (
+        "type", "id", "name", "email", "phone", "preferred_channel", "language",
+        "timezone", "location", "owner",
+    ),
+    "case": (
+        "type", "id", "customer", "subject", "status", "opened_at", "disputed_amount",
+        "currency", "urgency",
+    ),
+    "interaction": (
+        "type", "id", "customer", "case", "channel", "direction", "at", "author", "body",
+        "duration_s", "wait_s",
+    ),
+    "event": ("type", "id", "customer", "case", "at", "author", "kind", "body"),
+    "decision": (
+        "type", "id", "customer", "case", "kind", "amount", "currency", "agent", "at",
+        "state", "reason",
+    ),
+    "promise": ("type", "id", "decision", "customer", "what", "due", "state"),
+}
+_KNOWN = {name: frozenset(fields) for name, fields in FIELDS.items()}
+
+_MAX_INT = (1 << 63) - 1
+_SHOW_LIMIT = 60
+
+
+class RecordError(ValueError):
+    """A record that cannot be read; ``str(error)`` is one line for the user."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class JsonNumber(float):
+    """A JSON number with a fraction or exponent, remembering how it was written."""
+
+    __slots__ = ("text",)
+
+    def __repr__(self) -> str:
+        return self.text
+
+
+# ---------------------------------------------------------------------------
+# Small helpers
+
+
+def _json_type(value: object) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, (int, float)):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, (list, tuple)):
+        return "array"
+    if isinstance(value, Mapping):
+        return "object"
+    if isinstance(value, datetime):
+        return "datetime"
+    return type(value).__name__
+
+
+def _show(value: object) -> str:
+    """A value as it appears in a message: quoted strings, numbers as written, cut short."""
+    if isinstance(value, JsonNumber):
+        text = value.text
+    elif isinstance(value, bool):
+        text = "true" if value else "false"
+    elif value is None:
+        text = "null"
+    else:
+        text = repr(value)
+    if len(text) > _SHOW_LIMIT:
+        text = text[: _SHOW_LIMIT - 1] + "…"
+    return text
+
+
+def _label(kind: str, obj: Mapping[str, Any]) -> str:
+    ident = obj.get("id")
+    if isinstance(ident, str) and ident:
+        shown = ident if len(ident) <= _SHOW_LIMIT else ident[: _SHOW_LIMIT - 1] + "…"
+        return f"{kind} {shown}"
+    return kind
+
+
+def _missing(label: str, field: str) -> RecordError:
+    return RecordError(f"{label}: missing required field '{field}'")
+
+
+def _not_string(label: str, field: str, value: object) -> RecordError:
+    return RecordError(f"{label}: {field} must be a string, not {_json_type(value)}")
+
+
+def _req_str(obj: Mapping[str, Any], field: str, label: str) -> str:
+    value = obj.get(field)
+    if type(value) is str:
+        return value
+    if value is None:
+        raise _missing(label, field)
+    if isinstance(value, str):  # a str subclass from a caller
+        return str(value)
+    raise _not_string(label, field, value)
+
+
+def _req_key(obj: Mapping[str, Any], field: str, label: str) -> str:
+    """A required id or reference: a non-empty string."""
+    value = _req_str(obj, field, label)
+    if not value:
+        raise RecordError(f"{label}: {field} must not be empty")
+    return value
+
+
+def _opt_str(obj: Mapping[str, Any], field: str, label: str) -> str | None:
+    value = obj.get(field)
+    if value is None or type(value) is str:
+        return value
+    if isinstance(value, str):
+        return str(value)
+    raise _not_string(label, field, value)
+
+
+def _opt_key(obj: Mapping[str, Any], field: str, label: str) -> str | None:
+    value = _opt_str(obj, field, label)
+    if value == "":
+        raise RecordError(f"{label}: {field} must not be empty (leave it out instead)")
+    return value
+
+
+def _choice(obj: Mapping[str, Any], field: str, label: str, choices: Mapping[str, Any], what: str,
+            required: bool = True) -> Any:
+    value = obj.get(field)
+    if value is None:
+        if required:
+            raise _missing(label, field)
+        return None
+    try:
+        return choices[value]
+    except (KeyError, TypeError):
+        pass
+    expected = ", ".join(choices)
+    if not isinstance(value, str):
+        raise RecordError(f"{label}: {field} must be a string, one of {expected}; not {_json_type(value)}")
+    raise RecordError(f"{label}: unknown {what} {_show(value)} (expected one of {expected})")
+
+
+def _seconds(obj: Mapping[str, Any], field: str, label: str) -> int | None:
+    value = obj.get(field)
+    if value is None:
+        return None
+    if type(value) is not int:
+        if isinstance(value, float):
+            raise RecordError(f"{label}: {field} {_show(value)} must be a whole number of seconds")
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise RecordError(f"{label}: {field} must be a whole number of seconds, not {_json_type(value)}")
+        value = int(value)
+    if value < 0:
+        raise RecordError(f"{label}: {field} {value} must not be negative")
+    if value > _MAX_INT:
+        raise RecordError(f"{label}: {field} {value} is too large")
+    return value
+
+
+_EXAMPLE_TIME = "'2026-07-14T09:02:00+02:00'"
+
+
+def _time(obj: Mapping[str, Any], field: str, label: str) -> datetime:
+    value = obj.get(field)
+    if type(value) is str:
+        try:
+            at = datetime.fromisoformat(value)
+        except ValueError:
+            raise RecordError(
+                f"{label}: {field} {_show(value)} is not an ISO 8601 time such as {_EXAMPLE_TIME}"
+            ) from None
+        offset = at.utcoffset()
+        if offset is None:
+            raise RecordError(f"{label}: {field} {_show(value)} has no UTC offset")
+        if offset.microseconds:
+            raise RecordError(f"{label}: {field} {_show(value)} has an offset with a fraction of a second")
+        return at
+    if value is None:
+        raise _missing(label, field)
+    if isinstance(value, datetime):  # in-memory records may carry aware datetimes
+        offset = value.utcoffset()
+        if offset is None:
+            raise RecordError(f"{label}: {field} {value.isoformat()!r} has no UTC offset")
+        if offset.microseconds:
+            raise RecordError(f"{label}: {field} has an offset with a fraction of a second")
+        return value
+    raise RecordError(
+        f"{label}: {field} must be an ISO 8601 time string such as {_EXAMPLE_TIME}, not {_json_type(value)}"
+    )
+
+
+def _money(obj: Mapping[str, Any], field: str, label: str) -> Money | None:
+    amount = obj.get(field)
+    currency = obj.get("currency")
+    if amount is None and currency is None:
+        return None
+    if isinstance(amount, (int, float)):  # bool, int, float and JsonNumber alike
+        raise RecordError(
+            f'{label}: {field} {_show(amount)} must be a decimal string such as "39.90", not a number'
+        )
+    if amount is None:
+        raise RecordError(f"{label}: currency {_show(currency)} given without {field}")
+    if currency is None:
+        raise RecordError(f"{label}: {field} {_show(amount)} needs a currency (an ISO 4217 code such as 'EUR')")
+    if not isinstance(amount, str):
+        raise RecordError(f'{label}: {field} must be a decimal string such as "39.90", not {_json_type(amount)}')
+    try:
+        return Money.parse(amount, currency)
+    except MoneyError as exc:
+        message = str(exc)
+        if message.startswith("amount "):
+            message = field + message[len("amount"):]
+        raise RecordError(f"{label}: {message}") from None
+
+
+@lru_cache(maxsize=1024)
+def _zone_known(name: str) -> bool:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        return False
+    return True
+
+
+def _zone(obj: Mapping[str, Any], label: str) -> str | None:
+    name = _opt_str(obj, "timezone", label)
+    if name is None:
+        return None
+    if not _zone_known(name):
+        raise RecordError(
+            f"{label}: unknown time zone {_show(name)} (expected an IANA name such as 'Europe/Berlin')"
+        )
+    return name
+
+
+def _extra(obj: Mapping[str, Any], known: frozenset[str]) -> dict[str, Any]:
+    if obj.keys() <= known:
+        return {}
+    return {key: value for key, value in obj.items() if key not in known}
+
+
+# ---------------------------------------------------------------------------
+# JSON object -> record
+
+
+def _agent(obj: Mapping[str, Any]) -> Agent:
+    label = _label("agent", obj)
+    return Agent(
+        id=_req_key(obj, "id", label),
+        name=_req_str(obj, "name", label),
+        role=_req_key(obj, "role", label),
+        email=_opt_str(obj, "email", label),
+        phone=_opt_str(obj, "phone", label),
+        extra=_extra(obj, _KNOWN["agent"]),
+    )
+
+
+def _customer_checked(obj: Mapping[str, Any]) -> Customer:
+    label = _label("customer", obj)
+    return Customer(
+        id=_req_key(obj, "id", label),
+        name=_req_str(obj, "name", label),
+        email=_opt_str(obj, "email", label),
+        phone=_opt_str(obj, "phone", label),
+        preferred_channel=_choice(obj, "preferred_channel", label, _CHANNELS, "channel", required=False),
+        language=_opt_str(obj, "language", label),
+        timezone=_zone(obj, label),
+        location=_opt_str(obj, "location", label),
+        owner=_opt_key(obj, "owner", label),
+        extra=_extra(obj, _KNOWN["customer"]),
+    )
+
+
+def _case(obj: Mapping[str, Any]) -> Case:
+    label = _label("case", obj)
+    ident = _req_key(obj, "id", label)
+    customer = _req_key(obj, "customer", label)
+    subject = _req_str(obj, "subject", label)
+    status = _choice(obj, "status", label, _CASE_STATUSES, "case status")
+    opened_at = _time(obj, "opened_at", label)
+    disputed = _money(obj, "disputed_amount", label)
+    urgency = _choice(obj, "urgency", label, _URGENCIES, "urgency", required=False) or Urgency.NORMAL
+    return Case(
+        id=ident,
+        customer=customer,
+        subject=subject,
+        status=status,
+        opened_at=opened_at,
+        disputed=disputed,
+        urgency=urgency,
+        extra=_extra(obj, _KNOWN["case"]),
+    )
+
+
+_INTERACTION_KNOWN = _KNOWN["interaction"]
+_EVENT_KNOWN = _KNOWN["event"]
+_CUSTOMER_KNOWN = _KNOWN["customer"]
+_fromisoformat = datetime.fromisoformat
+_INTERACTION = EntryKind.INTERACTION
+_EVENT = EntryKind.EVENT
+_INTERNAL = Direction.INTERNAL
+
+# The fast paths below accept the common, plainly valid shape of a record with
+# inline checks; anything else (including every error) goes through the checked
+# parser, which gives the same record for valid input and the precise reason
+# otherwise.
+
+
+def _interaction(obj: Mapping[str, Any]) -> TimelineEntry:
+    get = obj.get
+    ident = get("id")
+    customer = get("customer")
+    case = get("case")
+    author = get("author")
+    body = get("body")
+    at = get("at")
+    if (
+        type(ident) is str and ident and type(customer) is str and customer
+        and type(author) is str and type(body) is str and type(at) is str
+        and (case is None or (type(case) is str and case))
+    ):
+        channel = get("channel")
+        direction = get("direction")
+        if type(channel) is str and type(direction) is str:
+            channel = _CHANNELS.get(channel)
+            direction = _DIRECTIONS.get(direction)
+            if channel is not None and direction is not None:
+                try:
+                    when = _fromisoformat(at)
+                except ValueError:
+                    when = None
+                if when is not None:
+                    offset = when.utcoffset()
+                    duration = get("duration_s")
+                    wait = get("wait_s")
+                    if (
+                        offset is not None and not offset.microseconds
+                        and (duration is None or (type(duration) is int and 0 <= duration <= _MAX_INT))
+                        and (wait is None or (type(wait) is int and 0 <= wait <= _MAX_INT))
+                    ):
+                        return TimelineEntry(
+                            ident, customer, _INTERACTION, when, author, body, direction, channel, case,
+                            None, duration, wait,
+                            {} if obj.keys() <= _INTERACTION_KNOWN else _extra(obj, _INTERACTION_KNOWN),
+                        )
+    return _interaction_checked(obj)
+
+
+def _event(obj: Mapping[str, Any]) -> TimelineEntry:
+    get = obj.get
+    ident = get("id")
+    customer = get("customer")
+    case = get("case")
+    author = get("author")
+    kind = get("kind")
+    body = get("body")
+    at = get("at")
+    if (
+        type(ident) is str and ident and type(customer) is str and customer
+        and type(author) is str and type(kind) is str and kind and type(at) is str
+        and (body is None or type(body) is str) and (case is None or (type(case) is str and case))
+    ):
+        try:
+            when = _fromisoformat(at)
+        except ValueError:
+            when = None
+        if when is not None:
+            offset = when.utcoffset()
+            if offset is not None and not offset.microseconds:
+                return TimelineEntry(
+                    ident, customer, _EVENT, when, author, body or "", _INTERNAL, None, case, kind, None, None,
+                    {} if obj.keys() <= _EVENT_KNOWN else _extra(obj, _EVENT_KNOWN),
+                )
+    return _event_checked(obj)
+
+
+def _customer(obj: Mapping[str, Any]) -> Customer:
+    get = obj.get
+    ident = get("id")
+    name = get("name")
+    email = get("email")
+    phone = get("phone")
+    channel = get("preferred_channel")
+    language = get("language")
+    zone = get("timezone")
+    location = get("location")
+    owner = get("owner")
+    if (
+        type(ident) is str and ident and type(name) is str
+        and (email is None or type(email) is str) and (phone is None or type(phone) is str)
+        and (language is None or type(language) is str) and (location is None or type(location) is str)
+        and (owner is None or (type(owner) is str and owner))
+        and (zone is None or (type(zone) is str and _zone_known(zone)))
+        and (channel is None or (type(channel) is str and channel in _CHANNELS))
+    ):
+        return Customer(
+            ident, name, email, phone, None if channel is None else _CHANNELS[channel], language, zone, location,
+            owner, {} if obj.keys() <= _CUSTOMER_KNOWN else _extra(obj, _CUSTOMER_KNOWN),
+        )
+    return _customer_checked(obj)
+
+
+def _interaction_checked(obj: Mapping[str, Any]) -> TimelineEntry:
+    label = _label("interaction", obj)
+    ident = _req_key(obj, "id", label)
+    customer = _req_key(obj, "customer", label)
+    case = _opt_key(obj, "case", label)
+    channel = _choice(obj, "channel", label, _CHANNELS, "channel")
+    direction = _choice(obj, "direction", label, _DIRECTIONS, "direction")
+    at = _time(obj, "at", label)
+    author = _req_str(obj, "author", label)
+    body = _req_str(obj, "body", label)
+    duration_s = _seconds(obj, "duration_s", label) if "duration_s" in obj else None
+    wait_s = _seconds(obj, "wait_s", label) if "wait_s" in obj else None
+    return TimelineEntry(
+        ident,
+        customer,
+        EntryKind.INTERACTION,
+        at,
+        author,
+        body,
+        direction,
+        channel,
+        case,
+        None,
+        duration_s,
+        wait_s,
+        {} if obj.keys() <= _INTERACTION_KNOWN else _extra(obj, _INTERACTION_KNOWN),
+    )
+
+
+def _event_checked(obj: Mapping[str, Any]) -> TimelineEntry:
+    label = _label("event", obj)
+    ident = _req_key(obj, "id", label)
+    customer = _req_key(obj, "customer", label)
+    case = _opt_key(obj, "case", label)
+    at = _time(obj, "at", label)
+    author = _req_str(obj, "author", label)
+    kind = _req_key(obj, "kind", label)
+    body = _opt_str(obj, "body", label) or ""
+    return TimelineEntry(
+        id=ident,
+        customer=customer,
+        kind=EntryKind.EVENT,
+        at=at,
+        author=author,
+        body=body,
+        direction=Direction.INTERNAL,
+        channel=None,
+        case=case,
+        event_kind=kind,
+        extra=_extra(obj, _KNOWN["event"]),
+    )
+
+
+def _decision(obj: Mapping[str, Any]) -> Decision:
+    label = _label("decision", obj)
+    ident = _req_key(obj, "id", label)
+    customer = _req_key(obj, "customer", label)
+    case = _opt_key(obj, "case", label)
+    kind = _choice(obj, "kind", label, _DECISION_KINDS, "decision kind")
+    amount = _money(obj, "amount", label)
+    agent = _req_key(obj, "agent", label)
+    at = _time(obj, "at", label)
+    state = _choice(obj, "state", label, _DECISION_STATES, "decision state")
+    reason = _opt_str(obj, "reason", label)
+    return Decision(
+        id=ident,
+        customer=customer,
+        kind=kind,
+        agent=agent,
+        at=at,
+        state=state,
+        case=case,
+        amount=amount,
+        reason=reason,
+        extra=_extra(obj, _KNOWN["decision"]),
+    )
+
+
+def _promise(obj: Mapping[str, Any]) -> Promise:
+    label = _label("promise", obj)
+    ident = _req_key(obj, "id", label)
+    decision = _opt_key(obj, "decision", label)
+    customer = _req_key(obj, "customer", label)
+    what = _req_str(obj, "what", label)
+    due = _time(obj, "due", label)
+    state = _choice(obj, "state", label, _PROMISE_STATES, "promise state")
+    return Promise(
+        id=ident,
+        customer=customer,
+        what=what,
+        due=due,
+        state=state,
+        decision=decision,
+        extra=_extra(obj, _KNOWN["promise"]),
+    )
+
+
+_PARSERS = {
+    "agent": _agent,
+    "customer": _customer,
+    "case": _case,
+    "interaction": _interaction,
+    "event": _event,
+    "decision": _decision,
+    "promise": _promise,
+}
+
+
+def parse_record(obj: Mapping[str, Any]) -> Record:
+    """The domain record for one interchange object, or :class:`RecordError` saying why not."""
+    if type(obj) is not dict and not isinstance(obj, Mapping):
+        raise RecordError(f"not a JSON object (got {_json_type(obj)})")
+    try:
+        parser = _PARSERS[obj["type"]]
+    except KeyError:
+        kind = obj.get("type")
+        if kind is None:
+            raise RecordError(
+                f"missing required field 'type' (expected one of {', '.join(RECORD_TYPES)})"
+            ) from None
+        raise RecordError(
+            f"unknown record type {_show(kind)} (expected one of {', '.join(RECORD_TYPES)})"
+        ) from None
+    except TypeError:  # "type" is unhashable (an array or object)
+        raise RecordError(f"type must be a string, not {_json_type(obj.get('type'))}") from None
+    return parser(obj)
+
+
+# ---------------------------------------------------------------------------
+# One line of bytes -> record
+
+
+def _number(text: str) -> JsonNumber:
+    number = JsonNumber(text)
+    if number in (_INF, _NEG_INF):
+        raise ValueError(f"number {text[:_SHOW_LIMIT]} is out of range")
+    number.text = text
+    return number
+
+
+def _constant(text: str) -> None:
+    raise ValueError(f"{text} is not allowed in JSON")
+
+
+_INF = float("inf")
+_NEG_INF = float("-inf")
+_DECODER = json.JSONDecoder(parse_float=_number, parse_constant=_constant)
+_decode = _DECODER.decode
+_BOM = "\ufeff"
+_scan = _DECODER.scan_once
+scan_json = _scan
+"""``scan_json(text, 0) -> (value, end)``: the strict decoder's C scanner, for callers' own fast paths."""
+_JSON_SPACE = " \t\n\r"
+
+
+def decode_json(text: str) -> Any:
+    """Strict JSON (no NaN, no Infinity; fractional numbers as :class:`JsonNumber`) or :class:`RecordError`."""
+    try:
+        value, end = _scan(text, 0)  # the C scanner alone: the common case, no surrounding space
+    except (StopIteration, ValueError, RecursionError):
+        pass  # let the full decoder find it (leading space) or word the error
+    else:
+        if end == len(text) or not text[end:].strip(_JSON_SPACE):
+            return value
+    try:
+        return _decode(text)
+    except json.JSONDecodeError as exc:
+        raise RecordError(f"invalid JSON: {exc.msg} (column {exc.colno})") from None
+    except RecursionError:
+        raise RecordError("invalid JSON: nested too deeply") from None
+    except ValueError as exc:  # from the hooks, or too many digits for an integer
+        raise RecordError(f"invalid JSON: {exc}") from None
+
+
+def size_refusal(size: int, limit: int) -> str:
+    """``record is 5.0 MB; the limit is 1.0 MB (raise it with --max-record-bytes)``."""
+    shown, limit_shown = f"{size / 1e6:.1f} MB", f"{limit / 1e6:.1f} MB"
+    if shown == limit_shown:
+        shown, limit_shown = f"{size:,} bytes", f"{limit:,} bytes"
+    return f"record is {shown}; the limit is {limit_shown} (raise it with --max-record-bytes)"
+
+
+def _check_surrogates(value: Any) -> None:
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            bad = ord(value[exc.start])
+            raise RecordError(f"not valid Unicode (lone surrogate \\u{bad:04x} in a string)") from None
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            _check_surrogates(key)
+            _check_surrogates(item)
+    elif isinstance(value, list):
+        for item in value:
+            _check_surrogates(item)
+
+
+def decode_line(raw: bytes, *, max_record_bytes: int | None = DEFAULT_MAX_RECORD_BYTES) -> dict[str, Any]:
+    """The JSON object of one line (size, UTF-8, JSON and Unicode checked), or :class:`RecordError`."""
+    if max_record_bytes is not None and len(raw) > max_record_bytes:
+        stripped = raw.rstrip(b"\r\n")
+        if len(stripped) > max_record_bytes:
+            raise RecordError(size_refusal(len(stripped), max_record_bytes))
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise RecordError(f"not valid UTF-8 (byte 0x{raw[exc.start]:02x} at column {exc.start + 1})") from None
+    if text.startswith(_BOM):
+        text = text[1:]
+    obj = decode_json(text)
+    if type(obj) is not dict:
+        raise RecordError(f"not a JSON object (got {_json_type(obj)})")
+    if b"\\u" in raw and (b"\\ud" in raw or b"\\uD" in raw):
+        _check_surrogates(obj)
+    return obj
+
+
+def parse_line(raw: bytes, *, max_record_bytes: int | None = DEFAULT_MAX_RECORD_BYTES) -> Record:
+    """One interchange line (without or with its line break) as a record, or :class:`RecordError`."""
+    return parse_record(decode_line(raw, max_record_bytes=max_record_bytes))
+
+
+# ---------------------------------------------------------------------------
+# record -> canonical JSON object
+
+
+def record_type(record: Record) -> str:
+    """The interchange ``type`` of a record: ``interaction`` and ``event`` for timeline entries."""
+    if type(record) is TimelineEntry:
+        return "interaction" if record.kind is EntryKind.INTERACTION else "event"
+    return _TYPE_NAMES[type(record)]
+
+
+def record_label(record: Record) -> str:
+    """``interaction i-9``: how messages name a record."""
+    return f"{record_type(record)} {record.id}"
+
+
+_TYPE_NAMES = {Agent: "agent", Customer: "customer", Case: "case", Decision: "decision", Promise: "promise"}
+
+
+def _merge_extra(out: dict[str, Any], extra: Mapping[str, Any]) -> dict[str, Any]:
+    for key, value in extra.items():
+        if key not in out:
+            out[key] = value
+    return out
+
+
+def to_json_obj(record: Record) -> dict[str, Any]:
+    """The canonical interchange object: ``type`` and ``id`` first, the contract's order, no nulls."""
+    kind = type(record)
+    if kind is TimelineEntry:
+        if record.kind is EntryKind.INTERACTION:
+            out = {"type": "interaction", "id": record.id, "customer": record.customer}
+            if record.case is not None:
+                out["case"] = record.case
+            if record.channel is not None:
+                out["channel"] = record.channel._value_
+            out["direction"] = record.direction._value_
+            out["at"] = record.at.isoformat()
+            out["author"] = record.author
+            out["body"] = record.body
+            if record.duration_s is not None:
+                out["duration_s"] = record.duration_s
+            if record.wait_s is not None:
+                out["wait_s"] = record.wait_s
+        else:
+            out = {"type": "event", "id": record.id, "customer": record.customer}
+            if record.case is not None:
+                out["case"] = record.case
+            out["at"] = record.at.isoformat()
+            out["author"] = record.author
+            if record.event_kind is not None:
+                out["kind"] = record.event_kind
+            if record.body:
+                out["body"] = record.body
+    elif kind is Customer:
+        out = {"type": "customer", "id": record.id, "name": record.name}
+        _put(out, "email", record.email)
+        _put(out, "phone", record.phone)
+        if record.preferred_channel is not None:
+            out["preferred_channel"] = record.preferred_channel._value_
+        _put(out, "language", record.language)
+        _put(out, "timezone", record.timezone)
+        _put(out, "location", record.location)
+        _put(out, "owner", record.owner)
+    elif kind is Agent:
+        out = {"type": "agent", "id": record.id, "name": record.name, "role": record.role}
+        _put(out, "email", record.email)
+        _put(out, "phone", record.phone)
+    elif kind is Case:
+        out = {
+            "type": "case",
+            "id": record.id,
+            "customer": record.customer,
+            "subject": record.subject,
+            "status": record.status._value_,
+            "opened_at": record.opened_at.isoformat(),
+        }
+        if record.disputed is not None:
+            out["disputed_amount"] = record.disputed.text
+            out["currency"] = record.disputed.currency
+        if record.urgency is not Urgency.NORMAL:
+            out["urgency"] = record.urgency._value_
+    elif kind is Decision:
+        out = {"type": "decision", "id": record.id, "customer": record.customer}
+        _put(out, "case", record.case)
+        out["kind"] = record.kind
+        if record.amount is not None:
+            out["amount"] = record.amount.text
+            out["currency"] = record.amount.currency
+        out["agent"] = record.agent
+        out["at"] = record.at.isoformat()
+        out["state"] = record.state
+        _put(out, "reason", record.reason)
+    elif kind is Promise:
+        out = {"type": "promise", "id": record.id}
+        _put(out, "decision", record.decision)
+        out["customer"] = record.customer
+        out["what"] = record.what
+        out["due"] = record.due.isoformat()
+        out["state"] = record.state
+    else:
+        raise TypeError(f"not an interchange record: {kind.__name__}")
+    if record.extra:
+        _merge_extra(out, record.extra)
+    return out
+
+
+def _put(out: dict[str, Any], key: str, value: object) -> None:
+    if value is not None:
+        out[key] = value
+
+
+_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), check_circular=False, allow_nan=False)
+dumps = _ENCODER.encode
+"""Compact canonical JSON text (``,`` and ``:`` separators, UTF-8 characters kept)."""
+

@@ -1,0 +1,444 @@
+"""The interchange codec: one JSON object <-> one domain record, and every refusal in words."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta, timezone
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from agentdesk.domain.model import (
+    Agent,
+    Case,
+    CaseStatus,
+    Channel,
+    Customer,
+    Decision,
+    Direction,
+    EntryKind,
+    Promise,
+    TimelineEntry,
+    Urgency,
+)
+from agentdesk.domain.money import MINOR_UNITS, Money
+from agentdesk.interchange import codec
+from agentdesk.interchange.codec import (
+    DECISION_KINDS,
+    DECISION_STATES,
+    PROMISE_STATES,
+    RecordError,
+    dumps,
+    parse_line,
+    parse_record,
+    record_label,
+    size_refusal,
+    to_json_obj,
+)
+
+CORPUS = Path(__file__).parent / "corpus"
+
+# The examples of the contract (shared/contract.md, "Interchange JSONL"), verbatim.
+CONTRACT_LINES = [
+    '{"type":"agent","id":"a-7","name":"Jonas Weber","role":"agent","email":"jonas.weber@example.com","phone":"+49 911 555 0107"}',
+    '{"type":"customer","id":"c-1001","name":"Petra Lindner","email":"p.lindner@example.net","phone":"+49 170 555 0199","preferred_channel":"email","language":"de","timezone":"Europe/Berlin","location":"Nürnberg, DE","owner":"a-7"}',
+    '{"type":"case","id":"k-55","customer":"c-1001","subject":"eSIM activation","status":"open","opened_at":"2026-07-14T09:02:00+02:00","disputed_amount":"39.90","currency":"EUR"}',
+    '{"type":"interaction","id":"i-9001","customer":"c-1001","case":"k-55","channel":"chat","direction":"in","at":"2026-07-14T09:31:00+02:00","author":"Petra Lindner","body":"My contract is not shown in the portal."}',
+    '{"type":"interaction","id":"i-9002","customer":"c-1001","case":"k-55","channel":"phone","direction":"out","at":"2026-07-14T11:05:00+02:00","author":"a-7","body":"Explained eSIM steps","duration_s":540,"wait_s":900}',
+    '{"type":"event","id":"e-77","customer":"c-1001","case":"k-55","at":"2026-07-14T11:40:00+02:00","author":"a-7","kind":"sim_deactivated","body":"Physical SIM deactivated"}',
+    '{"type":"decision","id":"d-01J9…","customer":"c-1001","case":"k-55","kind":"refund","amount":"39.90","currency":"EUR","agent":"a-7","at":"2026-07-14T12:02:00+02:00","state":"confirmed","reason":"double charge"}',
+    '{"type":"promise","id":"p-01J9…","decision":"d-01J9…","customer":"c-1001","what":"refund 39.90 EUR","due":"2026-07-17T12:00:00+02:00","state":"open"}',
+]
+
+CEST = timezone(timedelta(hours=2))
+
+
+def obj(line: str) -> dict:
+    return json.loads(line)
+
+
+# ---------------------------------------------------------------------------
+# Valid records
+
+
+@pytest.mark.parametrize("line", CONTRACT_LINES)
+def test_contract_examples_round_trip_exactly(line: str) -> None:
+    record = parse_line(line.encode())
+    assert dumps(to_json_obj(record)) == line
+
+
+@pytest.mark.parametrize("line", (CORPUS / "stories.jsonl").read_text(encoding="utf-8").splitlines())
+def test_story_corpus_is_canonical(line: str) -> None:
+    assert dumps(to_json_obj(parse_line(line.encode()))) == line
+
+
+def test_interaction_fields() -> None:
+    record = parse_record(obj(CONTRACT_LINES[4]))
+    assert record == TimelineEntry(
+        id="i-9002",
+        customer="c-1001",
+        kind=EntryKind.INTERACTION,
+        at=datetime(2026, 7, 14, 11, 5, tzinfo=CEST),
+        author="a-7",
+        body="Explained eSIM steps",
+        direction=Direction.OUT,
+        channel=Channel.PHONE,
+        case="k-55",
+        duration_s=540,
+        wait_s=900,
+    )
+    assert record.at.utcoffset() == timedelta(hours=2)
+
+
+def test_event_is_an_internal_timeline_entry() -> None:
+    record = parse_record(obj(CONTRACT_LINES[5]))
+    assert isinstance(record, TimelineEntry)
+    assert record.kind is EntryKind.EVENT
+    assert record.event_kind == "sim_deactivated"
+    assert record.direction is Direction.INTERNAL
+    assert record.channel is None
+    assert record.is_internal
+    assert record_label(record) == "event e-77"
+
+
+def test_event_without_body() -> None:
+    line = '{"type":"event","id":"e-2","customer":"c-1","at":"2026-07-14T11:40:00+02:00","author":"system","kind":"handover"}'
+    record = parse_line(line.encode())
+    assert record.body == ""
+    assert dumps(to_json_obj(record)) == line
+
+
+def test_case_money_and_urgency() -> None:
+    record = parse_record(obj(CONTRACT_LINES[2]))
+    assert isinstance(record, Case)
+    assert record.disputed == Money(Decimal("39.90"), "EUR")
+    assert record.urgency is Urgency.NORMAL
+    assert record.status is CaseStatus.OPEN
+    urgent = parse_record({**obj(CONTRACT_LINES[2]), "urgency": "no_service"})
+    assert urgent.urgency is Urgency.NO_SERVICE
+    assert to_json_obj(urgent)["urgency"] == "no_service"
+    assert "urgency" not in to_json_obj(record)
+
+
+def test_money_is_written_at_the_currency_precision() -> None:
+    record = parse_record({**obj(CONTRACT_LINES[2]), "disputed_amount": "39.9"})
+    assert to_json_obj(record)["disputed_amount"] == "39.90"
+    yen = parse_record({**obj(CONTRACT_LINES[2]), "disputed_amount": "1200", "currency": "JPY"})
+    assert to_json_obj(yen)["disputed_amount"] == "1200"
+
+
+def test_unknown_fields_are_kept_and_written_back_last() -> None:
+    line = (
+        '{"type":"interaction","id":"i-1","customer":"c-1","channel":"sms","direction":"in",'
+        '"at":"2026-07-14T09:31:00-05:00","author":"x","body":"y",'
+        '"attachments":[{"name":"a.pdf","bytes":12}],"sentiment":-0.25,"flag":true,"none":null}'
+    )
+    record = parse_line(line.encode())
+    assert record.extra == {
+        "attachments": [{"name": "a.pdf", "bytes": 12}],
+        "sentiment": -0.25,
+        "flag": True,
+        "none": None,
+    }
+    assert dumps(to_json_obj(record)) == line
+
+
+def test_original_offset_is_kept() -> None:
+    for text in ("2026-07-14T09:31:00-05:00", "2026-07-14T09:31:00+05:45", "2026-07-14T09:31:00.123456+09:00"):
+        line = obj(CONTRACT_LINES[3]) | {"at": text}
+        assert to_json_obj(parse_record(line))["at"] == text
+
+
+def test_utc_designator_and_other_iso_spellings_are_accepted() -> None:
+    record = parse_record(obj(CONTRACT_LINES[3]) | {"at": "2026-07-14T07:31:00Z"})
+    assert record.at == datetime(2026, 7, 14, 9, 31, tzinfo=CEST)
+    assert to_json_obj(record)["at"] == "2026-07-14T07:31:00+00:00"
+    minutes_only = parse_record(obj(CONTRACT_LINES[3]) | {"at": "2026-07-14T09:31+02:00"})
+    assert to_json_obj(minutes_only)["at"] == "2026-07-14T09:31:00+02:00"
+
+
+def test_in_memory_records_may_carry_aware_datetimes() -> None:
+    at = datetime(2026, 7, 14, 9, 31, tzinfo=CEST)
+    record = parse_record(obj(CONTRACT_LINES[3]) | {"at": at})
+    assert record.at == at
+    with pytest.raises(RecordError, match="has no UTC offset"):
+        parse_record(obj(CONTRACT_LINES[3]) | {"at": datetime(2026, 7, 14, 9, 31)})
+
+
+def test_json_numbers_with_fractions_keep_their_text_for_messages() -> None:
+    value = codec.decode_json('{"x": 39.90}')["x"]
+    assert value == 39.9 and repr(value) == "39.90"
+
+
+def test_byte_order_mark_is_ignored() -> None:
+    record = parse_line(b"\xef\xbb\xbf" + CONTRACT_LINES[0].encode())
+    assert record.id == "a-7"
+
+
+def test_surrounding_whitespace_and_line_break_are_fine() -> None:
+    assert parse_line(b"  " + CONTRACT_LINES[0].encode() + b" \r\n").id == "a-7"
+
+
+# ---------------------------------------------------------------------------
+# Refusals: one line, naming the record and the field
+
+
+def refusal(value: dict | bytes) -> str:
+    with pytest.raises(RecordError) as info:
+        if isinstance(value, bytes):
+            parse_line(value)
+        else:
+            parse_record(value)
+    message = str(info.value)
+    assert "\n" not in message
+    return message
+
+
+INTERACTION = obj(CONTRACT_LINES[3])
+CASE = obj(CONTRACT_LINES[2])
+
+
+def test_unknown_channel() -> None:
+    assert refusal(INTERACTION | {"id": "i-9", "channel": "fax"}) == (
+        "interaction i-9: unknown channel 'fax' "
+        "(expected one of email, phone, chat, sms, social, letter, shop, app, portal)"
+    )
+
+
+def test_time_without_offset() -> None:
+    assert refusal(CASE | {"id": "k-5", "opened_at": "2026-07-14T09:02:00"}) == (
+        "case k-5: opened_at '2026-07-14T09:02:00' has no UTC offset"
+    )
+
+
+def test_money_as_a_number_is_refused_with_its_text() -> None:
+    line = json.dumps(CASE | {"id": "k-5"}).replace('"39.90"', "39.9").encode()
+    assert refusal(line) == 'case k-5: disputed_amount 39.9 must be a decimal string such as "39.90", not a number'
+    line = json.dumps(CASE | {"id": "k-5"}).replace('"39.90"', "39.90").encode()
+    assert "disputed_amount 39.90 must be a decimal string" in refusal(line)
+    assert "not a number" in refusal(CASE | {"disputed_amount": 40})
+    assert "not a number" in refusal(CASE | {"disputed_amount": 39.9})
+    decision = obj(CONTRACT_LINES[6]) | {"amount": 1e2}
+    assert "amount 100.0 must be a decimal string" in refusal(decision)
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        ({"currency": "XXY"}, "case k-55: unknown currency 'XXY' (expected an ISO 4217 code such as 'EUR')"),
+        ({"currency": None}, "case k-55: disputed_amount '39.90' needs a currency"),
+        ({"disputed_amount": None}, "case k-55: currency 'EUR' given without disputed_amount"),
+        ({"disputed_amount": "39.999"}, "case k-55: disputed_amount 39.999 has more decimals than EUR allows (2)"),
+        ({"disputed_amount": "lots"}, "case k-55: disputed_amount 'lots' is not a decimal string"),
+        ({"status": "archived"}, "case k-55: unknown case status 'archived' (expected one of open, pending, resolved, closed)"),
+        ({"urgency": "panic"}, "case k-55: unknown urgency 'panic' (expected one of normal, high, no_service)"),
+        ({"subject": 12}, "case k-55: subject must be a string, not number"),
+        ({"subject": None}, "case k-55: missing required field 'subject'"),
+        ({"opened_at": "yesterday"}, "case k-55: opened_at 'yesterday' is not an ISO 8601 time"),
+        ({"opened_at": 1720940520}, "case k-55: opened_at must be an ISO 8601 time string"),
+        ({"customer": ""}, "case k-55: customer must not be empty"),
+    ],
+)
+def test_case_refusals(change: dict, expected: str) -> None:
+    record = {key: value for key, value in (CASE | change).items() if value is not None}
+    assert refusal(record).startswith(expected)
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        ({"duration_s": -5}, "interaction i-9001: duration_s -5 must not be negative"),
+        ({"wait_s": "10"}, "interaction i-9001: wait_s must be a whole number of seconds, not string"),
+        ({"wait_s": True}, "interaction i-9001: wait_s must be a whole number of seconds, not boolean"),
+        ({"duration_s": 1.5}, "interaction i-9001: duration_s 1.5 must be a whole number of seconds"),
+        ({"direction": "sideways"}, "interaction i-9001: unknown direction 'sideways' (expected one of in, out, internal)"),
+        ({"channel": ["chat"]}, "interaction i-9001: channel must be a string"),
+        ({"body": 42}, "interaction i-9001: body must be a string, not number"),
+        ({"author": None}, "interaction i-9001: missing required field 'author'"),
+        ({"case": ""}, "interaction i-9001: case must not be empty"),
+        ({"at": "2026-07-14T09:31:00+02:00:00.5"}, "interaction i-9001: at '2026-07-14T09:31:00+02:00:00.5'"),
+        ({"id": None}, "interaction: missing required field 'id'"),
+        ({"id": 7}, "interaction: id must be a string, not number"),
+    ],
+)
+def test_interaction_refusals(change: dict, expected: str) -> None:
+    record = {key: value for key, value in (INTERACTION | change).items() if value is not None}
+    assert refusal(record).startswith(expected)
+
+
+def test_other_refusals() -> None:
+    customer = obj(CONTRACT_LINES[1])
+    assert refusal(customer | {"timezone": "Mars/Olympus_Mons"}) == (
+        "customer c-1001: unknown time zone 'Mars/Olympus_Mons' (expected an IANA name such as 'Europe/Berlin')"
+    )
+    assert refusal(customer | {"preferred_channel": "pigeon"}).startswith("customer c-1001: unknown channel 'pigeon'")
+    assert refusal(customer | {"owner": 7}) == "customer c-1001: owner must be a string, not number"
+    decision = obj(CONTRACT_LINES[6])
+    assert refusal(decision | {"kind": "bribe"}) == (
+        "decision d-01J9…: unknown decision kind 'bribe' (expected one of refund, voucher, callback, escalate, note)"
+    )
+    assert refusal(decision | {"state": "done"}).startswith("decision d-01J9…: unknown decision state 'done'")
+    promise = obj(CONTRACT_LINES[7])
+    assert refusal(promise | {"state": "forgotten"}).startswith("promise p-01J9…: unknown promise state 'forgotten'")
+    assert refusal({"type": "agent", "id": "a-1", "name": "x"}) == "agent a-1: missing required field 'role'"
+
+
+def test_record_shape_refusals() -> None:
+    assert refusal({"type": "foo", "id": "x"}) == (
+        "unknown record type 'foo' (expected one of agent, customer, case, interaction, event, decision, promise)"
+    )
+    assert refusal({"id": "x"}).startswith("missing required field 'type'")
+    assert refusal({"type": ["agent"]}) == "type must be a string, not array"
+    assert refusal(b"[1,2,3]") == "not a JSON object (got array)"
+    assert refusal(b'"agent"') == "not a JSON object (got string)"
+    assert refusal(b"") == "invalid JSON: Expecting value (column 1)"
+
+
+def test_invalid_json_uses_json_s_own_message() -> None:
+    assert refusal(b'{"type":"agent",}') == "invalid JSON: Expecting property name enclosed in double quotes (column 17)"
+    assert refusal(b'{"type":"agent"} x') == "invalid JSON: Extra data (column 18)"
+    assert refusal(b'{"x": NaN}') == "invalid JSON: NaN is not allowed in JSON"
+    assert refusal(b'{"x": 1e999}') == "invalid JSON: number 1e999 is out of range"
+    assert refusal(b"[" * 100_000 + b"]" * 100_000).startswith("invalid JSON")
+
+
+def test_invalid_utf8_names_the_byte_and_column() -> None:
+    line = '{"type":"agent","id":"a-1","name":"Jos'.encode() + b"\xff" + b'","role":"agent"}'
+    assert refusal(line) == "not valid UTF-8 (byte 0xff at column 39)"
+
+
+def test_lone_surrogate_escape_is_refused() -> None:
+    line = b'{"type":"agent","id":"a-1","name":"\\ud800","role":"agent"}'
+    assert refusal(line) == "not valid Unicode (lone surrogate \\ud800 in a string)"
+    pair = b'{"type":"agent","id":"a-1","name":"\\ud83d\\ude90","role":"agent"}'
+    assert parse_line(pair).name == "\U0001f690"
+
+
+def test_size_limit() -> None:
+    assert size_refusal(5_000_000, 1 << 20) == "record is 5.0 MB; the limit is 1.0 MB (raise it with --max-record-bytes)"
+    assert size_refusal((1 << 20) + 1, 1 << 20) == (
+        "record is 1,048,577 bytes; the limit is 1,048,576 bytes (raise it with --max-record-bytes)"
+    )
+    big = json.dumps(INTERACTION | {"body": "x" * 2_000}).encode()
+    assert refusal_with_limit(big, 1_000).startswith("record is ")
+    assert parse_line(big, max_record_bytes=len(big)).body == "x" * 2_000
+    assert parse_line(big + b"\r\n", max_record_bytes=len(big)).body == "x" * 2_000
+
+
+def refusal_with_limit(line: bytes, limit: int) -> str:
+    with pytest.raises(RecordError) as info:
+        parse_line(line, max_record_bytes=limit)
+    return str(info.value)
+
+
+def test_long_values_are_cut_in_messages() -> None:
+    message = refusal(INTERACTION | {"channel": "f" * 10_000})
+    assert len(message) < 200
+
+
+# ---------------------------------------------------------------------------
+# Property: every valid record survives the round trip, offsets included
+
+ids = st.text(st.characters(blacklist_categories=("Cs",)), min_size=1, max_size=12)
+texts = st.text(st.characters(blacklist_categories=("Cs",)), max_size=40)
+maybe_texts = st.none() | texts
+offsets = st.integers(min_value=-23 * 3600 - 59 * 60, max_value=23 * 3600 + 59 * 60).map(
+    lambda seconds: timezone(timedelta(seconds=seconds))
+)
+times = st.builds(
+    lambda naive, zone: naive.replace(tzinfo=zone),
+    st.datetimes(min_value=datetime(1900, 1, 2), max_value=datetime(2200, 12, 30)),
+    offsets,
+)
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers(-(2**53), 2**53) | texts
+    | st.floats(allow_nan=False, allow_infinity=False),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(texts, inner, max_size=3),
+    max_leaves=6,
+)
+extras = st.dictionaries(st.text(max_size=8).map(lambda key: "x_" + key), json_values, max_size=3)
+
+
+@st.composite
+def money(draw: st.DrawFn) -> Money:
+    currency = draw(st.sampled_from(sorted(MINOR_UNITS)))
+    digits = MINOR_UNITS[currency]
+    units = draw(st.integers(min_value=-(10**12), max_value=10**12))
+    return Money(Decimal(units).scaleb(-digits), currency)
+
+
+seconds = st.none() | st.integers(min_value=0, max_value=2**40)
+zones = st.none() | st.sampled_from(["Europe/Berlin", "America/New_York", "Asia/Kathmandu", "UTC", "Asia/Tokyo"])
+
+records = st.one_of(
+    st.builds(Agent, id=ids, name=texts, role=ids, email=maybe_texts, phone=maybe_texts, extra=extras),
+    st.builds(
+        Customer, id=ids, name=texts, email=maybe_texts, phone=maybe_texts,
+        preferred_channel=st.none() | st.sampled_from(Channel), language=maybe_texts, timezone=zones,
+        location=maybe_texts, owner=st.none() | ids, extra=extras,
+    ),
+    st.builds(
+        Case, id=ids, customer=ids, subject=texts, status=st.sampled_from(CaseStatus), opened_at=times,
+        disputed=st.none() | money(), urgency=st.sampled_from(Urgency), extra=extras,
+    ),
+    st.builds(
+        TimelineEntry, id=ids, customer=ids, kind=st.just(EntryKind.INTERACTION), at=times, author=texts,
+        body=texts, direction=st.sampled_from(Direction), channel=st.sampled_from(Channel),
+        case=st.none() | ids, event_kind=st.none(), duration_s=seconds, wait_s=seconds, extra=extras,
+    ),
+    st.builds(
+        TimelineEntry, id=ids, customer=ids, kind=st.just(EntryKind.EVENT), at=times, author=texts,
+        body=texts, direction=st.just(Direction.INTERNAL), channel=st.none(), case=st.none() | ids,
+        event_kind=ids, duration_s=st.none(), wait_s=st.none(), extra=extras,
+    ),
+    st.builds(
+        Decision, id=ids, customer=ids, kind=st.sampled_from(DECISION_KINDS), agent=ids, at=times,
+        state=st.sampled_from(DECISION_STATES), case=st.none() | ids, amount=st.none() | money(),
+        reason=maybe_texts, extra=extras,
+    ),
+    st.builds(
+        Promise, id=ids, customer=ids, what=texts, due=times, state=st.sampled_from(PROMISE_STATES),
+        decision=st.none() | ids, extra=extras,
+    ),
+)
+
+
+def same_offsets(a: object, b: object) -> None:
+    for name in ("at", "opened_at", "due"):
+        if hasattr(a, name):
+            assert getattr(a, name).utcoffset() == getattr(b, name).utcoffset()
+
+
+@settings(max_examples=400, suppress_health_check=[HealthCheck.too_slow])
+@given(records)
+def test_parse_of_canonical_object_is_the_record(record) -> None:
+    again = parse_record(to_json_obj(record))
+    assert again == record
+    same_offsets(again, record)
+
+
+@settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow])
+@given(records)
+def test_round_trip_through_jsonl_text(record) -> None:
+    line = dumps(to_json_obj(record)).encode("utf-8")
+    assert b"\n" not in line
+    again = parse_line(line)
+    assert again == record
+    same_offsets(again, record)
+    assert dumps(to_json_obj(again)).encode("utf-8") == line
+
+
+@settings(max_examples=200, suppress_health_check=[HealthCheck.too_slow])
+@given(records)
+def test_fast_and_checked_parsers_agree(record) -> None:
+    obj = to_json_obj(record)
+    checked = {
+        "interaction": codec._interaction_checked,
+        "event": codec._event_checked,
+        "customer": codec._customer_checked,
+    }.get(obj["type"])
+    if checked is not None:
+        assert checked(obj) == parse_record(obj) == record
