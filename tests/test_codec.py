@@ -429,16 +429,3 @@ def test_round_trip_through_jsonl_text(record) -> None:
     assert again == record
     same_offsets(again, record)
     assert dumps(to_json_obj(again)).encode("utf-8") == line
-
-
-@settings(max_examples=200, suppress_health_check=[HealthCheck.too_slow])
-@given(records)
-def test_fast_and_checked_parsers_agree(record) -> None:
-    obj = to_json_obj(record)
-    checked = {
-        "interaction": codec._interaction_checked,
-        "event": codec._event_checked,
-        "customer": codec._customer_checked,
-    }.get(obj["type"])
-    if checked is not None:
-        assert checked(obj) == parse_record(obj) == record

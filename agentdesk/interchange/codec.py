@@ -347,7 +347,7 @@ def _agent(obj: Mapping[str, Any]) -> Agent:
     )
 
 
-def _customer_checked(obj: Mapping[str, Any]) -> Customer:
+def _customer(obj: Mapping[str, Any]) -> Customer:
     label = _label("customer", obj)
     return Customer(
         id=_req_key(obj, "id", label),
@@ -384,115 +384,7 @@ def _case(obj: Mapping[str, Any]) -> Case:
     )
 
 
-_INTERACTION_KNOWN = _KNOWN["interaction"]
-_EVENT_KNOWN = _KNOWN["event"]
-_CUSTOMER_KNOWN = _KNOWN["customer"]
-_fromisoformat = datetime.fromisoformat
-_INTERACTION = EntryKind.INTERACTION
-_EVENT = EntryKind.EVENT
-_INTERNAL = Direction.INTERNAL
-
-# The fast paths below accept the common, plainly valid shape of a record with
-# inline checks; anything else (including every error) goes through the checked
-# parser, which gives the same record for valid input and the precise reason
-# otherwise.
-
-
 def _interaction(obj: Mapping[str, Any]) -> TimelineEntry:
-    get = obj.get
-    ident = get("id")
-    customer = get("customer")
-    case = get("case")
-    author = get("author")
-    body = get("body")
-    at = get("at")
-    if (
-        type(ident) is str and ident and type(customer) is str and customer
-        and type(author) is str and type(body) is str and type(at) is str
-        and (case is None or (type(case) is str and case))
-    ):
-        channel = get("channel")
-        direction = get("direction")
-        if type(channel) is str and type(direction) is str:
-            channel = _CHANNELS.get(channel)
-            direction = _DIRECTIONS.get(direction)
-            if channel is not None and direction is not None:
-                try:
-                    when = _fromisoformat(at)
-                except ValueError:
-                    when = None
-                if when is not None:
-                    offset = when.utcoffset()
-                    duration = get("duration_s")
-                    wait = get("wait_s")
-                    if (
-                        offset is not None and not offset.microseconds
-                        and (duration is None or (type(duration) is int and 0 <= duration <= _MAX_INT))
-                        and (wait is None or (type(wait) is int and 0 <= wait <= _MAX_INT))
-                    ):
-                        return TimelineEntry(
-                            ident, customer, _INTERACTION, when, author, body, direction, channel, case,
-                            None, duration, wait,
-                            {} if obj.keys() <= _INTERACTION_KNOWN else _extra(obj, _INTERACTION_KNOWN),
-                        )
-    return _interaction_checked(obj)
-
-
-def _event(obj: Mapping[str, Any]) -> TimelineEntry:
-    get = obj.get
-    ident = get("id")
-    customer = get("customer")
-    case = get("case")
-    author = get("author")
-    kind = get("kind")
-    body = get("body")
-    at = get("at")
-    if (
-        type(ident) is str and ident and type(customer) is str and customer
-        and type(author) is str and type(kind) is str and kind and type(at) is str
-        and (body is None or type(body) is str) and (case is None or (type(case) is str and case))
-    ):
-        try:
-            when = _fromisoformat(at)
-        except ValueError:
-            when = None
-        if when is not None:
-            offset = when.utcoffset()
-            if offset is not None and not offset.microseconds:
-                return TimelineEntry(
-                    ident, customer, _EVENT, when, author, body or "", _INTERNAL, None, case, kind, None, None,
-                    {} if obj.keys() <= _EVENT_KNOWN else _extra(obj, _EVENT_KNOWN),
-                )
-    return _event_checked(obj)
-
-
-def _customer(obj: Mapping[str, Any]) -> Customer:
-    get = obj.get
-    ident = get("id")
-    name = get("name")
-    email = get("email")
-    phone = get("phone")
-    channel = get("preferred_channel")
-    language = get("language")
-    zone = get("timezone")
-    location = get("location")
-    owner = get("owner")
-    if (
-        type(ident) is str and ident and type(name) is str
-        and (email is None or type(email) is str) and (phone is None or type(phone) is str)
-        and (language is None or type(language) is str) and (location is None or type(location) is str)
-        and (owner is None or (type(owner) is str and owner))
-        and (zone is None or (type(zone) is str and _zone_known(zone)))
-        and (channel is None or (type(channel) is str and channel in _CHANNELS))
-    ):
-        return Customer(
-            ident, name, email, phone, None if channel is None else _CHANNELS[channel], language, zone, location,
-            owner, {} if obj.keys() <= _CUSTOMER_KNOWN else _extra(obj, _CUSTOMER_KNOWN),
-        )
-    return _customer_checked(obj)
-
-
-def _interaction_checked(obj: Mapping[str, Any]) -> TimelineEntry:
     label = _label("interaction", obj)
     ident = _req_key(obj, "id", label)
     customer = _req_key(obj, "customer", label)
@@ -517,11 +409,11 @@ def _interaction_checked(obj: Mapping[str, Any]) -> TimelineEntry:
         None,
         duration_s,
         wait_s,
-        {} if obj.keys() <= _INTERACTION_KNOWN else _extra(obj, _INTERACTION_KNOWN),
+        _extra(obj, _KNOWN["interaction"]),
     )
 
 
-def _event_checked(obj: Mapping[str, Any]) -> TimelineEntry:
+def _event(obj: Mapping[str, Any]) -> TimelineEntry:
     label = _label("event", obj)
     ident = _req_key(obj, "id", label)
     customer = _req_key(obj, "customer", label)
