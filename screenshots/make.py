@@ -1,6 +1,6 @@
 """Regenerate the SVG screenshots in this folder from the demo store.
 
-    python3 screenshots/make.py
+    .venv/bin/python screenshots/make.py
 
 A fixed seed, a fixed clock and a fixed viewer zone keep the pictures stable
 from run to run, so a change in them is a change in the workstation.
