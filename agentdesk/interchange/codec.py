@@ -57,7 +57,6 @@ __all__ = [
     "parse_record",
     "record_label",
     "record_type",
-    "scan_json",
     "size_refusal",
     "to_json_obj",
 ]
@@ -534,8 +533,6 @@ _DECODER = json.JSONDecoder(parse_float=_number, parse_constant=_constant)
 _decode = _DECODER.decode
 _BOM = "\ufeff"
 _scan = _DECODER.scan_once
-scan_json = _scan
-"""``scan_json(text, 0) -> (value, end)``: the strict decoder's C scanner, for callers' own fast paths."""
 _JSON_SPACE = " \t\n\r"
 
 

@@ -488,6 +488,11 @@ def _new_batch() -> Batch:
 # ---------------------------------------------------------------------------
 # Entry points
 
+# What a source hands the loader, one per line or object: its number, its size in
+# bytes (0 where unknown), and the object, the reason it was refused, or None for
+# a blank line.
+Numbered = Iterator[tuple[int, int, "Mapping[str, Any] | RecordError | None"]]
+
 
 async def load_jsonl(
     source: BinaryIO,
@@ -503,98 +508,30 @@ async def load_jsonl(
     is skipped without being held in memory. Blank lines are ignored.
     ``progress`` (if given) is called with the report after each batch.
     """
-    with _cyclic_gc_paused():
-        return await _load_jsonl(
-            source, store_path, max_record_bytes=max_record_bytes, batch_size=batch_size, progress=progress
-        )
+    if max_record_bytes < 1:
+        raise ValueError("max_record_bytes must be positive")
+    lines = _lines(_binary(source).readline, max_record_bytes)
+    return await _load(lines, store_path, LoadReport(), batch_size, progress)
 
 
-async def _load_jsonl(
-    source: BinaryIO,
-    store_path: Path | str,
-    *,
-    max_record_bytes: int = DEFAULT_MAX_RECORD_BYTES,
-    batch_size: int = DEFAULT_BATCH_SIZE,
-    progress: Progress | None = None,
-) -> LoadReport:
-    """The body of :func:`load_jsonl`."""
-    if max_record_bytes < 1 or batch_size < 1:
-        raise ValueError("max_record_bytes and batch_size must be positive")
-    started = time.perf_counter()
-    report = LoadReport()
-    readline = _binary(source).readline
+def _lines(readline: Callable[[int], bytes], max_record_bytes: int) -> Numbered:
     cap = max_record_bytes + 2  # room for CR LF
-    writer = await open_writer(store_path)
-    loader = _Loader(writer, report, progress, batch_size)
-    errors = report.errors
-    fast = _FAST
-    scan = codec.scan_json
-    try:
-        batch = _new_batch()
-        timeline_numbers, timeline_rows = batch[TIMELINE]
-        count = 0
-        batch_bytes = 0
-        number = 0
-        while True:
-            raw = readline(cap)
-            if not raw:
-                break
-            number += 1
-            if len(raw) == cap and raw[-1] != 10:
-                size = len(raw) + _skip_rest_of_line(readline)
-                errors.append((number, size_refusal(size, max_record_bytes)))
-                continue
-            if raw.isspace():
-                continue
+    number = 0
+    while True:
+        raw = readline(cap)
+        if not raw:
+            return
+        number += 1
+        if len(raw) == cap and raw[-1] != 10:
+            size = len(raw) + _skip_rest_of_line(readline)
+            yield number, 0, RecordError(size_refusal(size, max_record_bytes))
+        elif raw.isspace():
+            yield number, 0, None
+        else:
             try:
-                # The common case inline: UTF-8, one JSON object, nothing around it but the
-                # line break; anything else (and every error) goes through decode_line.
-                obj = None
-                if len(raw) <= max_record_bytes and b"\\u" not in raw:
-                    try:
-                        text = raw.decode("utf-8")
-                        obj, end = scan(text, 0)
-                    except (UnicodeDecodeError, StopIteration, ValueError, RecursionError):
-                        obj = None
-                    else:
-                        if type(obj) is not dict or (end != len(text) and text[end:] not in ("\n", "\r\n")):
-                            obj = None
-                if obj is None:
-                    obj = decode_line(raw, max_record_bytes=max_record_bytes)
-                kind = obj.get("type")
-                lane = fast.get(kind) if type(kind) is str else None
-                row = lane(obj) if lane is not None else None
-                if row is not None:
-                    timeline_numbers.append(number)
-                    timeline_rows.append(row)
-                else:
-                    table, row = record_row(parse_record(obj))
-                    numbers, rows = batch[table]
-                    numbers.append(number)
-                    rows.append(row)
+                yield number, len(raw), decode_line(raw, max_record_bytes=max_record_bytes)
             except RecordError as exc:
-                errors.append((number, exc.message))
-                continue
-            count += 1
-            batch_bytes += len(raw)
-            if count >= batch_size or batch_bytes >= _BATCH_BYTES:
-                await loader.flush(batch)
-                batch = _new_batch()
-                timeline_numbers, timeline_rows = batch[TIMELINE]
-                count = batch_bytes = 0
-            elif not number % _YIELD_EVERY and loader.in_flight is not None:
-                await asyncio.sleep(0)
-        report.lines = number
-        await loader.flush(batch)
-        await loader.finish()
-    except BaseException:
-        await loader.abandon()
-        raise
-    finally:
-        await writer.close()
-    errors.sort(key=lambda item: item[0])
-    report.elapsed = time.perf_counter() - started
-    return report
+                yield number, 0, exc
 
 
 def _skip_rest_of_line(readline: Callable[[int], bytes]) -> int:
@@ -622,51 +559,51 @@ async def load_records(
     Errors are numbered by position (1-based) and reported as ``record N: …``.
     Time fields may also be given as aware ``datetime`` objects.
     """
-    with _cyclic_gc_paused():
-        return await _load_records(records, store_path, batch_size=batch_size, progress=progress)
+    numbered = ((number, 0, obj) for number, obj in enumerate(records, 1))
+    return await _load(numbered, store_path, LoadReport(unit="record"), batch_size, progress)
 
 
-async def _load_records(
-    records: Iterable[Mapping[str, Any]],
-    store_path: Path | str,
-    *,
-    batch_size: int = DEFAULT_BATCH_SIZE,
-    progress: Progress | None = None,
-) -> LoadReport:
-    """The body of :func:`load_records`."""
+async def _load(numbered: Numbered, store_path: Path | str, report: LoadReport,
+                batch_size: int, progress: Progress | None) -> LoadReport:
+    """Turn what a source hands over into rows and write them in batches."""
     if batch_size < 1:
         raise ValueError("batch_size must be positive")
     started = time.perf_counter()
-    report = LoadReport(unit="record")
     writer = await open_writer(store_path)
     loader = _Loader(writer, report, progress, batch_size)
     errors = report.errors
     try:
-        batch = _new_batch()
-        count = 0
-        number = 0
-        for number, obj in enumerate(records, 1):
-            try:
-                table, row = to_row(obj)
-            except RecordError as exc:
-                errors.append((number, exc.message))
-                continue
-            except (TypeError, ValueError) as exc:  # an unknown field holding something JSON cannot
-                errors.append((number, _not_json(obj, exc)))
-                continue
-            numbers, rows = batch[table]
-            numbers.append(number)
-            rows.append(row)
-            count += 1
-            if count >= batch_size:
-                await loader.flush(batch)
-                batch = _new_batch()
-                count = 0
-            elif not number % _YIELD_EVERY and loader.in_flight is not None:
-                await asyncio.sleep(0)
-        report.lines = number
-        await loader.flush(batch)
-        await loader.finish()
+        with _cyclic_gc_paused():
+            batch = _new_batch()
+            count = batch_bytes = number = 0
+            for number, size, obj in numbered:
+                if obj is None:
+                    continue
+                if isinstance(obj, RecordError):
+                    errors.append((number, obj.message))
+                    continue
+                try:
+                    table, row = to_row(obj)
+                except RecordError as exc:
+                    errors.append((number, exc.message))
+                    continue
+                except (TypeError, ValueError) as exc:  # an unknown field holding something JSON cannot
+                    errors.append((number, _not_json(obj, exc)))
+                    continue
+                numbers, rows = batch[table]
+                numbers.append(number)
+                rows.append(row)
+                count += 1
+                batch_bytes += size
+                if count >= batch_size or batch_bytes >= _BATCH_BYTES:
+                    await loader.flush(batch)
+                    batch = _new_batch()
+                    count = batch_bytes = 0
+                elif not number % _YIELD_EVERY and loader.in_flight is not None:
+                    await asyncio.sleep(0)
+            report.lines = number
+            await loader.flush(batch)
+            await loader.finish()
     except BaseException:
         await loader.abandon()
         raise
