@@ -137,3 +137,7 @@ class Promise:
     state: str
     decision: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+
+
+Record = Agent | Customer | Case | TimelineEntry | Decision | Promise
+"""Any record the interchange format carries."""

@@ -22,7 +22,7 @@ import json
 from collections.abc import Mapping
 from datetime import datetime
 from functools import lru_cache
-from typing import Any, Union
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from agentdesk.domain.model import (
@@ -35,6 +35,7 @@ from agentdesk.domain.model import (
     Direction,
     EntryKind,
     Promise,
+    Record,
     TimelineEntry,
     Urgency,
 )
@@ -60,8 +61,6 @@ __all__ = [
     "size_refusal",
     "to_json_obj",
 ]
-
-Record = Union[Agent, Customer, Case, TimelineEntry, Decision, Promise]
 
 DEFAULT_MAX_RECORD_BYTES = 1 << 20
 

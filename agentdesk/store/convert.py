@@ -1,11 +1,30 @@
-"""Column values <-> domain values; shared by the reader and the writer."""
+"""Column values <-> domain values, and stored rows -> domain records; shared by the reader and the writer.
+
+Rows are mappings by column name (``sqlite3.Row`` or a dict).
+"""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Mapping
 from datetime import datetime, timedelta, timezone
+from decimal import Decimal
 from typing import Any
+
+from agentdesk.domain.model import (
+    Agent,
+    Case,
+    CaseStatus,
+    Channel,
+    Customer,
+    Decision,
+    Direction,
+    EntryKind,
+    Promise,
+    TimelineEntry,
+    Urgency,
+)
+from agentdesk.domain.money import Money
 
 from agentdesk.domain.timeline import utc_micros
 
@@ -59,3 +78,70 @@ def extra_to_column(extra: Mapping[str, Any]) -> str | None:
 
 def extra_from_column(text: str | None) -> dict[str, Any]:
     return json.loads(text) if text else {}
+
+
+# ---------------------------------------------------------------------------
+# stored row -> domain record
+
+_CHANNELS = {member.value: member for member in Channel}
+_DIRECTIONS = {member.value: member for member in Direction}
+_KINDS = {member.value: member for member in EntryKind}
+_STATUSES = {member.value: member for member in CaseStatus}
+_URGENCIES = {member.value: member for member in Urgency}
+
+
+def _money(amount: str | None, currency: str | None) -> Money | None:
+    if amount is None or currency is None:
+        return None
+    return Money(Decimal(amount), currency)
+
+
+def agent_from_row(row: Mapping[str, Any]) -> Agent:
+    return Agent(id=row["id"], name=row["name"], role=row["role"], email=row["email"], phone=row["phone"],
+                 extra=extra_from_column(row["extra"]))
+
+
+def customer_from_row(row: Mapping[str, Any]) -> Customer:
+    channel = row["preferred_channel"]
+    return Customer(
+        id=row["id"], name=row["name"], email=row["email"], phone=row["phone"],
+        preferred_channel=_CHANNELS[channel] if channel is not None else None,
+        language=row["language"], timezone=row["timezone"], location=row["location"], owner=row["owner"],
+        extra=extra_from_column(row["extra"]),
+    )
+
+
+def case_from_row(row: Mapping[str, Any]) -> Case:
+    return Case(
+        id=row["id"], customer=row["customer_id"], subject=row["subject"], status=_STATUSES[row["status"]],
+        opened_at=from_columns(row["opened_at_us"], row["opened_at_offset_s"]),
+        disputed=_money(row["disputed_amount"], row["currency"]),
+        urgency=_URGENCIES[row["urgency"] or "normal"], extra=extra_from_column(row["extra"]),
+    )
+
+
+def entry_from_row(row: Mapping[str, Any]) -> TimelineEntry:
+    channel = row["channel"]
+    return TimelineEntry(
+        id=row["id"], customer=row["customer_id"], kind=_KINDS[row["kind"]],
+        at=from_columns(row["at_us"], row["at_offset_s"]), author=row["author"], body=row["body"],
+        direction=_DIRECTIONS[row["direction"]], channel=_CHANNELS[channel] if channel is not None else None,
+        case=row["case_id"], event_kind=row["event_kind"], duration_s=row["duration_s"], wait_s=row["wait_s"],
+        extra=extra_from_column(row["extra"]),
+    )
+
+
+def decision_from_row(row: Mapping[str, Any]) -> Decision:
+    return Decision(
+        id=row["id"], customer=row["customer_id"], kind=row["kind"], agent=row["agent_id"],
+        at=from_columns(row["at_us"], row["at_offset_s"]), state=row["state"], case=row["case_id"],
+        amount=_money(row["amount"], row["currency"]), reason=row["reason"], extra=extra_from_column(row["extra"]),
+    )
+
+
+def promise_from_row(row: Mapping[str, Any]) -> Promise:
+    return Promise(
+        id=row["id"], customer=row["customer_id"], what=row["what"],
+        due=from_columns(row["due_us"], row["due_offset_s"]), state=row["state"], decision=row["decision_id"],
+        extra=extra_from_column(row["extra"]),
+    )

@@ -11,7 +11,6 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime
-from decimal import Decimal
 from pathlib import Path
 
 import aiosqlite
@@ -20,19 +19,22 @@ from agentdesk.domain.contact import email_key, phone_key
 from agentdesk.domain.model import (
     Agent,
     Case,
-    CaseStatus,
     Channel,
     Customer,
-    Direction,
-    EntryKind,
     Promise,
     TimelineEntry,
     Urgency,
 )
-from agentdesk.domain.money import Money
 from agentdesk.domain.queue import Waiting
 from agentdesk.domain.timeline import utc_micros
-from agentdesk.store.convert import extra_from_column, from_columns
+from agentdesk.store.convert import (
+    agent_from_row,
+    case_from_row,
+    customer_from_row,
+    entry_from_row,
+    from_columns,
+    promise_from_row,
+)
 from agentdesk.store.files import CONNECTION_PRAGMAS, prepare_store
 
 OPEN_CASE_STATES = ("open", "pending")
@@ -56,7 +58,7 @@ LEFT JOIN promise AS p ON p.id = (
 """
 
 TIMELINE_PAGE_SQL = """
-SELECT id, case_id, kind, channel, direction, at_us, at_offset_s, author, body,
+SELECT id, customer_id, case_id, kind, channel, direction, at_us, at_offset_s, author, body,
        event_kind, duration_s, wait_s, extra
 FROM timeline_entry
 WHERE customer_id = ?
@@ -65,7 +67,7 @@ LIMIT ? OFFSET ?
 """
 
 TIMELINE_PAGE_FROM_END_SQL = """
-SELECT id, case_id, kind, channel, direction, at_us, at_offset_s, author, body,
+SELECT id, customer_id, case_id, kind, channel, direction, at_us, at_offset_s, author, body,
        event_kind, duration_s, wait_s, extra
 FROM timeline_entry
 WHERE customer_id = ?
@@ -88,28 +90,6 @@ class CustomerCard:
     owner: Agent | None
 
 
-def _customer(row: sqlite3.Row | tuple) -> Customer:
-    (id_, name, email, phone, preferred, language, zone, location, owner, extra) = row
-    return Customer(
-        id=id_, name=name, email=email, phone=phone,
-        preferred_channel=Channel(preferred) if preferred else None,
-        language=language, timezone=zone, location=location, owner=owner,
-        extra=extra_from_column(extra),
-    )
-
-
-def _entry(customer_id: str, row: tuple) -> TimelineEntry:
-    (id_, case_id, kind, channel, direction, at_us, offset_s, author, body,
-     event_kind, duration_s, wait_s, extra) = row
-    return TimelineEntry(
-        id=id_, customer=customer_id, kind=EntryKind(kind), at=from_columns(at_us, offset_s),
-        author=author, body=body, direction=Direction(direction),
-        channel=Channel(channel) if channel else None, case=case_id,
-        event_kind=event_kind, duration_s=duration_s, wait_s=wait_s,
-        extra=extra_from_column(extra),
-    )
-
-
 class StoreReader:
     """Read access to one store file. Use :meth:`open` as an async context manager."""
 
@@ -127,6 +107,7 @@ class StoreReader:
         try:
             for pragma in CONNECTION_PRAGMAS:
                 await connection.execute(pragma)
+            connection.row_factory = sqlite3.Row  # rows by column name, for store.convert
             yield cls(connection, path)
         finally:
             await connection.close()
@@ -138,24 +119,21 @@ class StoreReader:
             "SELECT id, name, role, email, phone, extra FROM agent WHERE id = ?", (agent_id,)
         ) as cursor:
             row = await cursor.fetchone()
-        if row is None:
-            return None
-        id_, name, role, email, phone, extra = row
-        return Agent(id_, name, role, email, phone, extra_from_column(extra))
+        return agent_from_row(row) if row is not None else None
 
     async def agents(self) -> list[Agent]:
         async with self._db.execute(
             "SELECT id, name, role, email, phone, extra FROM agent ORDER BY id"
         ) as cursor:
             rows = await cursor.fetchall()
-        return [Agent(i, n, r, e, p, extra_from_column(x)) for i, n, r, e, p, x in rows]
+        return [agent_from_row(row) for row in rows]
 
     async def customer(self, customer_id: str) -> Customer | None:
         async with self._db.execute(
             f"SELECT {CUSTOMER_COLUMNS} FROM customer WHERE id = ?", (customer_id,)
         ) as cursor:
             row = await cursor.fetchone()
-        return _customer(row) if row else None
+        return customer_from_row(row) if row else None
 
     async def customer_card(self, customer_id: str) -> CustomerCard | None:
         customer = await self.customer(customer_id)
@@ -180,7 +158,7 @@ class StoreReader:
             f"SELECT {CUSTOMER_COLUMNS} FROM customer WHERE {column} = ? ORDER BY id LIMIT 1", (key,)
         ) as cursor:
             row = await cursor.fetchone()
-        return _customer(row) if row else None
+        return customer_from_row(row) if row else None
 
     async def search_customers(self, text: str, limit: int = 200) -> list[Customer]:
         """Customers whose name, e-mail or phone contains ``text`` (case-insensitive), by name."""
@@ -200,7 +178,7 @@ class StoreReader:
             (like, phone_like, limit),
         ) as cursor:
             rows = await cursor.fetchall()
-        return [_customer(row) for row in rows]
+        return [customer_from_row(row) for row in rows]
 
     # --- queue ----------------------------------------------------------------
 
@@ -225,21 +203,13 @@ class StoreReader:
 
     async def open_cases(self, customer_id: str) -> list[Case]:
         async with self._db.execute(
-            "SELECT id, subject, status, opened_at_us, opened_at_offset_s, disputed_amount, "
+            "SELECT id, customer_id, subject, status, opened_at_us, opened_at_offset_s, disputed_amount, "
             "currency, urgency, extra FROM support_case "
             "WHERE customer_id = ? AND status IN ('open', 'pending') ORDER BY opened_at_us, id",
             (customer_id,),
         ) as cursor:
             rows = await cursor.fetchall()
-        return [
-            Case(
-                id=id_, customer=customer_id, subject=subject, status=CaseStatus(status),
-                opened_at=from_columns(at_us, offset_s),
-                disputed=Money(Decimal(amount), currency) if amount is not None and currency else None,
-                urgency=Urgency(urgency), extra=extra_from_column(extra),
-            )
-            for id_, subject, status, at_us, offset_s, amount, currency, urgency, extra in rows
-        ]
+        return [case_from_row(row) for row in rows]
 
     async def open_promises(self, customer_id: str | None = None) -> list[Promise]:
         """Open promises, due first; of one customer or of everyone."""
@@ -254,11 +224,7 @@ class StoreReader:
             params,
         ) as cursor:
             rows = await cursor.fetchall()
-        return [
-            Promise(id=id_, customer=cust, what=what, due=from_columns(due_us, offset),
-                    state=state, decision=decision, extra=extra_from_column(extra))
-            for id_, decision, cust, what, due_us, offset, state, extra in rows
-        ]
+        return [promise_from_row(row) for row in rows]
 
     async def timeline_count(self, customer_id: str) -> int:
         async with self._db.execute(TIMELINE_COUNT_SQL, (customer_id,)) as cursor:
@@ -283,7 +249,7 @@ class StoreReader:
         else:
             async with self._db.execute(TIMELINE_PAGE_SQL, (customer_id, limit, offset)) as cursor:
                 rows = await cursor.fetchall()
-        return [_entry(customer_id, row) for row in rows]
+        return [entry_from_row(row) for row in rows]
 
     async def timeline_position(self, customer_id: str, at: datetime) -> int:
         """How many entries come before ``at``: the position to jump to for a date."""
@@ -299,14 +265,14 @@ class StoreReader:
         after: tuple[int, str] = (-(1 << 62), "")
         while True:
             async with self._db.execute(
-                "SELECT id, case_id, kind, channel, direction, at_us, at_offset_s, author, body, "
+                "SELECT id, customer_id, case_id, kind, channel, direction, at_us, at_offset_s, author, body, "
                 "event_kind, duration_s, wait_s, extra FROM timeline_entry "
                 "WHERE customer_id = ? AND (at_us, id) > (?, ?) ORDER BY at_us, id LIMIT ?",
                 (customer_id, after[0], after[1], page_size),
             ) as cursor:
                 rows = await cursor.fetchall()
             for row in rows:
-                yield _entry(customer_id, row)
+                yield entry_from_row(row)
             if len(rows) < page_size:
                 return
-            after = (rows[-1][5], rows[-1][0])
+            after = (rows[-1]["at_us"], rows[-1]["id"])

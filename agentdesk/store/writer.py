@@ -28,11 +28,10 @@ import asyncio
 import json
 import sqlite3
 from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
-from decimal import Decimal
 from itertools import chain
 from operator import itemgetter
 from pathlib import Path
-from typing import Any, Union
+from typing import Any
 
 from sqlalchemy import URL, event
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
@@ -40,20 +39,25 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_en
 from agentdesk.domain.model import (
     Agent,
     Case,
-    CaseStatus,
-    Channel,
     Customer,
     Decision,
-    Direction,
-    EntryKind,
     Promise,
+    Record,
     TimelineEntry,
-    Urgency,
 )
 from agentdesk.domain.money import Money
 from agentdesk.domain.contact import email_key, phone_key
 from agentdesk.domain.timeline import utc_micros
-from agentdesk.store.convert import extra_from_column, extra_to_column, from_columns, offset_seconds
+from agentdesk.store.convert import (
+    agent_from_row,
+    case_from_row,
+    customer_from_row,
+    decision_from_row,
+    entry_from_row,
+    extra_to_column,
+    offset_seconds,
+    promise_from_row,
+)
 from agentdesk.store.files import CONNECTION_PRAGMAS, prepare_store
 from agentdesk.store.tables import (
     AgentRow,
@@ -84,8 +88,6 @@ __all__ = [
     "row_record",
     "upsert_sql",
 ]
-
-Record = Union[Agent, Customer, Case, TimelineEntry, Decision, Promise]
 
 AGENT = AgentRow.__tablename__
 CUSTOMER = CustomerRow.__tablename__
@@ -257,73 +259,9 @@ def record_row(record: Record) -> tuple[str, tuple[Any, ...]]:
 # ---------------------------------------------------------------------------
 # row -> domain record
 
-_CHANNELS = {member.value: member for member in Channel}
-_DIRECTIONS = {member.value: member for member in Direction}
-_KINDS = {member.value: member for member in EntryKind}
-_STATUSES = {member.value: member for member in CaseStatus}
-_URGENCIES = {member.value: member for member in Urgency}
-
-
-def _money(amount: str | None, currency: str | None) -> Money | None:
-    if amount is None or currency is None:
-        return None
-    return Money(Decimal(amount), currency)
-
-
-def _agent_from(row: Mapping[str, Any]) -> Agent:
-    return Agent(id=row["id"], name=row["name"], role=row["role"], email=row["email"], phone=row["phone"],
-                 extra=extra_from_column(row["extra"]))
-
-
-def _customer_from(row: Mapping[str, Any]) -> Customer:
-    channel = row["preferred_channel"]
-    return Customer(
-        id=row["id"], name=row["name"], email=row["email"], phone=row["phone"],
-        preferred_channel=_CHANNELS[channel] if channel is not None else None,
-        language=row["language"], timezone=row["timezone"], location=row["location"], owner=row["owner"],
-        extra=extra_from_column(row["extra"]),
-    )
-
-
-def _case_from(row: Mapping[str, Any]) -> Case:
-    return Case(
-        id=row["id"], customer=row["customer_id"], subject=row["subject"], status=_STATUSES[row["status"]],
-        opened_at=from_columns(row["opened_at_us"], row["opened_at_offset_s"]),
-        disputed=_money(row["disputed_amount"], row["currency"]),
-        urgency=_URGENCIES[row["urgency"] or "normal"], extra=extra_from_column(row["extra"]),
-    )
-
-
-def _timeline_from(row: Mapping[str, Any]) -> TimelineEntry:
-    channel = row["channel"]
-    return TimelineEntry(
-        id=row["id"], customer=row["customer_id"], kind=_KINDS[row["kind"]],
-        at=from_columns(row["at_us"], row["at_offset_s"]), author=row["author"], body=row["body"],
-        direction=_DIRECTIONS[row["direction"]], channel=_CHANNELS[channel] if channel is not None else None,
-        case=row["case_id"], event_kind=row["event_kind"], duration_s=row["duration_s"], wait_s=row["wait_s"],
-        extra=extra_from_column(row["extra"]),
-    )
-
-
-def _decision_from(row: Mapping[str, Any]) -> Decision:
-    return Decision(
-        id=row["id"], customer=row["customer_id"], kind=row["kind"], agent=row["agent_id"],
-        at=from_columns(row["at_us"], row["at_offset_s"]), state=row["state"], case=row["case_id"],
-        amount=_money(row["amount"], row["currency"]), reason=row["reason"], extra=extra_from_column(row["extra"]),
-    )
-
-
-def _promise_from(row: Mapping[str, Any]) -> Promise:
-    return Promise(
-        id=row["id"], customer=row["customer_id"], what=row["what"],
-        due=from_columns(row["due_us"], row["due_offset_s"]), state=row["state"], decision=row["decision_id"],
-        extra=extra_from_column(row["extra"]),
-    )
-
-
 _FROM_ROW = {
-    AGENT: _agent_from, CUSTOMER: _customer_from, CASE: _case_from,
-    TIMELINE: _timeline_from, DECISION: _decision_from, PROMISE: _promise_from,
+    AGENT: agent_from_row, CUSTOMER: customer_from_row, CASE: case_from_row,
+    TIMELINE: entry_from_row, DECISION: decision_from_row, PROMISE: promise_from_row,
 }
 
 
