@@ -78,8 +78,8 @@ def _import(args: argparse.Namespace) -> int:
             raise CommandError(f"cannot read {args.file}: {exc.strerror}") from exc
         with source:
             report = asyncio.run(load_jsonl(source, store, max_record_bytes=args.max_record_bytes))
-    for line, message in report.errors:
-        print(f"agentdesk: line {line}: {message}", file=sys.stderr)
+    for message in report.messages():
+        print(f"agentdesk: {message}", file=sys.stderr)
     print(report.summary(), file=sys.stderr)
     return 1 if report.errors else 0
 

@@ -7,7 +7,6 @@ no line break from a customer ever reaches the terminal or splits a record.
 
 from __future__ import annotations
 
-import json
 import sys
 from collections.abc import Sequence
 from datetime import datetime, timezone
@@ -29,7 +28,9 @@ def _console() -> Console:
 
 
 def _print_json(obj: dict) -> None:
-    sys.stdout.write(json_safe(json.dumps(obj, ensure_ascii=False, separators=(",", ":"))) + "\n")
+    from agentdesk.interchange.codec import dumps
+
+    sys.stdout.write(json_safe(dumps(obj)) + "\n")
 
 
 def _columns(rows: Sequence[Sequence[str]]) -> list[str]:

@@ -23,7 +23,6 @@ from collections.abc import Mapping
 from datetime import datetime
 from functools import lru_cache
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from agentdesk.domain.model import (
     Agent,
@@ -40,6 +39,7 @@ from agentdesk.domain.model import (
     Urgency,
 )
 from agentdesk.domain.money import Money, MoneyError
+from agentdesk.domain.timefmt import zone
 
 __all__ = [
     "DECISION_KINDS",
@@ -305,11 +305,7 @@ def _money(obj: Mapping[str, Any], field: str, label: str) -> Money | None:
 
 @lru_cache(maxsize=1024)
 def _zone_known(name: str) -> bool:
-    try:
-        ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError, OSError):
-        return False
-    return True
+    return zone(name) is not None
 
 
 def _zone(obj: Mapping[str, Any], label: str) -> str | None:
