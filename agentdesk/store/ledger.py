@@ -36,6 +36,7 @@ from typing import Any, TypeVar
 
 from agentdesk.domain.authority import (
     COUNTED_STATES,
+    MONEY_KINDS,
     WINDOW,
     AuthorityMatrix,
     Option,
@@ -70,6 +71,7 @@ T = TypeVar("T")
 DURABLE_PRAGMA = "PRAGMA synchronous = FULL"
 """Every commit of the ledger is flushed to disk before it returns (WAL + FULL)."""
 
+_MONEY_SQL = ", ".join(f"'{kind}'" for kind in MONEY_KINDS)
 _COUNTED_SQL = ", ".join(f"'{state}'" for state in sorted(COUNTED_STATES))
 
 
@@ -203,7 +205,8 @@ class Ledger:
               undo_window: timedelta | None) -> Taken:
         now = self.clock()
         with self._transaction():
-            agent, situation = self._situation(agent_id, customer_id, case_id, now)
+            agent, situation = self._situation(agent_id, customer_id, case_id, now,
+                                               with_slots="callback" in (proposal.kind, _inner_kind(proposal)))
             verdict = check(self.matrix, situation, proposal)
             if not verdict.allowed:
                 self._audit(now, agent.id, "refused", customer_id, None, proposal, verdict)
@@ -364,8 +367,9 @@ class Ledger:
             raise LedgerError(f"no agent {agent_id!r} in this store")
         return agent_from_row(row)
 
-    def _situation(self, agent_id: str, customer_id: str, case_id: str | None,
-                   now: datetime) -> tuple[Agent, Situation]:
+    def _situation(self, agent_id: str, customer_id: str, case_id: str | None, now: datetime,
+                   with_slots: bool = True) -> tuple[Agent, Situation]:
+        """The agent and what the rules need; ``with_slots``: also the agent's booked callback times."""
         agent = self._agent(agent_id)
         row = self._db.execute("SELECT * FROM customer WHERE id = ?", (customer_id,)).fetchone()
         if row is None:
@@ -373,13 +377,18 @@ class Ledger:
         customer = customer_from_row(row)
         case = self._case(customer, case_id)
         since = utc_micros(now - WINDOW)
+        # Only money that counts takes part in the rules; notes, undone and refused decisions
+        # are left in the store, so a long history costs nothing here.
         decisions = self._select_decisions(
-            "SELECT * FROM decision WHERE customer_id = ? AND (at_us > ? OR case_id = ?) ORDER BY at_us, id",
+            f"SELECT * FROM decision WHERE customer_id = ? AND (at_us > ? OR case_id = ?) "
+            f"AND kind IN ({_MONEY_SQL}) AND state IN ({_COUNTED_SQL}) ORDER BY at_us, id",
             (customer.id, since, case.id if case is not None else None))
-        taken = self._db.execute(
-            f"SELECT scheduled_us FROM decision WHERE kind = 'callback' AND agent_id = ? AND state IN ({_COUNTED_SQL}) "
-            "AND scheduled_us >= ?", (agent.id, utc_micros(now))).fetchall()
-        slots = frozenset(from_columns(us, 0) for (us,) in taken)
+        slots: frozenset[datetime] = frozenset()
+        if with_slots:
+            taken = self._db.execute(
+                f"SELECT scheduled_us FROM decision WHERE kind = 'callback' AND agent_id = ? "
+                f"AND state IN ({_COUNTED_SQL}) AND scheduled_us >= ?", (agent.id, utc_micros(now))).fetchall()
+            slots = frozenset(from_columns(us, 0) for (us,) in taken)
         return agent, Situation(agent.role, customer, case, decisions, now, slots)
 
     def _case(self, customer: Customer, case_id: str | None) -> Case | None:
@@ -464,6 +473,10 @@ class Ledger:
              verdict.rule if verdict is not None else None,
              limit.text if limit is not None else None,
              detail if detail is not None else (verdict.reason if verdict is not None else None)))
+
+
+def _inner_kind(proposal: Proposal) -> str | None:
+    return proposal.escalates.kind if proposal.escalates is not None else None
 
 
 def _proposal_of(decision: Decision) -> Proposal:
