@@ -61,3 +61,52 @@ def test_order_is_by_effective_wait_and_every_place_has_a_reason(rows) -> None:
     effective = [p.effective for p in places]
     assert effective == sorted(effective, reverse=True)
     assert all(p.reason.startswith("waiting ") for p in places)
+
+
+# ---------------------------------------------------------------------------
+# Promised callbacks head the queue
+
+CET = timezone(timedelta(hours=1))
+
+
+def callback(cid: str, due_in_minutes: int, waited_minutes: int | None = None) -> Waiting:
+    """A customer with a callback due; ``waited_minutes`` None: they have not written in."""
+    due = (NOW + timedelta(minutes=due_in_minutes)).astimezone(CET)
+    if waited_minutes is None:
+        return Waiting(cid, f"Name {cid}", due, (), callback_due=due, callback_what="callback about the invoice")
+    return waiting(cid, waited_minutes, callback_due=due, callback_what="callback")
+
+
+def test_a_due_callback_heads_the_queue_before_any_wait_or_urgency() -> None:
+    items = [
+        waiting("c-old", 600),
+        waiting("c-urgent", 200, urgency=Urgency.NO_SERVICE),
+        callback("c-call", 10),
+    ]
+    places = order_queue(items, NOW)
+    assert [p.waiting.customer_id for p in places] == ["c-call", "c-old", "c-urgent"]
+    assert places[0].reason == "callback due 15:10"  # in the offset the promise carries (14:10 UTC)
+
+
+def test_due_callbacks_go_earliest_first_and_say_how_late_they_are() -> None:
+    places = order_queue([callback("c-soon", 5), callback("c-late", -25), callback("c-later", -3)], NOW)
+    assert [p.waiting.customer_id for p in places] == ["c-late", "c-later", "c-soon"]
+    assert [p.reason for p in places] == [
+        "callback due 14:35 — overdue 25 min",
+        "callback due 14:57 — overdue 3 min",
+        "callback due 15:05",
+    ]
+
+
+def test_a_callback_for_a_customer_who_also_wrote_in_says_both() -> None:
+    (place,) = order_queue([callback("c-1", -5, waited_minutes=40)], NOW)
+    assert place.reason == "callback due 14:55 — overdue 5 min; waiting 40 min"
+    assert place.waited == timedelta(minutes=40)
+
+
+def test_a_callback_further_ahead_than_the_lead_time_does_not_jump_the_queue() -> None:
+    later = callback("c-later", 16, waited_minutes=5)
+    places = order_queue([waiting("c-1", 30), later], NOW)
+    assert [p.waiting.customer_id for p in places] == ["c-1", "c-later"]
+    assert places[1].reason == "waiting 5 min; longest wait first"
+    assert order_queue([callback("c-edge", 15)], NOW)[0].reason == "callback due 15:15"

@@ -50,6 +50,8 @@ class Urgency(str, Enum):
 class EntryKind(str, Enum):
     INTERACTION = "interaction"
     EVENT = "event"
+    DECISION = "decision"
+    """A decision shown on the timeline: derived from the decision record, never exported on its own."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,10 +110,15 @@ class TimelineEntry:
     duration_s: int | None = None
     wait_s: int | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    decision_id: str | None = None
+    """On a decision entry: the decision it shows."""
+    decision_state: str | None = None
+    """On a decision entry read from the store: the decision's state as shown now
+    (``waiting for approval``/``approved``/``declined`` for an escalation); never stored."""
 
     @property
     def is_internal(self) -> bool:
-        return self.kind is EntryKind.EVENT or self.direction is Direction.INTERNAL
+        return self.kind is not EntryKind.INTERACTION or self.direction is Direction.INTERNAL
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,6 +132,25 @@ class Decision:
     case: str | None = None
     amount: Money | None = None
     reason: str | None = None
+    scheduled: datetime | None = None
+    """A callback: when to call (an escalation: the proposed callback time)."""
+    phone: str | None = None
+    """A callback: the number to call."""
+    undo_until: datetime | None = None
+    """While pending: when the undo window ends; None while pending means no time limit."""
+    escalate_to: str | None = None
+    """An escalation: the role asked to decide."""
+    proposal_kind: str | None = None
+    """An escalation: what is proposed (refund, voucher, callback); its amount is ``amount``, its time ``scheduled``."""
+    approval: str | None = None
+    """An escalation: ``waiting``, ``approved`` or ``declined``."""
+    approval_by: str | None = None
+    """The agent who approved or declined."""
+    approval_at: datetime | None = None
+    approval_reason: str | None = None
+    """Why (a decline)."""
+    approves: str | None = None
+    """A decision taken by approving an escalation: that escalation's id."""
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -139,5 +165,33 @@ class Promise:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
-Record = Agent | Customer | Case | TimelineEntry | Decision | Promise
+@dataclass(frozen=True, slots=True)
+class AuditEntry:
+    """One line of the append-only audit log: who did what to which decision, under which rule and limit.
+
+    ``amount`` and ``limit`` share one currency (the interchange format carries one ``currency``).
+    """
+
+    id: str
+    at: datetime
+    actor: str
+    action: str
+    customer: str
+    decision: str | None = None
+    kind: str | None = None
+    amount: Money | None = None
+    rule: str | None = None
+    limit: Money | None = None
+    detail: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.amount is not None and self.limit is not None and self.amount.currency != self.limit.currency:
+            raise ValueError(
+                f"audit {self.id}: amount in {self.amount.currency} and limit in {self.limit.currency} "
+                "must share one currency"
+            )
+
+
+Record = Agent | Customer | Case | TimelineEntry | Decision | Promise | AuditEntry
 """Any record the interchange format carries."""

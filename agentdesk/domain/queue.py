@@ -40,6 +40,9 @@ class QueuePolicy:
         )
 
 
+CALLBACK_LEAD = timedelta(minutes=15)
+"""A promised callback heads the queue from this long before its time."""
+
 URGENCY_WORDS = {
     Urgency.NORMAL: "",
     Urgency.HIGH: "urgent",
@@ -58,6 +61,9 @@ class Waiting:
     urgency: Urgency = Urgency.NORMAL
     deadline: datetime | None = None
     deadline_what: str | None = None
+    callback_due: datetime | None = None
+    """The earliest open callback promise due within :data:`CALLBACK_LEAD`; shown in its own offset."""
+    callback_what: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,9 +100,25 @@ def _reason(item: Waiting, waited: timedelta, urgency_credit: timedelta,
     return "; ".join(parts)
 
 
+def _callback_reason(item: Waiting, due: datetime, waited: timedelta, now: datetime) -> str:
+    """``callback due 14:30 — overdue 5 min``, then the wait when the customer also wrote in.
+
+    The time is shown in the offset the promise carries, so every viewer reads the same line.
+    """
+    text = f"callback due {due:%H:%M}"
+    if due < now:
+        text += f" — overdue {duration(now - due)}"
+    if item.channels:
+        text += f"; waiting {duration(waited)}"
+    return text
+
+
 def order_queue(items: Iterable[Waiting], now: datetime,
                 policy: QueuePolicy | None = None) -> list[QueuePlace]:
-    """Rank waiting customers, longest effective wait first; ties go to the longer real wait, then id."""
+    """Rank waiting customers: due callbacks first (earliest due first), then longest effective wait.
+
+    Ties go to the longer real wait, then the id.
+    """
     policy = policy or QueuePolicy.default()
     scored = []
     for item in items:
@@ -104,10 +126,16 @@ def order_queue(items: Iterable[Waiting], now: datetime,
         urgency_credit = policy.urgency_credit[item.urgency]
         deadline_credit = _deadline_credit(item.deadline, now, policy)
         effective = waited + urgency_credit + deadline_credit
-        reason = _reason(item, waited, urgency_credit, deadline_credit, now)
-        scored.append((effective, waited, item, reason))
-    scored.sort(key=lambda row: (-row[0], -row[1], row[2].customer_id))
+        due = item.callback_due
+        if due is not None and due <= now + CALLBACK_LEAD:
+            key = (0, due - now, -waited, item.customer_id)
+            reason = _callback_reason(item, due, waited, now)
+        else:
+            key = (1, -effective, -waited, item.customer_id)
+            reason = _reason(item, waited, urgency_credit, deadline_credit, now)
+        scored.append((key, effective, waited, item, reason))
+    scored.sort(key=lambda row: row[0])
     return [
         QueuePlace(position, item, waited, effective, reason)
-        for position, (effective, waited, item, reason) in enumerate(scored, start=1)
+        for position, (_key, effective, waited, item, reason) in enumerate(scored, start=1)
     ]

@@ -1,0 +1,100 @@
+"""How a decision reads: its one-line summary, its state as people see it, and its line on the timeline.
+
+Shared by the importer (which derives timeline lines for imported decisions) and
+the ledger (which writes the line when the decision is taken), so both say the
+same thing. Pure: no clock, no locale (day and month names are English,
+whatever the machine's locale).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from agentdesk.domain.model import Decision, Direction, EntryKind, TimelineEntry
+from agentdesk.domain.timefmt import zone
+
+ENTRY_ID_PREFIX = "decision:"
+"""A decision's timeline line has the id ``decision:<decision id>``."""
+
+UNDONE = "undone"
+"""The state of a decision taken back in its undo window: it has no line on the timeline."""
+
+APPROVAL_WORDS = {"waiting": "waiting for approval", "approved": "approved", "declined": "declined"}
+"""An escalation's state on screen, by its ``approval``; the reader's timeline SQL says the same."""
+
+_DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def entry_id(decision_id: str) -> str:
+    return ENTRY_ID_PREFIX + decision_id
+
+
+def call_time(at: datetime, zone_name: str | None = None) -> str:
+    """``Mon 24 Nov 14:30 (Europe/Berlin)`` in the named zone, or in the time's own offset (``UTC+01:00``)."""
+    tz = zone(zone_name)
+    if tz is not None:
+        local, label = at.astimezone(tz), zone_name
+    else:
+        local, label = at, _offset_label(at)
+    return f"{_DAYS[local.weekday()]} {local.day} {_MONTHS[local.month - 1]} {local:%H:%M} ({label})"
+
+
+def _offset_label(at: datetime) -> str:
+    offset = at.utcoffset()
+    if not offset:
+        return "UTC"
+    minutes = int(offset.total_seconds()) // 60
+    sign = "+" if minutes >= 0 else "-"
+    hours, minutes = divmod(abs(minutes), 60)
+    return f"UTC{sign}{hours:02d}:{minutes:02d}"
+
+
+def _what(kind: str, decision: Decision, zone_name: str | None) -> str:
+    """``refund 39.90 EUR``, ``callback Mon 24 Nov 14:30 (Europe/Berlin) on +49 …``: a kind with its terms."""
+    parts = [kind]
+    if decision.amount is not None:
+        parts.append(str(decision.amount))
+    if kind == "callback" and decision.scheduled is not None:
+        parts.append(call_time(decision.scheduled, zone_name))
+    return " ".join(parts)
+
+
+def summary(decision: Decision, zone_name: str | None = None) -> str:
+    """One line saying what was decided, e.g. ``refund 39.90 EUR · double charge``.
+
+    ``zone_name`` (the customer's IANA zone) is where a callback's time is shown;
+    without it the time is shown in the offset it carries.
+    """
+    if decision.kind == "escalate":
+        head = f"escalate to {decision.escalate_to}" if decision.escalate_to else "escalate"
+        if decision.proposal_kind:
+            head += ": " + _what(decision.proposal_kind, decision, zone_name)
+    else:
+        head = _what(decision.kind, decision, zone_name)
+        if decision.kind == "callback" and decision.phone:
+            head += f" on {decision.phone}"
+    return f"{head} · {decision.reason}" if decision.reason else head
+
+
+def shown_state(decision: Decision) -> str:
+    """The state people see: an escalation's approval in words, otherwise the decision's state."""
+    if decision.kind == "escalate" and decision.approval is not None:
+        return APPROVAL_WORDS.get(decision.approval, decision.approval)
+    return decision.state
+
+
+def timeline_entry(decision: Decision, zone_name: str | None = None) -> TimelineEntry:
+    """The decision's line on its customer's timeline (written when it is made; undo removes it)."""
+    return TimelineEntry(
+        id=entry_id(decision.id),
+        customer=decision.customer,
+        kind=EntryKind.DECISION,
+        at=decision.at,
+        author=decision.agent,
+        body=summary(decision, zone_name),
+        direction=Direction.INTERNAL,
+        case=decision.case,
+        event_kind=decision.kind,
+        decision_id=decision.id,
+    )

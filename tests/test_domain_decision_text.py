@@ -1,0 +1,78 @@
+"""How a decision reads: the one-line summary, the state people see, its line on the timeline."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+from decimal import Decimal
+
+import pytest
+
+from agentdesk.domain.decision_text import call_time, entry_id, shown_state, summary, timeline_entry
+from agentdesk.domain.model import Decision, Direction, EntryKind
+from agentdesk.domain.money import Money
+
+CET = timezone(timedelta(hours=1))
+AT = datetime(2026, 11, 23, 10, 0, tzinfo=CET)
+CALL = datetime(2026, 11, 24, 13, 30, tzinfo=timezone.utc)
+
+
+def decision(kind: str, state: str = "confirmed", **more) -> Decision:
+    return Decision(id="d-1", customer="c-1", kind=kind, agent="a-7", at=AT, state=state, **more)
+
+
+def eur(text: str) -> Money:
+    return Money(Decimal(text), "EUR")
+
+
+@pytest.mark.parametrize(
+    ("record", "zone_name", "expected"),
+    [
+        (decision("refund", amount=eur("39.9"), reason="double charge"), None, "refund 39.90 EUR · double charge"),
+        (decision("voucher", amount=Money(Decimal("1200"), "JPY")), None, "voucher 1200 JPY"),
+        (decision("callback", scheduled=CALL, phone="+49 170 555 0199"), "Europe/Berlin",
+         "callback Tue 24 Nov 14:30 (Europe/Berlin) on +49 170 555 0199"),
+        (decision("callback", scheduled=CALL.astimezone(CET)), None, "callback Tue 24 Nov 14:30 (UTC+01:00)"),
+        (decision("callback", scheduled=CALL), "Mars/Olympus_Mons", "callback Tue 24 Nov 13:30 (UTC)"),
+        (decision("callback"), None, "callback"),
+        (decision("escalate", escalate_to="lead", proposal_kind="refund", amount=eur("80")), None,
+         "escalate to lead: refund 80.00 EUR"),
+        (decision("escalate", escalate_to="lead", proposal_kind="callback", scheduled=CALL, reason="abroad"),
+         "America/New_York", "escalate to lead: callback Tue 24 Nov 08:30 (America/New_York) · abroad"),
+        (decision("escalate"), None, "escalate"),
+        (decision("note", reason="called, no answer"), None, "note · called, no answer"),
+    ],
+)
+def test_summary(record: Decision, zone_name: str | None, expected: str) -> None:
+    assert summary(record, zone_name) == expected
+
+
+def test_call_time_is_english_whatever_the_locale_and_shows_a_negative_offset() -> None:
+    assert call_time(datetime(2026, 3, 1, 9, 5, tzinfo=timezone(timedelta(hours=-3, minutes=-30)))) == (
+        "Sun 1 Mar 09:05 (UTC-03:30)"
+    )
+
+
+@pytest.mark.parametrize(
+    ("record", "expected"),
+    [
+        (decision("refund", state="pending"), "pending"),
+        (decision("escalate", state="queued", approval="waiting"), "waiting for approval"),
+        (decision("escalate", state="confirmed", approval="approved"), "approved"),
+        (decision("escalate", state="confirmed", approval="declined"), "declined"),
+        (decision("escalate", state="confirmed"), "confirmed"),  # escalations from before approvals
+        (decision("refund", state="undone", approval="waiting"), "undone"),
+    ],
+)
+def test_shown_state(record: Decision, expected: str) -> None:
+    assert shown_state(record) == expected
+
+
+def test_timeline_entry_of_a_decision() -> None:
+    record = decision("refund", case="k-55", amount=eur("39.90"), reason="double charge")
+    entry = timeline_entry(record, "Europe/Berlin")
+    assert entry.id == entry_id("d-1") == "decision:d-1"
+    assert (entry.customer, entry.case, entry.at, entry.author) == ("c-1", "k-55", AT, "a-7")
+    assert (entry.kind, entry.direction, entry.channel) == (EntryKind.DECISION, Direction.INTERNAL, None)
+    assert (entry.event_kind, entry.decision_id, entry.decision_state) == ("refund", "d-1", None)
+    assert entry.body == "refund 39.90 EUR · double charge"
+    assert entry.is_internal
