@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 
 from agentdesk.domain.model import (
     Agent,
+    AuditEntry,
     Case,
     CaseStatus,
     Channel,
@@ -27,9 +28,12 @@ from agentdesk.domain.model import (
 from agentdesk.domain.money import MINOR_UNITS, Money
 from agentdesk.interchange import codec
 from agentdesk.interchange.codec import (
+    APPROVAL_STATES,
+    AUDIT_ACTIONS,
     DECISION_KINDS,
     DECISION_STATES,
     PROMISE_STATES,
+    PROPOSAL_KINDS,
     RecordError,
     dumps,
     parse_line,
@@ -53,6 +57,15 @@ CONTRACT_LINES = [
     '{"type":"promise","id":"p-01J9…","decision":"d-01J9…","customer":"c-1001","what":"refund 39.90 EUR","due":"2026-07-17T12:00:00+02:00","state":"open"}',
 ]
 
+# The decision workflow's records (issue 3): every new field, in canonical order.
+WORKFLOW_LINES = [
+    '{"type":"decision","id":"d-2","customer":"c-1001","case":"k-55","kind":"escalate","amount":"80.00","currency":"EUR","agent":"a-7","at":"2026-11-23T14:02:00+01:00","state":"queued","reason":"loyal customer","scheduled":"2026-11-24T14:30:00+01:00","phone":"+49 170 555 0199","undo_until":"2026-11-23T13:02:10+00:00","escalate_to":"lead","proposal_kind":"refund","approval":"declined","approval_by":"a-9","approval_at":"2026-11-23T15:10:00+01:00","approval_reason":"not this time","approves":"d-1"}',
+    '{"type":"decision","id":"d-3","customer":"c-1001","kind":"callback","agent":"a-7","at":"2026-11-23T14:05:00+01:00","state":"undone","scheduled":"2026-11-24T09:00:00-05:00","phone":"+1 555 0104"}',
+    '{"type":"audit","id":"au-1","at":"2026-11-23T14:01:00+01:00","actor":"a-7","action":"refused","customer":"c-1001","decision":"d-2","kind":"refund","amount":"80.00","currency":"EUR","rule":"agent.refund.max","limit":"50.00","detail":"over the agent\'s limit"}',
+    '{"type":"audit","id":"au-2","at":"2026-11-23T14:03:00+01:00","actor":"a-9","action":"declined","customer":"c-1001","currency":"EUR","limit":"500.00"}',
+    '{"type":"audit","id":"au-3","at":"2026-11-23T14:04:00+01:00","actor":"a-7","action":"undone","customer":"c-1001"}',
+]
+
 CEST = timezone(timedelta(hours=2))
 
 
@@ -68,6 +81,48 @@ def obj(line: str) -> dict:
 def test_contract_examples_round_trip_exactly(line: str) -> None:
     record = parse_line(line.encode())
     assert dumps(to_json_obj(record)) == line
+
+
+@pytest.mark.parametrize("line", WORKFLOW_LINES)
+def test_workflow_records_round_trip_exactly(line: str) -> None:
+    assert dumps(to_json_obj(parse_line(line.encode()))) == line
+
+
+def test_decision_workflow_fields() -> None:
+    record = parse_line(WORKFLOW_LINES[0].encode())
+    assert isinstance(record, Decision)
+    cet = timezone(timedelta(hours=1))
+    assert record.scheduled == datetime(2026, 11, 24, 14, 30, tzinfo=cet)
+    assert record.undo_until == datetime(2026, 11, 23, 13, 2, 10, tzinfo=timezone.utc)
+    assert (record.escalate_to, record.proposal_kind, record.amount) == ("lead", "refund", Money(Decimal("80.00"), "EUR"))
+    assert (record.approval, record.approval_by, record.approval_reason) == ("declined", "a-9", "not this time")
+    assert record.approval_at == datetime(2026, 11, 23, 15, 10, tzinfo=cet)
+    assert (record.phone, record.approves, record.extra) == ("+49 170 555 0199", "d-1", {})
+
+
+def test_audit_fields() -> None:
+    record = parse_line(WORKFLOW_LINES[2].encode())
+    assert record == AuditEntry(
+        id="au-1", at=datetime(2026, 11, 23, 14, 1, tzinfo=timezone(timedelta(hours=1))), actor="a-7",
+        action="refused", customer="c-1001", decision="d-2", kind="refund", amount=Money(Decimal("80.00"), "EUR"),
+        rule="agent.refund.max", limit=Money(Decimal("50.00"), "EUR"), detail="over the agent's limit",
+    )
+    assert record_label(record) == "audit au-1"
+    only_limit = parse_line(WORKFLOW_LINES[3].encode())
+    assert (only_limit.amount, only_limit.limit) == (None, Money(Decimal("500.00"), "EUR"))
+
+
+def test_audit_amount_and_limit_share_one_currency() -> None:
+    with pytest.raises(ValueError, match="must share one currency"):
+        AuditEntry(id="au-9", at=datetime(2026, 1, 1, tzinfo=timezone.utc), actor="a-7", action="refused",
+                   customer="c-1", amount=Money(Decimal("1"), "EUR"), limit=Money(Decimal("1"), "USD"))
+
+
+def test_a_decision_s_timeline_line_is_not_an_interchange_record() -> None:
+    line = TimelineEntry(id="decision:d-1", customer="c-1", kind=EntryKind.DECISION, at=datetime(2026, 1, 1, tzinfo=CEST),
+                         author="a-7", body="refund 39.90 EUR", direction=Direction.INTERNAL, decision_id="d-1")
+    with pytest.raises(TypeError, match="derived from its decision"):
+        to_json_obj(line)
 
 
 @pytest.mark.parametrize("line", (CORPUS / "stories.jsonl").read_text(encoding="utf-8").splitlines())
@@ -286,9 +341,45 @@ def test_other_refusals() -> None:
     assert refusal({"type": "agent", "id": "a-1", "name": "x"}) == "agent a-1: missing required field 'role'"
 
 
+DECISION = obj(WORKFLOW_LINES[0])
+AUDIT = obj(WORKFLOW_LINES[2])
+
+
+@pytest.mark.parametrize(
+    ("record", "expected"),
+    [
+        (DECISION | {"scheduled": "2026-11-24T14:30:00"}, "decision d-2: scheduled '2026-11-24T14:30:00' has no UTC offset"),
+        (DECISION | {"undo_until": 1763902930}, "decision d-2: undo_until must be an ISO 8601 time string"),
+        (DECISION | {"approval_at": "soon"}, "decision d-2: approval_at 'soon' is not an ISO 8601 time"),
+        (DECISION | {"proposal_kind": "bribe"},
+         "decision d-2: unknown proposal kind 'bribe' (expected one of refund, voucher, callback)"),
+        (DECISION | {"approval": "maybe"},
+         "decision d-2: unknown approval 'maybe' (expected one of waiting, approved, declined)"),
+        (DECISION | {"escalate_to": ""}, "decision d-2: escalate_to must not be empty"),
+        (DECISION | {"approves": 7}, "decision d-2: approves must be a string, not number"),
+        (DECISION | {"phone": ["+49"]}, "decision d-2: phone must be a string, not array"),
+        (DECISION | {"state": "forgotten"}, "decision d-2: unknown decision state 'forgotten' "
+         "(expected one of pending, queued, confirmed, refused, undone)"),
+        (AUDIT | {"action": "shredded"}, "audit au-1: unknown audit action 'shredded' (expected one of taken, "
+         "refused, undone, queued, escalated, approved, declined, confirmed)"),
+        (AUDIT | {"limit": 50}, 'audit au-1: limit 50 must be a decimal string such as "39.90", not a number'),
+        (AUDIT | {"limit": "50.001"}, "audit au-1: limit 50.001 has more decimals than EUR allows (2)"),
+        ({k: v for k, v in AUDIT.items() if k not in ("amount", "limit")},
+         "audit au-1: currency 'EUR' given without amount or limit"),
+        ({k: v for k, v in AUDIT.items() if k != "currency"}, "audit au-1: amount '80.00' needs a currency"),
+        (AUDIT | {"kind": "bribe"}, "audit au-1: unknown decision kind 'bribe'"),
+        (AUDIT | {"at": "2026-11-23T14:01:00"}, "audit au-1: at '2026-11-23T14:01:00' has no UTC offset"),
+        ({k: v for k, v in AUDIT.items() if k != "actor"}, "audit au-1: missing required field 'actor'"),
+        (AUDIT | {"customer": ""}, "audit au-1: customer must not be empty"),
+    ],
+)
+def test_workflow_refusals(record: dict, expected: str) -> None:
+    assert refusal(record).startswith(expected)
+
+
 def test_record_shape_refusals() -> None:
     assert refusal({"type": "foo", "id": "x"}) == (
-        "unknown record type 'foo' (expected one of agent, customer, case, interaction, event, decision, promise)"
+        "unknown record type 'foo' (expected one of agent, customer, case, interaction, event, decision, promise, audit)"
     )
     assert refusal({"id": "x"}).startswith("missing required field 'type'")
     assert refusal({"type": ["agent"]}) == "type must be a string, not array"
@@ -370,6 +461,19 @@ def money(draw: st.DrawFn) -> Money:
     return Money(Decimal(units).scaleb(-digits), currency)
 
 
+@st.composite
+def audit_entries(draw: st.DrawFn) -> AuditEntry:
+    """Audit records whose amount and limit (either, both or neither) share one currency."""
+    amount, limit = draw(st.none() | money()), draw(st.none() | money())
+    if amount is not None and limit is not None:
+        limit = Money(limit.amount.scaleb(MINOR_UNITS[limit.currency] - MINOR_UNITS[amount.currency]), amount.currency)
+    return AuditEntry(
+        id=draw(ids), at=draw(times), actor=draw(ids), action=draw(st.sampled_from(AUDIT_ACTIONS)), customer=draw(ids),
+        decision=draw(st.none() | ids), kind=draw(st.none() | st.sampled_from(DECISION_KINDS)), amount=amount,
+        rule=draw(maybe_texts), limit=limit, detail=draw(maybe_texts), extra=draw(extras),
+    )
+
+
 seconds = st.none() | st.integers(min_value=0, max_value=2**40)
 zones = st.none() | st.sampled_from(["Europe/Berlin", "America/New_York", "Asia/Kathmandu", "UTC", "Asia/Tokyo"])
 
@@ -397,18 +501,22 @@ records = st.one_of(
     st.builds(
         Decision, id=ids, customer=ids, kind=st.sampled_from(DECISION_KINDS), agent=ids, at=times,
         state=st.sampled_from(DECISION_STATES), case=st.none() | ids, amount=st.none() | money(),
-        reason=maybe_texts, extra=extras,
+        reason=maybe_texts, scheduled=st.none() | times, phone=maybe_texts, undo_until=st.none() | times,
+        escalate_to=st.none() | ids, proposal_kind=st.none() | st.sampled_from(PROPOSAL_KINDS),
+        approval=st.none() | st.sampled_from(APPROVAL_STATES), approval_by=st.none() | ids,
+        approval_at=st.none() | times, approval_reason=maybe_texts, approves=st.none() | ids, extra=extras,
     ),
     st.builds(
         Promise, id=ids, customer=ids, what=texts, due=times, state=st.sampled_from(PROMISE_STATES),
         decision=st.none() | ids, extra=extras,
     ),
+    audit_entries(),
 )
 
 
 def same_offsets(a: object, b: object) -> None:
-    for name in ("at", "opened_at", "due"):
-        if hasattr(a, name):
+    for name in ("at", "opened_at", "due", "scheduled", "undo_until", "approval_at"):
+        if getattr(a, name, None) is not None:
             assert getattr(a, name).utcoffset() == getattr(b, name).utcoffset()
 
 

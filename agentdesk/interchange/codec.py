@@ -26,6 +26,7 @@ from typing import Any
 
 from agentdesk.domain.model import (
     Agent,
+    AuditEntry,
     Case,
     CaseStatus,
     Channel,
@@ -42,11 +43,14 @@ from agentdesk.domain.money import Money, MoneyError
 from agentdesk.domain.timefmt import zone
 
 __all__ = [
+    "APPROVAL_STATES",
+    "AUDIT_ACTIONS",
     "DECISION_KINDS",
     "DECISION_STATES",
     "DEFAULT_MAX_RECORD_BYTES",
     "FIELDS",
     "PROMISE_STATES",
+    "PROPOSAL_KINDS",
     "RECORD_TYPES",
     "JsonNumber",
     "Record",
@@ -64,10 +68,14 @@ __all__ = [
 
 DEFAULT_MAX_RECORD_BYTES = 1 << 20
 
-RECORD_TYPES = ("agent", "customer", "case", "interaction", "event", "decision", "promise")
+RECORD_TYPES = ("agent", "customer", "case", "interaction", "event", "decision", "promise", "audit")
 DECISION_KINDS = ("refund", "voucher", "callback", "escalate", "note")
-DECISION_STATES = ("pending", "queued", "confirmed", "refused")
+DECISION_STATES = ("pending", "queued", "confirmed", "refused", "undone")
+PROPOSAL_KINDS = ("refund", "voucher", "callback")
+"""What an escalation may propose."""
+APPROVAL_STATES = ("waiting", "approved", "declined")
 PROMISE_STATES = ("open", "kept", "overdue", "broken")
+AUDIT_ACTIONS = ("taken", "refused", "undone", "queued", "escalated", "approved", "declined", "confirmed")
 
 _CHANNELS = {c.value: c for c in Channel}
 _DIRECTIONS = {d.value: d for d in Direction}
@@ -75,7 +83,10 @@ _CASE_STATUSES = {s.value: s for s in CaseStatus}
 _URGENCIES = {u.value: u for u in Urgency}
 _DECISION_KINDS = {k: k for k in DECISION_KINDS}
 _DECISION_STATES = {s: s for s in DECISION_STATES}
+_PROPOSAL_KINDS = {k: k for k in PROPOSAL_KINDS}
+_APPROVAL_STATES = {s: s for s in APPROVAL_STATES}
 _PROMISE_STATES = {s: s for s in PROMISE_STATES}
+_AUDIT_ACTIONS = {a: a for a in AUDIT_ACTIONS}
 
 # The fields each type knows, in the contract's order ("type" and "id" first).
 FIELDS: dict[str, tuple[str, ...]] = {
@@ -95,9 +106,14 @@ FIELDS: dict[str, tuple[str, ...]] = {
     "event": ("type", "id", "customer", "case", "at", "author", "kind", "body"),
     "decision": (
         "type", "id", "customer", "case", "kind", "amount", "currency", "agent", "at",
-        "state", "reason",
+        "state", "reason", "scheduled", "phone", "undo_until", "escalate_to", "proposal_kind",
+        "approval", "approval_by", "approval_at", "approval_reason", "approves",
     ),
     "promise": ("type", "id", "decision", "customer", "what", "due", "state"),
+    "audit": (
+        "type", "id", "at", "actor", "action", "customer", "decision", "kind", "amount",
+        "currency", "rule", "limit", "detail",
+    ),
 }
 _KNOWN = {name: frozenset(fields) for name, fields in FIELDS.items()}
 
@@ -279,6 +295,10 @@ def _time(obj: Mapping[str, Any], field: str, label: str) -> datetime:
     )
 
 
+def _opt_time(obj: Mapping[str, Any], field: str, label: str) -> datetime | None:
+    return None if obj.get(field) is None else _time(obj, field, label)
+
+
 def _money(obj: Mapping[str, Any], field: str, label: str) -> Money | None:
     amount = obj.get(field)
     currency = obj.get("currency")
@@ -452,6 +472,16 @@ def _decision(obj: Mapping[str, Any]) -> Decision:
         case=case,
         amount=amount,
         reason=reason,
+        scheduled=_opt_time(obj, "scheduled", label),
+        phone=_opt_str(obj, "phone", label),
+        undo_until=_opt_time(obj, "undo_until", label),
+        escalate_to=_opt_key(obj, "escalate_to", label),
+        proposal_kind=_choice(obj, "proposal_kind", label, _PROPOSAL_KINDS, "proposal kind", required=False),
+        approval=_choice(obj, "approval", label, _APPROVAL_STATES, "approval", required=False),
+        approval_by=_opt_key(obj, "approval_by", label),
+        approval_at=_opt_time(obj, "approval_at", label),
+        approval_reason=_opt_str(obj, "approval_reason", label),
+        approves=_opt_key(obj, "approves", label),
         extra=_extra(obj, _KNOWN["decision"]),
     )
 
@@ -475,6 +505,44 @@ def _promise(obj: Mapping[str, Any]) -> Promise:
     )
 
 
+def _audit_money(obj: Mapping[str, Any], label: str) -> tuple[Money | None, Money | None]:
+    """``amount`` and ``limit``, which share one ``currency``."""
+    if obj.get("amount") is None and obj.get("limit") is None:
+        currency = obj.get("currency")
+        if currency is not None:
+            raise RecordError(f"{label}: currency {_show(currency)} given without amount or limit")
+        return None, None
+    amount = _money(obj, "amount", label) if obj.get("amount") is not None else None
+    limit = _money(obj, "limit", label) if obj.get("limit") is not None else None
+    return amount, limit
+
+
+def _audit(obj: Mapping[str, Any]) -> AuditEntry:
+    label = _label("audit", obj)
+    ident = _req_key(obj, "id", label)
+    at = _time(obj, "at", label)
+    actor = _req_key(obj, "actor", label)
+    action = _choice(obj, "action", label, _AUDIT_ACTIONS, "audit action")
+    customer = _req_key(obj, "customer", label)
+    decision = _opt_key(obj, "decision", label)
+    kind = _choice(obj, "kind", label, _DECISION_KINDS, "decision kind", required=False)
+    amount, limit = _audit_money(obj, label)
+    return AuditEntry(
+        id=ident,
+        at=at,
+        actor=actor,
+        action=action,
+        customer=customer,
+        decision=decision,
+        kind=kind,
+        amount=amount,
+        rule=_opt_str(obj, "rule", label),
+        limit=limit,
+        detail=_opt_str(obj, "detail", label),
+        extra=_extra(obj, _KNOWN["audit"]),
+    )
+
+
 _PARSERS = {
     "agent": _agent,
     "customer": _customer,
@@ -483,6 +551,7 @@ _PARSERS = {
     "event": _event,
     "decision": _decision,
     "promise": _promise,
+    "audit": _audit,
 }
 
 
@@ -615,7 +684,9 @@ def record_label(record: Record) -> str:
     return f"{record_type(record)} {record.id}"
 
 
-_TYPE_NAMES = {Agent: "agent", Customer: "customer", Case: "case", Decision: "decision", Promise: "promise"}
+_TYPE_NAMES = {
+    Agent: "agent", Customer: "customer", Case: "case", Decision: "decision", Promise: "promise", AuditEntry: "audit",
+}
 
 
 def _merge_extra(out: dict[str, Any], extra: Mapping[str, Any]) -> dict[str, Any]:
@@ -629,6 +700,8 @@ def to_json_obj(record: Record) -> dict[str, Any]:
     """The canonical interchange object: ``type`` and ``id`` first, the contract's order, no nulls."""
     kind = type(record)
     if kind is TimelineEntry:
+        if record.kind is EntryKind.DECISION:
+            raise TypeError(f"timeline line {record.id} is derived from its decision; export the decision instead")
         if record.kind is EntryKind.INTERACTION:
             out = {"type": "interaction", "id": record.id, "customer": record.customer}
             if record.case is not None:
@@ -692,6 +765,16 @@ def to_json_obj(record: Record) -> dict[str, Any]:
         out["at"] = record.at.isoformat()
         out["state"] = record.state
         _put(out, "reason", record.reason)
+        _put_time(out, "scheduled", record.scheduled)
+        _put(out, "phone", record.phone)
+        _put_time(out, "undo_until", record.undo_until)
+        _put(out, "escalate_to", record.escalate_to)
+        _put(out, "proposal_kind", record.proposal_kind)
+        _put(out, "approval", record.approval)
+        _put(out, "approval_by", record.approval_by)
+        _put_time(out, "approval_at", record.approval_at)
+        _put(out, "approval_reason", record.approval_reason)
+        _put(out, "approves", record.approves)
     elif kind is Promise:
         out = {"type": "promise", "id": record.id}
         _put(out, "decision", record.decision)
@@ -699,6 +782,26 @@ def to_json_obj(record: Record) -> dict[str, Any]:
         out["what"] = record.what
         out["due"] = record.due.isoformat()
         out["state"] = record.state
+    elif kind is AuditEntry:
+        out = {
+            "type": "audit",
+            "id": record.id,
+            "at": record.at.isoformat(),
+            "actor": record.actor,
+            "action": record.action,
+            "customer": record.customer,
+        }
+        _put(out, "decision", record.decision)
+        _put(out, "kind", record.kind)
+        if record.amount is not None:
+            out["amount"] = record.amount.text
+        money = record.amount or record.limit
+        if money is not None:
+            out["currency"] = money.currency
+        _put(out, "rule", record.rule)
+        if record.limit is not None:
+            out["limit"] = record.limit.text
+        _put(out, "detail", record.detail)
     else:
         raise TypeError(f"not an interchange record: {kind.__name__}")
     if record.extra:
@@ -709,6 +812,11 @@ def to_json_obj(record: Record) -> dict[str, Any]:
 def _put(out: dict[str, Any], key: str, value: object) -> None:
     if value is not None:
         out[key] = value
+
+
+def _put_time(out: dict[str, Any], key: str, value: datetime | None) -> None:
+    if value is not None:
+        out[key] = value.isoformat()
 
 
 _ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), check_circular=False, allow_nan=False)
