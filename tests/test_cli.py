@@ -41,9 +41,10 @@ def test_queue_is_fair_and_explains_itself(store: Path) -> None:
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
     assert [line.split("  ")[0] for line in lines] == ["1.", "2.", "3."]
-    # Ole waited 33 h; Petra 7 h, plus credits for "no service" and a missed callback; Tobias 30 min.
-    assert "Ole Brandt" in lines[0] and "longest wait first" in lines[0]
-    assert "Petra Lindner" in lines[1] and "no service at all +2 h" in lines[1] and "callback overdue" in lines[1]
+    # Petra's callback was due 20 min ago: a promised callback heads the queue. Then Ole (waited 33 h)
+    # and Tobias (30 min).
+    assert "Petra Lindner" in lines[0] and "callback overdue" in lines[0] and "— overdue 20 min" in lines[0]
+    assert "Ole Brandt" in lines[1] and "longest wait first" in lines[1]
     assert "Tobias Unruh" in lines[2]
     assert "\x1b" not in result.stdout
 
@@ -58,9 +59,10 @@ def test_shared_options_work_before_or_after_the_command(store: Path) -> None:
 
 def test_queue_json_has_the_reason_and_deadline(store: Path) -> None:
     rows = [json.loads(line) for line in agentdesk("queue", "--json", "--db", str(store)).stdout.splitlines()]
-    petra = rows[1]
+    petra = rows[0]
     assert petra["customer"] == "c-1001" and petra["urgency"] == "no_service"
-    assert petra["deadline_what"] == "callback" and petra["reason"].startswith("waiting 7 h")
+    assert petra["deadline_what"] == "callback" and petra["reason"].startswith("callback due ")
+    assert petra["reason"].endswith("— overdue 20 min; waiting 7 h 00 min")
     assert petra["channels"] == ["portal"]  # only the message after the last answer is waiting
 
 
@@ -69,10 +71,11 @@ def test_timeline_by_id_email_or_phone(store: Path, reference: str) -> None:
     result = agentdesk("timeline", reference, "--db", str(store))
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
-    assert len(lines) == 10  # nine channels and one internal event
-    assert "Message 0 on email" in lines[0] and "Message 8 on portal" in lines[-2]
-    event = lines[-1]  # the newest entry: the SIM was deactivated after the last message
+    assert len(lines) == 11  # nine channels, one internal event and the callback decision's line
+    assert "Message 0 on email" in lines[0] and "Message 8 on portal" in lines[-3]
+    event = lines[-2]  # the SIM was deactivated after the last message
     assert "sim_deactivated" in event and "internal" in event and "Jonas Weber" in event
+    assert "callback · promised a call back" in lines[-1]  # the newest: the decision, made after the event
 
 
 def test_timeline_shows_hostile_text_literally_on_one_line(store: Path) -> None:

@@ -1,16 +1,18 @@
-"""Migrations: a store built at the first revision upgrades to head with nothing lost."""
+"""Migrations: a store built at an earlier revision upgrades to head with nothing lost."""
 
 from __future__ import annotations
 
 import sqlite3
 from pathlib import Path
 
+import pytest
 from sqlalchemy import create_engine
 
 from agentdesk.store.files import HEAD_REVISION, create_private_file
 from agentdesk.store.migrate import upgrade
 
 FIRST = "0001_core"
+WAITING_DECISIONS_PROMISES = "0002_waiting_decisions_promises"
 
 
 def _fill_first_revision(path: Path) -> dict[str, int]:
@@ -48,10 +50,18 @@ def _fill_first_revision(path: Path) -> dict[str, int]:
     return counts
 
 
-def _dump(path: Path, table: str) -> list[tuple]:
+def _dump(path: Path, table: str, columns: str = "*") -> list[tuple]:
     con = sqlite3.connect(path)
     try:
-        return con.execute(f"SELECT * FROM {table} ORDER BY 1").fetchall()
+        return con.execute(f"SELECT {columns} FROM {table} ORDER BY 1").fetchall()
+    finally:
+        con.close()
+
+
+def _columns(path: Path, table: str) -> str:
+    con = sqlite3.connect(path)
+    try:
+        return ", ".join(row[1] for row in con.execute(f"PRAGMA table_info({table})"))
     finally:
         con.close()
 
@@ -61,6 +71,7 @@ def test_upgrade_from_first_revision_keeps_everything_and_fills_waiting(tmp_path
     create_private_file(path)
     upgrade(path, FIRST)
     counts = _fill_first_revision(path)
+    columns = {table: _columns(path, table) for table in counts}  # later revisions add columns
     before = {table: _dump(path, table) for table in counts}
 
     upgrade(path)
@@ -68,7 +79,7 @@ def test_upgrade_from_first_revision_keeps_everything_and_fills_waiting(tmp_path
     con = sqlite3.connect(path)
     assert con.execute("SELECT version_num FROM alembic_version").fetchone()[0] == HEAD_REVISION
     for table in counts:
-        assert _dump(path, table) == before[table], f"{table} changed in the upgrade"
+        assert _dump(path, table, columns[table]) == before[table], f"{table} changed in the upgrade"
     waiting = con.execute(
         "SELECT customer_id, since_us, channels, unanswered FROM waiting ORDER BY customer_id"
     ).fetchall()
@@ -92,3 +103,108 @@ def test_migrated_schema_matches_the_sqlmodel_tables(tmp_path: Path) -> None:
         diff = compare_metadata(MigrationContext.configure(connection), SQLModel.metadata)
     engine.dispose()
     assert diff == []
+
+
+def _store_at_0002_with_decisions(path: Path) -> None:
+    create_private_file(path)
+    upgrade(path, WAITING_DECISIONS_PROMISES)
+    con = sqlite3.connect(path)
+    con.execute("PRAGMA foreign_keys = ON")
+    con.execute("INSERT INTO agent (id, name, role) VALUES ('a-7', 'Jonas Weber', 'agent')")
+    con.executemany(
+        "INSERT INTO customer (id, name, timezone) VALUES (?, ?, ?)",
+        [("c-1", "Petra Lindner", "Europe/Berlin"), ("c-2", "Ole Brandt", None)],
+    )
+    con.execute(
+        "INSERT INTO support_case (id, customer_id, subject, status, opened_at_us, opened_at_offset_s)"
+        " VALUES ('k-1', 'c-1', 'Invoice', 'open', 0, 3600)"
+    )
+    con.executemany(
+        "INSERT INTO decision (id, customer_id, case_id, kind, amount, currency, agent_id, at_us, at_offset_s,"
+        " state, reason) VALUES (?, ?, ?, ?, ?, ?, 'a-7', ?, 7200, ?, ?)",
+        [
+            ("d-1", "c-1", "k-1", "refund", "39.90", "EUR", 1_000_000, "confirmed", "double charge"),
+            ("d-2", "c-2", None, "callback", None, None, 2_000_000, "queued", None),
+            ("d-3", "c-2", None, "note", None, None, 3_000_000, "confirmed", "called, no answer"),
+        ],
+    )
+    con.execute(
+        "INSERT INTO promise (id, decision_id, customer_id, what, due_us, due_offset_s, state)"
+        " VALUES ('p-1', 'd-1', 'c-1', 'refund 39.90 EUR', 9000000, 7200, 'open')"
+    )
+    con.commit()
+    con.close()
+
+
+def test_upgrade_from_0002_gives_every_decision_its_timeline_line(tmp_path: Path) -> None:
+    path = tmp_path / "old.sqlite3"
+    _store_at_0002_with_decisions(path)
+    decisions_before = _dump(path, "decision")
+
+    upgrade(path)
+
+    assert _dump(path, "decision", _columns_at_0002_of_decision()) == decisions_before
+    lines = _dump(
+        path, "timeline_entry",
+        "id, customer_id, case_id, kind, channel, direction, at_us, at_offset_s, author, body, event_kind, decision_id",
+    )
+    assert lines == [
+        ("decision:d-1", "c-1", "k-1", "decision", None, "internal", 1_000_000, 7200, "a-7",
+         "refund 39.90 EUR · double charge", "refund", "d-1"),
+        ("decision:d-2", "c-2", None, "decision", None, "internal", 2_000_000, 7200, "a-7", "callback", "callback", "d-2"),
+        ("decision:d-3", "c-2", None, "decision", None, "internal", 3_000_000, 7200, "a-7",
+         "note · called, no answer", "note", "d-3"),
+    ]
+    assert _dump(path, "waiting") == []  # decision lines are internal: nobody starts waiting
+
+
+def _columns_at_0002_of_decision() -> str:
+    return "id, customer_id, case_id, kind, amount, currency, agent_id, at_us, at_offset_s, state, reason, extra"
+
+
+def test_audit_is_append_only(tmp_path: Path) -> None:
+    path = tmp_path / "head.sqlite3"
+    create_private_file(path)
+    upgrade(path)
+    con = sqlite3.connect(path)
+    con.execute("INSERT INTO customer (id, name) VALUES ('c-1', 'Petra Lindner')")
+    con.execute(
+        "INSERT INTO audit (id, at_us, at_offset_s, actor, action, customer_id, detail)"
+        " VALUES ('au-1', 0, 3600, 'a-7', 'refused', 'c-1', 'over the limit')"
+    )
+    con.commit()
+    with pytest.raises(sqlite3.IntegrityError, match="audit is append-only"):
+        con.execute("UPDATE audit SET detail = 'nothing to see' WHERE id = 'au-1'")
+    with pytest.raises(sqlite3.IntegrityError, match="audit is append-only"):
+        con.execute("DELETE FROM audit")
+    assert con.execute("SELECT id, detail FROM audit").fetchall() == [("au-1", "over the limit")]
+    con.close()
+
+
+def test_downgrade_to_0002_and_back(tmp_path: Path) -> None:
+    path = tmp_path / "old.sqlite3"
+    _store_at_0002_with_decisions(path)
+    upgrade(path)
+
+    _downgrade(path, WAITING_DECISIONS_PROMISES)
+    assert _columns(path, "decision") == _columns_at_0002_of_decision()
+    assert "decision_id" not in _columns(path, "timeline_entry")
+    assert _dump(path, "timeline_entry") == []
+    upgrade(path)
+    assert [row[0] for row in _dump(path, "timeline_entry", "id")] == ["decision:d-1", "decision:d-2", "decision:d-3"]
+
+
+def _downgrade(path: Path, revision: str) -> None:
+    """Downgrades rebuild tables, which SQLite allows only with foreign keys off (so not ``sync_engine``)."""
+    from alembic import command
+
+    from agentdesk.store.migrate import alembic_config
+
+    engine = create_engine(f"sqlite:///{path}")
+    try:
+        with engine.begin() as connection:
+            config = alembic_config()
+            config.attributes["connection"] = connection
+            command.downgrade(config, revision)
+    finally:
+        engine.dispose()

@@ -145,13 +145,14 @@ async def test_detail_pane_shows_the_selected_entry_in_full(make_store) -> None:
         assert "◆ internal" in internal and "refund_requested: Refund 39.90" in internal
 
         # a call: the detail header gives duration and wait in minutes, both time zones, the case
-        await pilot.press("up", "up")
+        # (up past the event and the refund decision's line: same minute, and the line's id sorts first)
+        await pilot.press("up", "up", "up")
         await settle(app, pilot)
         text = screen_text(app)
         assert "phone  ·  outbound, to the customer  ·  by Jonas Weber  ·  call 9 min  ·  waited 15 min" in text
         assert "customer's time" in text and "case k-3" in text
 
-        await pilot.press("down")
+        await pilot.press("down", "down")  # past the decision's line again
         await settle(app, pilot)
         assert "◆ internal event refund_requested" in screen_text(app)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import sqlite3
+from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 from pathlib import Path
@@ -12,6 +13,7 @@ import pytest
 
 from agentdesk.domain.model import (
     Agent,
+    AuditEntry,
     Case,
     CaseStatus,
     Channel,
@@ -81,6 +83,21 @@ DECISION = Decision(
     amount=Money(Decimal("39.90"), "EUR"), reason="double charge",
 )
 PROMISE = Promise(id="p-1", customer="c-1", what="refund", due=at(3000, EDT), state="open", decision="d-1")
+ESCALATION = Decision(
+    id="d-2", customer="c-1", kind="escalate", agent="a-7", at=at(40), state="queued", case="k-1",
+    amount=Money(Decimal("80.00"), "EUR"), reason="loyal customer", scheduled=at(600, EDT), phone="+49 170 555 0199",
+    undo_until=at(41).astimezone(timezone.utc), escalate_to="lead", proposal_kind="refund", approval="declined",
+    approval_by="a-9", approval_at=at(90, EDT), approval_reason="not this time",
+)
+APPROVING = Decision(
+    id="d-3", customer="c-1", kind="refund", agent="a-7", at=at(95), state="queued", amount=Money(Decimal("80.00"), "EUR"),
+    approves="d-2",
+)
+AUDIT = AuditEntry(
+    id="au-1", at=at(40, EDT), actor="a-7", action="refused", customer="c-1", decision="d-2", kind="refund",
+    amount=Money(Decimal("80.00"), "EUR"), rule="agent.refund.max", limit=Money(Decimal("50.00"), "EUR"),
+    detail="over the limit", extra={"screen": "customer"},
+)
 
 
 @pytest.fixture
@@ -117,7 +134,8 @@ def test_sql_comes_from_the_table_metadata() -> None:
     assert sql.count("(" + ", ".join(["?"] * len(columns)) + ")") == 2
     assert 'ON CONFLICT("id") DO UPDATE SET' in sql
     assert "WHERE (" in sql and ") IS NOT (excluded." in sql
-    assert TABLE_ORDER == ("agent", "customer", "support_case", "timeline_entry", "decision", "promise")
+    assert TABLE_ORDER == ("agent", "customer", "support_case", "timeline_entry", "decision", "promise", "audit")
+    assert upsert_sql("audit").endswith('ON CONFLICT("id") DO NOTHING')  # append-only: never updated
 
 
 def test_row_mapping() -> None:
@@ -154,15 +172,24 @@ def test_phone_and_email_keys() -> None:
 @pytest.mark.parametrize(
     "record",
     [AGENT, CUSTOMER, CASE, entry("i-1", 1, case="k-1", duration_s=5, wait_s=0, extra={"a": [1, 2.5]}),
-     event("e-1", 2), DECISION, PROMISE],
+     event("e-1", 2), DECISION, ESCALATION, APPROVING, PROMISE, AUDIT,
+     AuditEntry(id="au-2", at=at(1), actor="a-9", action="approved", customer="c-1", limit=Money(Decimal("5"), "BHD"))],
 )
 def test_row_and_back(record) -> None:
     table, row = record_row(record)
     again = row_record(table, row)
     assert again == record
-    for name in ("at", "opened_at", "due"):
-        if hasattr(record, name):
+    for name in ("at", "opened_at", "due", "scheduled", "approval_at"):
+        if getattr(record, name, None) is not None:
             assert getattr(again, name).utcoffset() == getattr(record, name).utcoffset()
+
+
+def test_an_undo_deadline_is_kept_in_utc() -> None:
+    """The undo window's end is a machine deadline: the store keeps its instant, not its offset."""
+    pending = Decision(id="d-9", customer="c-1", kind="refund", agent="a-7", at=at(0), state="pending",
+                       undo_until=at(1))
+    again = row_record(*record_row(pending))
+    assert again.undo_until == pending.undo_until and again.undo_until.utcoffset() == timedelta(0)
 
 
 def test_stored_time_keeps_extreme_local_times() -> None:
@@ -202,6 +229,7 @@ async def test_per_table_methods(writer: StoreWriter) -> None:
     assert await writer.upsert_timeline([entry("i-1", 1), event("e-1", 2)]) == 2
     assert await writer.upsert_decisions([DECISION]) == 1
     assert await writer.upsert_promises([PROMISE]) == 1
+    assert await writer.append_audit([AUDIT]) == 1
     with db(writer) as conn:
         for table in TABLE_ORDER:
             assert conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0] >= 1
@@ -368,3 +396,78 @@ async def test_same_id_twice_in_one_batch_the_later_wins(writer: StoreWriter) ->
     await writer.upsert_timeline([entry("i-0", 0), first, entry("i-2", 3), second])
     with db(writer) as conn:
         assert conn.execute("SELECT customer_id, channel FROM timeline_entry WHERE id = 'i-1'").fetchone() == ("c-0", "sms")
+
+
+# ---------------------------------------------------------------------------
+# decisions on the timeline, and the audit log
+
+
+def lines(writer: StoreWriter) -> list[tuple]:
+    with db(writer) as conn:
+        return conn.execute(
+            "SELECT id, customer_id, case_id, kind, channel, direction, at_us, at_offset_s, author, body, event_kind,"
+            " decision_id FROM timeline_entry WHERE kind = 'decision' ORDER BY id"
+        ).fetchall()
+
+
+async def test_a_decision_gets_its_timeline_line_in_the_same_write(writer: StoreWriter) -> None:
+    assert await writer.upsert([AGENT, CUSTOMER, CASE, DECISION, ESCALATION, APPROVING]) == 6  # lines are not counted
+    assert lines(writer) == [
+        ("decision:d-1", "c-1", "k-1", "decision", None, "internal", utc_micros(DECISION.at), 7200, "a-7",
+         "refund 39.90 EUR · double charge", "refund", "d-1"),
+        ("decision:d-2", "c-1", "k-1", "decision", None, "internal", utc_micros(ESCALATION.at), 7200, "a-7",
+         "escalate to lead: refund 80.00 EUR · loyal customer", "escalate", "d-2"),
+        ("decision:d-3", "c-1", None, "decision", None, "internal", utc_micros(APPROVING.at), 7200, "a-7",
+         "refund 80.00 EUR", "refund", "d-3"),
+    ]
+
+
+async def test_a_callback_line_shows_the_time_in_the_customer_s_zone(writer: StoreWriter) -> None:
+    call = Decision(id="d-5", customer="c-1", kind="callback", agent="a-7", at=at(0), state="queued",
+                    scheduled=datetime(2026, 11, 24, 13, 30, tzinfo=timezone.utc), phone="+49 170 555 0199")
+    await writer.upsert([AGENT, CUSTOMER, call])
+    assert lines(writer)[0][9] == "callback Tue 24 Nov 14:30 (Europe/Berlin) on +49 170 555 0199"
+
+
+async def test_writing_the_same_decisions_again_writes_nothing(writer: StoreWriter) -> None:
+    await writer.upsert([AGENT, CUSTOMER, CASE, DECISION, ESCALATION])
+    with db(writer) as conn:
+        version = conn.execute("PRAGMA data_version").fetchone()[0]
+        assert await writer.upsert([DECISION, ESCALATION]) == 0
+        assert conn.execute("PRAGMA data_version").fetchone()[0] == version
+
+
+async def test_a_line_keeps_the_words_it_was_made_with_and_goes_when_the_decision_is_undone(
+    writer: StoreWriter,
+) -> None:
+    await writer.upsert([AGENT, CUSTOMER, CASE, DECISION])
+    before = lines(writer)
+    assert await writer.upsert([replace(DECISION, state="queued", reason="charged twice")]) == 1
+    assert lines(writer) == before
+    assert await writer.upsert([replace(DECISION, state="undone")]) == 1
+    assert lines(writer) == []
+    await writer.upsert([replace(DECISION, state="pending")])
+    assert [line[0] for line in lines(writer)] == ["decision:d-1"]
+
+
+async def test_lines_of_decisions_do_not_make_anyone_wait(writer: StoreWriter) -> None:
+    await writer.upsert([AGENT, CUSTOMER, CASE, entry("i-1", 0), entry("i-2", 10, Direction.OUT), DECISION])
+    await writer.recompute_waiting(["c-1"])
+    assert waiting(writer) == {}
+
+
+async def test_the_dump_reader_leaves_the_lines_of_decisions_out(writer: StoreWriter) -> None:
+    await writer.upsert([AGENT, CUSTOMER, CASE, entry("i-1", 0), DECISION, AUDIT])
+    seen = [(table, row[0]) async for table, rows in writer.stream_rows() for row in rows]
+    assert [ident for table, ident in seen if table == "timeline_entry"] == ["i-1"]
+    assert seen[-1] == ("audit", "au-1")
+
+
+async def test_an_audit_record_is_written_once_and_never_changed(writer: StoreWriter) -> None:
+    await writer.upsert([AGENT, CUSTOMER])
+    assert await writer.append_audit([AUDIT]) == 1
+    assert await writer.append_audit([replace(AUDIT, detail="rewritten history")]) == 0
+    with db(writer) as conn:
+        assert conn.execute("SELECT detail, limit_amount, currency FROM audit").fetchall() == [
+            ("over the limit", "50.00", "EUR"),
+        ]

@@ -1,10 +1,13 @@
 """Export: the whole store as canonical interchange JSONL.
 
 Dependency order (agents, customers, cases, timeline entries by customer, time
-and id, decisions, promises), so the output loads back without any record
-waiting for another; compact JSON (``,`` and ``:``), UTF-8 characters as they
-are, one record a line. Streams from one consistent snapshot; memory stays at
-one chunk of rows.
+and id, decisions, promises, audit records), so the output loads back with
+hardly any record waiting for another (decisions go by id, so one approving an
+escalation follows it when ids grow with time, as the ledger's do). A
+decision's line on the timeline is left out: it is derived from the decision,
+and the import makes it again. Compact JSON (``,`` and ``:``), UTF-8 characters
+as they are, one record a line. Streams from one consistent snapshot; memory
+stays at one chunk of rows.
 """
 
 from __future__ import annotations

@@ -8,11 +8,14 @@ a reference.
 
 - A bad line is reported as ``line N: reason`` and skipped; every good line loads.
 - Records may come in any order: a record whose reference (its customer, case,
-  owner agent, deciding agent, or a promise's decision) is neither in the store
-  nor in the input so far waits until the end of the input; still missing then,
-  it is reported (``line 7: interaction i-9: customer c-404 does not exist``).
+  owner agent, deciding agent, a promise's decision, or the escalation a decision
+  approves) is neither in the store nor in the input so far waits until the end
+  of the input; still missing then, it is reported (``line 7: interaction i-9: customer c-404 does not exist``).
 - Idempotent by record id: a record already stored with the same values is not
-  written again, so loading a file twice changes nothing the second time.
+  written again, so loading a file twice changes nothing the second time. Audit
+  records are append-only: an id already stored is never changed.
+- Each decision gets its line on the customer's timeline in the same transaction
+  (derived, so not counted as a record; see ``StoreWriter.write_rows``).
 - Parsing the next batch overlaps with SQLite writing the previous one (the
   statements run in aiosqlite's thread, mostly with the GIL released).
 
@@ -133,7 +136,7 @@ def _label(table: str, row: Row) -> str:
 # The row the fast lane builds, in this order; used only while it matches the table.
 _FAST_TIMELINE_COLUMNS = (
     "id", "customer_id", "case_id", "kind", "channel", "direction", "at_us", "at_offset_s",
-    "author", "body", "event_kind", "duration_s", "wait_s", "extra",
+    "author", "body", "event_kind", "duration_s", "wait_s", "extra", "decision_id",
 )
 FAST_LANE = COLUMNS[TIMELINE] == _FAST_TIMELINE_COLUMNS
 
@@ -186,7 +189,7 @@ def _interaction_row(obj: dict[str, Any]) -> Row | None:
         extra = extra_to_column({key: value for key, value in obj.items() if key not in _INTERACTION_FIELDS})
     return (
         ident, customer, case, "interaction", channel, direction, (when - _EPOCH) // _MICROSECOND,
-        offset.days * 86_400 + offset.seconds, author, body, None, duration, wait, extra,
+        offset.days * 86_400 + offset.seconds, author, body, None, duration, wait, extra, None,
     )
 
 
@@ -218,7 +221,7 @@ def _event_row(obj: dict[str, Any]) -> Row | None:
         extra = extra_to_column({key: value for key, value in obj.items() if key not in _EVENT_FIELDS})
     return (
         ident, customer, case, "event", None, "internal", (when - _EPOCH) // _MICROSECOND,
-        offset.days * 86_400 + offset.seconds, author, body or "", kind, None, None, extra,
+        offset.days * 86_400 + offset.seconds, author, body or "", kind, None, None, extra, None,
     )
 
 

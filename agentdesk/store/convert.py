@@ -13,6 +13,7 @@ from typing import Any
 
 from agentdesk.domain.model import (
     Agent,
+    AuditEntry,
     Case,
     CaseStatus,
     Channel,
@@ -96,6 +97,20 @@ def _money(amount: str | None, currency: str | None) -> Money | None:
     return Money(Decimal(amount), currency)
 
 
+def _optional_time(micros: int | None, offset_s: int | None) -> datetime | None:
+    return None if micros is None else from_columns(micros, offset_s or 0)
+
+
+def _selected(row: Mapping[str, Any], column: str) -> Any:
+    """``row[column]``, or None when the query did not select that column."""
+    if isinstance(row, dict):
+        return row.get(column)
+    try:
+        return row[column]
+    except IndexError:  # sqlite3.Row without that column
+        return None
+
+
 def agent_from_row(row: Mapping[str, Any]) -> Agent:
     return Agent(id=row["id"], name=row["name"], role=row["role"], email=row["email"], phone=row["phone"],
                  extra=extra_from_column(row["extra"]))
@@ -128,6 +143,7 @@ def entry_from_row(row: Mapping[str, Any]) -> TimelineEntry:
         direction=_DIRECTIONS[row["direction"]], channel=_CHANNELS[channel] if channel is not None else None,
         case=row["case_id"], event_kind=row["event_kind"], duration_s=row["duration_s"], wait_s=row["wait_s"],
         extra=extra_from_column(row["extra"]),
+        decision_id=_selected(row, "decision_id"), decision_state=_selected(row, "decision_state"),
     )
 
 
@@ -135,7 +151,13 @@ def decision_from_row(row: Mapping[str, Any]) -> Decision:
     return Decision(
         id=row["id"], customer=row["customer_id"], kind=row["kind"], agent=row["agent_id"],
         at=from_columns(row["at_us"], row["at_offset_s"]), state=row["state"], case=row["case_id"],
-        amount=_money(row["amount"], row["currency"]), reason=row["reason"], extra=extra_from_column(row["extra"]),
+        amount=_money(row["amount"], row["currency"]), reason=row["reason"],
+        scheduled=_optional_time(row["scheduled_us"], row["scheduled_offset_s"]), phone=row["phone"],
+        undo_until=_optional_time(row["undo_until_us"], 0), escalate_to=row["escalate_to"],
+        proposal_kind=row["proposal_kind"], approval=row["approval"], approval_by=row["approval_by"],
+        approval_at=_optional_time(row["approval_at_us"], row["approval_offset_s"]),
+        approval_reason=row["approval_reason"], approves=row["approves"],
+        extra=extra_from_column(row["extra"]),
     )
 
 
@@ -143,5 +165,15 @@ def promise_from_row(row: Mapping[str, Any]) -> Promise:
     return Promise(
         id=row["id"], customer=row["customer_id"], what=row["what"],
         due=from_columns(row["due_us"], row["due_offset_s"]), state=row["state"], decision=row["decision_id"],
+        extra=extra_from_column(row["extra"]),
+    )
+
+
+def audit_from_row(row: Mapping[str, Any]) -> AuditEntry:
+    return AuditEntry(
+        id=row["id"], at=from_columns(row["at_us"], row["at_offset_s"]), actor=row["actor"], action=row["action"],
+        customer=row["customer_id"], decision=row["decision_id"], kind=row["kind"],
+        amount=_money(row["amount"], row["currency"]), rule=row["rule"],
+        limit=_money(row["limit_amount"], row["currency"]), detail=row["detail"],
         extra=extra_from_column(row["extra"]),
     )

@@ -7,30 +7,35 @@ Every query here is served by an index; ``tests/test_query_plans.py`` holds them
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, replace
+from datetime import datetime, timezone
 from pathlib import Path
 
 import aiosqlite
 
 from agentdesk.domain.contact import email_key, phone_key
+from agentdesk.domain.decision_text import APPROVAL_WORDS
 from agentdesk.domain.model import (
     Agent,
+    AuditEntry,
     Case,
     Channel,
     Customer,
+    Decision,
     Promise,
     TimelineEntry,
     Urgency,
 )
-from agentdesk.domain.queue import Waiting
+from agentdesk.domain.queue import CALLBACK_LEAD, Waiting
 from agentdesk.domain.timeline import utc_micros
 from agentdesk.store.convert import (
     agent_from_row,
+    audit_from_row,
     case_from_row,
     customer_from_row,
+    decision_from_row,
     entry_from_row,
     from_columns,
     promise_from_row,
@@ -43,36 +48,79 @@ OPEN_PROMISE_STATES = ("open", "overdue")
 _URGENCY_RANK = {Urgency.NORMAL: 0, Urgency.HIGH: 1, Urgency.NO_SERVICE: 2}
 _RANK_URGENCY = {rank: urgency for urgency, rank in _URGENCY_RANK.items()}
 
-QUEUE_SQL = """
-SELECT w.customer_id, c.name, w.since_us, w.channels,
-  (SELECT max(CASE s.urgency WHEN 'no_service' THEN 2 WHEN 'high' THEN 1 ELSE 0 END)
+
+def _urgency_rank_of(customer: str) -> str:
+    return f"""(SELECT max(CASE s.urgency WHEN 'no_service' THEN 2 WHEN 'high' THEN 1 ELSE 0 END)
      FROM support_case AS s
-    WHERE s.customer_id = w.customer_id AND s.status IN ('open', 'pending')) AS urgency_rank,
+    WHERE s.customer_id = {customer} AND s.status IN ('open', 'pending'))"""
+
+
+def _first_open_promise_of(customer: str) -> str:
+    return f"""(
+    SELECT id FROM promise
+     WHERE customer_id = {customer} AND state IN ('open', 'overdue')
+     ORDER BY due_us LIMIT 1)"""
+
+
+QUEUE_SQL = f"""
+SELECT w.customer_id, c.name, w.since_us, w.channels,
+  {_urgency_rank_of("w.customer_id")} AS urgency_rank,
   p.due_us, p.due_offset_s, p.what
 FROM waiting AS w
 JOIN customer AS c ON c.id = w.customer_id
-LEFT JOIN promise AS p ON p.id = (
-    SELECT id FROM promise
-     WHERE customer_id = w.customer_id AND state IN ('open', 'overdue')
-     ORDER BY due_us LIMIT 1)
+LEFT JOIN promise AS p ON p.id = {_first_open_promise_of("w.customer_id")}
 """
 
-TIMELINE_PAGE_SQL = """
-SELECT id, customer_id, case_id, kind, channel, direction, at_us, at_offset_s, author, body,
-       event_kind, duration_s, wait_s, extra
+CALLBACKS_DUE_SQL = f"""
+SELECT cb.customer_id, c.name, cb.due_us, cb.due_offset_s, cb.what,
+  {_urgency_rank_of("cb.customer_id")} AS urgency_rank,
+  p.due_us, p.due_offset_s, p.what
+FROM promise AS cb
+JOIN decision AS d ON d.id = cb.decision_id
+JOIN customer AS c ON c.id = cb.customer_id
+LEFT JOIN promise AS p ON p.id = {_first_open_promise_of("cb.customer_id")}
+WHERE cb.state IN ('open', 'overdue') AND cb.due_us <= ? AND d.kind = 'callback'
+ORDER BY cb.due_us, cb.id
+"""
+"""Open callback promises due by a time, earliest first: they head the queue, waiting or not."""
+
+TIMELINE_COLUMNS = (
+    "id, customer_id, case_id, kind, channel, direction, at_us, at_offset_s, author, body, "
+    "event_kind, duration_s, wait_s, extra, decision_id"
+)
+
+_APPROVAL_WORDS_SQL = " ".join(f"WHEN '{approval}' THEN '{words}'" for approval, words in APPROVAL_WORDS.items())
+
+# The decision a line shows, as decision_text.shown_state says it. A scalar subquery, not a
+# LEFT JOIN: it runs for the rows of the page only, not for every row an OFFSET skips.
+TIMELINE_DECISION_STATE = f"""(
+    SELECT CASE WHEN d.kind = 'escalate' AND d.approval IS NOT NULL
+                THEN CASE d.approval {_APPROVAL_WORDS_SQL} ELSE d.approval END
+                ELSE d.state END
+      FROM decision AS d WHERE d.id = timeline_entry.decision_id) AS decision_state"""
+
+TIMELINE_PAGE_SQL = f"""
+SELECT {TIMELINE_COLUMNS}, {TIMELINE_DECISION_STATE}
 FROM timeline_entry
 WHERE customer_id = ?
 ORDER BY at_us, id
 LIMIT ? OFFSET ?
 """
 
-TIMELINE_PAGE_FROM_END_SQL = """
-SELECT id, customer_id, case_id, kind, channel, direction, at_us, at_offset_s, author, body,
-       event_kind, duration_s, wait_s, extra
+TIMELINE_PAGE_FROM_END_SQL = f"""
+SELECT {TIMELINE_COLUMNS}, {TIMELINE_DECISION_STATE}
 FROM timeline_entry
 WHERE customer_id = ?
 ORDER BY at_us DESC, id DESC
 LIMIT ? OFFSET ?
+"""
+
+TIMELINE_STREAM_SQL = f"""
+SELECT {TIMELINE_COLUMNS}, {TIMELINE_DECISION_STATE}
+FROM timeline_entry
+WHERE customer_id = ? AND (at_us, id) > (?, ?)
+ORDER BY at_us, id
+LIMIT ?
 """
 
 TIMELINE_COUNT_SQL = "SELECT count(*) FROM timeline_entry WHERE customer_id = ?"
@@ -80,6 +128,34 @@ TIMELINE_COUNT_SQL = "SELECT count(*) FROM timeline_entry WHERE customer_id = ?"
 CUSTOMER_COLUMNS = (
     "id, name, email, phone, preferred_channel, language, timezone, location, owner, extra"
 )
+
+DECISION_COLUMNS = (
+    "id, customer_id, case_id, kind, amount, currency, agent_id, at_us, at_offset_s, state, reason, extra, "
+    "scheduled_us, scheduled_offset_s, phone, undo_until_us, escalate_to, proposal_kind, approval, approval_by, "
+    "approval_at_us, approval_offset_s, approval_reason, approves"
+)
+
+DECISIONS_SQL = f"SELECT {DECISION_COLUMNS} FROM decision WHERE customer_id = ? AND at_us >= ? ORDER BY at_us, id"
+
+PROMISE_COLUMNS = "id, decision_id, customer_id, what, due_us, due_offset_s, state, extra"
+
+AUDIT_COLUMNS = (
+    "id, at_us, at_offset_s, actor, action, customer_id, decision_id, kind, amount, currency, rule, "
+    "limit_amount, detail, extra"
+)
+
+AUDIT_SQL = f"SELECT {AUDIT_COLUMNS} FROM audit WHERE customer_id = ? ORDER BY at_us, id"
+
+_EARLIEST_US = -(1 << 62)
+
+
+def waiting_approvals_sql(roles: int) -> str:
+    """Escalations waiting for one of ``roles`` roles (one ``?`` each), oldest first."""
+    marks = ", ".join("?" * roles)
+    return (
+        f"SELECT {DECISION_COLUMNS} FROM decision WHERE approval = 'waiting' AND escalate_to IN ({marks})"
+        " ORDER BY at_us, id"
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -182,13 +258,20 @@ class StoreReader:
 
     # --- queue ----------------------------------------------------------------
 
-    async def waiting(self) -> list[Waiting]:
-        """Every waiting customer with what the fair queue weighs; unordered."""
+    async def waiting(self, now: datetime | None = None) -> list[Waiting]:
+        """Every waiting customer with what the fair queue weighs; unordered.
+
+        Besides customers with unanswered messages, everyone with an open callback
+        promise due by ``now`` (default: the clock) plus ``CALLBACK_LEAD``: that
+        callback fills ``callback_due``; a customer who has not written in waits
+        since its due time, on no channel.
+        """
+        now = now or datetime.now(timezone.utc)
         async with self._db.execute(QUEUE_SQL) as cursor:
             rows = await cursor.fetchall()
-        result = []
+        found: dict[str, Waiting] = {}
         for customer_id, name, since_us, channels, urgency_rank, due_us, due_offset, what in rows:
-            result.append(Waiting(
+            found[customer_id] = Waiting(
                 customer_id=customer_id,
                 name=name,
                 since=from_columns(since_us, 0),
@@ -196,8 +279,25 @@ class StoreReader:
                 urgency=_RANK_URGENCY[urgency_rank or 0],
                 deadline=from_columns(due_us, due_offset) if due_us is not None else None,
                 deadline_what=what,
-            ))
-        return result
+            )
+        async with self._db.execute(CALLBACKS_DUE_SQL, (utc_micros(now + CALLBACK_LEAD),)) as cursor:
+            callbacks = await cursor.fetchall()
+        for (customer_id, name, call_us, call_offset, call_what, urgency_rank,
+             due_us, due_offset, what) in callbacks:
+            if customer_id in found and found[customer_id].callback_due is not None:
+                continue  # an earlier callback of theirs is already there (rows come earliest first)
+            call_due = from_columns(call_us, call_offset)
+            waiting = found.get(customer_id) or Waiting(
+                customer_id=customer_id,
+                name=name,
+                since=call_due,
+                channels=(),
+                urgency=_RANK_URGENCY[urgency_rank or 0],
+                deadline=from_columns(due_us, due_offset) if due_us is not None else None,
+                deadline_what=what,
+            )
+            found[customer_id] = replace(waiting, callback_due=call_due, callback_what=call_what)
+        return list(found.values())
 
     # --- one customer ---------------------------------------------------------
 
@@ -213,18 +313,51 @@ class StoreReader:
 
     async def open_promises(self, customer_id: str | None = None) -> list[Promise]:
         """Open promises, due first; of one customer or of everyone."""
-        where = "state IN ('open', 'overdue')"
-        params: tuple = ()
+        return await self.promises(OPEN_PROMISE_STATES, customer_id)
+
+    async def promises(self, states: Sequence[str], customer_id: str | None = None) -> list[Promise]:
+        """Promises in any of ``states``, due first; of one customer or of everyone."""
+        if not states:
+            return []
+        where = f"state IN ({', '.join('?' * len(states))})"
+        params: tuple = tuple(states)
         if customer_id is not None:
             where += " AND customer_id = ?"
-            params = (customer_id,)
+            params += (customer_id,)
         async with self._db.execute(
-            "SELECT id, decision_id, customer_id, what, due_us, due_offset_s, state, extra "
-            f"FROM promise WHERE {where} ORDER BY due_us, id",
-            params,
+            f"SELECT {PROMISE_COLUMNS} FROM promise WHERE {where} ORDER BY due_us, id", params
         ) as cursor:
             rows = await cursor.fetchall()
         return [promise_from_row(row) for row in rows]
+
+    # --- decisions ------------------------------------------------------------
+
+    async def decision(self, decision_id: str) -> Decision | None:
+        async with self._db.execute(f"SELECT {DECISION_COLUMNS} FROM decision WHERE id = ?", (decision_id,)) as cursor:
+            row = await cursor.fetchone()
+        return decision_from_row(row) if row is not None else None
+
+    async def decisions(self, customer_id: str, since: datetime | None = None) -> list[Decision]:
+        """The customer's decisions (every state), oldest first; from ``since`` on when given."""
+        start = utc_micros(since) if since is not None else _EARLIEST_US
+        async with self._db.execute(DECISIONS_SQL, (customer_id, start)) as cursor:
+            rows = await cursor.fetchall()
+        return [decision_from_row(row) for row in rows]
+
+    async def waiting_approvals(self, roles: Sequence[str]) -> list[Decision]:
+        """Escalations waiting for a decision by one of ``roles``, oldest first."""
+        roles = tuple(dict.fromkeys(roles))
+        if not roles:
+            return []
+        async with self._db.execute(waiting_approvals_sql(len(roles)), roles) as cursor:
+            rows = await cursor.fetchall()
+        return [decision_from_row(row) for row in rows]
+
+    async def audit(self, customer_id: str) -> list[AuditEntry]:
+        """The audit log about one customer, oldest first."""
+        async with self._db.execute(AUDIT_SQL, (customer_id,)) as cursor:
+            rows = await cursor.fetchall()
+        return [audit_from_row(row) for row in rows]
 
     async def timeline_count(self, customer_id: str) -> int:
         async with self._db.execute(TIMELINE_COUNT_SQL, (customer_id,)) as cursor:
@@ -262,13 +395,10 @@ class StoreReader:
 
     async def timeline(self, customer_id: str, page_size: int = 2000) -> AsyncIterator[TimelineEntry]:
         """The whole timeline, oldest first, streamed page by page (keyset, not offset)."""
-        after: tuple[int, str] = (-(1 << 62), "")
+        after: tuple[int, str] = (_EARLIEST_US, "")
         while True:
             async with self._db.execute(
-                "SELECT id, customer_id, case_id, kind, channel, direction, at_us, at_offset_s, author, body, "
-                "event_kind, duration_s, wait_s, extra FROM timeline_entry "
-                "WHERE customer_id = ? AND (at_us, id) > (?, ?) ORDER BY at_us, id LIMIT ?",
-                (customer_id, after[0], after[1], page_size),
+                TIMELINE_STREAM_SQL, (customer_id, after[0], after[1], page_size)
             ) as cursor:
                 rows = await cursor.fetchall()
             for row in rows:

@@ -80,6 +80,9 @@ class TimelineEntryRow(SQLModel, table=True):
     duration_s: int | None = None
     wait_s: int | None = None
     extra: str | None = None
+    # Set on a decision's line (kind 'decision', id 'decision:<decision id>'): derived from
+    # the decision, so export leaves it out; the reader joins the decision for its state.
+    decision_id: str | None = Field(default=None, foreign_key="decision.id")
 
 
 class WaitingRow(SQLModel, table=True):
@@ -95,8 +98,14 @@ class WaitingRow(SQLModel, table=True):
 
 
 class DecisionRow(SQLModel, table=True):
+    """A decision; ``undo_until_us`` has no offset column: it is a machine deadline, kept in UTC."""
+
     __tablename__ = "decision"
-    __table_args__ = (Index("ix_decision_customer_at", "customer_id", "at_us"),)
+    __table_args__ = (
+        Index("ix_decision_customer_at", "customer_id", "at_us"),
+        Index("ix_decision_approval", "approval", "escalate_to"),
+        Index("ix_decision_state", "state"),
+    )
 
     id: str = Field(primary_key=True)
     customer_id: str = Field(foreign_key="customer.id")
@@ -110,6 +119,18 @@ class DecisionRow(SQLModel, table=True):
     state: str
     reason: str | None = None
     extra: str | None = None
+    scheduled_us: int | None = None
+    scheduled_offset_s: int | None = None
+    phone: str | None = None
+    undo_until_us: int | None = None
+    escalate_to: str | None = None
+    proposal_kind: str | None = None
+    approval: str | None = None
+    approval_by: str | None = None
+    approval_at_us: int | None = None
+    approval_offset_s: int | None = None
+    approval_reason: str | None = None
+    approves: str | None = Field(default=None, foreign_key="decision.id")
 
 
 class PromiseRow(SQLModel, table=True):
@@ -126,4 +147,30 @@ class PromiseRow(SQLModel, table=True):
     due_us: int
     due_offset_s: int
     state: str
+    extra: str | None = None
+
+
+class AuditRow(SQLModel, table=True):
+    """The append-only audit log; triggers in migration 0003 refuse UPDATE and DELETE.
+
+    ``amount`` and ``limit_amount`` share ``currency``. ``decision_id`` is not a foreign
+    key, so the log may name a decision that was refused and never stored.
+    """
+
+    __tablename__ = "audit"
+    __table_args__ = (Index("ix_audit_customer_at", "customer_id", "at_us"),)
+
+    id: str = Field(primary_key=True)
+    at_us: int
+    at_offset_s: int
+    actor: str
+    action: str
+    customer_id: str = Field(foreign_key="customer.id")
+    decision_id: str | None = None
+    kind: str | None = None
+    amount: str | None = None
+    currency: str | None = None
+    rule: str | None = None
+    limit_amount: str | None = None
+    detail: str | None = None
     extra: str | None = None

@@ -7,16 +7,21 @@ SQLAlchemy ``AsyncEngine`` over ``sqlite+aiosqlite``.
 Every upsert is ``INSERT … ON CONFLICT(id) DO UPDATE SET … WHERE (cols) IS NOT
 (excluded.cols)``: a row whose content is already in the store is not touched
 at all (no write, same rowid), so importing the same data twice changes nothing.
+The audit log is append-only: its rows are ``INSERT … ON CONFLICT(id) DO NOTHING``.
+Writing decisions also gives each its line on the customer's timeline (derived
+rows, see :meth:`StoreWriter.write_rows`).
+
 The SQL is generated from the SQLModel table metadata in
 :mod:`agentdesk.store.tables`; the values are bound at the driver level, many
 rows to one multi-row ``INSERT`` (as many as SQLite's 32766 bound variables
-allow, about 2,300 timeline rows): binding takes the GIL once per statement, and
+allow, about 2,200 timeline rows): binding takes the GIL once per statement, and
 the statement then runs inside SQLite with the GIL released, so the caller can
 parse the next batch meanwhile. (A driver-level ``executemany`` would take the
 GIL back after every row, which stalls a parser running beside it.)
 
 Mapping from the domain: a time becomes ``*_us`` (UTC microseconds) plus
-``*_offset_s`` (the offset it came with); money becomes the amount at the
+``*_offset_s`` (the offset it came with; a decision's ``undo_until`` is kept in UTC
+only); money becomes the amount at the
 currency's precision plus the currency; a customer's ``email_key`` is the
 lower-cased e-mail and ``phone_key`` the phone's digits (a leading ``+`` kept);
 ``extra`` becomes compact JSON text, or NULL when empty.
@@ -28,6 +33,7 @@ import asyncio
 import json
 import sqlite3
 from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
+from datetime import datetime
 from itertools import chain
 from operator import itemgetter
 from pathlib import Path
@@ -36,11 +42,14 @@ from typing import Any
 from sqlalchemy import URL, event
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
+from agentdesk.domain.decision_text import ENTRY_ID_PREFIX, UNDONE, entry_id, timeline_entry
 from agentdesk.domain.model import (
     Agent,
+    AuditEntry,
     Case,
     Customer,
     Decision,
+    EntryKind,
     Promise,
     Record,
     TimelineEntry,
@@ -50,6 +59,7 @@ from agentdesk.domain.contact import email_key, phone_key
 from agentdesk.domain.timeline import utc_micros
 from agentdesk.store.convert import (
     agent_from_row,
+    audit_from_row,
     case_from_row,
     customer_from_row,
     decision_from_row,
@@ -61,6 +71,7 @@ from agentdesk.store.convert import (
 from agentdesk.store.files import CONNECTION_PRAGMAS, prepare_store
 from agentdesk.store.tables import (
     AgentRow,
+    AuditRow,
     CaseRow,
     CustomerRow,
     DecisionRow,
@@ -71,6 +82,7 @@ from agentdesk.store.tables import (
 
 __all__ = [
     "AGENT",
+    "AUDIT",
     "CASE",
     "COLUMNS",
     "CUSTOMER",
@@ -96,10 +108,16 @@ TIMELINE = TimelineEntryRow.__tablename__
 DECISION = DecisionRow.__tablename__
 PROMISE = PromiseRow.__tablename__
 WAITING = WaitingRow.__tablename__
+AUDIT = AuditRow.__tablename__
 
-_MODELS = (AgentRow, CustomerRow, CaseRow, TimelineEntryRow, DecisionRow, PromiseRow)
+_MODELS = (AgentRow, CustomerRow, CaseRow, TimelineEntryRow, DecisionRow, PromiseRow, AuditRow)
 TABLE_ORDER: tuple[str, ...] = tuple(model.__tablename__ for model in _MODELS)
-"""Tables of records in foreign-key order: a row only refers to rows of earlier tables."""
+"""Tables of records in foreign-key order: a row refers to rows of earlier tables, or (a decision
+approving an escalation) of its own. The one exception, a timeline line showing a decision, is
+derived from the decision and written after it (see :meth:`StoreWriter.write_rows`)."""
+
+APPEND_ONLY = frozenset({AUDIT})
+"""Tables whose rows are written once and never changed: a second write of an id is ignored."""
 
 COLUMNS: dict[str, tuple[str, ...]] = {
     model.__tablename__: tuple(column.name for column in model.__table__.columns) for model in _MODELS
@@ -137,7 +155,7 @@ def upsert_tail(table: str, columns: Sequence[str]) -> str:
     """``ON CONFLICT(pk) DO UPDATE SET … WHERE (cols) IS NOT (excluded.cols)``."""
     keys = _PRIMARY_KEYS[table]
     rest = [c for c in columns if c not in keys]
-    if not rest:
+    if not rest or table in APPEND_ONLY:
         return f" ON CONFLICT({', '.join(map(_quote, keys))}) DO NOTHING"
     mine = ", ".join(_quote(c) for c in rest)
     theirs = ", ".join("excluded." + _quote(c) for c in rest)
@@ -178,6 +196,14 @@ def _currency(money: Money | None) -> str | None:
     return None if money is None else money.currency
 
 
+def _micros(at: datetime | None) -> int | None:
+    return None if at is None else utc_micros(at)
+
+
+def _maybe_offset_s(at: datetime | None) -> int | None:
+    return None if at is None else offset_seconds(at)
+
+
 # How each column gets its value from a domain record ``r``: one expression per
 # column. The row tuples are generated from these in the order of the table
 # metadata, so the SQL and the rows can never disagree; a column added to
@@ -204,18 +230,29 @@ ROW_VALUES: dict[str, dict[str, str]] = {
         "channel": "_value(r.channel)", "direction": "r.direction._value_",
         "at_us": "utc_micros(r.at)", "at_offset_s": "_offset_s(r.at)", "author": "r.author", "body": "r.body",
         "event_kind": "r.event_kind", "duration_s": "r.duration_s", "wait_s": "r.wait_s",
-        "extra": "_extra(r.extra)",
+        "extra": "_extra(r.extra)", "decision_id": "r.decision_id",
     },
     DECISION: {
         "id": "r.id", "customer_id": "r.customer", "case_id": "r.case", "kind": "r.kind",
         "amount": "_amount(r.amount)", "currency": "_currency(r.amount)", "agent_id": "r.agent",
         "at_us": "utc_micros(r.at)", "at_offset_s": "_offset_s(r.at)", "state": "r.state",
         "reason": "r.reason", "extra": "_extra(r.extra)",
+        "scheduled_us": "_micros(r.scheduled)", "scheduled_offset_s": "_maybe_offset_s(r.scheduled)",
+        "phone": "r.phone", "undo_until_us": "_micros(r.undo_until)", "escalate_to": "r.escalate_to",
+        "proposal_kind": "r.proposal_kind", "approval": "r.approval", "approval_by": "r.approval_by",
+        "approval_at_us": "_micros(r.approval_at)", "approval_offset_s": "_maybe_offset_s(r.approval_at)",
+        "approval_reason": "r.approval_reason", "approves": "r.approves",
     },
     PROMISE: {
         "id": "r.id", "decision_id": "r.decision", "customer_id": "r.customer", "what": "r.what",
         "due_us": "utc_micros(r.due)", "due_offset_s": "_offset_s(r.due)", "state": "r.state",
         "extra": "_extra(r.extra)",
+    },
+    AUDIT: {
+        "id": "r.id", "at_us": "utc_micros(r.at)", "at_offset_s": "_offset_s(r.at)", "actor": "r.actor",
+        "action": "r.action", "customer_id": "r.customer", "decision_id": "r.decision", "kind": "r.kind",
+        "amount": "_amount(r.amount)", "currency": "_currency(r.amount or r.limit)", "rule": "r.rule",
+        "limit_amount": "_amount(r.limit)", "detail": "r.detail", "extra": "_extra(r.extra)",
     },
 }
 
@@ -231,7 +268,8 @@ def _row_maker(table: str) -> Any:
     source = f"def row(r):\n    return ({', '.join(values[column] for column in columns)},)\n"
     namespace = {
         "_extra": _extra, "_value": _value, "_amount": _amount, "_currency": _currency,
-        "utc_micros": utc_micros, "_offset_s": offset_seconds, "email_key": email_key, "phone_key": phone_key,
+        "_micros": _micros, "_maybe_offset_s": _maybe_offset_s, "utc_micros": utc_micros,
+        "_offset_s": offset_seconds, "email_key": email_key, "phone_key": phone_key,
     }
     exec(compile(source, f"<agentdesk row of {table}>", "exec"), namespace)  # noqa: S102 - our own expressions
     return namespace["row"]
@@ -239,6 +277,7 @@ def _row_maker(table: str) -> Any:
 
 _TABLE_OF: dict[type, str] = {
     Agent: AGENT, Customer: CUSTOMER, Case: CASE, TimelineEntry: TIMELINE, Decision: DECISION, Promise: PROMISE,
+    AuditEntry: AUDIT,
 }
 ROW_OF: dict[str, Any] = {table: _row_maker(table) for table in TABLE_ORDER}
 """Per table: a function from a domain record to its row tuple (in :data:`COLUMNS` order)."""
@@ -261,7 +300,7 @@ def record_row(record: Record) -> tuple[str, tuple[Any, ...]]:
 
 _FROM_ROW = {
     AGENT: agent_from_row, CUSTOMER: customer_from_row, CASE: case_from_row,
-    TIMELINE: entry_from_row, DECISION: decision_from_row, PROMISE: promise_from_row,
+    TIMELINE: entry_from_row, DECISION: decision_from_row, PROMISE: promise_from_row, AUDIT: audit_from_row,
 }
 
 
@@ -280,14 +319,47 @@ DUMP_ORDER_BY: dict[str, str] = {
     TIMELINE: "customer_id, at_us, id",
     DECISION: "id",
     PROMISE: "id",
+    AUDIT: "id",
 }
+
+DUMP_WHERE: dict[str, str] = {TIMELINE: f"kind <> '{EntryKind.DECISION.value}'"}
+"""Rows a dump leaves out: a decision's timeline line is derived from the decision record."""
 
 
 def select_sql(table: str) -> str:
+    where = f" WHERE {DUMP_WHERE[table]}" if table in DUMP_WHERE else ""
     return (
-        f"SELECT {', '.join(map(_quote, COLUMNS[table]))} FROM {_quote(table)}"
+        f"SELECT {', '.join(map(_quote, COLUMNS[table]))} FROM {_quote(table)}{where}"
         f" ORDER BY {DUMP_ORDER_BY[table]}"
     )
+
+
+# ---------------------------------------------------------------------------
+# Decisions on the timeline: each has a line, the same one the ledger writes when it is taken
+
+_DECISION_STATE = COLUMNS[DECISION].index("state")
+_DECISION_ID = COLUMNS[DECISION].index("id")
+
+_DECISIONS_WITHOUT_A_LINE = f"""
+SELECT {', '.join('d.' + _quote(column) for column in COLUMNS[DECISION])}, c.timezone
+FROM json_each(?) AS j
+JOIN main.{DECISION} AS d ON d.id = j.value
+JOIN main.{CUSTOMER} AS c ON c.id = d.customer_id
+WHERE NOT EXISTS (SELECT 1 FROM main.{TIMELINE} AS t WHERE t.id = '{ENTRY_ID_PREFIX}' || d.id)
+"""
+
+_INSERT_LINE = (
+    f"INSERT INTO main.{TIMELINE} ({', '.join(map(_quote, COLUMNS[TIMELINE]))})"
+    f" VALUES ({', '.join('?' * len(COLUMNS[TIMELINE]))}) ON CONFLICT(id) DO NOTHING"
+)
+
+_DELETE_LINES = f"DELETE FROM main.{TIMELINE} WHERE id IN (SELECT value FROM json_each(?))"
+
+
+def _decision_line(row: Sequence[Any]) -> tuple[Any, ...]:
+    """The timeline row for a decision row followed by its customer's time zone."""
+    decision = decision_from_row(dict(zip(COLUMNS[DECISION], row)))
+    return record_row(timeline_entry(decision, row[-1]))[1]
 
 
 # ---------------------------------------------------------------------------
@@ -447,7 +519,8 @@ class StoreWriter:
     async def write_rows(self, rows_by_table: Mapping[str, Sequence[Sequence[Any]]]) -> dict[str, int]:
         """Upsert rows of several tables in one transaction, in foreign-key order.
 
-        Rows are tuples in :data:`COLUMNS` order (see :func:`record_row`).
+        Rows are tuples in :data:`COLUMNS` order (see :func:`record_row`). Decisions get
+        their timeline lines in the same transaction (not counted: they are derived).
         Returns the number of rows inserted or changed per table. On any error
         the whole transaction is rolled back and the error raised.
         """
@@ -462,11 +535,29 @@ class StoreWriter:
                     rows = rows_by_table.get(table)
                     if rows:
                         counts[table] = await self._upsert(conn, table, rows)
+                if rows_by_table.get(DECISION):
+                    await self._line_up_decisions(conn, rows_by_table[DECISION])
                 await conn.commit()
             except BaseException:
                 await conn.rollback()
                 raise
             return counts
+
+    async def _line_up_decisions(self, conn: AsyncConnection, rows: Sequence[Sequence[Any]]) -> None:
+        """Give each decision its timeline line when it has none yet; an undone decision loses its line.
+
+        The lines are derived, so they are not counted: re-importing the same decisions
+        writes nothing, and a decision whose line exists keeps the words it was taken with.
+        """
+        undone = [row[_DECISION_ID] for row in rows if row[_DECISION_STATE] == UNDONE]
+        shown = [row[_DECISION_ID] for row in rows if row[_DECISION_STATE] != UNDONE]
+        if undone:
+            await conn.exec_driver_sql(_DELETE_LINES, (json.dumps([entry_id(ident) for ident in undone]),))
+        if shown:
+            result = await conn.exec_driver_sql(_DECISIONS_WITHOUT_A_LINE, (json.dumps(shown),))
+            lines = [_decision_line(row) for row in result.fetchall()]
+            if lines:
+                await conn.exec_driver_sql(_INSERT_LINE, lines)
 
     async def upsert(self, records: Iterable[Record]) -> int:
         """Upsert domain records of any kinds in one transaction; returns rows inserted or changed."""
@@ -494,6 +585,10 @@ class StoreWriter:
         return await self.upsert(records)
 
     async def upsert_promises(self, records: Iterable[Promise]) -> int:
+        return await self.upsert(records)
+
+    async def append_audit(self, records: Iterable[AuditEntry]) -> int:
+        """Audit records whose ids are new; an id already stored is left as it is (append-only)."""
         return await self.upsert(records)
 
     # -- look-ups ---------------------------------------------------------------
