@@ -199,3 +199,32 @@ async def settle(app, pilot) -> None:  # noqa: ANN001
         await pilot.pause()
         await app.workers.wait_for_complete()
     await pilot.pause()
+
+
+class MovableClock:
+    """A frozen clock that a test moves forward by hand (no sleeping)."""
+
+    def __init__(self, now: datetime = FROZEN) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> None:
+        self.now += timedelta(**delta)
+
+
+def story_records(bulk_customers: int = 10) -> list[dict]:
+    """The demo's five stories, with a little bulk, placed around the frozen now."""
+    from agentdesk.demo.records import demo_records
+
+    return list(demo_records(now=FROZEN, bulk_customers=bulk_customers, bulk_interactions=100,
+                             heavy_customers=0))
+
+
+def make_clocked_app(path: Path, clock, **options):  # noqa: ANN001, ANN003, ANN201 - test helper
+    """Like :func:`make_app`, on a clock of the test's own (e.g. a :class:`MovableClock`)."""
+    from agentdesk.tui.app import AgentDeskApp
+
+    options.setdefault("agent_id", "a-7")
+    return AgentDeskApp(path, clock=clock, viewer_zone=VIEWER, **options)

@@ -8,6 +8,10 @@ Hooks for benchmarks and tests
 * ``AGENTDESK_EXIT_AFTER_FIRST_PAINT=1`` in the environment: the app exits as soon
   as the queue screen has drawn its first rows with data (or its empty sentence).
 * :attr:`AgentDeskApp.queue_painted` is an :class:`asyncio.Event` set at that moment.
+* :meth:`AgentDeskApp.check_store` looks once at the store's ``PRAGMA data_version`` (the
+  watcher does it every second) and delivers :class:`~agentdesk.tui.messages.StoreChanged`
+  when another connection committed; :meth:`AgentDeskApp.check_callbacks` looks for callbacks
+  that fell due (every 30 s). Tests call both directly instead of waiting.
 * The timeline (``CustomerScreen.timeline``, a :class:`~agentdesk.tui.widgets.line_list.LineList`)
   posts ``LineList.Painted`` after an open or a jump once the rows in view are drawn
   with data; ``await timeline.wait_painted()`` returns then.
@@ -18,13 +22,15 @@ from __future__ import annotations
 import asyncio
 import inspect
 import os
-from collections.abc import Callable, Iterable
-from contextlib import AsyncExitStack
+import sqlite3
+from collections.abc import AsyncIterator, Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
-from datetime import datetime, timezone, tzinfo
+from datetime import datetime, timedelta, timezone, tzinfo
 from functools import partial
 from pathlib import Path
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from textual import work
 from textual.app import App, SystemCommand
@@ -32,13 +38,32 @@ from textual.message import Message
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
 
+from agentdesk.domain.authority import AuthorityMatrix, customer_zone
 from agentdesk.domain.model import Agent
 from agentdesk.domain.text import one_line
+from agentdesk.domain.timefmt import duration
+from agentdesk.store.convert import decision_from_row
 from agentdesk.store.reader import StoreReader
-from agentdesk.tui.messages import OpenCustomer, QueuePainted
+from agentdesk.tui.messages import (
+    CallbacksDue,
+    DueCallback,
+    EscalationOutcome,
+    OpenCustomer,
+    QueuePainted,
+    StoreChanged,
+)
+
+if TYPE_CHECKING:
+    from agentdesk.store.ledger import Ledger
 
 EXIT_AFTER_FIRST_PAINT_ENV = "AGENTDESK_EXIT_AFTER_FIRST_PAINT"
 CUSTOMER_SCREEN = "customer"
+WATCH_SECONDS = 1.0
+"""How often the store file is asked whether anyone committed (one cheap pragma)."""
+CALLBACK_SECONDS = 30.0
+"""How often the signed-in agent's callbacks are checked for falling due."""
+MAX_CALLBACK_NOTICES = 2
+"""More callbacks falling due at one look than this are told in one notice."""
 
 
 def _real_now() -> datetime:
@@ -47,6 +72,76 @@ def _real_now() -> datetime:
 
 async def _none() -> None:
     return None
+
+
+def _demo_matrix() -> AuthorityMatrix:
+    from agentdesk.authority_file import demo_matrix
+
+    return demo_matrix()
+
+
+class StoreWatch:
+    """Notices commits to the store file by any other connection, and reads what the app must tell about them.
+
+    One plain ``sqlite3`` connection (``query_only``) used from one thread of its own:
+    ``PRAGMA data_version`` changes whenever another connection (another process, or
+    this app's reader or ledger) committed since the last look, and costs no disk read.
+    """
+
+    def __init__(self, connection: sqlite3.Connection, executor: ThreadPoolExecutor) -> None:
+        self._db = connection
+        self._executor = executor
+
+    @classmethod
+    @asynccontextmanager
+    async def open(cls, path: Path) -> AsyncIterator[StoreWatch]:
+        executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="agentdesk-watch")
+        loop = asyncio.get_running_loop()
+        try:
+            connection = await loop.run_in_executor(executor, _watch_connection, path)
+            try:
+                yield cls(connection, executor)
+            finally:
+                await loop.run_in_executor(executor, connection.close)
+        finally:
+            executor.shutdown(wait=True)
+
+    async def _run(self, function: Callable[..., object], *args: object) -> object:
+        return await asyncio.get_running_loop().run_in_executor(self._executor, partial(function, *args))
+
+    async def data_version(self) -> int:
+        return await self._run(self._data_version)  # type: ignore[return-value]
+
+    def _data_version(self) -> int:
+        return int(self._db.execute("PRAGMA data_version").fetchone()[0])
+
+    async def decided_escalations(self, agent_id: str, known: frozenset[str]) -> list[EscalationOutcome]:
+        """``agent_id``'s escalations that were approved or declined, except those in ``known``."""
+        return await self._run(self._decided_escalations, agent_id, known)  # type: ignore[return-value]
+
+    def _decided_escalations(self, agent_id: str, known: frozenset[str]) -> list[EscalationOutcome]:
+        rows = self._db.execute(
+            "SELECT * FROM decision WHERE approval IN ('approved', 'declined') AND kind = 'escalate' "
+            "AND agent_id = ? ORDER BY approval_at_us, id", (agent_id,)).fetchall()
+        outcomes = []
+        for row in rows:
+            if row["id"] in known:
+                continue
+            escalation = decision_from_row(row)
+            taken = self._db.execute("SELECT * FROM decision WHERE approves = ? ORDER BY at_us LIMIT 1",
+                                     (escalation.id,)).fetchone() if escalation.approval == "approved" else None
+            name = self._db.execute("SELECT name FROM customer WHERE id = ?", (escalation.customer,)).fetchone()
+            outcomes.append(EscalationOutcome(escalation, decision_from_row(taken) if taken is not None else None,
+                                              name[0] if name is not None else escalation.customer))
+        return outcomes
+
+
+def _watch_connection(path: Path) -> sqlite3.Connection:
+    connection = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    connection.execute("PRAGMA query_only = ON")
+    connection.execute("PRAGMA busy_timeout = 5000")
+    connection.row_factory = sqlite3.Row
+    return connection
 
 
 @dataclass
@@ -63,6 +158,11 @@ class Desk:
     """The viewer's zone; None means the machine's local zone."""
     agent: Agent | None = None
     agents: dict[str, Agent] = field(default_factory=dict)
+    matrix: AuthorityMatrix | None = None
+    undo_window: timedelta | None = timedelta(seconds=10)
+    """How long a decision stays pending and undoable; None: until the agent sends it."""
+    ledger: Ledger | None = None
+    """Where decisions are taken; None when read-only (no write path at all) or no agent is signed in."""
     _reader: StoreReader | None = None
     ready: asyncio.Event = field(default_factory=asyncio.Event)
 
@@ -76,8 +176,10 @@ class Desk:
         await self.ready.wait()
         return self.reader
 
-    def opened(self, reader: StoreReader, agent: Agent | None, agents: list[Agent]) -> None:
+    def opened(self, reader: StoreReader, agent: Agent | None, agents: list[Agent],
+               ledger: Ledger | None = None) -> None:
         self._reader = reader
+        self.ledger = ledger
         self.agent = agent
         self.agents = {agent_.id: agent_ for agent_ in agents}
         self.ready.set()
@@ -85,6 +187,14 @@ class Desk:
     def now(self) -> datetime:
         """Now, aware, in UTC."""
         return self.clock()
+
+    @property
+    def approves(self) -> bool:
+        """Does the signed-in agent's role approve escalations (and may it write at all)?"""
+        if self.read_only or self.ledger is None or self.agent is None or self.matrix is None:
+            return False
+        role = self.matrix.role(self.agent.role)
+        return role is not None and not role.read_only and bool(role.approves)
 
     def to_viewer(self, at: datetime) -> datetime:
         return at.astimezone(self.viewer_zone) if self.viewer_zone is not None else at.astimezone()
@@ -127,8 +237,12 @@ class AgentDeskApp(App[None], inherit_bindings=False):
 
     def __init__(self, store_path: Path, agent_id: str | None = None, read_only: bool = False,
                  clock: Callable[[], datetime] | None = None, *,
-                 viewer_zone: tzinfo | None = None) -> None:
+                 viewer_zone: tzinfo | None = None, matrix: AuthorityMatrix | None = None,
+                 undo_window: timedelta | None = timedelta(seconds=10)) -> None:
+        """``matrix``: the authority matrix (default: the demo's); ``undo_window``: None for no time limit."""
         super().__init__()
+        self.matrix = matrix
+        self.undo_window = undo_window
         self.store_path = Path(store_path)
         self.agent_id = agent_id
         self.read_only = read_only
@@ -139,13 +253,22 @@ class AgentDeskApp(App[None], inherit_bindings=False):
         """Set when the queue screen has drawn its first rows with data."""
         self._exit_after_first_paint = bool(os.environ.get(EXIT_AFTER_FIRST_PAINT_ENV))
         self._stack = AsyncExitStack()
+        self._watch: StoreWatch | None = None
+        self._store_version: int | None = None
+        self._known_outcomes: frozenset[str] = frozenset()
+        """The signed-in agent's escalations already decided when last looked (not told again)."""
+        self._alerted_callbacks: set[str] = set()
+        """Promise ids of callbacks already alerted."""
+        self._store_lock = asyncio.Lock()
+        self._callback_lock = asyncio.Lock()
 
     # --- life cycle -----------------------------------------------------------------
 
     def on_mount(self) -> None:
         from agentdesk.tui.screens.queue import QueueScreen
 
-        self.desk = Desk(clock=self.clock, read_only=self.read_only, viewer_zone=self.viewer_zone)
+        self.desk = Desk(clock=self.clock, read_only=self.read_only, viewer_zone=self.viewer_zone,
+                         undo_window=self.undo_window)
         if self.read_only:
             self.sub_title = "READ-ONLY"
         self._open_store(self.desk)  # the store opens while the queue screen is built
@@ -158,10 +281,157 @@ class AgentDeskApp(App[None], inherit_bindings=False):
             reader = await self._stack.enter_async_context(StoreReader.open(self.store_path))
             agent, agents = await asyncio.gather(
                 reader.agent(self.agent_id) if self.agent_id else _none(), reader.agents())
+            ledger = None
+            if agent is not None and not self.read_only:
+                # Read-only opens no ledger: there is no write path to refuse.
+                from agentdesk.store.ledger import Ledger
+
+                desk.matrix = self.matrix or _demo_matrix()
+                ledger = await self._stack.enter_async_context(Ledger.open(self.store_path, desk.matrix, self.clock))
+            # The watcher's baseline is taken before anyone is told the store is open, so every
+            # later commit, and every escalation decided after this moment, is noticed.
+            self._watch = await self._stack.enter_async_context(StoreWatch.open(self.store_path))
+            self._store_version = await self._watch.data_version()
+            if agent is not None and ledger is not None:
+                known = await self._watch.decided_escalations(agent.id, frozenset())
+                self._known_outcomes = frozenset(outcome.escalation.id for outcome in known)
         except Exception as error:  # noqa: BLE001 - reported in one line, then exit 1
             self.post_message(self._StoreFailed(f"agentdesk: cannot open {self.store_path}: {error}"))
             return
-        desk.opened(reader, agent, agents)
+        desk.opened(reader, agent, agents, ledger)
+        self.post_message(self._StoreOpened())
+
+    class _StoreOpened(Message):
+        pass
+
+    def on_agent_desk_app__store_opened(self, message: _StoreOpened) -> None:
+        """Start watching the store; check the agent's callbacks now and every 30 s."""
+        self.set_interval(WATCH_SECONDS, self._poll_store)
+        if self.desk is not None and self.desk.ledger is not None:
+            self._poll_callbacks()
+            self.set_interval(CALLBACK_SECONDS, self._poll_callbacks)
+
+    # --- the store watcher ----------------------------------------------------------
+
+    def _poll_store(self) -> None:
+        if not self._store_lock.locked():  # the last look is still on its way: skip this one
+            self._check_store_worker()
+
+    @work(group="watch", exit_on_error=False)
+    async def _check_store_worker(self) -> None:
+        """Worker: one look at the store (see :meth:`check_store`); short, so waiting for workers never hangs."""
+        try:
+            await self.check_store()
+        except sqlite3.Error:
+            pass  # busy or briefly unavailable: the next look is in a second
+
+    async def check_store(self) -> bool:
+        """Look once: when another connection committed since the last look, deliver :class:`StoreChanged`.
+
+        Also reads which of the signed-in agent's escalations were decided since; the
+        handler tells the agent. Returns whether the store changed.
+        """
+        watch, desk = self._watch, self.desk
+        if watch is None or desk is None:
+            return False
+        async with self._store_lock:
+            version = await watch.data_version()
+            if version == self._store_version:
+                return False
+            self._store_version = version
+            outcomes: list[EscalationOutcome] = []
+            if desk.agent is not None and desk.ledger is not None:
+                outcomes = await watch.decided_escalations(desk.agent.id, self._known_outcomes)
+                self._known_outcomes |= {outcome.escalation.id for outcome in outcomes}
+        self.post_message(StoreChanged(version, tuple(outcomes)))
+        return True
+
+    def on_store_changed(self, message: StoreChanged) -> None:
+        for outcome in message.outcomes:
+            approved = outcome.escalation.approval == "approved"
+            self.notify(self.outcome_line(outcome), title="Escalation approved" if approved else "Escalation declined",
+                        severity="information" if approved else "warning", timeout=15, markup=False)
+        for screen in self.screen_stack:
+            screen.post_message(StoreChanged(message.version, message.outcomes))
+
+    def outcome_line(self, outcome: EscalationOutcome) -> str:
+        """``Markus Brandt approved your refund 80.00 EUR for Petra Lindner`` (or declined …: reason)."""
+        from agentdesk.tui.widgets.approval_list import proposal_text
+
+        assert self.desk is not None
+        escalation = outcome.escalation
+        who = one_line(self.desk.person(escalation.approval_by) or "A lead", 60)
+        what = proposal_text(escalation)
+        customer = one_line(outcome.customer_name, 60)
+        if escalation.approval == "approved":
+            return f"{who} approved your {what} for {customer}"
+        return f"{who} declined your {what} for {customer}: {one_line(escalation.approval_reason or 'no reason given')}"
+
+    # --- callbacks falling due ------------------------------------------------------
+
+    def _poll_callbacks(self) -> None:
+        self._check_callbacks_worker()
+
+    @work(group="callbacks", exclusive=True, exit_on_error=False)
+    async def _check_callbacks_worker(self) -> None:
+        await self.check_callbacks()
+
+    async def check_callbacks(self) -> tuple[DueCallback, ...]:
+        """Look once for the signed-in agent's callbacks that fell due and were not alerted yet.
+
+        Delivers :class:`CallbacksDue` (the handler rings the bell and says who to call)
+        and returns them. Nothing in read-only mode: there is no ledger, and nothing to do.
+        """
+        desk = self.desk
+        if desk is None or desk.ledger is None or desk.agent is None:
+            return ()
+        async with self._callback_lock:
+            due = await desk.ledger.due_callbacks(desk.agent.id, desk.now())
+            fresh = [(decision, promise) for decision, promise in due if promise.id not in self._alerted_callbacks]
+            if not fresh:
+                return ()
+            self._alerted_callbacks.update(promise.id for _, promise in fresh)
+            customers = await asyncio.gather(*(desk.reader.customer(decision.customer) for decision, _ in fresh))
+        callbacks = tuple(DueCallback(decision, promise, customer)
+                          for (decision, promise), customer in zip(fresh, customers, strict=True))
+        self.post_message(CallbacksDue(callbacks))
+        return callbacks
+
+    def on_callbacks_due(self, message: CallbacksDue) -> None:
+        self.bell()
+        callbacks = message.callbacks
+        if len(callbacks) <= MAX_CALLBACK_NOTICES:
+            for callback in callbacks:
+                self.notify(self.callback_line(callback), title="Callback", severity="warning", timeout=30,
+                            markup=False)
+        else:  # e.g. at start after a day away: one notice, not a wall of them
+            self.notify(f"{len(callbacks)} of your callbacks are due; they head the queue, earliest first. "
+                        f"{self.callback_line(callbacks[0])}", title="Callbacks", severity="warning",
+                        timeout=30, markup=False)
+        for screen in self.screen_stack:
+            screen.post_message(CallbacksDue(message.callbacks))
+
+    def callback_line(self, callback: DueCallback) -> str:
+        """``Callback due now: Petra Lindner on +49 170 555 0199 — 14:15 their time (14:15 yours)``."""
+        assert self.desk is not None
+        desk = self.desk
+        decision, promise, customer = callback.decision, callback.promise, callback.customer
+        at = decision.scheduled or promise.due
+        now = desk.now()
+        late = now - at
+        head = f"Callback overdue by {duration(late)}" if late.total_seconds() >= 60 else "Callback due now"
+        name = one_line(customer.name, 60) if customer is not None else decision.customer
+        phone = decision.phone or (customer.phone if customer is not None else None)
+        line = f"{head}: {name}"
+        if phone:
+            line += f" on {one_line(phone, 40)}"
+        yours = desk.to_viewer(at)
+        if customer is not None and desk.matrix is not None:
+            theirs = at.astimezone(customer_zone(desk.matrix, customer))
+            line += f" — {theirs:%H:%M} their time ({yours:%H:%M} yours)"
+        else:
+            line += f" — {yours:%H:%M} your time"
+        return line
 
     class _StoreFailed(Message):
         def __init__(self, reason: str) -> None:
@@ -235,7 +505,12 @@ class AgentDeskApp(App[None], inherit_bindings=False):
         from agentdesk.tui.screens.customer import CustomerScreen
         from agentdesk.tui.screens.help import HelpScreen
 
-        for screen_class in (CustomerScreen, HelpScreen):
+        screens: list[type[Screen]] = [CustomerScreen, HelpScreen]
+        if self.desk is not None and self.desk.approves:
+            from agentdesk.tui.screens.approvals import ApprovalsScreen
+
+            screens.append(ApprovalsScreen)
+        for screen_class in screens:
             path = Path(inspect.getfile(screen_class)).with_name(str(screen_class.CSS_PATH))
             if not self.stylesheet.has_source(str(path), ""):
                 self.stylesheet.read(path)

@@ -1,4 +1,9 @@
-"""The queue: who is next, in fair order, and why; ``/`` searches every customer."""
+"""The queue: who is next, in fair order, and why; ``/`` searches every customer.
+
+For a lead, a line above the queue says how many escalations wait for their
+approval, and ``w`` opens them. The queue re-reads itself when the store changes
+(:class:`~agentdesk.tui.messages.StoreChanged`) and when a callback falls due.
+"""
 
 from __future__ import annotations
 
@@ -18,7 +23,7 @@ from textual.widgets import Input, Static
 from agentdesk.domain.model import Customer
 from agentdesk.domain.queue import QueuePlace, order_queue
 from agentdesk.domain.text import one_line
-from agentdesk.tui.messages import OpenCustomer, QueuePainted
+from agentdesk.tui.messages import CallbacksDue, OpenCustomer, QueuePainted, StoreChanged
 from agentdesk.tui.screens import DeskScreen
 from agentdesk.tui.widgets.desk_header import DeskHeader
 from agentdesk.tui.widgets.key_bar import KeyBar
@@ -49,6 +54,7 @@ class QueueScreen(DeskScreen):
         Binding("slash", "search", "Search", id="queue.search"),
         Binding("ctrl+r", "reload", "Reload queue", id="queue.reload"),
         Binding("escape", "close_search", "Close search", id="queue.close_search"),
+        Binding("w", "approvals", "Approvals", id="queue.approvals"),
     ]
     SEARCH_DEBOUNCE: ClassVar[float] = 0.2
     """Seconds of quiet typing before the search runs (down, tab or enter search at once)."""
@@ -58,6 +64,11 @@ class QueueScreen(DeskScreen):
             super().__init__()
             self.places = places
             self.now = now
+
+    class ApprovalsCounted(Message):
+        def __init__(self, count: int) -> None:
+            super().__init__()
+            self.count = count
 
     class SearchDone(Message):
         def __init__(self, query: str, customers: list[Customer]) -> None:
@@ -74,6 +85,8 @@ class QueueScreen(DeskScreen):
         self._searching_for: str | None = None
         self._shown_query: str | None = None
         self._open_when_found = False
+        self.approvals_waiting = 0
+        """Escalations waiting for the signed-in agent's approval, as last read."""
 
     # --- layout ---------------------------------------------------------------------
 
@@ -83,6 +96,7 @@ class QueueScreen(DeskScreen):
                          read_only=self.desk.read_only, now=self.desk.viewer_now, id="header")
         with Vertical(id="search-bar"):
             yield SearchInput(placeholder="Search customers by name, e-mail or phone", id="search-input")
+        yield Static(id="approvals-line", markup=False)
         yield QueueList(id="queue")
         yield SearchResults(id="results")
         yield Static(id="why", markup=False)
@@ -118,6 +132,21 @@ class QueueScreen(DeskScreen):
             self.notify(f"Could not read the queue: {error}", severity="error", markup=False)
             return
         self._show_queue(first)
+        self.refresh_bindings()  # who is working is known now: the approvals key shows for a lead only
+        self.load_approvals()
+
+    def on_screen_resume(self) -> None:
+        if self._painted_once:
+            self.load_approvals()
+
+    def on_store_changed(self, message: StoreChanged) -> None:
+        """Another workstation (or this one) committed: read the queue and the approvals again."""
+        self.load_queue()
+        self.load_approvals()
+
+    def on_callbacks_due(self, message: CallbacksDue) -> None:
+        """A callback fell due: the queue is read again, so that customer heads it."""
+        self.load_queue()
 
     # --- the queue ------------------------------------------------------------------
 
@@ -125,8 +154,8 @@ class QueueScreen(DeskScreen):
     async def load_queue(self, post: bool = True) -> QueueScreen.QueueLoaded:
         """Worker: read the waiting customers and rank them. Returns (and posts) the result; touches no widget."""
         reader = await self.desk.wait_ready()
-        waiting = await reader.waiting()
         now = self.desk.now()
+        waiting = await reader.waiting(now)
         loaded = self.QueueLoaded(order_queue(waiting, now), now)
         if post:
             self.post_message(loaded)
@@ -149,7 +178,49 @@ class QueueScreen(DeskScreen):
 
     def action_reload(self) -> None:
         self.load_queue()
+        self.load_approvals()
         self.notify("Queue reloaded.", timeout=2)
+
+    # --- approvals (leads) ----------------------------------------------------------
+
+    @work(exclusive=True, group="approvals", exit_on_error=False)
+    async def load_approvals(self) -> None:
+        """Worker: count the escalations waiting for this agent's approval; posts the count."""
+        await self.desk.wait_ready()
+        ledger, agent = self.desk.ledger, self.desk.agent
+        if not self.desk.approves or ledger is None or agent is None:
+            return
+        self.post_message(self.ApprovalsCounted(len(await ledger.waiting_approvals(agent.id))))
+
+    def on_queue_screen_approvals_counted(self, message: QueueScreen.ApprovalsCounted) -> None:
+        self.approvals_waiting = message.count
+        line = self.query_one("#approvals-line", Static)
+        self.set_class(message.count > 0, "-approvals")
+        if not message.count:
+            line.update("", layout=False)
+            return
+        noun = "escalation waits" if message.count == 1 else "escalations wait"
+        key = self._key_for("approvals", "w")
+        text = Text(no_wrap=True, overflow="ellipsis")
+        text.append(f"{message.count} {noun} for your approval", "bold")
+        text.append(" · ")
+        text.append(key, "bold reverse")
+        text.append(" to review")
+        line.update(text)
+
+    def _key_for(self, action: str, default: str) -> str:
+        """The key bound to ``action`` here as the footer shows it (keymaps may have moved it)."""
+        for active in self.active_bindings.values():
+            if active.binding.action == action:
+                return self.app.get_key_display(active.binding)
+        return default
+
+    def action_approvals(self) -> None:
+        if not self.desk.approves:
+            return
+        from agentdesk.tui.screens.approvals import ApprovalsScreen
+
+        self.app.push_screen(ApprovalsScreen(self.desk))
 
     @on(LineList.Painted, "#queue")
     def _queue_painted(self, message: LineList.Painted) -> None:
@@ -192,6 +263,8 @@ class QueueScreen(DeskScreen):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "close_search" and not self.searching:
             return False
+        if action == "approvals" and not self.desk.approves:
+            return False  # agents who approve nothing, and read-only, have no such key at all
         return True
 
     def action_close_search(self) -> None:

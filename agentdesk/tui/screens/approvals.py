@@ -1,0 +1,336 @@
+"""Approvals: the escalations waiting for the signed-in lead, approved or declined with one key each.
+
+``y`` approves the selected escalation (the lead takes the proposed decision as
+their own, checked against their own limits), ``d`` declines it at once, ``D``
+declines it with a reason typed in a small dialog. ``enter`` opens the customer;
+``escape`` goes back to the queue. Every change goes through the ledger; the
+outcome is said in one line under the list.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime
+from typing import TYPE_CHECKING, ClassVar
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Vertical
+from textual.message import Message
+from textual.screen import ModalScreen
+from textual.widgets import Input, Static
+
+from agentdesk.domain.model import Case, Customer
+from agentdesk.domain.text import one_line
+from agentdesk.domain.timefmt import duration
+from agentdesk.tui.messages import OpenCustomer, StoreChanged
+from agentdesk.tui.screens import DeskScreen
+from agentdesk.tui.widgets.approval_list import ApprovalItem, ApprovalList, proposal_text
+from agentdesk.tui.widgets.desk_header import DeskHeader
+from agentdesk.tui.widgets.key_bar import KeyBar
+from agentdesk.tui.widgets.line_list import LineList
+
+if TYPE_CHECKING:
+    from agentdesk.tui.app import Desk
+
+__all__ = ["ApprovalsScreen", "DeclineReasonScreen", "proposal_text"]
+
+REFRESH_SECONDS = 30
+
+
+class ApprovalsScreen(DeskScreen):
+    """The lead's worklist of escalations."""
+
+    CSS_PATH = "approvals.tcss"
+    HELP_TITLE: ClassVar[str] = "Approvals screen"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("y", "approve", "Approve", id="approvals.approve"),
+        Binding("d", "decline", "Decline", id="approvals.decline"),
+        Binding("D,shift+d", "decline_with_reason", "Decline with a reason", id="approvals.decline_with_reason"),
+        Binding("escape", "back", "Back to queue", id="approvals.back"),
+    ]
+
+    class Loaded(Message):
+        def __init__(self, items: list[ApprovalItem], now: datetime) -> None:
+            super().__init__()
+            self.items = items
+            self.now = now
+
+    class Done(Message):
+        """An approve or decline finished: ``line`` says how, ``kind`` is approved/refused/declined/failed."""
+
+        def __init__(self, escalation_id: str, kind: str, line: str) -> None:
+            super().__init__()
+            self.escalation_id = escalation_id
+            self.kind = kind
+            self.line = line
+
+    def __init__(self, desk: Desk) -> None:
+        super().__init__()
+        self.desk = desk
+        self._busy: set[str] = set()
+        """Escalations with an approve or decline on its way (a second key press is ignored)."""
+        self.last_outcome: str = ""
+
+    # --- layout ---------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        self.preset_breakpoints()
+        yield DeskHeader(app_name=self.app.title, person=lambda: self.desk.person_label,
+                         read_only=self.desk.read_only, now=self.desk.viewer_now, id="header")
+        # The outcome goes above the list: notices (callbacks, outcomes) pop up at the bottom right.
+        yield Static(id="outcome", markup=False)
+        yield ApprovalList(self.desk.person, id="approvals")
+        yield Static(id="detail", markup=False)
+        yield KeyBar()
+
+    @property
+    def approvals(self) -> ApprovalList:
+        return self.query_one("#approvals", ApprovalList)
+
+    def on_mount(self) -> None:
+        self.approvals.border_title = "Waiting for your approval"
+        self.query_one(DeskHeader).set_context(Text("Approvals"))
+        self.approvals.focus()
+        self.set_interval(REFRESH_SECONDS, self.load)  # the waiting times move on
+
+    def on_store_changed(self, message: StoreChanged) -> None:
+        """Another lead may have decided one, or an agent escalated a new one: read the list again."""
+        self.load()
+
+    def on_screen_resume(self) -> None:
+        """Shown (first push, or back from a customer): read the list (it may have changed meanwhile)."""
+        self.load()
+
+    # --- reading --------------------------------------------------------------------
+
+    @work(exclusive=True, group="approvals", exit_on_error=False, description="Reading the escalations")
+    async def load(self) -> None:
+        """Worker: the waiting escalations with their customers and cases; posts them, touches no widget."""
+        reader = await self.desk.wait_ready()
+        ledger, agent = self.desk.ledger, self.desk.agent
+        if ledger is None or agent is None:
+            self.post_message(self.Loaded([], self.desk.now()))
+            return
+        waiting = await ledger.waiting_approvals(agent.id)
+        customer_ids = list(dict.fromkeys(decision.customer for decision in waiting))
+        customers: list[Customer | None] = list(await asyncio.gather(*(reader.customer(c) for c in customer_ids)))
+        cases_of: list[list[Case]] = list(await asyncio.gather(*(reader.open_cases(c) for c in customer_ids)))
+        by_id = dict(zip(customer_ids, customers, strict=True))
+        cases = {case.id: case for found in cases_of for case in found}
+        items = [ApprovalItem(decision, by_id.get(decision.customer), cases.get(decision.case or ""))
+                 for decision in waiting]
+        self.post_message(self.Loaded(items, self.desk.now()))
+
+    def on_approvals_screen_loaded(self, message: ApprovalsScreen.Loaded) -> None:
+        approvals = self.approvals
+        current = approvals.cursor_item
+        keep = current.escalation.id if current is not None else None
+        row = approvals.cursor
+        for index, item in enumerate(message.items):
+            if item.escalation.id == keep:
+                row = index
+                break
+        approvals.now = message.now
+        approvals.set_items(message.items, cursor=min(row, max(len(message.items) - 1, 0)))
+        count = len(message.items)
+        approvals.border_title = f"Waiting for your approval · {count}"
+        self._show_detail(approvals.cursor_item)
+        self.refresh_bindings()
+
+    @on(LineList.Highlighted, "#approvals")
+    def _highlighted(self, message: LineList.Highlighted) -> None:
+        item = message.item
+        self._show_detail(item if isinstance(item, ApprovalItem) else None)
+
+    def _show_detail(self, item: ApprovalItem | None) -> None:
+        """Under the list, the selected escalation in full sentences (the row may be cut)."""
+        detail = self.query_one("#detail", Static)
+        if item is None:
+            detail.update(Text(""))
+            return
+        escalation = item.escalation
+        text = Text()
+        text.append(one_line(self.desk.person(escalation.agent), 60), "bold")
+        text.append(f" asks the {one_line(escalation.escalate_to or 'next role up', 30)} to approve ")
+        text.append(one_line(item.proposal, 80), "bold")
+        text.append(" for ")
+        text.append(one_line(item.customer_name, 60), "bold")
+        if item.case is not None:
+            text.append(f" (case {one_line(item.case.id, 30)}: {one_line(item.case.subject, 60)})")
+        elif escalation.case:
+            text.append(f" (case {one_line(escalation.case, 30)})")
+        text.append(f", waiting {duration(self.desk.now() - escalation.at)}.\n")
+        # The reason is the escalating agent's: their own words, or the refusal they were given
+        # ("over your limit"), so it is quoted as theirs.
+        text.append("Why", "bold")
+        text.append(f" (in {one_line(self.desk.person(escalation.agent), 60)}'s escalation): ")
+        if escalation.reason:
+            text.append(f"“{one_line(escalation.reason, 300)}”")
+        else:
+            text.append("no reason given")
+        detail.update(text)
+
+    # --- deciding -------------------------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in ("approve", "decline", "decline_with_reason"):
+            if not self.desk.approves:
+                return False  # never offered to who approves nothing (the queue has no way here then)
+            return True if self.approvals.cursor_item is not None else None
+        return True
+
+    def _selected(self) -> ApprovalItem | None:
+        item = self.approvals.cursor_item
+        if item is None or item.escalation.id in self._busy or not self.desk.approves:
+            return None
+        return item
+
+    def action_approve(self) -> None:
+        item = self._selected()
+        if item is not None:
+            self._busy.add(item.escalation.id)
+            self.approve(item)
+
+    def action_decline(self) -> None:
+        item = self._selected()
+        if item is not None:
+            self._busy.add(item.escalation.id)
+            self.decline(item, f"declined by {self._me}")
+
+    def action_decline_with_reason(self) -> None:
+        item = self._selected()
+        if item is None:
+            return
+
+        def declined(reason: str | None) -> None:
+            if reason and item.escalation.id not in self._busy:
+                self._busy.add(item.escalation.id)
+                self.decline(item, reason)
+
+        self.app.push_screen(DeclineReasonScreen(item, self.desk.person(item.escalation.agent)), declined)
+
+    @property
+    def _me(self) -> str:
+        agent = self.desk.agent
+        return one_line(agent.name, 60) if agent is not None else "the lead"
+
+    @work(group="decide", exit_on_error=False, description="Approving")
+    async def approve(self, item: ApprovalItem) -> None:
+        """Worker: approve through the ledger; posts the outcome in one line."""
+        from agentdesk.store.ledger import LedgerError
+
+        ledger, agent = self.desk.ledger, self.desk.agent
+        assert ledger is not None and agent is not None
+        escalation = item.escalation
+        customer = one_line(item.customer_name, 60)
+        try:
+            taken = await ledger.approve(agent.id, escalation.id)
+        except LedgerError as error:
+            self.post_message(self.Done(escalation.id, "failed", f"Could not approve: {one_line(str(error))}"))
+            return
+        decision = taken.decision
+        if decision is None:
+            verdict = taken.verdict
+            reason = one_line(verdict.reason or "outside your authority")
+            higher = f"; the {verdict.escalate_to} could decide it" if verdict.escalate_to else ""
+            self.post_message(self.Done(escalation.id, "refused",
+                                        f"Not approved — your own limits refuse it: {reason}{higher}. It still waits."))
+            return
+        line = f"Approved: {proposal_text(decision, item.customer.timezone if item.customer else None)} " \
+               f"for {customer} queued"
+        promises = await self.desk.reader.open_promises(decision.customer)
+        promise = next((p for p in promises if p.decision == decision.id), None)
+        if promise is not None:
+            line += f", promise due {self.desk.to_viewer(promise.due):%a %d %b %H:%M}"
+        line += f"; {one_line(self.desk.person(escalation.agent), 60)} is told."
+        self.post_message(self.Done(escalation.id, "approved", line))
+
+    @work(group="decide", exit_on_error=False, description="Declining")
+    async def decline(self, item: ApprovalItem, reason: str) -> None:
+        """Worker: decline through the ledger with ``reason``; posts the outcome in one line."""
+        from agentdesk.store.ledger import LedgerError
+
+        ledger, agent = self.desk.ledger, self.desk.agent
+        assert ledger is not None and agent is not None
+        escalation = item.escalation
+        try:
+            declined = await ledger.decline(agent.id, escalation.id, reason)
+        except LedgerError as error:
+            self.post_message(self.Done(escalation.id, "failed", f"Could not decline: {one_line(str(error))}"))
+            return
+        self.post_message(self.Done(
+            escalation.id, "declined",
+            f"Declined: {item.proposal} for {one_line(item.customer_name, 60)} "
+            f"({one_line(declined.approval_reason or reason, 200)}); "
+            f"{one_line(self.desk.person(escalation.agent), 60)} is told."))
+
+    def on_approvals_screen_done(self, message: ApprovalsScreen.Done) -> None:
+        self._busy.discard(message.escalation_id)
+        self.last_outcome = message.line
+        outcome = self.query_one("#outcome", Static)
+        outcome.set_classes(f"-{message.kind}")
+        outcome.update(Text(message.line))
+        self.load()
+
+    # --- moving ---------------------------------------------------------------------
+
+    @on(LineList.Selected, "#approvals")
+    def _open(self, message: LineList.Selected) -> None:
+        item = message.item
+        if isinstance(item, ApprovalItem):
+            self.post_message(OpenCustomer(item.escalation.customer))
+
+    def action_back(self) -> None:
+        self.dismiss()
+
+
+class ReasonInput(Input):
+    """The reason field: Textual's text editing keys; enter declines."""
+
+    HELP_TITLE: ClassVar[str] = "Reason field"
+
+
+class DeclineReasonScreen(ModalScreen[str | None], inherit_bindings=False):
+    """Asks why an escalation is declined; dismisses with the reason, or None when cancelled."""
+
+    CSS_PATH = "approvals.tcss"
+    HELP_TITLE: ClassVar[str] = "Decline with a reason"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "cancel", "Cancel", id="approvals.reason_cancel"),
+    ]
+
+    def __init__(self, item: ApprovalItem, escalated_by: str) -> None:
+        super().__init__()
+        self.item = item
+        self.escalated_by = escalated_by
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="decline-box"):
+            what = Text("Decline ")
+            what.append(one_line(self.item.proposal, 80), "bold")
+            what.append(" for ")
+            what.append(one_line(self.item.customer_name, 60), "bold")
+            what.append(f"?\n{one_line(self.escalated_by, 60)} sees the reason you give.")
+            yield Static(what, id="decline-what")
+            yield ReasonInput(placeholder="Why is it declined?", id="decline-reason")
+            yield Static(Text("enter declines · escape cancels"), id="decline-hint")
+
+    def on_mount(self) -> None:
+        box = self.query_one("#decline-box")
+        box.border_title = "Decline with a reason"
+        self.query_one(ReasonInput).focus()
+
+    @on(Input.Submitted, "#decline-reason")
+    def _submitted(self, event: Input.Submitted) -> None:
+        reason = event.value.strip()
+        if not reason:
+            self.query_one("#decline-hint", Static).update(
+                Text("Type a reason first, or escape (d declines without one)."))
+            return
+        self.dismiss(reason)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
