@@ -10,6 +10,11 @@ so that drift of the machine hits both alike, and adds rows to one table:
 * ``timeline`` (rows ``timeline_open``, ``timeline_jump``): in-process with Pilot, a customer
   holding 100,000 entries; baseline: one holding 10.
 * ``import_rate``: ``load_jsonl`` of ~200,000 lines; baseline: raw ``executemany`` of the same rows.
+* ``decision_commit``: keystroke to durable commit, ``Ledger.take()`` of a pending decision on a copy
+  of the demo store; baseline: a raw ``sqlite3`` single-row INSERT + COMMIT, WAL + ``synchronous=FULL``.
+* ``decision_paint``: in-process with Pilot, ``r`` on a story customer until the customer screen's
+  ``decision_painted`` hook is set (committed and painted); baseline: ``home``/``end`` in its timeline.
+  Its target is on the p95 (``Target.p95_at_most``), the others on the median.
 
 Scratch files live in a temporary directory that is removed afterwards.
 """

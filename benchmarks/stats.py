@@ -33,7 +33,8 @@ class Target:
 
     text: str
     met: Callable[[float, float], bool]
-    """``met(median, ratio)``."""
+    """``met(value, ratio)``; the value is the median, or the p95 when ``on_p95``."""
+    on_p95: bool = False
 
     @staticmethod
     def ratio_at_most(limit: float) -> Target:
@@ -46,6 +47,10 @@ class Target:
     @staticmethod
     def at_most(limit: float, unit: str) -> Target:
         return Target(f"<= {limit:g} {unit}", lambda median, _ratio: median <= limit)
+
+    @staticmethod
+    def p95_at_most(limit: float, unit: str) -> Target:
+        return Target(f"p95 <= {limit:g} {unit}", lambda value, _ratio: value <= limit, on_p95=True)
 
     @staticmethod
     def below(limit: float, unit: str) -> Target:
@@ -73,7 +78,7 @@ class Result:
 
     @property
     def met(self) -> bool:
-        return self.target.met(self.median, self.ratio)
+        return self.target.met(p95(self.samples) if self.target.on_p95 else self.median, self.ratio)
 
     def cells(self) -> list[str]:
         ratio = f"{self.ratio:.0%}" if self.rate else f"{self.ratio:.2f}x"

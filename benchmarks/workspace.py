@@ -28,7 +28,8 @@ FULL = Sizes(
     import_interactions=200_000,
     big_timeline=100_000,
     small_timeline=10,
-    repeat={"cold_start": 10, "timeline": 10, "import_rate": 3, "peak_rss": 3, "demo_build": 3},
+    repeat={"cold_start": 10, "timeline": 10, "import_rate": 3, "peak_rss": 3, "demo_build": 3,
+            "decision_commit": 300, "decision_paint": 40},
 )
 
 QUICK = Sizes(
@@ -37,7 +38,8 @@ QUICK = Sizes(
     import_interactions=2000,
     big_timeline=2000,
     small_timeline=10,
-    repeat={"cold_start": 2, "timeline": 2, "import_rate": 2, "peak_rss": 2, "demo_build": 2},
+    repeat={"cold_start": 2, "timeline": 2, "import_rate": 2, "peak_rss": 2, "demo_build": 2,
+            "decision_commit": 20, "decision_paint": 3},
 )
 
 
@@ -64,6 +66,22 @@ class Workspace:
 
             asyncio.run(build_demo(self.demo_path, **self.sizes.demo))
         return self.demo_path
+
+    def demo_copy(self, name: str) -> Path:
+        """A copy of the demo store that a benchmark may write to without changing what the others see."""
+        source = self.demo_store()
+        import sqlite3
+
+        con = sqlite3.connect(source)
+        try:
+            con.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # everything in the main file before copying it
+        finally:
+            con.close()
+        path = self.root / name
+        for suffix in ("-wal", "-shm"):
+            Path(f"{path}{suffix}").unlink(missing_ok=True)
+        shutil.copyfile(source, path)
+        return path
 
     def fresh_store(self, name: str) -> Path:
         """An empty store at the newest schema (migrated once, then copied)."""

@@ -7,7 +7,8 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-ROWS = ("demo_build", "cold_start", "peak_rss", "timeline_open", "timeline_jump", "import_rate")
+ROWS = ("demo_build", "cold_start", "peak_rss", "timeline_open", "timeline_jump", "import_rate",
+        "decision_commit", "decision_paint")
 
 
 def test_quick_run_prints_every_benchmark() -> None:

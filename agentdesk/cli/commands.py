@@ -1,4 +1,4 @@
-"""What each command does. Exit status: 0 success, 1 refused or failed (one line on stderr)."""
+"""What each command does. Exit status: 0 success, 1 refused or failed (one line on stderr), 2 bad usage."""
 
 from __future__ import annotations
 
@@ -6,14 +6,23 @@ import argparse
 import asyncio
 import sys
 import time
+from datetime import timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from agentdesk.config import default_demo_store_path, default_store_path
+from agentdesk.config import Settings, SettingsError, default_demo_store_path, default_store_path, load_settings
 from agentdesk.store.files import StoreError
+
+if TYPE_CHECKING:
+    from agentdesk.domain.authority import AuthorityMatrix
 
 
 class CommandError(Exception):
-    """A refusal or failure the user can act on; printed as one line."""
+    """A refusal or failure the user can act on; printed as one line, exit 1."""
+
+
+class UsageError(CommandError):
+    """A value the command cannot understand (say, an amount written ``12,50``); one line, exit 2."""
 
 
 def _store_path(args: argparse.Namespace) -> Path:
@@ -28,10 +37,15 @@ def run(args: argparse.Namespace) -> int:
         "export": _export,
         "queue": _queue,
         "timeline": _timeline,
+        "decide": _decide,
+        "promises": _promises,
     }
     try:
         return handlers[args.command](args)
-    except (CommandError, StoreError) as exc:
+    except UsageError as exc:
+        print(f"agentdesk: {exc}", file=sys.stderr)
+        return 2
+    except (CommandError, StoreError, SettingsError) as exc:
         print(f"agentdesk: {exc}", file=sys.stderr)
         return 1
     except BrokenPipeError:
@@ -40,21 +54,64 @@ def run(args: argparse.Namespace) -> int:
         return 0
 
 
-def _open_workstation(store: Path, agent: str | None, read_only: bool) -> int:
+# --- settings, matrix, undo window ------------------------------------------------------
+
+
+class _Context:
+    """The user's settings, read only when a command needs one of them."""
+
+    def __init__(self, args: argparse.Namespace) -> None:
+        self.args = args
+        self._settings: Settings | None = None
+
+    @property
+    def settings(self) -> Settings:
+        if self._settings is None:
+            self._settings = load_settings()
+        return self._settings
+
+    def matrix(self) -> AuthorityMatrix:
+        """``--authority FILE``, else the settings' ``authority``, else the demo's matrix."""
+        from agentdesk.authority_file import demo_matrix, load_matrix
+        from agentdesk.domain.authority import MatrixError
+
+        path = self.args.authority if self.args.authority is not None else self.settings.authority
+        try:
+            return load_matrix(path) if path is not None else demo_matrix()
+        except MatrixError as exc:
+            raise CommandError(str(exc)) from None
+
+    def undo_window(self) -> timedelta | None:
+        """``--undo-window``, else the settings' ``undo_window_seconds`` (None: no time limit)."""
+        from agentdesk.config import undo_window_from_text
+
+        given = getattr(self.args, "undo_window", None)
+        return undo_window_from_text(given) if given is not None else self.settings.undo_window
+
+
+# --- the workstation -------------------------------------------------------------------
+
+
+def _open_workstation(store: Path, args: argparse.Namespace, agent: str | None) -> int:
+    context = _Context(args)
+    matrix, undo_window = context.matrix(), context.undo_window()
     from agentdesk.tui.app import AgentDeskApp
 
-    app = AgentDeskApp(store_path=store, agent_id=agent, read_only=read_only)
+    app = AgentDeskApp(store_path=store, agent_id=agent, read_only=args.read_only,
+                       matrix=matrix, undo_window=undo_window)
     app.run()
     return app.return_code or 0
 
 
 def _workstation(args: argparse.Namespace) -> int:
-    return _open_workstation(_store_path(args), args.agent, args.read_only)
+    return _open_workstation(_store_path(args), args, args.agent)
 
 
 def _demo(args: argparse.Namespace) -> int:
     from agentdesk.demo.build import DEMO_AGENT, build_demo
 
+    context = _Context(args)
+    context.matrix(), context.undo_window()  # a bad setting stops us before the build, not after it
     store = args.db if args.db is not None else default_demo_store_path()
     print(f"Building the demo store in {store} …", file=sys.stderr)
     started = time.perf_counter()
@@ -62,7 +119,10 @@ def _demo(args: argparse.Namespace) -> int:
     print(f"{report.summary()} in {time.perf_counter() - started:.1f} s", file=sys.stderr)
     if args.build_only:
         return 0
-    return _open_workstation(store, args.agent or DEMO_AGENT, args.read_only)
+    return _open_workstation(store, args, args.agent or DEMO_AGENT)
+
+
+# --- data in and out --------------------------------------------------------------------
 
 
 def _import(args: argparse.Namespace) -> int:
@@ -105,6 +165,25 @@ def _timeline(args: argparse.Namespace) -> int:
     from agentdesk.cli.plain import print_timeline
 
     return asyncio.run(print_timeline(_existing_store(args), args.customer, as_json=args.json))
+
+
+def _promises(args: argparse.Namespace) -> int:
+    from agentdesk.cli.plain import print_promises
+
+    return asyncio.run(print_promises(_existing_store(args), as_json=args.json))
+
+
+# --- deciding ---------------------------------------------------------------------------
+
+
+def _decide(args: argparse.Namespace) -> int:
+    if args.read_only:
+        raise CommandError("read-only: no decisions")
+    matrix = _Context(args).matrix()
+    store = _existing_store(args)
+    from agentdesk.cli.decide import decide
+
+    return asyncio.run(decide(store, args, matrix))
 
 
 def _existing_store(args: argparse.Namespace) -> Path:

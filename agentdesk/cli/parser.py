@@ -7,39 +7,122 @@ from pathlib import Path
 
 from agentdesk import __version__
 
+DECIDE_KINDS = ("refund", "voucher", "callback", "escalate", "note")
+PROPOSABLE_KINDS = ("refund", "voucher", "callback")
+
+DECIDE_EPILOG = """\
+A script has no undo key: the decision is queued for the backend at once (no undo
+window), after the same checks as in the workstation (the authority matrix, the
+customer's 30-day caps, callback hours). Without --amount a refund takes the
+case's disputed amount and a voucher the default goodwill amount; without --at a
+callback takes the next free slot. Beyond a limit nothing is clipped: the decision
+is refused (exit 1), naming the rule and the limit, and the command that escalates
+it is printed.
+
+--amount is a decimal such as 39.90 in the case's currency (no comma, no exponent).
+--at is ISO 8601 with an offset (2026-11-24T14:30:00+01:00), or HH:MM or
+YYYY-MM-DD HH:MM in the customer's time zone (HH:MM: the next time it is that late).
+
+examples:
+  agentdesk decide refund c-1001 --as a-7 --reason "double charge"
+  agentdesk decide callback p.lindner@example.net --as a-7 --at 14:30
+  agentdesk decide escalate c-1001 --as a-7 --propose refund --amount 80.00 --reason "fee for our fault"
+  agentdesk decide note "+49 170 555 0199" --as a-7 --reason "asked for a paper invoice"
+"""
+
+
+def undo_window_argument(text: str) -> str:
+    """Validated here (exit 2 on a bad value); turned into a timedelta by the command."""
+    from agentdesk.config import undo_window_from_text
+
+    try:
+        undo_window_from_text(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return text
+
 
 def _add_shared_options(parser: argparse.ArgumentParser, *, top_level: bool) -> None:
     # Shared options may stand before or after the subcommand. The subcommand's
     # copies default to SUPPRESS so they never overwrite a value given earlier.
     default = None if top_level else argparse.SUPPRESS
+    flag_default = False if top_level else argparse.SUPPRESS
     parser.add_argument("--db", type=Path, default=default, metavar="PATH",
                         help="the local store (default: $AGENTDESK_DB or the user data directory)")
     parser.add_argument("--as", dest="agent", default=default, metavar="AGENT",
                         help="who is working, by agent id")
-    parser.add_argument("--json", action="store_true", default=False if top_level else argparse.SUPPRESS,
+    parser.add_argument("--authority", type=Path, default=default, metavar="FILE",
+                        help="the authority matrix (TOML; default: the settings file's 'authority', "
+                             "else the demo's matrix)")
+    parser.add_argument("--read-only", action="store_true", default=flag_default,
+                        help="work read-only, as a supervisor would: nothing is decided")
+    parser.add_argument("--json", action="store_true", default=flag_default,
                         help="print JSON, one object a line")
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+def _add_undo_window(parser: argparse.ArgumentParser, *, top_level: bool) -> None:
+    parser.add_argument("--undo-window", type=undo_window_argument,
+                        default=None if top_level else argparse.SUPPRESS, metavar="SECONDS|unlimited",
+                        help="how long a decision in the workstation stays pending and undoable: "
+                             "0 to 86400 seconds, or 'unlimited' (default: the settings file's "
+                             "undo_window_seconds, else 10)")
+
+
+class Parser(argparse.ArgumentParser):
+    """The ``agentdesk`` parser; knows its subcommands' parsers, to report their usage errors."""
+
+    commands: dict[str, argparse.ArgumentParser]
+
+    def parse_args(self, args=None, namespace=None):  # type: ignore[override]
+        parsed = super().parse_args(args, namespace)
+        if parsed.command == "decide":
+            _check_decide(self.commands["decide"], parsed)
+        return parsed
+
+
+def _check_decide(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    """What argparse cannot say by itself about ``decide``; each is bad usage (exit 2)."""
+    if args.agent is None:
+        parser.error("--as AGENT is required: who takes the decision")
+    if args.kind == "escalate":
+        if args.propose is None:
+            parser.error("escalate needs --propose KIND: what the role above should decide "
+                         f"({', '.join(PROPOSABLE_KINDS)})")
+        kind = args.propose
+    else:
+        if args.propose is not None:
+            parser.error("--propose only goes with escalate")
+        kind = args.kind
+    if args.kind == "note" and not (args.reason or "").strip():
+        parser.error("a note needs --reason TEXT: the note itself")
+    if args.amount is not None and kind not in ("refund", "voucher"):
+        parser.error(f"--amount does not go with {kind}")
+    if args.at is not None and kind != "callback":
+        parser.error(f"--at does not go with {kind}")
+
+
+def build_parser() -> Parser:
+    parser = Parser(
         prog="agentdesk",
         description="A terminal workstation for customer-service agents. "
         "Without a command it opens the workstation on the local store.",
     )
     parser.add_argument("--version", action="version", version=f"agentdesk {__version__}")
-    parser.add_argument("--read-only", action="store_true",
-                        help="open the workstation read-only, as a supervisor would")
     _add_shared_options(parser, top_level=True)
+    _add_undo_window(parser, top_level=True)
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    parser.commands = {}
 
-    def command(name: str, help_text: str) -> argparse.ArgumentParser:
-        sub = commands.add_parser(name, help=help_text, description=help_text)
+    def command(name: str, help_text: str, **extra: object) -> argparse.ArgumentParser:
+        sub = commands.add_parser(name, help=help_text, description=help_text, **extra)  # type: ignore[arg-type]
         _add_shared_options(sub, top_level=False)
+        parser.commands[name] = sub
         return sub
 
     demo = command("demo", "open the workstation on a fresh demo store (no server needed)")
     demo.add_argument("--seed", type=int, default=7, help="seed of the generated data (default 7)")
     demo.add_argument("--build-only", action="store_true", help="build the demo store and exit")
+    _add_undo_window(demo, top_level=False)
 
     load = command("import", "read interchange JSONL into the local store; '-' is stdin")
     load.add_argument("file", metavar="FILE")
@@ -50,4 +133,22 @@ def build_parser() -> argparse.ArgumentParser:
     command("queue", "the queue in fair order, one customer a line, with the reason for its place")
     timeline = command("timeline", "a customer's merged timeline, oldest first, one entry a line")
     timeline.add_argument("customer", metavar="CUSTOMER", help="customer id, e-mail address or phone number")
+
+    decide = command(
+        "decide", "take a decision as the current agent (--as): refund, voucher, callback, escalate or note",
+        epilog=DECIDE_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    decide.add_argument("kind", metavar="KIND", choices=DECIDE_KINDS,
+                        help=f"what to decide: {', '.join(DECIDE_KINDS)}")
+    decide.add_argument("customer", metavar="CUSTOMER", help="customer id, e-mail address or phone number")
+    decide.add_argument("--amount", metavar="N",
+                        help="refund or voucher amount, e.g. 39.90 (default: the suggestion)")
+    decide.add_argument("--at", metavar="TIME",
+                        help="callback time (default: the next free slot in callback hours)")
+    decide.add_argument("--reason", metavar="TEXT", help="why; for a note, the note itself")
+    decide.add_argument("--case", metavar="CASE",
+                        help="the case decided on (default: the customer's oldest open case with money disputed)")
+    decide.add_argument("--propose", metavar="KIND", choices=PROPOSABLE_KINDS,
+                        help=f"escalate only: what the role above should decide ({', '.join(PROPOSABLE_KINDS)})")
+
+    command("promises", "open promises of every customer, due first, overdue ones marked in words")
     return parser

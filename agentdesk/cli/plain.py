@@ -16,7 +16,7 @@ from rich.console import Console
 from rich.text import Text
 
 from agentdesk.cli.commands import CommandError
-from agentdesk.domain.model import TimelineEntry
+from agentdesk.domain.model import EntryKind, Promise, TimelineEntry
 from agentdesk.domain.queue import URGENCY_WORDS, QueuePlace, order_queue
 from agentdesk.domain.text import json_safe, one_line
 from agentdesk.domain.timefmt import duration, until
@@ -27,10 +27,24 @@ def _console() -> Console:
     return Console(highlight=False, soft_wrap=True, emoji=False, markup=False)
 
 
-def _print_json(obj: dict) -> None:
+def print_json(obj: dict) -> None:
+    """One JSON object on one line; characters a terminal would act on are escaped."""
     from agentdesk.interchange.codec import dumps
 
     sys.stdout.write(json_safe(dumps(obj)) + "\n")
+
+
+_DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def day_time(at: datetime, *, year: bool = False) -> str:
+    """``Thu 26 Nov 13:00 CET`` in the viewer's zone (the machine's), in English whatever the locale."""
+    local = at.astimezone()
+    day = f"{_DAYS[local.weekday()]} {local.day} {_MONTHS[local.month - 1]}"
+    if year:
+        day += f" {local.year}"
+    return f"{day} {local:%H:%M} {local.tzname()}"
 
 
 def _columns(rows: Sequence[Sequence[str]]) -> list[str]:
@@ -45,7 +59,7 @@ async def print_queue(store: Path, *, as_json: bool) -> int:
         places = order_queue(await reader.waiting(), now)
     if as_json:
         for place in places:
-            _print_json(_queue_json(place))
+            print_json(_queue_json(place))
         return 0
     console = _console()
     if not places:
@@ -101,7 +115,13 @@ async def print_timeline(store: Path, reference: str, *, as_json: bool) -> int:
             from agentdesk.interchange.codec import to_json_obj
 
             async for entry in reader.timeline(customer.id):
-                _print_json(to_json_obj(entry))
+                if entry.kind is EntryKind.DECISION:
+                    # A decision's line is derived from the decision: print the decision record itself.
+                    decision = await reader.decision(entry.decision_id) if entry.decision_id else None
+                    if decision is not None:
+                        print_json(to_json_obj(decision))
+                    continue
+                print_json(to_json_obj(entry))
             return 0
         console = _console()
         async for entry in reader.timeline(customer.id):
@@ -111,7 +131,58 @@ async def print_timeline(store: Path, reference: str, *, as_json: bool) -> int:
 
 def _timeline_line(entry: TimelineEntry, names: dict[str, str]) -> str:
     at = entry.at.astimezone().strftime("%Y-%m-%d %H:%M %Z")
-    channel = entry.channel.value if entry.channel else "event"
     author = one_line(names.get(entry.author, entry.author), 40)
-    text = entry.body if entry.event_kind is None else f"{entry.event_kind}: {entry.body}"
-    return f"{at}  {channel:<6}  {entry.direction.value:<8}  {author}  {one_line(text)}"
+    if entry.kind is EntryKind.DECISION:
+        # The body already says what was decided (``refund 39.90 EUR · reason``); the state is as of now.
+        channel = "decision"
+        text = f"{entry.body} [{entry.decision_state}]" if entry.decision_state else entry.body
+    else:
+        channel = entry.channel.value if entry.channel else "event"
+        text = entry.body if entry.event_kind is None else f"{entry.event_kind}: {entry.body}"
+    return f"{at}  {channel:<8}  {entry.direction.value:<8}  {author}  {one_line(text)}"
+
+
+async def print_promises(store: Path, *, as_json: bool) -> int:
+    """Open promises of every customer, due first; overdue ones say so in words."""
+    now = datetime.now(timezone.utc)
+    async with StoreReader.open(store) as reader:
+        promises = await reader.open_promises()
+        names: dict[str, str] = {}
+        for promise in promises:
+            if promise.customer not in names:
+                customer = await reader.customer(promise.customer)
+                names[promise.customer] = customer.name if customer is not None else promise.customer
+    if as_json:
+        from agentdesk.interchange.codec import to_json_obj
+
+        for promise in promises:
+            obj = to_json_obj(promise)
+            obj["customer_name"] = names[promise.customer]
+            obj["overdue"] = _overdue(promise, now)
+            obj["due_in_s"] = int((promise.due - now).total_seconds())
+            print_json(obj)
+        return 0
+    console = _console()
+    if not promises:
+        console.print("No open promises.")
+        return 0
+    rows = [_promise_cells(promise, names, now) for promise in promises]
+    for promise, line in zip(promises, _columns(rows)):
+        console.print(Text(line, style="bold" if _overdue(promise, now) else ""),
+                      no_wrap=True, overflow="ignore", crop=False)
+    return 0
+
+
+def _overdue(promise: Promise, now: datetime) -> bool:
+    return promise.state == "overdue" or promise.due < now
+
+
+def _promise_cells(promise: Promise, names: dict[str, str], now: datetime) -> list[str]:
+    when = f"OVERDUE by {duration(now - promise.due)}" if _overdue(promise, now) else f"due in {duration(promise.due - now)}"
+    return [
+        day_time(promise.due, year=promise.due.astimezone().year != now.astimezone().year),
+        when,
+        f"{one_line(names[promise.customer], 40)} ({promise.customer})",
+        one_line(promise.what, 80),
+        promise.decision or "-",
+    ]

@@ -1,0 +1,266 @@
+"""``agentdesk decide``: one decision, checked by the same rules as the workstation, in one line.
+
+Everything goes through :class:`agentdesk.store.ledger.Ledger` (the workstation's
+write path), with no undo window: a script has no undo key, so the decision is
+queued at once and its promise made in the same durable commit. A refusal is
+audited by the ledger and printed with the rule, the limit and the command that
+escalates it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import shlex
+import sys
+from dataclasses import replace
+from datetime import datetime, time, timedelta, tzinfo
+from pathlib import Path
+from typing import Any
+
+from agentdesk.cli.commands import CommandError, UsageError
+from agentdesk.cli.plain import day_time, print_json
+from agentdesk.domain.authority import (
+    ESCALATABLE_KINDS,
+    MONEY_KINDS,
+    AuthorityMatrix,
+    Option,
+    Proposal,
+    Verdict,
+    customer_zone,
+)
+from agentdesk.domain.decision_text import summary
+from agentdesk.domain.model import Customer, Decision, Promise
+from agentdesk.domain.money import Money, MoneyError
+from agentdesk.domain.text import one_line
+from agentdesk.store.ledger import Choices, Ledger, LedgerError
+from agentdesk.store.reader import StoreReader
+
+QUEUED_AT_ONCE = timedelta(0)
+"""A script has no undo key: its decisions skip the undo window."""
+
+_PLAIN_AMOUNT = re.compile(r"-?\d+(\.\d+)?")
+_CLOCK_TIME = re.compile(r"\d{1,2}:\d{2}")
+
+
+async def decide(store: Path, args: argparse.Namespace, matrix: AuthorityMatrix) -> int:
+    async with StoreReader.open(store) as reader:
+        customer = await reader.find_customer(args.customer)
+        if customer is None:
+            raise CommandError(f"no customer with id, e-mail or phone {args.customer!r}")
+        try:
+            async with Ledger.open(store, matrix) as ledger:
+                choices = await ledger.choices(args.agent, customer.id, args.case)
+                proposal = _proposal(args, matrix, customer, choices, ledger.clock())
+                taken = await ledger.take(args.agent, customer.id, proposal, case_id=args.case,
+                                          undo_window=QUEUED_AT_ONCE)
+        except LedgerError as exc:
+            raise CommandError(str(exc)) from None
+        decision = taken.decision
+        if decision is None:
+            return _refused(args, customer, taken.verdict)
+        promise = next((p for p in await reader.open_promises(customer.id) if p.decision == decision.id), None)
+    if args.json:
+        print_json(_json(decision, promise, taken.verdict, customer))
+    else:
+        sys.stdout.write(_queued_line(decision, promise, customer) + "\n")
+    sys.stdout.flush()  # the line says the decision is on disk: let it out at once
+    return 0
+
+
+# --- what is proposed -------------------------------------------------------------------
+
+
+def _proposal(args: argparse.Namespace, matrix: AuthorityMatrix, customer: Customer, choices: Choices,
+              now: datetime) -> Proposal:
+    reason = args.reason.strip() if args.reason and args.reason.strip() else None
+    if args.kind == "note":
+        return Proposal("note", reason=reason)
+    if args.kind == "escalate":
+        inner = _terms(args.propose, args, matrix, customer, choices, now)
+        return Proposal("escalate", reason=reason, escalates=replace(inner, reason=reason))
+    return replace(_terms(args.kind, args, matrix, customer, choices, now), reason=reason)
+
+
+def _terms(kind: str, args: argparse.Namespace, matrix: AuthorityMatrix, customer: Customer, choices: Choices,
+           now: datetime) -> Proposal:
+    """A refund, voucher or callback with what was given, or else the decision bar's suggestion."""
+    option = choices.options[kind]
+    if kind in MONEY_KINDS:
+        if args.amount is not None:
+            return Proposal(kind, parse_amount(args.amount, _currency(matrix, choices, option)))
+        if option.suggested is not None:
+            return option.suggested
+        # Nothing to suggest. When the role may decide this kind at all, options() still
+        # names its limit (the verdict is only "needs an amount"): ask for one. Otherwise
+        # let the ledger refuse (and audit) the kind for what it is.
+        if option.verdict.limit is not None:
+            raise CommandError(f"{kind} needs --amount ({_nothing_to_suggest(kind, choices)})")
+        return Proposal(kind)
+    if args.at is not None:
+        return Proposal(kind, at=parse_when(args.at, customer_zone(matrix, customer), now))
+    if option.suggested is not None and option.suggested.at is not None:
+        return option.suggested
+    raise CommandError("callback needs --at (no free slot in callback hours in the next four weeks)")
+
+
+def _nothing_to_suggest(kind: str, choices: Choices) -> str:
+    case = choices.case
+    if kind == "refund":
+        if case is None:
+            return "the customer has no open case with a disputed amount"
+        if case.disputed is None:
+            return f"no disputed amount on case {case.id}"
+        return f"the {case.disputed} disputed on case {case.id} is refunded already"
+    return "this customer's 30-day voucher cap is used up"
+
+
+def _currency(matrix: AuthorityMatrix, choices: Choices, option: Option) -> str:
+    """The currency an amount is in: the role's (or the matrix's), else the case's."""
+    if choices.role is not None and matrix.currency_of(choices.role):
+        return matrix.currency_of(choices.role)  # type: ignore[return-value]
+    case = choices.case
+    if case is not None and case.disputed is not None:
+        return case.disputed.currency
+    if option.verdict.limit is not None:
+        return option.verdict.limit.currency
+    return "EUR"
+
+
+def parse_amount(text: str, currency: str) -> Money:
+    """``39.90`` in ``currency``; a comma, an exponent or a thousands separator is refused, never guessed."""
+    cleaned = text.strip()
+    if not _PLAIN_AMOUNT.fullmatch(cleaned):
+        raise UsageError(f"--amount {text!r} is not an amount such as 39.90 "
+                         "(digits with a point before the cents; no comma, no exponent)")
+    try:
+        return Money.parse(cleaned, currency)
+    except MoneyError as exc:
+        raise UsageError(f"--amount {text!r}: {exc}") from None
+
+
+def parse_when(text: str, zone: tzinfo, now: datetime) -> datetime:
+    """ISO 8601 with an offset; or ``HH:MM`` / ``YYYY-MM-DD HH:MM`` on the customer's clock.
+
+    ``HH:MM`` alone is the next time the customer's clock shows it (today, else tomorrow).
+    """
+    cleaned = text.strip()
+    problem = (f"--at {text!r} is not a time: use ISO 8601 with an offset (2026-11-24T14:30:00+01:00), "
+               "or HH:MM or YYYY-MM-DD HH:MM on the customer's clock")
+    if _CLOCK_TIME.fullmatch(cleaned):
+        try:
+            wall = time.fromisoformat(cleaned.zfill(5))
+        except ValueError:
+            raise UsageError(problem) from None
+        local_now = now.astimezone(zone)
+        at = datetime.combine(local_now.date(), wall, tzinfo=zone)
+        if at <= local_now:
+            at = datetime.combine(local_now.date() + timedelta(days=1), wall, tzinfo=zone)
+        return at
+    if ":" not in cleaned:
+        raise UsageError(problem)  # a date alone is not a time to call
+    try:
+        at = datetime.fromisoformat(cleaned)
+    except ValueError:
+        raise UsageError(problem) from None
+    return at if at.tzinfo is not None else at.replace(tzinfo=zone)
+
+
+# --- what is printed --------------------------------------------------------------------
+
+
+def _who(customer: Customer) -> str:
+    return f"{one_line(customer.name, 60)} ({customer.id})"
+
+
+def _what(decision: Decision, customer: Customer) -> str:
+    """``refund 39.90 EUR``, ``callback Mon 24 Nov 14:30 (Europe/Berlin) on …``, ``note: text``."""
+    if decision.kind == "note":
+        return f"note: {one_line(decision.reason or '', 200)}"
+    return one_line(summary(replace(decision, reason=None), customer.timezone))
+
+
+def _queued_line(decision: Decision, promise: Promise | None, customer: Customer) -> str:
+    line = f"{decision.state}: {_what(decision, customer)} for {_who(customer)}"
+    if decision.case:
+        line += f", case {decision.case}"
+    if promise is not None:
+        line += f" · promise: {one_line(promise.what)} due {day_time(promise.due)}"
+    elif decision.kind == "escalate":
+        line += f" · waiting for approval by {decision.escalate_to}"
+    return f"{line} · {decision.id}"
+
+
+def _refused(args: argparse.Namespace, customer: Customer, verdict: Verdict) -> int:
+    line = f"refused: {verdict.reason} (rule {verdict.rule})"
+    command = _escalation_command(args, customer, verdict)
+    if command is not None:
+        line += f"; escalate to {verdict.escalate_to} with: {shlex.join(command)}"
+    if args.json:
+        print_json(_refusal_json(verdict, customer, command))
+        sys.stdout.flush()
+    print(f"agentdesk: {one_line(line)}", file=sys.stderr)
+    return 1
+
+
+def _escalation_command(args: argparse.Namespace, customer: Customer, verdict: Verdict) -> list[str] | None:
+    proposal = verdict.proposal
+    if verdict.escalate_to is None or proposal.kind not in ESCALATABLE_KINDS:
+        return None
+    command = ["agentdesk", "decide", "escalate", customer.id, "--propose", proposal.kind]
+    if proposal.amount is not None:
+        command += ["--amount", proposal.amount.text]
+    if proposal.at is not None:
+        command += ["--at", proposal.at.isoformat()]
+    if args.case:
+        command += ["--case", args.case]
+    if proposal.reason:
+        command += ["--reason", proposal.reason]
+    return command + ["--as", args.agent]
+
+
+def _verdict_json(verdict: Verdict) -> dict[str, Any]:
+    money = verdict.limit or verdict.budget_left
+    return {
+        "allowed": verdict.allowed,
+        "rule": verdict.rule,
+        "reason": verdict.reason,
+        "limit": verdict.limit.text if verdict.limit is not None else None,
+        "budget_left": verdict.budget_left.text if verdict.budget_left is not None else None,
+        "currency": money.currency if money is not None else None,
+        "escalate_to": verdict.escalate_to,
+    }
+
+
+def _json(decision: Decision, promise: Promise | None, verdict: Verdict, customer: Customer) -> dict[str, Any]:
+    from agentdesk.interchange.codec import to_json_obj
+
+    return {
+        "outcome": decision.state,
+        "customer": {"id": customer.id, "name": customer.name},
+        "decision": to_json_obj(decision),
+        "promise": to_json_obj(promise) if promise is not None else None,
+        "verdict": _verdict_json(verdict),
+    }
+
+
+def _refusal_json(verdict: Verdict, customer: Customer, command: list[str] | None) -> dict[str, Any]:
+    proposal = verdict.proposal
+    inner = proposal.escalates
+    terms = inner if inner is not None else proposal
+    return {
+        "outcome": "refused",
+        "customer": {"id": customer.id, "name": customer.name},
+        "decision": None,
+        "promise": None,
+        "proposal": {
+            "kind": proposal.kind,
+            "amount": terms.amount.text if terms.amount is not None else None,
+            "currency": terms.amount.currency if terms.amount is not None else None,
+            "at": terms.at.isoformat() if terms.at is not None else None,
+            "reason": proposal.reason,
+            "proposes": inner.kind if inner is not None else None,
+        },
+        "verdict": _verdict_json(verdict),
+        "escalate_command": command,
+    }
