@@ -1,8 +1,43 @@
-"""The single pane: who the customer is, everything that happened, what is still open."""
+"""The single pane: who the customer is, everything that happened, what is still open, what you may decide.
+
+Decisions
+---------
+The decision bar (:class:`~agentdesk.tui.widgets.decision_bar.DecisionBar`, above
+the key bar) lists what this agent may decide here, from the ledger's choices,
+each with its key: ``r`` refund, ``v`` voucher, ``c`` callback, ``e`` escalate,
+``n`` note, ``a`` adjust; while a decision is pending it also shows the countdown
+with ``u`` undo and ``s`` send now. One key takes the suggested decision. Every
+write runs in a worker that awaits the ledger (durable on disk when it returns)
+and only then posts :class:`CustomerScreen.DecisionDone`; the handler says what
+happened, and the customer's data (timeline, promises, bar) is read again.
+
+Decision keys pressed while a write (and the read after it) is on its way run
+after it, in order, on what it changed; the same key again meanwhile is a double
+press and is dropped. Keys typed ahead of a dialog that is still opening never
+decide anything behind it.
+
+A refusal names its rule and limit; ``e`` then escalates exactly the refused
+proposal (never one already waiting for approval). Read-only (no ledger, no
+agent, or a read-only role) the bar says so and the decision keys are not in
+force at all (``check_action`` returns False: not shown, not run).
+
+The customer is read again whenever the store changes (``StoreChanged`` from the
+app's watcher): a lead's approval shows on the agent's timeline within a second.
+
+Hook for benchmarks and tests
+-----------------------------
+:attr:`CustomerScreen.decision_painted` is an :class:`asyncio.Event`: cleared when
+a decision key is pressed, set after the refresh that first shows its outcome
+(the ``PENDING`` strip, the refusal, or an error), i.e. once the decision is
+durable *and* on screen. ``await screen.decision_painted.wait()``.
+:meth:`CustomerScreen.tick` is the 1-second countdown step (a timer calls it while
+something is pending); tests call it after moving their clock to release a decision.
+"""
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from functools import partial
 from typing import TYPE_CHECKING, ClassVar
@@ -13,24 +48,41 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
+from textual.timer import Timer
 from textual.widgets import Static
 
-from agentdesk.domain.model import Case, Promise, TimelineEntry
+from agentdesk.domain.authority import ESCALATABLE_KINDS, MONEY_KINDS, Proposal, Verdict
+from agentdesk.domain.model import Case, Decision, EntryKind, Promise, TimelineEntry
 from agentdesk.domain.queue import URGENCY_WORDS
 from agentdesk.domain.text import one_line
 from agentdesk.domain.timefmt import duration, until, zone
+from agentdesk.store.ledger import Choices, LedgerError, Taken
 from agentdesk.store.reader import CustomerCard
 from agentdesk.tui.screens import DeskScreen
+from agentdesk.tui.widgets.decision_bar import (
+    READ_ONLY_TEXT,
+    DecisionBar,
+    Group,
+    at_least_zero,
+    countdown,
+    decision_text,
+    options_items,
+    proposal_text,
+    refusal_text,
+    sent_words,
+)
 from agentdesk.tui.widgets.desk_header import DeskHeader
 from agentdesk.tui.widgets.key_bar import KeyBar
 from agentdesk.tui.widgets.line_list import LineList
 from agentdesk.tui.widgets.text_pane import TextPane, pane_bindings
-from agentdesk.tui.widgets.timeline import DIRECTION_WORDS, TimelineView
+from agentdesk.tui.widgets.timeline import DIRECTION_WORDS, TimelineView, state_tag
 
 if TYPE_CHECKING:
     from agentdesk.tui.app import Desk
+    from agentdesk.tui.screens.adjust import AdjustResult
 
 SEP = "  ·  "
+BAR_SEP = " · "
 
 
 def minutes(seconds: int) -> str:
@@ -53,6 +105,63 @@ class EntryBody(TextPane):
             self.parent.border_subtitle = self.position_text
 
 
+MAX_DEFERRED = 8
+"""Decision keys kept while a write settles; more are dropped (a held-down key, not intent)."""
+DECISION_ACTIONS = frozenset({"take_refund", "take_voucher", "take_callback", "escalate", "note", "undo",
+                              "send_now", "adjust"})
+"""The screen's actions that write decisions: not in force when read-only or without a ledger."""
+NO_AGENT_TEXT = "no agent selected · decisions are not available (start with --as AGENT)"
+
+
+def role_unavailable(desk: Desk) -> str | None:
+    """Why the signed-in agent's role decides nothing (read-only, or not in the matrix); None when it may."""
+    if desk.matrix is None or desk.agent is None:
+        return None
+    role = desk.matrix.role(desk.agent.role)
+    if role is None:
+        return (f"decisions are not available · the role {one_line(desk.agent.role or '', 30)!r} "
+                "is not in the authority matrix")
+    if role.read_only:
+        return f"READ-ONLY · the {one_line(role.name, 30)} role decides nothing"
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class DecisionState:
+    """What the decision bar needs: the ledger's choices here and this agent's pending decisions."""
+
+    choices: Choices | None = None
+    pending: tuple[Decision, ...] = ()
+    """This agent's decisions still in their undo window (any customer), oldest first."""
+    waiting: tuple[Decision, ...] = ()
+    """This customer's escalations waiting for approval: not offered for escalation again."""
+    unavailable: str | None = None
+    """Why there is nothing to decide (read-only, no agent, an error), in one line."""
+
+
+async def read_decisions(desk: Desk, customer_id: str) -> DecisionState:
+    """The ledger's choices and pending decisions; never raises for a ledger refusal."""
+    if desk.read_only:
+        return DecisionState(unavailable=READ_ONLY_TEXT)
+    if desk.agent is None:
+        return DecisionState(unavailable=NO_AGENT_TEXT)
+    ledger = desk.ledger
+    if ledger is None:
+        return DecisionState(unavailable="decisions are not available (the ledger is not open)")
+    role_problem = role_unavailable(desk)
+    if role_problem is not None:
+        return DecisionState(unavailable=role_problem)
+    try:
+        choices, pending, decisions = await asyncio.gather(
+            ledger.choices(desk.agent.id, customer_id), ledger.pending(desk.agent.id),
+            desk.reader.decisions(customer_id))
+    except LedgerError as error:
+        return DecisionState(unavailable=f"decisions are not available: {one_line(str(error), 200)}")
+    waiting = tuple(d for d in decisions if d.kind == "escalate" and d.approval == "waiting"
+                    and d.state in ("pending", "queued", "confirmed"))
+    return DecisionState(choices, tuple(pending), waiting)
+
+
 @dataclass(frozen=True, slots=True)
 class CustomerData:
     card: CustomerCard
@@ -62,41 +171,84 @@ class CustomerData:
     tail_offset: int = 0
     tail: tuple[TimelineEntry, ...] = ()
     """The newest entries (whole pages), read with the count so the first paint needs nothing else."""
+    decisions: DecisionState = DecisionState()
 
 
 async def read_customer(desk: Desk, customer_id: str) -> CustomerData | None:
     """Everything the customer screen shows first, or None when there is no such customer.
 
     Called from workers (the app reads before it pushes the screen, so the screen
-    is built with its data and paints once). Touches no widget.
+    is built with its data and paints once). Touches no widget. The ledger's
+    choices are read at the same time, on the ledger's own thread.
     """
     reader = desk.reader
     # Asked together, the reads queue up in the store's thread back to back instead of
     # each waiting for the UI loop to come round.
-    customer, count, cases, promises = await asyncio.gather(
+    customer, count, cases, promises, decisions = await asyncio.gather(
         reader.customer(customer_id), reader.timeline_count(customer_id),
-        reader.open_cases(customer_id), reader.open_promises(customer_id))
+        reader.open_cases(customer_id), reader.open_promises(customer_id), read_decisions(desk, customer_id))
     if customer is None:
         return None
     offset, limit = TimelineView.tail_window(count)
     tail = await reader.timeline_page(customer_id, offset, limit, total=count) if limit else []
     owner = desk.agents.get(customer.owner) if customer.owner else None
-    return CustomerData(CustomerCard(customer, owner), count, cases, promises, offset, tuple(tail))
+    return CustomerData(CustomerCard(customer, owner), count, cases, promises, offset, tuple(tail), decisions)
 
 
 class CustomerScreen(DeskScreen):
-    """Header, timeline with detail pane, and the side panel of open cases and promises."""
+    """Header, timeline with detail pane, the side panel (cases, promises, your authority), the decision bar."""
 
     CSS_PATH = "customer.tcss"
     HELP_TITLE: ClassVar[str] = "Customer screen"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "back", "Back to queue", id="customer.back"),
         Binding("p", "toggle_side", "Cases panel", id="customer.side_panel"),
+        # The decision bar shows these with their suggestions, so the key bar leaves them out.
+        Binding("r", "take_refund", "Refund (suggested amount)", show=False, id="customer.refund"),
+        Binding("v", "take_voucher", "Voucher (suggested amount)", show=False, id="customer.voucher"),
+        Binding("c", "take_callback", "Callback (next free slot)", show=False, id="customer.callback"),
+        Binding("e", "escalate", "Escalate to the next role up", show=False, id="customer.escalate"),
+        Binding("n", "note", "Internal note", show=False, id="customer.note"),
+        Binding("a", "adjust", "Adjust amount or time, then decide", show=False, id="customer.adjust"),
+        Binding("u", "undo", "Undo the last pending decision", show=False, id="customer.undo"),
+        Binding("s", "send_now", "Send the pending decision now", show=False, id="customer.send_now"),
     ]
 
     class Loaded(Message):
         def __init__(self, data: CustomerData | None) -> None:
             super().__init__()
+            self.data = data
+
+    class DecisionDone(Message):
+        """A worker's ledger call returned (the change is on disk), or failed with a one-line reason."""
+
+        def __init__(self, customer_id: str, verb: str, *, taken: Taken | None = None,
+                     decision: Decision | None = None, error: str | None = None) -> None:
+            super().__init__()
+            self.customer_id = customer_id
+            self.verb = verb
+            """``take``, ``undo``, ``send`` or ``release``."""
+            self.taken = taken
+            self.decision = decision
+            self.error = error
+
+    class Settled(Message):
+        """A decision write and the re-read after it are done (posted after ``Refreshed``)."""
+
+    class Released(Message):
+        """Undo windows ended: these decisions are queued now."""
+
+        def __init__(self, decisions: list[Decision]) -> None:
+            super().__init__()
+            self.decisions = decisions
+
+    class Refreshed(Message):
+        """The customer read again after a decision changed (``serial`` orders overlapping reads)."""
+
+        def __init__(self, customer_id: str, serial: int, data: CustomerData | None) -> None:
+            super().__init__()
+            self.customer_id = customer_id
+            self.serial = serial
             self.data = data
 
     def __init__(self, desk: Desk, customer_id: str, data: CustomerData | None = None) -> None:
@@ -107,6 +259,23 @@ class CustomerScreen(DeskScreen):
         self.data: CustomerData | None = None
         self._initial = data
         self._shown_entry: object | None = None
+        self.decision_painted = asyncio.Event()
+        """Set once a decision key's outcome is durable and painted (see the module docstring)."""
+        self._pending: tuple[Decision, ...] = ()
+        self._refused: tuple[Proposal, Verdict] | None = None
+        """The last refusal on this customer that could be escalated: ``e`` escalates exactly that."""
+        self._outcome: Group | None = None
+        self._busy = False
+        """A ledger write and the read after it are on their way: decision keys wait for them, in order."""
+        self._deferred: list[Callable[[], None]] = []
+        self._running_action: Callable[[], None] | None = None
+        """Decision keys pressed meanwhile, run when the write is settled (with what it changed)."""
+        self._refresh_serial = 0
+        self._applied_serial = 0
+        self._ticker: Timer | None = None
+        self._releasing = False
+        self._escalated_refusals: dict[str, tuple[Proposal, Verdict] | None] = {}
+        """Escalation id -> the refusal it settled, given back to ``e`` if the escalation is undone."""
 
     # --- layout -----------------------------------------------------------------------
 
@@ -126,6 +295,8 @@ class CustomerScreen(DeskScreen):
             with VerticalScroll(id="side", can_focus=False):
                 yield Static(Text("…"), id="cases")
                 yield Static(Text("…"), id="promises")
+                yield Static(Text("…"), id="authority")
+        yield DecisionBar(id="decisions")
         yield KeyBar()
 
     @property
@@ -136,13 +307,21 @@ class CustomerScreen(DeskScreen):
     def detail(self) -> EntryBody:
         return self.query_one("#detail-body", EntryBody)
 
+    @property
+    def decision_bar(self) -> DecisionBar:
+        return self.query_one("#decisions", DecisionBar)
+
     def on_mount(self) -> None:
         self.timeline.border_title = "Timeline"
         self.query_one("#detail").border_title = "Entry"
         self.query_one("#cases").border_title = "Open cases"
         self.query_one("#promises").border_title = "Open promises"
+        self.query_one("#authority").border_title = "Your authority"
         self.timeline.focus()
         self.set_interval(30, self._refresh_times)
+        self._ticker = self.set_interval(1, self.tick, pause=True)
+        # a keymap change (or anything else that changes the keys in force) shows in the bar
+        self.bindings_updated_signal.subscribe(self, self._bindings_changed)
         if self._initial is not None:
             self._show(self._initial)  # before the first layout: the screen paints once, with data
             self._initial = None
@@ -164,6 +343,10 @@ class CustomerScreen(DeskScreen):
 
     def show_customer(self, customer_id: str, data: CustomerData) -> None:
         """Show another customer on this (installed, reused) screen."""
+        if customer_id != self.customer_id:
+            self._refused = None
+            self._deferred.clear()  # keys pressed for the last customer are not for this one
+        self._outcome = None  # what happened before is on the timeline; the bar starts afresh
         self.customer_id = customer_id
         self._shown_entry = None
         if not self.is_mounted:
@@ -172,15 +355,20 @@ class CustomerScreen(DeskScreen):
         self._show(data)
         self.timeline.focus()
 
-    def _show(self, data: CustomerData) -> None:
+    def _show(self, data: CustomerData, cursor: int | str | None = "end") -> None:
         self.data = data
         self.query_one(DeskHeader).set_context(Text(one_line(data.card.customer.name, 60)))
         self._render_banner()
+        self._set_decisions(data.decisions)
         self._render_side()
         loader = partial(self.desk.reader.timeline_page, self.customer_id, total=data.count)
         timeline = self.timeline
-        timeline.set_source(data.count, loader, cursor="end", preloaded=(data.tail_offset, data.tail))
+        timeline.set_source(data.count, loader, cursor=cursor, preloaded=(data.tail_offset, data.tail))
         self._show_entry(timeline.cursor, timeline.cursor_item)  # now, not a message later
+
+    def on_resize(self) -> None:
+        if self.data is not None:
+            self._render_banner()  # the narrow form puts both clocks first
 
     def _refresh_times(self) -> None:
         if self.data is not None:
@@ -211,21 +399,31 @@ class CustomerScreen(DeskScreen):
         line.append("language ", muted)
         line.append(one_line(customer.language, 12) if customer.language else "unknown")
         line.append("\n")
-        line.append("location ", muted)
-        line.append(one_line(customer.location, 60) if customer.location else "unknown")
-        line.append(SEP, muted)
+        narrow = self.has_class("-narrow")
+        sep = BAR_SEP if narrow else SEP
+        place = Text(end="")
+        if not narrow:
+            place.append("location ", muted)
+        place.append(one_line(customer.location, 60) if customer.location else "location unknown")
+        if not narrow:
+            line.append_text(place)
+            line.append(sep, muted)
         their_zone = zone(customer.timezone)
         line.append("their time ", muted)
         if their_zone is not None:
             local = now.astimezone(their_zone)
             line.append(local.strftime("%a %H:%M"), "bold")
-            line.append(f" {customer.timezone} ({local.strftime('%Z')})")
+            # narrow: the short zone name only, so both clocks fit in 80 columns
+            line.append(f" {local.strftime('%Z')}" if narrow else f" {customer.timezone} ({local.strftime('%Z')})")
         else:
             line.append("unknown" + (f" (zone {one_line(customer.timezone, 40)!r} not known)" if customer.timezone else ""))
-        line.append(SEP, muted)
+        line.append(sep, muted)
         line.append("your time ", muted)
         mine = self.desk.to_viewer(now)
         line.append(mine.strftime("%a %H:%M %Z"))
+        if narrow:
+            line.append(sep, muted)
+            line.append_text(place)
         self.query_one("#banner", Static).update(line, layout=False)  # fixed height: no relayout
 
     # --- side panel -------------------------------------------------------------------
@@ -274,6 +472,60 @@ class CustomerScreen(DeskScreen):
             text.append("\n")
             text.append(f"due {self.desk.to_viewer(promise.due).strftime('%a %d %b %H:%M')}", "dim")
         promises_box.update(text)
+        self._render_authority()
+
+    def _render_authority(self) -> None:
+        """What this agent may decide for this customer: limits, 30-day budget left, callbacks, escalation."""
+        box = self.query_one("#authority", Static)
+        decisions = self.data.decisions if self.data is not None else DecisionState()
+        choices = decisions.choices
+        role = choices.role if choices is not None else None
+        text = Text(end="")
+        if choices is None or role is None:
+            box.border_title = "Your authority"
+            text.append(decisions.unavailable or "You decide nothing here.", "dim italic")
+            box.update(text)
+            return
+        box.border_title = f"Your authority · {one_line(role.name, 30)}"
+        if role.read_only:
+            text.append("Read-only: you decide nothing.", "dim italic")
+            box.update(text)
+            return
+        lines = 0
+        for kind in MONEY_KINDS:
+            rule = role.money_rule(kind)
+            if lines:
+                text.append("\n")
+            lines += 1
+            if rule is None:
+                text.append(f"{kind}: ", "bold")
+                text.append("not yours to decide")
+                continue
+            option = choices.options.get(kind)
+            limit = option.verdict.limit if option is not None else None
+            left = option.verdict.budget_left if option is not None else None
+            text.append(f"{kind} ", "bold")
+            text.append(f"up to {limit}" if limit is not None else f"up to {rule.max}")
+            if left is not None:
+                text.append("\n  ")
+                text.append(f"{at_least_zero(left)} left here", "bold" if left.amount <= 0 else None)
+                text.append(" (30 days)", "dim")
+        text.append("\n")
+        text.append("callbacks ", "bold")
+        callback = role.callback
+        if callback is None or not callback.allowed:
+            text.append("not yours to promise")
+        else:
+            text.append("yes" + (", abroad too" if callback.international else ", home country only"))
+        if role.escalate_to:
+            text.append("\n")
+            text.append("escalates to ", "bold")
+            text.append(one_line(role.escalate_to, 30))
+        if role.approves:
+            text.append("\n")
+            text.append("approves ", "bold")
+            text.append(one_line(", ".join(role.approves), 60))
+        box.update(text)
 
     def action_toggle_side(self) -> None:
         self.toggle_class("-side-toggled")
@@ -285,12 +537,12 @@ class CustomerScreen(DeskScreen):
         self._show_entry(message.row, message.item)
 
     def _show_entry(self, row: int, entry: object | None) -> None:
-        if entry is not None and entry is self._shown_entry:
-            return
-        self._shown_entry = entry
         detail = self.query_one("#detail")
         count = self.timeline.row_count
         detail.border_title = f"Entry {row + 1:,} of {count:,}" if count else "Entry"
+        if entry is not None and entry == self._shown_entry:
+            return  # the same entry read again (after a decision): keep the detail pane where it is
+        self._shown_entry = entry
         if not isinstance(entry, TimelineEntry):
             self.query_one("#detail-head", Static).update(Text("Loading…", "dim"), layout=False)
             self.detail.set_text(None)
@@ -302,7 +554,14 @@ class CustomerScreen(DeskScreen):
         """The detail pane's header: what and who first, then when (both zones) and the ids."""
         muted = "dim"
         head = Text(no_wrap=True, overflow="ellipsis", end="")
-        if entry.is_internal:
+        if entry.kind is EntryKind.DECISION:
+            head.append("◆ decision ")
+            head.append(one_line(entry.event_kind or "decision", 60), "bold")
+            tag = state_tag(entry)
+            if tag:
+                head.append(" ")
+                head.append(tag, "bold")
+        elif entry.is_internal:
             head.append("◆ internal event ")
             head.append(one_line(entry.event_kind or "event", 60), "bold")
         else:
@@ -347,3 +606,424 @@ class CustomerScreen(DeskScreen):
 
     def action_back(self) -> None:
         self.dismiss()
+
+    # --- decisions: the bar -----------------------------------------------------------
+
+    @property
+    def decisions_available(self) -> bool:
+        """False when read-only, without a signed-in agent, or without a ledger: no write path at all."""
+        desk = self.desk
+        return (not desk.read_only and desk.ledger is not None and desk.agent is not None
+                and role_unavailable(desk) is None)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in DECISION_ACTIONS and not self.decisions_available:
+            return False  # not in force: neither shown (help, palette) nor run
+        return True
+
+    @property
+    def pending(self) -> tuple[Decision, ...]:
+        """This agent's decisions in their undo window (any customer), oldest first."""
+        return self._pending
+
+    def key_of(self, action: str) -> str | None:
+        """The key in force for one of this screen's actions (keymaps included), as Textual shows it."""
+        for active in self.active_bindings.values():
+            if active.binding.action == action and active.node is self:
+                return self.app.get_key_display(active.binding)
+        return None
+
+    def _bindings_changed(self, screen: object) -> None:
+        if self.data is not None:
+            self._render_bar()
+
+    def _set_decisions(self, decisions: DecisionState) -> None:
+        self._set_pending(decisions.pending, render=False)
+        self._render_bar()
+
+    def _set_pending(self, pending: tuple[Decision, ...] | list[Decision], *, render: bool = True) -> None:
+        self._pending = tuple(pending)
+        if self._ticker is not None:
+            if self._pending:
+                self._ticker.resume()
+            else:
+                self._ticker.pause()
+        if render:
+            self._render_bar()
+
+    def _their_zone(self):  # noqa: ANN202 - tzinfo | None
+        return zone(self.data.card.customer.timezone) if self.data is not None else None
+
+    def is_waiting(self, proposal: Proposal) -> bool:
+        """Is exactly this proposal already escalated here and waiting for approval?"""
+        waiting = self.data.decisions.waiting if self.data is not None else ()
+        return any(d.proposal_kind == proposal.kind and d.amount == proposal.amount and d.scheduled == proposal.at
+                   for d in waiting)
+
+    def _escalation(self) -> tuple[Proposal, str | None] | None:
+        """What ``e`` escalates: the last refusal here, else the bar's first suggestion beyond a limit.
+
+        Never one that is already waiting for approval: a second key press asks nobody twice.
+        """
+        if self._refused is not None:
+            proposal, verdict = self._refused
+            if not self.is_waiting(proposal):
+                return proposal, verdict.reason
+        choices = self.data.decisions.choices if self.data is not None else None
+        if choices is None:
+            return None
+        for kind in ESCALATABLE_KINDS:
+            option = choices.options.get(kind)
+            if (option is not None and not option.allowed and option.suggested is not None
+                    and option.verdict.escalate_to and not self.is_waiting(option.suggested)):
+                return option.suggested, option.verdict.reason
+        return None
+
+    def _render_bar(self) -> None:
+        bar = self.decision_bar
+        key_style = bar.style_of("key")
+        decisions = self.data.decisions if self.data is not None else DecisionState()
+        groups: list[Group | list[Text]] = []
+        if not self.decisions_available or decisions.unavailable is not None:
+            reason = decisions.unavailable or (READ_ONLY_TEXT if self.desk.read_only else NO_AGENT_TEXT)
+            line = Text(end="")
+            head, _, rest = reason.partition(" · ")
+            line.append(head, bar.style_of("badge"))
+            if rest:
+                line.append(" · " + rest)
+            bar.show([[line]])
+            return
+        their_zone, to_viewer = self._their_zone(), self.desk.to_viewer
+        if self._pending:
+            newest = self._pending[-1]
+            what = one_line(decision_text(newest, their_zone, to_viewer), 200)
+            if newest.customer != self.customer_id:
+                what += f" for customer {one_line(newest.customer, 40)}"
+            parts: list[str | Text] = [what, countdown(newest, self.desk.now())]
+            for action, words in (("undo", "undo"), ("send_now", "send now")):
+                key = self.key_of(action)
+                if key is not None:
+                    parts.append(Text.assemble((key, key_style), " " + words))
+            if len(self._pending) > 1:
+                parts.append(f"{len(self._pending) - 1} more pending")
+            groups.append(self._badge_line("PENDING", "badge", *parts))
+        if self._outcome is not None:
+            groups.append(self._outcome)
+        choices = decisions.choices
+        if choices is not None:
+            escalation = self._escalation()
+            items = options_items(choices, self.key_of, their_zone, to_viewer,
+                                  escalation[0] if escalation is not None else None, self.is_waiting)
+            group = []
+            for key, words in items:
+                item = Text(end="")
+                item.append(key, key_style)
+                item.append(" " + words)
+                group.append(item)
+            groups.append(group)
+        bar.show(groups)
+
+    def _say(self, outcome: Group | str) -> None:
+        """Put one line of outcome in the bar (and release anyone waiting for the paint)."""
+        self._outcome = outcome if isinstance(outcome, Group) else Group([Text(outcome, end="")])
+        self._render_bar()
+        self.call_after_refresh(self.decision_painted.set)
+
+    def _badge_line(self, badge: str, style_name: str, *parts: str | Text) -> Group:
+        """`` PENDING  refund 39.90 EUR · queued in 8 s · u undo``: a badge in words, then the parts."""
+        items = [part if isinstance(part, Text) else Text(part, end="") for part in parts]
+        head = Text(end="")
+        head.append(f" {badge} ", self.decision_bar.style_of(style_name))
+        head.append(" ")
+        head.append_text(items[0] if items else Text(""))
+        return Group([head, *items[1:]], sep=BAR_SEP)
+
+    def _refusal_line(self, verdict: Verdict) -> Group:
+        """``REFUSED refund 80.00 EUR: over your limit of 50.00 EUR · rule agent.refund.max · e escalate to lead``."""
+        what = proposal_text(verdict.proposal, self._their_zone(), self.desk.to_viewer)
+        parts: list[str | Text] = [f"{one_line(what, 200)}: {refusal_text(verdict)}", f"rule {verdict.rule}"]
+        key = self.key_of("escalate")
+        if verdict.escalate_to and key is not None and verdict.proposal.kind in ESCALATABLE_KINDS:
+            parts.append(Text.assemble((key, self.decision_bar.style_of("key")), f" escalate to {verdict.escalate_to}"))
+        return self._badge_line("REFUSED", "refused", *parts)
+
+    # --- decisions: keys ----------------------------------------------------------------
+
+    def _choices_or_say(self) -> Choices | None:
+        if not self.is_active:
+            # A key typed ahead while a dialog was opening reaches this screen's timeline
+            # first: it must not decide anything behind the dialog's back.
+            return None
+        choices = self.data.decisions.choices if self.data is not None else None
+        if choices is None:
+            self.decision_painted.clear()
+            self._say("the decisions for this customer are still being read; try again in a moment")
+        return choices
+
+    def _later(self, action: Callable[[], None], *, key: bool = True) -> bool:
+        """While a write settles, keep the key for afterwards (it then sees what the write changed).
+
+        The same key again while its own write is on its way is a double press or a
+        held-down key, not a second decision: it is dropped.
+        """
+        if not self._busy:
+            if key:  # the key that starts the next write (not the write's own inner step)
+                self._running_action = action
+            return False
+        last = self._deferred[-1] if self._deferred else self._running_action
+        if action != last and len(self._deferred) < MAX_DEFERRED:
+            self._deferred.append(action)
+        return True
+
+    def action_take_refund(self) -> None:
+        if not self._later(self.action_take_refund):
+            self._take_option("refund")
+
+    def action_take_voucher(self) -> None:
+        if not self._later(self.action_take_voucher):
+            self._take_option("voucher")
+
+    def action_take_callback(self) -> None:
+        if not self._later(self.action_take_callback):
+            self._take_option("callback")
+
+    def _take_option(self, kind: str) -> None:
+        """One key: take the bar's suggestion; with nothing to suggest, adjust first."""
+        choices = self._choices_or_say()
+        if choices is None:
+            return
+        option = choices.options.get(kind)
+        if option is None:
+            return
+        if option.suggested is not None:
+            self._take(option.suggested)
+        elif option.verdict.reason in (f"a {kind} needs an amount", "a callback needs a time"):
+            self.action_adjust(kind)
+        else:
+            self.decision_painted.clear()
+            self._say(self._refusal_line(option.verdict))
+
+    def action_escalate(self) -> None:
+        if self._later(self.action_escalate):
+            return
+        choices = self._choices_or_say()
+        if choices is None:
+            return
+        role = choices.role
+        if role is None or role.escalate_to is None:
+            self.decision_painted.clear()
+            name = role.name if role is not None else "your role"
+            self._say(self._badge_line("NOT POSSIBLE", "refused", f"there is no role above {name} to escalate to"))
+            return
+        target = self._escalation()
+        if target is None:
+            self.action_adjust(None, mode="escalate")  # say what to propose first
+            return
+        proposal, reason = target
+        self._take(Proposal("escalate", escalates=proposal, reason=reason))
+
+    def action_adjust(self, kind: str | None = None, mode: str = "take") -> None:
+        if self._later(partial(self.action_adjust, kind, mode)):
+            return
+        choices = self._choices_or_say()
+        if choices is None or self.data is None:
+            return
+        from agentdesk.tui.screens.adjust import AdjustScreen
+
+        start = self._refused[0] if self._refused is not None and kind is None else None
+        self.app.push_screen(AdjustScreen(self.desk, self.data.card.customer, choices, kind=kind, mode=mode,
+                                          start=start), self._adjusted)
+
+    def _adjusted(self, result: AdjustResult | None) -> None:
+        if result is not None:  # escape: nothing changes
+            self._take(result.proposal)
+
+    def action_note(self) -> None:
+        if self._later(self.action_note) or self._choices_or_say() is None or self.data is None:
+            return
+        from agentdesk.tui.screens.adjust import NoteScreen
+
+        self.app.push_screen(NoteScreen(self.data.card.customer.name), self._noted)
+
+    def _noted(self, text: str | None) -> None:
+        if text:
+            self._take(Proposal("note", reason=text))
+
+    def action_undo(self) -> None:
+        if not self._later(self.action_undo):
+            self._on_newest_pending("undo", "nothing to undo: none of your decisions is pending")
+
+    def action_send_now(self) -> None:
+        if not self._later(self.action_send_now):
+            self._on_newest_pending("send", "nothing to send: none of your decisions is pending")
+
+    def _on_newest_pending(self, verb: str, nothing: str) -> None:
+        if not self.is_active:
+            return  # typed ahead into a dialog that was opening (see _choices_or_say)
+        if not self._pending:
+            self.decision_painted.clear()
+            self._say(nothing)
+            return
+        if self._begin():
+            self._change_worker(self.customer_id, verb, self._pending[-1])
+
+    def _take(self, proposal: Proposal) -> None:
+        if self._later(partial(self._take, proposal), key=False):
+            return  # from a dialog that closed while another write settled
+        choices = self.data.decisions.choices if self.data is not None else None
+        if choices is None or not self._begin():
+            return
+        self._take_worker(self.customer_id, proposal, choices.case.id if choices.case is not None else None)
+
+    def _begin(self) -> bool:
+        """A decision key: clear the paint hook; one ledger write at a time (callers defer while busy)."""
+        self.decision_painted.clear()
+        if self._busy:
+            return False
+        self._busy = True
+        return True
+
+    # --- decisions: workers (ledger calls; they post, the handlers below own the state) ------
+
+    @work(group="decide", exit_on_error=False, description="saving the decision")
+    async def _take_worker(self, customer_id: str, proposal: Proposal, case_id: str | None) -> None:
+        ledger, agent = self.desk.ledger, self.desk.agent
+        assert ledger is not None and agent is not None  # check_action keeps the keys out otherwise
+        try:
+            taken = await ledger.take(agent.id, customer_id, proposal, case_id=case_id,
+                                      undo_window=self.desk.undo_window)
+        except Exception as error:  # noqa: BLE001 - said in one line; the screen stays usable
+            self.post_message(self.DecisionDone(customer_id, "take", error=f"not saved: {error}"))
+        else:
+            self.post_message(self.DecisionDone(customer_id, "take", taken=taken))
+        try:
+            await self._reread(customer_id)
+        finally:
+            self.post_message(self.Settled())
+
+    @work(group="decide", exit_on_error=False, description="changing the decision")
+    async def _change_worker(self, customer_id: str, verb: str, decision: Decision) -> None:
+        ledger, agent = self.desk.ledger, self.desk.agent
+        assert ledger is not None and agent is not None
+        call: Callable[[str, str], Awaitable[Decision]] = ledger.undo if verb == "undo" else ledger.send_now
+        try:
+            changed = await call(agent.id, decision.id)
+        except Exception as error:  # noqa: BLE001 - LedgerError says why in one line
+            self.post_message(self.DecisionDone(customer_id, verb, decision=decision,
+                                                error=f"could not {verb}: {error}"))
+        else:
+            self.post_message(self.DecisionDone(customer_id, verb, decision=changed))
+        try:
+            await self._reread(customer_id)
+        finally:
+            self.post_message(self.Settled())
+
+    @work(group="release", exit_on_error=False, description="queueing decisions whose undo window ended")
+    async def _release_worker(self) -> None:
+        ledger = self.desk.ledger
+        if ledger is None:
+            return
+        try:
+            released = await ledger.release_due()
+        finally:
+            self._releasing = False
+        self.post_message(self.Released(released))
+        await self._reread(self.customer_id)
+
+    async def _reread(self, customer_id: str) -> None:
+        self._refresh_serial += 1
+        serial = self._refresh_serial
+        self.post_message(self.Refreshed(customer_id, serial, await read_customer(self.desk, customer_id)))
+
+    def tick(self) -> None:
+        """The 1-second step while something is pending: the countdown, and the release of ended windows."""
+        if not self._pending:
+            if self._ticker is not None:
+                self._ticker.pause()
+            return
+        now = self.desk.now()
+        if not self._releasing and any(d.undo_until is not None and d.undo_until <= now for d in self._pending):
+            self._releasing = True
+            self._release_worker()
+        self._render_bar()
+
+    # --- decisions: results -------------------------------------------------------------
+
+    def on_customer_screen_settled(self, message: CustomerScreen.Settled) -> None:
+        """The write and the read after it are done: run the next key pressed meanwhile."""
+        self._busy = False
+        if self._deferred:
+            self._deferred.pop(0)()
+
+    def on_customer_screen_decision_done(self, message: CustomerScreen.DecisionDone) -> None:
+        their_zone, to_viewer = self._their_zone(), self.desk.to_viewer
+        if message.error is not None:
+            self._outcome = self._badge_line("NOT DONE", "refused", one_line(message.error, 300))
+        elif message.verb == "take" and message.taken is not None:
+            taken = message.taken
+            decision = taken.decision
+            if decision is None:
+                verdict = taken.verdict
+                if message.customer_id == self.customer_id:
+                    escalatable = verdict.escalate_to and verdict.proposal.kind in ESCALATABLE_KINDS
+                    self._refused = (verdict.proposal, verdict) if escalatable else None
+                self._outcome = self._refusal_line(verdict)
+            else:
+                if decision.kind == "escalate":
+                    # settled; an undo of the escalation brings the refusal back for e
+                    self._escalated_refusals[decision.id] = self._refused
+                    self._refused = None
+                if decision.state == "pending":
+                    self._outcome = None  # the PENDING strip says it
+                    self._set_pending((*self._pending, decision), render=False)
+                else:
+                    words = one_line(decision_text(decision, their_zone, to_viewer), 200)
+                    self._outcome = self._badge_line("TAKEN", "done", words, sent_words(decision))
+        elif message.decision is not None:
+            decision = message.decision
+            words = one_line(decision_text(decision, their_zone, to_viewer), 200)
+            self._set_pending(tuple(d for d in self._pending if d.id != decision.id), render=False)
+            if message.verb == "undo":
+                restored = self._escalated_refusals.pop(decision.id, None)
+                if restored is not None and message.customer_id == self.customer_id:
+                    self._refused = restored
+                self._outcome = self._badge_line("UNDONE", "done", words, "taken back, nothing was sent")
+            else:
+                self._outcome = self._badge_line("SENT", "done", words, sent_words(decision))
+        self._render_bar()
+        self.call_after_refresh(self.decision_painted.set)
+
+    def on_customer_screen_released(self, message: CustomerScreen.Released) -> None:
+        mine = {d.id for d in self._pending}
+        released = [d for d in message.decisions if d.id in mine]
+        if not released:
+            return
+        self._set_pending(tuple(d for d in self._pending if d.id not in {d.id for d in released}), render=False)
+        if len(released) == 1:
+            words = one_line(decision_text(released[0], self._their_zone(), self.desk.to_viewer), 200)
+            if released[0].customer != self.customer_id:
+                words += f" for customer {one_line(released[0].customer, 40)}"
+            self._outcome = self._badge_line("QUEUED", "done", words, sent_words(released[0]))
+        else:
+            self._outcome = self._badge_line("QUEUED", "done", f"{len(released)} of your decisions left their undo window")
+        self._render_bar()
+
+    def on_customer_screen_refreshed(self, message: CustomerScreen.Refreshed) -> None:
+        if message.serial < self._applied_serial or message.data is None:
+            return
+        self._applied_serial = message.serial
+        if message.customer_id != self.customer_id:
+            self._set_pending(message.data.decisions.pending)  # agent-wide; the rest belongs to another customer
+            return
+        timeline = self.timeline
+        at_end = timeline.cursor >= timeline.row_count - 1
+        self._show(message.data, cursor="end" if at_end else None)
+
+    def on_store_changed(self, message: Message) -> None:
+        """Someone committed to the store (a lead approved, another workstation decided): read again."""
+        if self.data is not None and self.is_mounted:
+            self._reread_worker(self.customer_id)
+
+    @work(group="customer-reread", exclusive=True, exit_on_error=False, description="reading the customer again")
+    async def _reread_worker(self, customer_id: str) -> None:
+        await self._reread(customer_id)

@@ -1,4 +1,9 @@
-"""A customer's whole history on one line list: every channel and internal event, newest at the bottom."""
+"""A customer's whole history on one line list: every channel and internal event, newest at the bottom.
+
+Decisions have a row of their own (``◆ decision``): their state comes first, in
+words and in brackets (``[pending]``, ``[queued]``, ``[waiting for approval]``…),
+so it is never cut off and never told by colour alone.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +14,7 @@ from rich.style import Style
 from rich.text import Text
 from textual.binding import BindingType
 
-from agentdesk.domain.model import Direction, TimelineEntry
+from agentdesk.domain.model import Direction, EntryKind, TimelineEntry
 from agentdesk.domain.text import one_line
 from agentdesk.tui.widgets.columns import clip, fit
 from agentdesk.tui.widgets.line_list import LineList, list_bindings
@@ -29,10 +34,19 @@ DIRECTION_WORDS = {
     Direction.INTERNAL: "internal",
 }
 INTERNAL_INDENT = "  "
+DECISION_LABEL = "◆ decision"
 
 
 def direction_label(entry: TimelineEntry) -> str:
+    if entry.kind is EntryKind.DECISION:
+        return DECISION_LABEL
     return DIRECTION_LABEL[Direction.INTERNAL] if entry.is_internal else DIRECTION_LABEL[entry.direction]
+
+
+def state_tag(entry: TimelineEntry) -> str:
+    """``[pending]``, ``[waiting for approval]``…: a decision row's state in words (empty when unknown)."""
+    state = entry.decision_state
+    return f"[{one_line(state, 40)}]" if state else ""
 
 
 class TimelineView(LineList[TimelineEntry]):
@@ -54,9 +68,17 @@ class TimelineView(LineList[TimelineEntry]):
         & > .timeline--kind {
             text-style: bold italic;
         }
+        & > .timeline--decision {
+            color: $text;
+        }
+        & > .timeline--state {
+            color: $text-warning;
+            text-style: bold;
+        }
     }
     """
-    COMPONENT_CLASSES: ClassVar[set[str]] = {"timeline--internal", "timeline--inbound", "timeline--kind"}
+    COMPONENT_CLASSES: ClassVar[set[str]] = {"timeline--internal", "timeline--inbound", "timeline--kind",
+                                             "timeline--decision", "timeline--state"}
     loading_message = "Loading the timeline…"
     empty_message = "No history yet for this customer."
 
@@ -96,6 +118,8 @@ class TimelineView(LineList[TimelineEntry]):
         return local.strftime("%Y-%m-%d %H:%M" if width >= 16 else "%m-%d %H:%M")
 
     def row_style(self, item: TimelineEntry, row: int) -> Style | None:
+        if item.kind is EntryKind.DECISION:
+            return self.text_style("timeline--decision")
         if item.is_internal:
             return self.text_style("timeline--internal")
         return None
@@ -106,6 +130,20 @@ class TimelineView(LineList[TimelineEntry]):
         text = Text(end="", no_wrap=True)
         text.append(fit(self._when(item, time_w), time_w), muted)
         text.append(GAP)
+        if item.kind is EntryKind.DECISION:
+            text.append(fit(direction_label(item), direction_w))
+            text.append(GAP)
+            text.append(" " * channel_w)
+            text.append(GAP)
+            text.append(fit(one_line(self.desk.person(item.author), author_w * 2), author_w))
+            text.append(GAP)
+            tag = clip(state_tag(item), body_w)
+            if tag:
+                text.append(tag, self.text_style("timeline--state"))
+            rest = body_w - cell_len(tag) - (1 if tag else 0)
+            if rest > 1:
+                text.append((" " if tag else "") + fit(one_line(item.body, rest * 2), rest))
+            return text
         if item.is_internal:
             text.append(fit(direction_label(item), direction_w))
             text.append(GAP)

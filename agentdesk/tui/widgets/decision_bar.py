@@ -1,0 +1,281 @@
+"""The decision bar: what this agent may decide here, each with its key, and what just happened.
+
+A strip of one to a few lines above the key bar. The screen hands it groups of
+items (:meth:`DecisionBar.show`); each group starts on a new line, and items are
+packed side by side and wrapped whole onto the next line, so nothing is ever cut
+off, whatever the width. Items are ``rich.text.Text``; customer text in them has
+already passed through :mod:`agentdesk.domain.text`.
+
+The words of each item (``r refund 39.90 EUR (limit 50.00)``,
+``PENDING refund 39.90 EUR · queued in 8 s · u undo · s send now``…) are made by
+the helpers below from the ledger's choices, so the screen and the tests read the
+same sentences.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, tzinfo
+from decimal import Decimal
+from typing import TYPE_CHECKING, ClassVar
+
+from rich.cells import cell_len
+from rich.text import Text
+from textual.geometry import Size
+from textual.widget import Widget
+
+from agentdesk.domain.authority import Option, Proposal, Verdict
+from agentdesk.domain.model import Decision
+from agentdesk.domain.money import Money
+from agentdesk.domain.text import one_line
+from agentdesk.domain.timefmt import duration
+
+if TYPE_CHECKING:
+    from agentdesk.store.ledger import Choices
+
+GAP = "   "
+SEP = " · "
+READ_ONLY_TEXT = "READ-ONLY · decisions are not available"
+KeyOf = Callable[[str], str | None]
+"""The key shown for a screen action (``take_refund`` -> ``r``), None when it is unbound."""
+
+
+@dataclass(frozen=True, slots=True)
+class Group:
+    """Items that start a new line together; ``sep`` goes between them (a wrap replaces it)."""
+
+    items: Sequence[Text]
+    sep: str = GAP
+
+
+class DecisionBar(Widget):
+    """Groups of items, each group on its own line(s); items wrap whole."""
+
+    DEFAULT_CSS = """
+    DecisionBar {
+        height: auto;
+        max-height: 8;
+        padding: 0 1;
+        margin: 0 1;
+        background: $boost;
+        color: $foreground;
+        & > .decision-bar--key {
+            color: $text-accent;
+            text-style: bold;
+        }
+        & > .decision-bar--muted {
+            color: $text-muted;
+        }
+        & > .decision-bar--badge {
+            background: $warning-muted;
+            color: $text-warning;
+            text-style: bold;
+        }
+        & > .decision-bar--refused {
+            background: $error-muted;
+            color: $text-error;
+            text-style: bold;
+        }
+        & > .decision-bar--done {
+            background: $success-muted;
+            color: $text-success;
+            text-style: bold;
+        }
+    }
+    """
+    COMPONENT_CLASSES: ClassVar[set[str]] = {
+        "decision-bar--key", "decision-bar--muted", "decision-bar--badge",
+        "decision-bar--refused", "decision-bar--done",
+    }
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self._groups: list[Group] = [Group([Text("…")])]
+
+    def show(self, groups: Sequence[Group | Sequence[Text]]) -> None:
+        """Replace what the bar says; empty groups are left out."""
+        self._groups = [group if isinstance(group, Group) else Group(list(group)) for group in groups]
+        self._groups = [group for group in self._groups if group.items]
+        self.refresh(layout=True)
+
+    @property
+    def plain(self) -> str:
+        """Everything the bar says, as plain text one group a line (for tests and screen readers)."""
+        return "\n".join(group.sep.join(item.plain for item in group.items) for group in self._groups)
+
+    def style_of(self, name: str) -> str:
+        """A component's style as a rich style string, for items built by the screen."""
+        return str(self.get_component_rich_style(f"decision-bar--{name}", partial=True))
+
+    def lines(self, width: int) -> list[Text]:
+        """The groups packed into lines of ``width`` cells: items side by side, wrapped whole."""
+        width = max(width, 1)
+        result: list[Text] = []
+        for group in self._groups:
+            line = Text(end="", no_wrap=True)
+            sep = group.sep
+            for item in group.items:
+                need = cell_len(item.plain)
+                if line.cell_len:
+                    if line.cell_len + cell_len(sep) + need <= width:
+                        line.append(sep)
+                        line.append_text(item)
+                        continue
+                    result.append(line)
+                    # the line goes on: "· u undo"
+                    line = Text(sep.lstrip() if sep.strip() else "", end="", no_wrap=True)
+                if line.cell_len + need <= width:
+                    line.append_text(item)
+                    continue
+                # longer than a whole line: break it at spaces, never cut it off
+                whole = line.copy()
+                whole.append_text(item)
+                pieces = list(whole.wrap(self.app.console, width, overflow="fold", no_wrap=False))
+                result.extend(pieces[:-1])
+                line = pieces[-1]
+                line.end = ""
+            result.append(line)
+        return result
+
+    def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
+        return len(self.lines(width))
+
+    def render(self) -> Text:
+        text = Text("\n", end="", no_wrap=True).join(self.lines(self.size.width))
+        return text
+
+
+# --------------------------------------------------------------------------- the words
+
+
+def limit_text(money: Money) -> str:
+    """``50.00``: a limit beside an amount that already names the currency."""
+    return money.text
+
+
+def at_least_zero(money: Money) -> Money:
+    """A budget left, never shown below zero."""
+    return money if money.amount > 0 else Money(Decimal(0), money.currency)
+
+
+def when_text(at: datetime, their_zone: tzinfo | None, to_viewer: Callable[[datetime], datetime]) -> str:
+    """``Mon 14:15 (14:15 their time · 14:15 yours)``: the customer's day, both clocks."""
+    mine = to_viewer(at)
+    if their_zone is None:
+        return f"{mine:%a %H:%M} (your time; their zone is unknown)"
+    theirs = at.astimezone(their_zone)
+    yours = f"{mine:%H:%M}" if mine.date() == theirs.date() else f"{mine:%a %H:%M}"
+    return f"{theirs:%a %H:%M} ({theirs:%H:%M} their time · {yours} yours)"
+
+
+def proposal_text(proposal: Proposal, their_zone: tzinfo | None,
+                  to_viewer: Callable[[datetime], datetime]) -> str:
+    """``refund 39.90 EUR``, ``callback Mon 14:15 (…)``, ``escalate refund 80.00 EUR``."""
+    if proposal.kind == "escalate" and proposal.escalates is not None:
+        return "escalate " + proposal_text(proposal.escalates, their_zone, to_viewer)
+    if proposal.amount is not None:
+        return f"{proposal.kind} {proposal.amount}"
+    if proposal.at is not None:
+        return f"{proposal.kind} {when_text(proposal.at, their_zone, to_viewer)}"
+    return proposal.kind
+
+
+def refusal_text(verdict: Verdict) -> str:
+    """Why, short, naming the limit: ``over your limit of 50.00 EUR``."""
+    rule = verdict.rule
+    if rule.endswith(".max") and verdict.limit is not None:
+        return f"over your limit of {verdict.limit}"
+    if rule.endswith(".per_customer_30d") and verdict.budget_left is not None:
+        return f"over this customer's 30-day budget ({at_least_zero(verdict.budget_left)} left)"
+    return verdict.reason or "not allowed"
+
+
+def decision_text(decision: Decision, their_zone: tzinfo | None,
+                  to_viewer: Callable[[datetime], datetime]) -> str:
+    """``refund 39.90 EUR``, ``escalate to lead: refund 80.00 EUR``, ``note``."""
+    if decision.kind == "escalate":
+        inner = Proposal(decision.proposal_kind or "", decision.amount, decision.scheduled)
+        return f"escalate to {decision.escalate_to or 'the next role'}: " + proposal_text(inner, their_zone, to_viewer)
+    if decision.kind == "note" and decision.reason:
+        return f"note “{one_line(decision.reason, 40)}”"
+    return proposal_text(Proposal(decision.kind, decision.amount, decision.scheduled), their_zone, to_viewer)
+
+
+def countdown(decision: Decision, now: datetime) -> str:
+    """``queued in 8 s`` (an escalation: ``goes to lead in 8 s``), ``… now`` or ``no time limit``."""
+    if decision.undo_until is None:
+        return "no time limit"
+    verb = f"goes to {decision.escalate_to}" if decision.kind == "escalate" and decision.escalate_to else "queued"
+    left = decision.undo_until - now
+    if left.total_seconds() <= 0:
+        return f"{verb} now"
+    seconds = int(left.total_seconds() + 0.999)  # 7.2 s left reads "8 s": never says less than there is
+    return f"{verb} in {seconds} s" if seconds < 60 else f"{verb} in {duration(left)}"
+
+
+def sent_words(decision: Decision) -> str:
+    """What happens once the undo window is over: ``queued for the backend``, ``sent to lead for approval``."""
+    if decision.kind == "escalate":
+        return f"sent to {decision.escalate_to or 'the next role'} for approval"
+    return "queued for the backend"
+
+
+def option_item(option: Option, key: str | None, their_zone: tzinfo | None,
+                to_viewer: Callable[[datetime], datetime], escalate_key: str | None,
+                is_waiting: Callable[[Proposal], bool] = lambda _: False) -> tuple[str, str] | None:
+    """``("r", "refund 39.90 EUR (limit 50.00)")`` or the refusal; None when there is nothing to say."""
+    if key is None:
+        return None
+    kind, verdict, suggested = option.kind, option.verdict, option.suggested
+    offer = f" · {escalate_key} escalate" if verdict.escalate_to and escalate_key else ""
+    if suggested is not None and not verdict.allowed and verdict.escalate_to and is_waiting(suggested):
+        offer = f" · waiting for {verdict.escalate_to}'s approval"
+    if kind in ("refund", "voucher"):
+        limit = f" (limit {limit_text(verdict.limit)})" if verdict.limit is not None else ""
+        if suggested is not None and verdict.allowed:
+            return key, f"{proposal_text(suggested, their_zone, to_viewer)}{limit}"
+        if suggested is not None:
+            return key, f"{proposal_text(suggested, their_zone, to_viewer)}: {refusal_text(verdict)}{offer}"
+        left = verdict.budget_left
+        if left is not None and left.amount <= 0:
+            return key, f"{kind}: this customer's 30-day budget is used up{offer}"
+        if verdict.reason and verdict.reason != f"a {kind} needs an amount":
+            return key, f"{kind}: {verdict.reason}{offer}"
+        return key, f"{kind}: enter an amount{limit}"
+    if kind == "callback":
+        if suggested is not None and verdict.allowed:
+            return key, proposal_text(suggested, their_zone, to_viewer)
+        if suggested is None and verdict.reason == "a callback needs a time":
+            return key, "callback: no free slot in the next four weeks; enter a time"
+        return key, f"callback: {verdict.reason or 'not allowed'}{offer}"
+    if kind == "note":
+        return key, "note"
+    return None
+
+
+def options_items(choices: Choices, key_of: KeyOf, their_zone: tzinfo | None,
+                  to_viewer: Callable[[datetime], datetime], escalation: Proposal | None,
+                  is_waiting: Callable[[Proposal], bool] = lambda _: False) -> list[tuple[str, str]]:
+    """The bar's offers in contract order: refund, voucher, callback, escalate, note, adjust."""
+    items: list[tuple[str, str]] = []
+    escalate_key = key_of("escalate")
+    for kind, action in (("refund", "take_refund"), ("voucher", "take_voucher"), ("callback", "take_callback")):
+        option = choices.options.get(kind)
+        if option is not None:
+            item = option_item(option, key_of(action), their_zone, to_viewer, escalate_key, is_waiting)
+            if item is not None:
+                items.append(item)
+    target = choices.role.escalate_to if choices.role is not None else None
+    if escalate_key is not None and target is not None:
+        if escalation is not None:
+            items.append((escalate_key, f"escalate {proposal_text(escalation, their_zone, to_viewer)} to {target}"))
+        else:
+            items.append((escalate_key, f"escalate to {target}"))
+    note_key = key_of("note")
+    if note_key is not None and "note" in choices.options:
+        items.append((note_key, "note"))
+    adjust_key = key_of("adjust")
+    if adjust_key is not None:
+        items.append((adjust_key, "adjust"))
+    return items
