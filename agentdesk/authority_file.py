@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from importlib import resources
 from pathlib import Path
 
 from agentdesk.domain.authority import AuthorityMatrix, MatrixError, parse_matrix
@@ -23,5 +22,6 @@ def load_matrix(path: Path | str) -> AuthorityMatrix:
 
 def demo_matrix() -> AuthorityMatrix:
     """The demo company's matrix (agent, lead, supervisor), shipped in the package."""
-    source = resources.files("agentdesk.demo").joinpath("authority.toml")
+    # A plain path, not importlib.resources: that would import zipfile on the start-up path.
+    source = Path(__file__).with_name("demo") / "authority.toml"
     return parse_matrix(source.read_text("utf-8"), "demo authority.toml")

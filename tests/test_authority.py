@@ -114,7 +114,7 @@ def test_over_the_limit_is_refused_naming_the_limit_and_who_could_decide() -> No
     verdict = check(MATRIX, situation(case=None), Proposal("refund", eur("80.00")))
     assert not verdict.allowed
     assert verdict.rule == "agent.refund.max"
-    assert verdict.reason == "refund 80.00 EUR is over your limit of 50.00 EUR"
+    assert verdict.reason == "refund 80.00 EUR is over the agent limit of 50.00 EUR"
     assert verdict.escalate_to == "lead"
     lead = check(MATRIX, situation("lead", case=None), Proposal("refund", eur("80.00")))
     assert lead.allowed
@@ -152,6 +152,19 @@ def test_escalation_goes_to_the_next_role_and_only_that_role_approves() -> None:
     assert not check(MATRIX, situation("lead"), proposal).allowed  # nobody above a lead decides
     assert check_approval(MATRIX, situation("lead", case=None), "agent", Proposal("refund", eur("80.00"))).allowed
     assert not check_approval(MATRIX, situation("lead", case=None), "lead", Proposal("refund", eur("80.00"))).allowed
+
+
+def test_an_escalation_the_role_above_could_not_approve_is_refused_at_once() -> None:
+    def escalate(inner: Proposal) -> str | None:
+        verdict = check(MATRIX, situation(case=None), Proposal("escalate", escalates=inner))
+        assert not verdict.allowed
+        return verdict.reason
+
+    assert escalate(Proposal("refund", eur("-5.00"))) == (
+        "the lead role could not approve it either: the amount must be more than zero")
+    assert escalate(Proposal("refund", eur("800.00"))) == (
+        "the lead role could not approve it either: refund 800.00 EUR is over the lead limit of 500.00 EUR")
+    assert "already passed" in (escalate(Proposal("callback", at=NOW - timedelta(days=1))) or "")
 
 
 def test_the_next_callback_slot_respects_notice_hours_days_and_booked_slots() -> None:

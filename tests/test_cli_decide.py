@@ -146,13 +146,13 @@ def test_a_callback_outside_the_customers_hours_is_refused(store: Path) -> None:
 
 
 def test_escalate_carries_the_proposal_to_the_lead(store: Path) -> None:
-    line = one_line_out(decide(store, "escalate", "c-1001", "--as", "a-7", "--propose", "refund",
-                               "--amount", "80.00", "--reason", "fee for our own fault"))
-    assert line.startswith("queued: escalate to lead: refund 80.00 EUR for Petra Lindner (c-1001), case k-55 · "
+    line = one_line_out(decide(store, "escalate", "c-1001", "--as", "a-7", "--propose", "voucher",
+                               "--amount", "40.00", "--reason", "fee for our own fault"))
+    assert line.startswith("queued: escalate to lead: voucher 40.00 EUR for Petra Lindner (c-1001), case k-55 · "
                            "waiting for approval by lead · d-")
     (decision,) = rows(store, "SELECT * FROM decision WHERE id = ?", line.rsplit(" · ", 1)[1])
     assert (decision["kind"], decision["proposal_kind"], decision["amount"], decision["escalate_to"],
-            decision["approval"], decision["state"]) == ("escalate", "refund", "80.00", "lead", "waiting", "queued")
+            decision["approval"], decision["state"]) == ("escalate", "voucher", "40.00", "lead", "waiting", "queued")
     assert rows(store, "SELECT count(*) AS n FROM promise WHERE decision_id = ?", decision["id"])[0]["n"] == 0
     actions = [r["action"] for r in rows(store, "SELECT action FROM audit WHERE decision_id = ? ORDER BY rowid",
                                          decision["id"])]
@@ -169,16 +169,22 @@ def test_a_note_is_its_reason(store: Path) -> None:
 
 def test_over_the_limit_is_refused_naming_rule_and_limit_and_only_audited(store: Path) -> None:
     before = counts(store)
-    line = one_line_err(decide(store, "refund", "c-1001", "--as", "a-7", "--amount", "80.00"))
-    assert line == ("agentdesk: refused: refund 80.00 EUR is over your limit of 50.00 EUR (rule agent.refund.max); "
-                    "escalate to lead with: agentdesk decide escalate c-1001 --propose refund --amount 80.00 "
+    line = one_line_err(decide(store, "refund", "c-1002", "--as", "a-7", "--amount", "80.00"))
+    assert line == ("agentdesk: refused: refund 80.00 EUR is over the agent limit of 50.00 EUR (rule agent.refund.max); "
+                    "escalate to lead with: agentdesk decide escalate c-1002 --propose refund --amount 80.00 "
                     "--as a-7")
     after = counts(store)
     assert after == {**before, "audit": before["audit"] + 1}
     (audit,) = rows(store, "SELECT * FROM audit")
     assert (audit["action"], audit["actor"], audit["customer_id"], audit["decision_id"], audit["kind"],
             audit["amount"], audit["currency"], audit["rule"], audit["limit_amount"]) == \
-           ("refused", "a-7", "c-1001", None, "refund", "80.00", "EUR", "agent.refund.max", "50.00")
+           ("refused", "a-7", "c-1002", None, "refund", "80.00", "EUR", "agent.refund.max", "50.00")
+
+
+def test_more_than_is_disputed_is_refused_without_offering_an_escalation(store: Path) -> None:
+    line = one_line_err(decide(store, "refund", "c-1001", "--as", "a-7", "--amount", "45.00"))
+    assert line == ("agentdesk: refused: refund 45.00 EUR is more than the 39.90 EUR still disputed on case k-55 "
+                    "(rule case.disputed_amount)")
 
 
 def test_the_printed_escalation_command_works(store: Path) -> None:
@@ -267,7 +273,7 @@ def test_the_authority_file_decides_the_limits(store: Path, tmp_path: Path) -> N
                       '[roles.agent]\nrefund = { max = "20.00", per_customer_30d = "40.00" }\nescalate_to = "lead"\n'
                       '[roles.lead]\nrefund = { max = "200.00", per_customer_30d = "400.00" }\napproves = ["agent"]\n')
     line = one_line_err(decide(store, "refund", "c-1001", "--as", "a-7", "--authority", str(matrix)))
-    assert "refund 39.90 EUR is over your limit of 20.00 EUR (rule agent.refund.max)" in line
+    assert "refund 39.90 EUR is over the agent limit of 20.00 EUR (rule agent.refund.max)" in line
     # The same matrix named in the settings file.
     config = tmp_path / "config.toml"
     config.write_text('authority = "tight.toml"\n')
@@ -303,16 +309,16 @@ def test_json_of_a_queued_decision(store: Path) -> None:
 
 
 def test_json_of_a_refusal(store: Path) -> None:
-    result = decide(store, "refund", "c-1001", "--as", "a-7", "--amount", "80", "--json")
+    result = decide(store, "refund", "c-1002", "--as", "a-7", "--amount", "80", "--json")
     assert result.returncode == 1
-    assert result.stderr.startswith("agentdesk: refused: refund 80.00 EUR is over your limit of 50.00 EUR")
+    assert result.stderr.startswith("agentdesk: refused: refund 80.00 EUR is over the agent limit of 50.00 EUR")
     (obj,) = [json.loads(line) for line in result.stdout.splitlines()]
     assert obj["outcome"] == "refused" and obj["decision"] is None and obj["promise"] is None
     assert obj["proposal"] == {"kind": "refund", "amount": "80.00", "currency": "EUR", "at": None, "reason": None,
                                "proposes": None}
     assert obj["verdict"]["rule"] == "agent.refund.max" and obj["verdict"]["limit"] == "50.00"
     assert obj["verdict"]["escalate_to"] == "lead"
-    assert obj["escalate_command"] == ["agentdesk", "decide", "escalate", "c-1001", "--propose", "refund",
+    assert obj["escalate_command"] == ["agentdesk", "decide", "escalate", "c-1002", "--propose", "refund",
                                        "--amount", "80.00", "--as", "a-7"]
 
 

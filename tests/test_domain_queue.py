@@ -110,3 +110,9 @@ def test_a_callback_further_ahead_than_the_lead_time_does_not_jump_the_queue() -
     assert [p.waiting.customer_id for p in places] == ["c-1", "c-later"]
     assert places[1].reason == "waiting 5 min; longest wait first"
     assert order_queue([callback("c-edge", 15)], NOW)[0].reason == "callback due 15:15"
+
+
+def test_a_callback_missed_by_more_than_half_a_day_names_its_day() -> None:
+    (place,) = order_queue([callback("c-late", -25 * 60)], NOW)
+    due = (NOW - timedelta(hours=25)).astimezone(CET)
+    assert place.reason == f"callback due {due:%a %d %b %H:%M} — overdue 1 d 1 h"

@@ -146,13 +146,13 @@ async def test_no_time_limit_keeps_it_pending_until_sent_and_zero_queues_at_once
 
 async def test_a_refusal_writes_no_decision_only_an_audit_record_naming_rule_and_limit(store: Path) -> None:
     async with Ledger.open(store, MATRIX, Clock()) as ledger:
-        taken = await ledger.take("a-7", "c-1", Proposal("refund", eur("80.00")))
+        taken = await ledger.take("a-7", "c-1", Proposal("voucher", eur("40.00")))
     assert taken.decision is None
-    assert taken.verdict.reason == "refund 80.00 EUR is over your limit of 50.00 EUR"
+    assert taken.verdict.reason == "voucher 40.00 EUR is over the agent limit of 25.00 EUR"
     assert taken.verdict.escalate_to == "lead"
     assert rows(store, "SELECT count(*) FROM decision") == [(0,)]
     assert rows(store, "SELECT action, kind, amount, rule, limit_amount, detail FROM audit") == [
-        ("refused", "refund", "80.00", "agent.refund.max", "50.00", taken.verdict.reason)]
+        ("refused", "voucher", "40.00", "agent.voucher.max", "25.00", taken.verdict.reason)]
 
 
 async def test_the_audit_log_is_append_only(store: Path) -> None:

@@ -101,7 +101,7 @@ async def test_lead_sees_the_waiting_escalation_and_approves_it_with_one_key(mak
         assert "Jonas Weber" in row and "refund 80.00 EUR" in row and "k-2 No dial tone" in row
         text = screen_text(app)
         assert "Jonas Weber asks the lead to approve refund 80.00 EUR for Ole Brandt" in text
-        assert "Why (in Jonas Weber's escalation): “refund 80.00 EUR is over your limit of 50.00 EUR”" in text
+        assert "Why (in Jonas Weber's escalation): “refund 80.00 EUR is over the agent limit of 50.00 EUR”" in text
         footer = screen_lines(app)[-1]
         assert "Approve" in footer and "Decline" in footer and "Decline with a reason" in footer
         await pilot.press("question_mark")  # help lists the keys with their ids
@@ -149,7 +149,11 @@ async def test_enter_opens_the_customer_and_escape_comes_back_to_the_approvals(m
 
 async def test_a_lead_whose_own_limits_refuse_it_is_told_why_and_it_keeps_waiting(make_store) -> None:
     path = await make_store(queue_records())
-    escalation = await escalate_in(path, customer="c-1", amount="600.00")
+    escalation = await escalate_in(path, customer="c-1", amount="400.00")
+    async with Ledger.open(path, demo_matrix(), clock) as ledger:  # meanwhile, the lead spends most of the cap
+        for amount in ("500.00", "200.00"):
+            spent = await ledger.take(LEAD, "c-1", Proposal("refund", eur(amount)), undo_window=timedelta(0))
+            assert spent.decision is not None
     app = make_app(path, agent_id=LEAD)
     async with app.run_test(size=(140, 40)) as pilot:
         await opened(app, pilot)
@@ -158,8 +162,9 @@ async def test_a_lead_whose_own_limits_refuse_it_is_told_why_and_it_keeps_waitin
         await pilot.press("y")
         await settle(app, pilot)
         text = screen_text(app)
-        assert "Not approved — your own limits refuse it: refund 600.00 EUR is over your limit of 500.00 EUR" in text
-        assert "It still waits" in text
+        assert ("Not approved — your own limits refuse it: refund 400.00 EUR would exceed this customer's "
+                "30-day cap of 1000.00 EUR (300.00 EUR left)") in text
+        assert app.screen.last_outcome.endswith("It still waits.")
         assert app.screen.approvals.row_count == 1
         still = await app.desk.ledger.decision(escalation.id)
         assert still is not None and still.approval == "waiting"
@@ -169,7 +174,7 @@ async def test_decline_at_once_and_with_a_reason(make_store) -> None:
     from agentdesk.tui.screens.approvals import ApprovalsScreen, DeclineReasonScreen
 
     path = await make_store(queue_records())
-    first = await escalate_in(path, customer="c-3")
+    first = await escalate_in(path, customer="c-2")
     second = await escalate_in(path, customer="c-1")
     app = make_app(path, agent_id=LEAD)
     async with app.run_test(size=(140, 40)) as pilot:

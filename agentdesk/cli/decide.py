@@ -91,10 +91,9 @@ def _terms(kind: str, args: argparse.Namespace, matrix: AuthorityMatrix, custome
             return Proposal(kind, parse_amount(args.amount, _currency(matrix, choices, option)))
         if option.suggested is not None:
             return option.suggested
-        # Nothing to suggest. When the role may decide this kind at all, options() still
-        # names its limit (the verdict is only "needs an amount"): ask for one. Otherwise
-        # let the ledger refuse (and audit) the kind for what it is.
-        if option.verdict.limit is not None:
+        # Nothing to suggest. When only the amount is missing, ask for one; otherwise let
+        # the ledger refuse (and audit) the kind for what it is.
+        if option.verdict.needs == "amount":
             raise CommandError(f"{kind} needs --amount ({_nothing_to_suggest(kind, choices)})")
         return Proposal(kind)
     if args.at is not None:

@@ -376,6 +376,8 @@ class Verdict:
     """What the customer's 30-day cap still allows before this decision."""
     escalate_to: str | None = None
     """Who could decide instead, when a limit refused it."""
+    needs: str | None = None
+    """``amount`` or ``time`` when refused only because the proposal lacks it: adjust, then take."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -410,7 +412,7 @@ def check(matrix: AuthorityMatrix, situation: Situation, proposal: Proposal) -> 
     if kind == "callback":
         return _check_callback(matrix, role, situation, proposal)
     if kind == "escalate":
-        return _check_escalation(matrix, role, proposal)
+        return _check_escalation(matrix, role, situation, proposal)
     return Verdict(True, proposal, f"{role.name}.note")
 
 
@@ -436,32 +438,33 @@ def _check_money(matrix: AuthorityMatrix, role: Role, situation: Situation, prop
         return _refusal(proposal, f"{role.name}.{kind}", f"the {role.name} role may not decide a {kind}", role)
     amount = proposal.amount
     if amount is None:
-        return Verdict(False, proposal, f"{role.name}.{kind}", f"a {kind} needs an amount")
+        return Verdict(False, proposal, f"{role.name}.{kind}", f"a {kind} needs an amount", needs="amount")
     currency = matrix.currency_of(role) or amount.currency
     limit = Money(rule.max, currency)
     cap = Money(rule.per_customer_30d, currency)
     if amount.currency != currency:
         return Verdict(False, proposal, f"{role.name}.{kind}.currency",
-                       f"your {kind} limits are in {currency}, not {amount.currency}", limit=limit)
+                       f"the {role.name} role's {kind} limits are in {currency}, not {amount.currency}", limit=limit)
     if amount.amount <= 0:
         return Verdict(False, proposal, f"{role.name}.{kind}", "the amount must be more than zero", limit=limit)
     spent = spent_in_window(situation.decisions, kind, currency, situation.now)
     left = cap - spent
-    if amount > limit:
-        return _refusal(proposal, f"{role.name}.{kind}.max",
-                        f"{kind} {amount} is over your limit of {limit}", role, limit=limit, budget_left=left)
-    if amount > left:
-        return _refusal(proposal, f"{role.name}.{kind}.per_customer_30d",
-                        f"{kind} {amount} would exceed this customer's 30-day cap of {cap} "
-                        f"({max(left, Money(Decimal(0), currency))} left)",
-                        role, limit=limit, budget_left=left)
     case = situation.case
     if kind == "refund" and case is not None and case.disputed is not None and case.disputed.currency == currency:
+        # Before the limits: no role may refund more than is disputed, so escalating would not help.
         open_amount = case.disputed - refunded_on_case(situation.decisions, case.id, currency)
         if amount > open_amount:
             return Verdict(False, proposal, "case.disputed_amount",
                            f"refund {amount} is more than the {open_amount} still disputed on case {case.id}",
                            limit=limit, budget_left=left)
+    if amount > limit:
+        return _refusal(proposal, f"{role.name}.{kind}.max",
+                        f"{kind} {amount} is over the {role.name} limit of {limit}", role, limit=limit, budget_left=left)
+    if amount > left:
+        return _refusal(proposal, f"{role.name}.{kind}.per_customer_30d",
+                        f"{kind} {amount} would exceed this customer's 30-day cap of {cap} "
+                        f"({max(left, Money(Decimal(0), currency))} left)",
+                        role, limit=limit, budget_left=left)
     return Verdict(True, proposal, f"{role.name}.{kind}.max", limit=limit, budget_left=left)
 
 
@@ -474,10 +477,10 @@ def _check_callback(matrix: AuthorityMatrix, role: Role, situation: Situation, p
         return Verdict(False, proposal, "customer.phone", "the customer has no phone number to call")
     if not role.callback.international and is_international(phone, matrix.home_country):
         return _refusal(proposal, f"{rule_name}.international",
-                        f"{phone} is outside {matrix.home_country}; your role may not call abroad", role)
+                        f"{phone} is outside {matrix.home_country}; the {role.name} role may not call abroad", role)
     at = proposal.at
     if at is None:
-        return Verdict(False, proposal, rule_name, "a callback needs a time")
+        return Verdict(False, proposal, rule_name, "a callback needs a time", needs="time")
     hours = matrix.callbacks
     if at < situation.now:
         return Verdict(False, proposal, f"{rule_name}.time", "that time has already passed")
@@ -491,7 +494,7 @@ def _check_callback(matrix: AuthorityMatrix, role: Role, situation: Situation, p
     return Verdict(True, proposal, rule_name)
 
 
-def _check_escalation(matrix: AuthorityMatrix, role: Role, proposal: Proposal) -> Verdict:
+def _check_escalation(matrix: AuthorityMatrix, role: Role, situation: Situation, proposal: Proposal) -> Verdict:
     if role.escalate_to is None:
         return Verdict(False, proposal, f"{role.name}.escalate_to",
                        f"there is no role above {role.name} to escalate to")
@@ -499,6 +502,11 @@ def _check_escalation(matrix: AuthorityMatrix, role: Role, proposal: Proposal) -
     if inner is None or inner.kind not in ESCALATABLE_KINDS:
         return Verdict(False, proposal, f"{role.name}.escalate_to",
                        f"an escalation proposes a {', '.join(ESCALATABLE_KINDS[:-1])} or {ESCALATABLE_KINDS[-1]}")
+    # The role above must be able to approve it; otherwise escalating would only delay a refusal.
+    above = check(matrix, replace(situation, role=role.escalate_to), inner)
+    if not above.allowed:
+        return Verdict(False, proposal, above.rule, f"the {role.escalate_to} role could not approve it either: "
+                       f"{above.reason}", limit=above.limit, budget_left=above.budget_left)
     return Verdict(True, proposal, f"{role.name}.escalate_to", escalate_to=role.escalate_to)
 
 
@@ -588,7 +596,7 @@ def options(matrix: AuthorityMatrix, situation: Situation) -> dict[str, Option]:
     for kind in KINDS:
         suggestion = suggest(matrix, situation, kind)
         verdict = check(matrix, situation, suggestion or Proposal(kind))
-        if suggestion is None and role is not None and kind in MONEY_KINDS and verdict.reason == f"a {kind} needs an amount":
+        if suggestion is None and role is not None and kind in MONEY_KINDS and verdict.needs == "amount":
             # Nothing to suggest, but the role may decide one: the limits stand, adjust first.
             rule = role.money_rule(kind)
             if rule is not None:

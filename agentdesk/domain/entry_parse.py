@@ -13,9 +13,9 @@ Times are read in the customer's zone (a callback is made at *their* local time)
 
 Amounts: ``39.90``, ``39,90``, ``39`` or ``39.90 EUR`` (only in the currency asked for).
 
-:func:`preview` gives the verdict shown live while typing. It is guidance: it
-checks with :func:`agentdesk.domain.authority.check` and the limits and budget
-the decision bar already knows; the ledger checks again when the decision is taken.
+:func:`preview` gives the verdict shown live while typing: the same
+:func:`agentdesk.domain.authority.check` the ledger runs, on the situation it read
+for the decision bar; the ledger checks again when the decision is taken.
 """
 
 from __future__ import annotations
@@ -25,17 +25,7 @@ from dataclasses import replace
 from datetime import date, datetime, time, timedelta, tzinfo
 from decimal import Decimal, InvalidOperation
 
-from agentdesk.domain.authority import (
-    MONEY_KINDS,
-    AuthorityMatrix,
-    Option,
-    Proposal,
-    Role,
-    Situation,
-    Verdict,
-    check,
-)
-from agentdesk.domain.model import Case, Customer
+from agentdesk.domain.authority import AuthorityMatrix, Proposal, Situation, Verdict, check
 from agentdesk.domain.money import MINOR_UNITS, Money
 
 DAY_NAMES = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
@@ -148,48 +138,15 @@ def parse_when(text: str, zone: tzinfo, now: datetime) -> datetime:
 # --------------------------------------------------------------------------- the live verdict
 
 
-def preview(matrix: AuthorityMatrix, role: Role | None, customer: Customer, case: Case | None,
-            option: Option | None, proposal: Proposal, now: datetime) -> Verdict:
-    """What the rules say about ``proposal`` as typed, from what the decision bar knows.
+def preview(matrix: AuthorityMatrix, situation: Situation, proposal: Proposal, now: datetime) -> Verdict:
+    """What the rules say about ``proposal`` as typed: the ledger's own check on the situation it read.
 
-    ``option`` is the bar's entry for the proposal's kind (its verdict carries the
-    limit and the customer's 30-day budget left); the customer's past decisions are
-    not needed here. Never more lenient on limits than the ledger; it may miss a
-    slot booked meanwhile, which the ledger then refuses.
+    Guidance: the ledger checks again, in its write transaction, when the decision is taken.
     """
-    role_name = role.name if role is not None else ""
-    verdict = check(matrix, Situation(role_name, customer, case, (), now), proposal)
-    kind = proposal.kind
-    if kind not in MONEY_KINDS or option is None:
-        return verdict
-    known = option.verdict
-    verdict = replace(verdict, budget_left=known.budget_left)
-    if not verdict.allowed or proposal.amount is None:
-        return verdict
-    amount = proposal.amount
-    left = known.budget_left
-    if left is not None and left.currency == amount.currency and amount > left:
-        cap = f"{role_name}.{kind}.per_customer_30d"
-        shown = left if left.amount > 0 else Money(Decimal(0), left.currency)
-        return Verdict(False, proposal, cap,
-                       f"{kind} {amount} would exceed this customer's 30-day budget ({shown} left)",
-                       limit=verdict.limit, budget_left=left,
-                       escalate_to=role.escalate_to if role is not None else None)
-    if kind == "refund" and case is not None and case.disputed is not None \
-            and case.disputed.currency == amount.currency:
-        suggested = option.suggested
-        open_amount = suggested.amount if suggested is not None and suggested.amount is not None \
-            else Money(Decimal(0), amount.currency)
-        if amount > open_amount:
-            return Verdict(False, proposal, "case.disputed_amount",
-                           f"refund {amount} is more than the {open_amount} still disputed on case {case.id}",
-                           limit=verdict.limit, budget_left=left)
-    return verdict
+    return check(matrix, replace(situation, now=now), proposal)
 
 
-def preview_escalation(matrix: AuthorityMatrix, role: Role | None, customer: Customer, case: Case | None,
-                       proposal: Proposal, now: datetime) -> Verdict:
+def preview_escalation(matrix: AuthorityMatrix, situation: Situation, proposal: Proposal,
+                       now: datetime) -> Verdict:
     """What the rules say about escalating ``proposal`` to the role above (guidance, like :func:`preview`)."""
-    role_name = role.name if role is not None else ""
-    escalation = Proposal("escalate", escalates=proposal)
-    return check(matrix, Situation(role_name, customer, case, (), now), escalation)
+    return preview(matrix, situation, Proposal("escalate", escalates=proposal), now)

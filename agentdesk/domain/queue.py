@@ -105,7 +105,9 @@ def _callback_reason(item: Waiting, due: datetime, waited: timedelta, now: datet
 
     The time is shown in the offset the promise carries, so every viewer reads the same line.
     """
-    text = f"callback due {due:%H:%M}"
+    # A callback missed by more than half a day says which day it was due.
+    when = f"{due:%H:%M}" if abs(now - due) < timedelta(hours=12) else f"{due:%a %d %b %H:%M}"
+    text = f"callback due {when}"
     if due < now:
         text += f" — overdue {duration(now - due)}"
     if item.channels:

@@ -95,6 +95,8 @@ class Choices:
     role: Role | None
     case: Case | None
     options: dict[str, Option]
+    situation: Situation
+    """What the options were checked against; adjusting checks a typed proposal against it too."""
 
 
 def _utc_now() -> datetime:
@@ -137,7 +139,7 @@ class Ledger:
 
     def _choices(self, agent_id: str, customer_id: str, case_id: str | None) -> Choices:
         agent, situation = self._situation(agent_id, customer_id, case_id, self.clock())
-        return Choices(agent, self.matrix.role(agent.role), situation.case, options(self.matrix, situation))
+        return Choices(agent, self.matrix.role(agent.role), situation.case, options(self.matrix, situation), situation)
 
     async def decision(self, decision_id: str) -> Decision | None:
         return await self._run(self._decision, decision_id)
@@ -316,8 +318,9 @@ class Ledger:
             if not verdict.allowed:
                 self._audit(now, approver.id, "refused", escalation.customer, escalation.id, proposal, verdict)
                 return Taken(verdict, None)
+            escalated_by = self._agent(escalation.agent).name
             decision = replace(self._new_decision(approver, situation, proposal, verdict, now, timedelta(0)),
-                               approves=escalation.id, reason=escalation.reason)
+                               approves=escalation.id, reason=f"approved escalation from {escalated_by}")
             self._insert_decision(decision)
             self._db.execute(
                 "UPDATE decision SET approval = 'approved', approval_by = ?, approval_at_us = ?, approval_offset_s = ? "

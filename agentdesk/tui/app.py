@@ -38,7 +38,6 @@ from textual.message import Message
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
 
-from agentdesk.domain.authority import AuthorityMatrix, customer_zone
 from agentdesk.domain.model import Agent
 from agentdesk.domain.text import one_line
 from agentdesk.domain.timefmt import duration
@@ -54,6 +53,7 @@ from agentdesk.tui.messages import (
 )
 
 if TYPE_CHECKING:
+    from agentdesk.domain.authority import AuthorityMatrix
     from agentdesk.store.ledger import Ledger
 
 EXIT_AFTER_FIRST_PAINT_ENV = "AGENTDESK_EXIT_AFTER_FIRST_PAINT"
@@ -427,6 +427,8 @@ class AgentDeskApp(App[None], inherit_bindings=False):
             line += f" on {one_line(phone, 40)}"
         yours = desk.to_viewer(at)
         if customer is not None and desk.matrix is not None:
+            from agentdesk.domain.authority import customer_zone
+
             theirs = at.astimezone(customer_zone(desk.matrix, customer))
             line += f" — {theirs:%H:%M} their time ({yours:%H:%M} yours)"
         else:
@@ -506,6 +508,10 @@ class AgentDeskApp(App[None], inherit_bindings=False):
         from agentdesk.tui.screens.help import HelpScreen
 
         screens: list[type[Screen]] = [CustomerScreen, HelpScreen]
+        if self.desk is not None and self.desk.ledger is not None:
+            from agentdesk.tui.screens.adjust import AdjustScreen
+
+            screens.append(AdjustScreen)
         if self.desk is not None and self.desk.approves:
             from agentdesk.tui.screens.approvals import ApprovalsScreen
 

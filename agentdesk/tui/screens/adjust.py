@@ -279,10 +279,8 @@ class AdjustScreen(ModalScreen[AdjustResult | None], inherit_bindings=False):
         except EntryError as error:
             self.error = str(error)
         else:
-            self.verdict = preview(self.matrix, self.choices.role, self.customer, self.choices.case,
-                                   self.choices.options.get(self.kind), self.proposal, now)
-            self.escalation = preview_escalation(self.matrix, self.choices.role, self.customer, self.choices.case,
-                                                 self.proposal, now)
+            self.verdict = preview(self.matrix, self.choices.situation, self.proposal, now)
+            self.escalation = preview_escalation(self.matrix, self.choices.situation, self.proposal, now)
         self._render_reading()
         self._render_verdict()
         self._render_terms()

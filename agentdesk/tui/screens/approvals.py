@@ -163,8 +163,8 @@ class ApprovalsScreen(DeskScreen):
         elif escalation.case:
             text.append(f" (case {one_line(escalation.case, 30)})")
         text.append(f", waiting {duration(self.desk.now() - escalation.at)}.\n")
-        # The reason is the escalating agent's: their own words, or the refusal they were given
-        # ("over your limit"), so it is quoted as theirs.
+        # The reason is the escalating agent's: their own words, or the refusal they were given,
+        # so it is quoted as theirs.
         text.append("Why", "bold")
         text.append(f" (in {one_line(self.desk.person(escalation.agent), 60)}'s escalation): ")
         if escalation.reason:

@@ -797,7 +797,7 @@ class CustomerScreen(DeskScreen):
             return
         if option.suggested is not None:
             self._take(option.suggested)
-        elif option.verdict.reason in (f"a {kind} needs an amount", "a callback needs a time"):
+        elif option.verdict.needs is not None:
             self.action_adjust(kind)
         else:
             self.decision_painted.clear()

@@ -160,13 +160,13 @@ def at_least_zero(money: Money) -> Money:
 
 
 def when_text(at: datetime, their_zone: tzinfo | None, to_viewer: Callable[[datetime], datetime]) -> str:
-    """``Mon 14:15 (14:15 their time · 14:15 yours)``: the customer's day, both clocks."""
+    """``Mon 14:15 their time (13:15 yours)``: the customer's day and clock, then the viewer's."""
     mine = to_viewer(at)
     if their_zone is None:
         return f"{mine:%a %H:%M} (your time; their zone is unknown)"
     theirs = at.astimezone(their_zone)
     yours = f"{mine:%H:%M}" if mine.date() == theirs.date() else f"{mine:%a %H:%M}"
-    return f"{theirs:%a %H:%M} ({theirs:%H:%M} their time · {yours} yours)"
+    return f"{theirs:%a %H:%M} their time ({yours} yours)"
 
 
 def proposal_text(proposal: Proposal, their_zone: tzinfo | None,
@@ -240,13 +240,13 @@ def option_item(option: Option, key: str | None, their_zone: tzinfo | None,
         left = verdict.budget_left
         if left is not None and left.amount <= 0:
             return key, f"{kind}: this customer's 30-day budget is used up{offer}"
-        if verdict.reason and verdict.reason != f"a {kind} needs an amount":
+        if verdict.reason and verdict.needs is None:
             return key, f"{kind}: {verdict.reason}{offer}"
         return key, f"{kind}: enter an amount{limit}"
     if kind == "callback":
         if suggested is not None and verdict.allowed:
             return key, proposal_text(suggested, their_zone, to_viewer)
-        if suggested is None and verdict.reason == "a callback needs a time":
+        if suggested is None and verdict.needs == "time":
             return key, "callback: no free slot in the next four weeks; enter a time"
         return key, f"callback: {verdict.reason or 'not allowed'}{offer}"
     if kind == "note":
