@@ -21,18 +21,35 @@ HERE = Path(__file__).resolve().parent
 NOW = datetime(2026, 11, 23, 13, 0, tzinfo=timezone.utc)
 SIZE = (140, 40)
 STORY_CUSTOMER = "Petra Lindner"  # story 1, the channel maze
+DECIDING_CUSTOMER = "Albrecht"  # story 3: a fee for our own fault, a credit promised and not paid
+LEAD = "a-2"  # Markus Brandt, who approves what agents escalate
+
+
+class Clock:
+    """The fixed clock, moved by hand past an undo window."""
+
+    def __init__(self) -> None:
+        self.now = NOW
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+def _save(app: AgentDeskApp, name: str) -> Path:
+    path = Path(app.save_screenshot(f"{name}.svg", str(HERE)))
+    # Textual pads columns with spaces; without this, some SVG renderers collapse them.
+    path.write_text(path.read_text().replace("<svg ", '<svg xml:space="preserve" ', 1))
+    return path
 
 
 async def shoot(store: Path) -> list[Path]:
-    app = AgentDeskApp(store, DEMO_AGENT, clock=lambda: NOW, viewer_zone=ZoneInfo("Europe/Berlin"))
+    clock = Clock()
+    app = AgentDeskApp(store, DEMO_AGENT, clock=clock, viewer_zone=ZoneInfo("Europe/Berlin"))
     written = []
 
     async def save(name: str) -> None:
         await pilot.pause()
-        path = Path(app.save_screenshot(f"{name}.svg", str(HERE)))
-        # Textual pads columns with spaces; without this, some SVG renderers collapse them.
-        path.write_text(path.read_text().replace("<svg ", '<svg xml:space="preserve" ', 1))
-        written.append(path)
+        written.append(_save(app, name))
 
     async with app.run_test(size=SIZE) as pilot:
         await app.queue_painted.wait()
@@ -49,6 +66,31 @@ async def shoot(store: Path) -> list[Path]:
 
         await pilot.press("question_mark")
         await save("help")
+
+        await pilot.press("escape", "escape", "slash", *DECIDING_CUSTOMER)
+        await app.workers.wait_for_complete()
+        await pilot.press("down", "enter")
+        await app.workers.wait_for_complete()
+        await app.screen.timeline.wait_painted()
+        await pilot.press("r")  # the disputed technician fee, one key
+        await app.screen.decision_painted.wait()
+        await save("decision")
+
+        await pilot.press("a", "v", *"40")  # a voucher beyond the agent's limit, checked as typed
+        await app.workers.wait_for_complete()
+        await save("adjust")
+        await pilot.press("ctrl+e")  # escalate it to the lead
+        await app.workers.wait_for_complete()
+        clock.now = NOW.replace(second=30)  # past the undo windows
+        await app.desk.ledger.release_due()
+
+    lead = AgentDeskApp(store, LEAD, clock=clock, viewer_zone=ZoneInfo("Europe/Berlin"))
+    async with lead.run_test(size=SIZE) as pilot:
+        await lead.queue_painted.wait()
+        await pilot.press("w")
+        await lead.workers.wait_for_complete()
+        await pilot.pause()
+        written.append(_save(lead, "approvals"))
     return written
 
 

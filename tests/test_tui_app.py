@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from textual.binding import Binding
 from textual.dom import DOMNode
+from textual.widgets import Input
 
 from tests.test_tui_support import make_app, queue_records, screen_text, settle
 
@@ -29,24 +30,17 @@ def test_importing_the_app_keeps_the_orm_out() -> None:
 
 
 def _tui_classes() -> list[type[DOMNode]]:
-    import agentdesk.tui.app
-    import agentdesk.tui.screens.customer
-    import agentdesk.tui.screens.help
-    import agentdesk.tui.screens.queue
-    import agentdesk.tui.widgets.desk_header
-    import agentdesk.tui.widgets.line_list
-    import agentdesk.tui.widgets.queue_list
-    import agentdesk.tui.widgets.text_pane
-    import agentdesk.tui.widgets.timeline
+    """Every widget and screen class defined in agentdesk.tui, found by walking the package."""
+    import importlib
+    import pkgutil
 
-    modules = [agentdesk.tui.app, agentdesk.tui.screens.customer, agentdesk.tui.screens.help,
-               agentdesk.tui.screens.queue, agentdesk.tui.widgets.desk_header,
-               agentdesk.tui.widgets.line_list, agentdesk.tui.widgets.queue_list,
-               agentdesk.tui.widgets.text_pane, agentdesk.tui.widgets.timeline]
+    import agentdesk.tui
+
     found = []
-    for module in modules:
+    for module_info in pkgutil.walk_packages(agentdesk.tui.__path__, "agentdesk.tui."):
+        module = importlib.import_module(module_info.name)
         for _, cls in inspect.getmembers(module, inspect.isclass):
-            if issubclass(cls, DOMNode) and cls.__module__.startswith("agentdesk.tui"):
+            if issubclass(cls, DOMNode) and cls.__module__ == module.__name__:
                 found.append(cls)
     return found
 
@@ -54,15 +48,17 @@ def _tui_classes() -> list[type[DOMNode]]:
 def test_every_binding_has_an_id_and_a_description() -> None:
     classes = _tui_classes()
     assert {"AgentDeskApp", "QueueScreen", "CustomerScreen", "HelpScreen", "TimelineView",
-            "QueueList", "SearchResults", "EntryBody", "SearchInput"} <= {cls.__name__ for cls in classes}
+            "QueueList", "SearchResults", "EntryBody", "SearchInput", "DecisionBar", "AdjustScreen",
+            "ApprovalsScreen"} <= {cls.__name__ for cls in classes}
     for cls in classes:
         own = [binding for binding in Binding.make_bindings(cls.__dict__.get("BINDINGS", []))]
         for binding in own:
             assert binding.id, f"{cls.__name__}: {binding.key} -> {binding.action} has no id"
             assert binding.description, f"{cls.__name__}: {binding.id} has no description"
             scope = binding.id.split(".")[0]
-            assert scope in {"app", "screen", "queue", "search", "customer", "help", "list", "pane"}, binding.id
-        if cls.__name__ == "SearchInput":
+            assert scope in {"app", "screen", "queue", "search", "customer", "approvals", "prompt", "help",
+                             "list", "pane"}, binding.id
+        if issubclass(cls, Input):
             continue  # Textual's Input keeps its own text-editing keys
         for _key, binding in cls._merged_bindings:
             assert binding.id and binding.description, f"{cls.__name__} inherits {binding} without id"

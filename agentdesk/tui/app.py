@@ -165,6 +165,9 @@ class Desk:
     """Where decisions are taken; None when read-only (no write path at all) or no agent is signed in."""
     _reader: StoreReader | None = None
     ready: asyncio.Event = field(default_factory=asyncio.Event)
+    """Set when the store is open for reading (what the first paint needs)."""
+    ledger_ready: asyncio.Event = field(default_factory=asyncio.Event)
+    """Set when it is known whether, and through which ledger, this workstation may decide."""
 
     @property
     def reader(self) -> StoreReader:
@@ -176,13 +179,22 @@ class Desk:
         await self.ready.wait()
         return self.reader
 
-    def opened(self, reader: StoreReader, agent: Agent | None, agents: list[Agent],
-               ledger: Ledger | None = None) -> None:
+    def opened(self, reader: StoreReader, agent: Agent | None, agents: list[Agent]) -> None:
         self._reader = reader
-        self.ledger = ledger
         self.agent = agent
         self.agents = {agent_.id: agent_ for agent_ in agents}
         self.ready.set()
+
+    def ledger_opened(self, ledger: Ledger | None) -> None:
+        """After the first paint: the write path (None when read-only or nobody is signed in)."""
+        self.ledger = ledger
+        self.ledger_ready.set()
+
+    async def wait_ledger(self) -> Ledger | None:
+        """The ledger once it is open, or None when this workstation may not decide."""
+        await self.ready.wait()
+        await self.ledger_ready.wait()
+        return self.ledger
 
     def now(self) -> datetime:
         """Now, aware, in UTC."""
@@ -281,6 +293,11 @@ class AgentDeskApp(App[None], inherit_bindings=False):
             reader = await self._stack.enter_async_context(StoreReader.open(self.store_path))
             agent, agents = await asyncio.gather(
                 reader.agent(self.agent_id) if self.agent_id else _none(), reader.agents())
+        except Exception as error:  # noqa: BLE001 - reported in one line, then exit 1
+            self.post_message(self._StoreFailed(f"agentdesk: cannot open {self.store_path}: {error}"))
+            return
+        desk.opened(reader, agent, agents)  # the queue can paint now; deciding follows in a moment
+        try:
             ledger = None
             if agent is not None and not self.read_only:
                 # Read-only opens no ledger: there is no write path to refuse.
@@ -298,7 +315,7 @@ class AgentDeskApp(App[None], inherit_bindings=False):
         except Exception as error:  # noqa: BLE001 - reported in one line, then exit 1
             self.post_message(self._StoreFailed(f"agentdesk: cannot open {self.store_path}: {error}"))
             return
-        desk.opened(reader, agent, agents, ledger)
+        desk.ledger_opened(ledger)
         self.post_message(self._StoreOpened())
 
     class _StoreOpened(Message):
@@ -306,6 +323,7 @@ class AgentDeskApp(App[None], inherit_bindings=False):
 
     def on_agent_desk_app__store_opened(self, message: _StoreOpened) -> None:
         """Start watching the store; check the agent's callbacks now and every 30 s."""
+        self.screen.refresh_bindings()  # the keys that decide depend on the ledger, open only now
         self.set_interval(WATCH_SECONDS, self._poll_store)
         if self.desk is not None and self.desk.ledger is not None:
             self._poll_callbacks()
@@ -508,14 +526,12 @@ class AgentDeskApp(App[None], inherit_bindings=False):
         from agentdesk.tui.screens.help import HelpScreen
 
         screens: list[type[Screen]] = [CustomerScreen, HelpScreen]
-        if self.desk is not None and self.desk.ledger is not None:
+        if not self.read_only:
             from agentdesk.tui.screens.adjust import AdjustScreen
-
-            screens.append(AdjustScreen)
-        if self.desk is not None and self.desk.approves:
             from agentdesk.tui.screens.approvals import ApprovalsScreen
+            from agentdesk.tui.screens.prompt import PromptScreen
 
-            screens.append(ApprovalsScreen)
+            screens += [AdjustScreen, PromptScreen, ApprovalsScreen]
         for screen_class in screens:
             path = Path(inspect.getfile(screen_class)).with_name(str(screen_class.CSS_PATH))
             if not self.stylesheet.has_source(str(path), ""):

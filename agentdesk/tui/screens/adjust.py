@@ -1,4 +1,4 @@
-"""Adjust a decision before it is taken (``a``), and write an internal note (``n``).
+"""Adjust a decision before it is taken (``a``).
 
 :class:`AdjustScreen` picks the kind (``r`` ``v`` ``c`` or ←/→ on the kind row)
 and edits the amount or the callback time, validated as typed: what was
@@ -8,8 +8,6 @@ understood (a time in both zones) and what the rules say
 the ledger — beyond a limit the ledger refuses it, nothing is taken, and ``e``
 escalates it there; ``ctrl+e`` escalates it from here at once. ``escape`` always
 leaves and changes nothing.
-
-:class:`NoteScreen` is a one-line input for an internal note.
 """
 
 from __future__ import annotations
@@ -419,49 +417,6 @@ class AdjustScreen(ModalScreen[AdjustResult | None], inherit_bindings=False):
         verdict = self.verdict
         reason = verdict.reason if verdict is not None and not verdict.allowed else None
         self.dismiss(AdjustResult(Proposal("escalate", escalates=self.proposal, reason=reason)))
-
-    def action_cancel(self) -> None:
-        self.dismiss(None)
-
-
-class NoteInput(Input):
-    """The note, one line."""
-
-    HELP_TITLE: ClassVar[str] = "Note"
-
-
-class NoteScreen(ModalScreen[str | None], inherit_bindings=False):
-    """One line of internal note; enter saves it as a decision of kind note, escape leaves."""
-
-    CSS_PATH = "adjust.tcss"
-    HELP_TITLE: ClassVar[str] = "Internal note"
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "cancel", "Cancel: write nothing", priority=True, id="customer.note_cancel"),
-    ]
-
-    def __init__(self, customer_name: str) -> None:
-        super().__init__()
-        self.customer_name = customer_name
-
-    def compose(self) -> ComposeResult:
-        with Vertical(id="note-dialog"):
-            yield Static(Text(f"Internal note on {one_line(self.customer_name, 60)} (colleagues see it, "
-                              "the customer does not)", "bold", end=""), id="note-title")
-            yield NoteInput(placeholder="what the next colleague should know", id="note-entry", max_length=500)
-            yield Static(Text("enter saves · escape cancels", "dim", end=""), id="note-keys")
-
-    def on_mount(self) -> None:
-        self.query_one(NoteInput).focus()
-
-    @on(Input.Submitted, "#note-entry")
-    def _submitted(self, message: Input.Submitted) -> None:
-        message.stop()
-        text = message.value.strip()
-        if not text:
-            self.query_one("#note-keys", Static).update(
-                Text("write the note first, or press escape to cancel", "bold", end=""))
-            return
-        self.dismiss(text)
 
     def action_cancel(self) -> None:
         self.dismiss(None)

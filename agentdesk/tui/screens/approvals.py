@@ -17,16 +17,15 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Vertical
 from textual.message import Message
-from textual.screen import ModalScreen
-from textual.widgets import Input, Static
+from textual.widgets import Static
 
 from agentdesk.domain.model import Case, Customer
 from agentdesk.domain.text import one_line
 from agentdesk.domain.timefmt import duration
 from agentdesk.tui.messages import OpenCustomer, StoreChanged
 from agentdesk.tui.screens import DeskScreen
+from agentdesk.tui.screens.prompt import PromptScreen
 from agentdesk.tui.widgets.approval_list import ApprovalItem, ApprovalList, proposal_text
 from agentdesk.tui.widgets.desk_header import DeskHeader
 from agentdesk.tui.widgets.key_bar import KeyBar
@@ -35,7 +34,7 @@ from agentdesk.tui.widgets.line_list import LineList
 if TYPE_CHECKING:
     from agentdesk.tui.app import Desk
 
-__all__ = ["ApprovalsScreen", "DeclineReasonScreen", "proposal_text"]
+__all__ = ["ApprovalsScreen", "proposal_text"]
 
 REFRESH_SECONDS = 30
 
@@ -210,7 +209,16 @@ class ApprovalsScreen(DeskScreen):
                 self._busy.add(item.escalation.id)
                 self.decline(item, reason)
 
-        self.app.push_screen(DeclineReasonScreen(item, self.desk.person(item.escalation.agent)), declined)
+        escalated_by = one_line(self.desk.person(item.escalation.agent), 60)
+        question = Text("Decline ")
+        question.append(one_line(item.proposal, 80), "bold")
+        question.append(" for ")
+        question.append(one_line(item.customer_name, 60), "bold")
+        question.append(f"?\n{escalated_by} sees the reason you give.")
+        self.app.push_screen(PromptScreen("Decline with a reason", question, placeholder="Why is it declined?",
+                                          keys="enter declines · escape cancels",
+                                          when_empty="Type a reason first, or escape (d declines without one)."),
+                             declined)
 
     @property
     def _me(self) -> str:
@@ -285,52 +293,3 @@ class ApprovalsScreen(DeskScreen):
 
     def action_back(self) -> None:
         self.dismiss()
-
-
-class ReasonInput(Input):
-    """The reason field: Textual's text editing keys; enter declines."""
-
-    HELP_TITLE: ClassVar[str] = "Reason field"
-
-
-class DeclineReasonScreen(ModalScreen[str | None], inherit_bindings=False):
-    """Asks why an escalation is declined; dismisses with the reason, or None when cancelled."""
-
-    CSS_PATH = "approvals.tcss"
-    HELP_TITLE: ClassVar[str] = "Decline with a reason"
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "cancel", "Cancel", id="approvals.reason_cancel"),
-    ]
-
-    def __init__(self, item: ApprovalItem, escalated_by: str) -> None:
-        super().__init__()
-        self.item = item
-        self.escalated_by = escalated_by
-
-    def compose(self) -> ComposeResult:
-        with Vertical(id="decline-box"):
-            what = Text("Decline ")
-            what.append(one_line(self.item.proposal, 80), "bold")
-            what.append(" for ")
-            what.append(one_line(self.item.customer_name, 60), "bold")
-            what.append(f"?\n{one_line(self.escalated_by, 60)} sees the reason you give.")
-            yield Static(what, id="decline-what")
-            yield ReasonInput(placeholder="Why is it declined?", id="decline-reason")
-            yield Static(Text("enter declines · escape cancels"), id="decline-hint")
-
-    def on_mount(self) -> None:
-        box = self.query_one("#decline-box")
-        box.border_title = "Decline with a reason"
-        self.query_one(ReasonInput).focus()
-
-    @on(Input.Submitted, "#decline-reason")
-    def _submitted(self, event: Input.Submitted) -> None:
-        reason = event.value.strip()
-        if not reason:
-            self.query_one("#decline-hint", Static).update(
-                Text("Type a reason first, or escape (d declines without one)."))
-            return
-        self.dismiss(reason)
-
-    def action_cancel(self) -> None:
-        self.dismiss(None)

@@ -145,7 +145,7 @@ async def read_decisions(desk: Desk, customer_id: str) -> DecisionState:
         return DecisionState(unavailable=READ_ONLY_TEXT)
     if desk.agent is None:
         return DecisionState(unavailable=NO_AGENT_TEXT)
-    ledger = desk.ledger
+    ledger = await desk.wait_ledger()
     if ledger is None:
         return DecisionState(unavailable="decisions are not available (the ledger is not open)")
     role_problem = role_unavailable(desk)
@@ -841,9 +841,14 @@ class CustomerScreen(DeskScreen):
     def action_note(self) -> None:
         if self._later(self.action_note) or self._choices_or_say() is None or self.data is None:
             return
-        from agentdesk.tui.screens.adjust import NoteScreen
+        from agentdesk.tui.screens.prompt import PromptScreen
 
-        self.app.push_screen(NoteScreen(self.data.card.customer.name), self._noted)
+        name = one_line(self.data.card.customer.name, 60)
+        question = Text(f"Internal note on {name} (colleagues see it, the customer does not)", "bold", end="")
+        self.app.push_screen(PromptScreen("Internal note", question, placeholder="what the next colleague should know",
+                                          keys="enter saves · escape cancels",
+                                          when_empty="write the note first, or press escape to cancel"),
+                             self._noted)
 
     def _noted(self, text: str | None) -> None:
         if text:

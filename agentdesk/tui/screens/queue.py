@@ -186,8 +186,7 @@ class QueueScreen(DeskScreen):
     @work(exclusive=True, group="approvals", exit_on_error=False)
     async def load_approvals(self) -> None:
         """Worker: count the escalations waiting for this agent's approval; posts the count."""
-        await self.desk.wait_ready()
-        ledger, agent = self.desk.ledger, self.desk.agent
+        ledger, agent = await self.desk.wait_ledger(), self.desk.agent
         if not self.desk.approves or ledger is None or agent is None:
             return
         self.post_message(self.ApprovalsCounted(len(await ledger.waiting_approvals(agent.id))))
