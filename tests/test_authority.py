@@ -16,6 +16,7 @@ from agentdesk.domain.authority import (
     Situation,
     check,
     check_approval,
+    is_international,
     next_callback_slot,
     options,
     parse_matrix,
@@ -54,7 +55,7 @@ def test_the_demo_matrix_has_the_three_roles_in_order() -> None:
     assert agent.refund is not None and lead.refund is not None
     assert lead.refund.max == 10 * agent.refund.max == Decimal("500.00")
     assert MATRIX.roles["supervisor"].read_only
-    assert MATRIX.approvers_of("agent") == ("lead",)
+    assert lead.approves == ("agent",) and agent.escalate_to == "lead"
 
 
 BASE = 'home_country = "DE"\n[roles.agent]\nrefund = { max = "50.00", per_customer_30d = "100.00" }\n'
@@ -192,6 +193,14 @@ def test_an_agent_without_international_calls_is_refused_for_a_foreign_number() 
     verdict = check(matrix, situation(customer=abroad), Proposal("callback", at=at))
     assert not verdict.allowed and verdict.rule == "agent.callback.international" and verdict.escalate_to == "lead"
     assert check(matrix, situation(), Proposal("callback", at=next_callback_slot(matrix, PETRA, NOW))).allowed
+
+
+@pytest.mark.parametrize(("phone", "abroad"), [
+    ("+49 170 555 0199", False), ("0170 555 0199", False), ("0049 170 555 0199", False),
+    ("+44 20 7946 0000", True), ("0044 20 7946 0000", True), ("+90 212 555 0100", True),
+])
+def test_a_number_abroad_is_recognised_with_plus_or_00(phone: str, abroad: bool) -> None:
+    assert is_international(phone, "DE") is abroad
 
 
 def test_no_phone_number_means_no_callback() -> None:

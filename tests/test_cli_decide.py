@@ -233,7 +233,8 @@ def test_a_bad_amount_is_one_line_and_writes_nothing(store: Path, amount: str) -
 
 def test_a_bad_time_is_one_line(store: Path) -> None:
     line = one_line_err(decide(store, "callback", "c-1001", "--as", "a-7", "--at", "tomorrow"), code=2)
-    assert line.startswith("agentdesk: --at 'tomorrow' is not a time: use ISO 8601 with an offset")
+    assert line == ("agentdesk: --at 'tomorrow' is not a time of day such as 15:30 "
+                    "(try 15:30, tomorrow 09:00, Mon 10:15 or 2026-07-15 10:00)")
 
 
 def test_unknown_customer_is_one_line(store: Path) -> None:

@@ -18,7 +18,6 @@ QUERIES = {
     "timeline count": (reader.TIMELINE_COUNT_SQL, ("c-1",), "ix_timeline_customer_at"),
     "timeline stream (keyset)": (reader.TIMELINE_STREAM_SQL, ("c-1", 0, "", 2000), "ix_timeline_customer_at"),
     "decisions of a customer": (reader.DECISIONS_SQL, ("c-1", 0), "ix_decision_customer_at"),
-    "waiting approvals": (reader.waiting_approvals_sql(2), ("lead", "supervisor"), "ix_decision_approval"),
     "audit of a customer": (reader.AUDIT_SQL, ("c-1",), "ix_audit_customer_at"),
     "customer by e-mail": ("SELECT id FROM customer WHERE email_key = ?", ("a@b.c",), "ix_customer_email_key"),
     "customer by phone": ("SELECT id FROM customer WHERE phone_key = ?", ("+49170",), "ix_customer_phone_key"),

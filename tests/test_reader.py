@@ -168,17 +168,6 @@ async def test_decisions_of_a_customer_oldest_first_and_since(workflow: Path) ->
     assert one.amount == Money(Decimal("30.00"), "EUR")
 
 
-async def test_waiting_approvals_for_some_roles_oldest_first(workflow: Path) -> None:
-    async with StoreReader.open(workflow) as reader:
-        lead = await reader.waiting_approvals(["lead"])
-        both = await reader.waiting_approvals(["supervisor", "lead", "lead"])
-        nobody = await reader.waiting_approvals([])
-    assert [d.id for d in lead] == ["d-2", "d-5"]  # d-3 was declined
-    assert [d.id for d in both] == ["d-2", "d-5", "d-4"]
-    assert nobody == []
-    assert lead[1].scheduled == NOW + timedelta(minutes=60)
-
-
 async def test_audit_of_a_customer_oldest_first(workflow: Path) -> None:
     async with StoreReader.open(workflow) as reader:
         log = await reader.audit("c-1")

@@ -61,6 +61,7 @@ def notices(app) -> list[str]:  # noqa: ANN001
 
 async def opened(app, pilot) -> None:  # noqa: ANN001
     await app.queue_painted.wait()
+    await app.desk.wait_ledger()
     await settle(app, pilot)
 
 

@@ -52,7 +52,7 @@ async def open_customer(app, pilot, customer_id: str):  # noqa: ANN001, ANN202
     from agentdesk.tui.screens.customer import CustomerScreen
 
     await asyncio.wait_for(app.queue_painted.wait(), WAIT)
-    await asyncio.wait_for(app.desk.wait_ready(), WAIT)
+    await asyncio.wait_for(app.desk.wait_ledger(), WAIT)
     app.post_message(OpenCustomer(customer_id))
     await settle(app, pilot)
     screen = app.screen
@@ -284,7 +284,7 @@ async def test_adjust_over_the_limit_is_refused_then_escalated_and_the_lead_appr
     lead = make_clocked_app(stories, clock, agent_id="a-2")
     async with lead.run_test(size=(140, 40)) as pilot:
         await asyncio.wait_for(lead.queue_painted.wait(), WAIT)
-        await asyncio.wait_for(lead.desk.wait_ready(), WAIT)
+        await asyncio.wait_for(lead.desk.wait_ledger(), WAIT)
         [waiting] = await lead.desk.ledger.waiting_approvals("a-2")
         assert (waiting.proposal_kind, str(waiting.amount), waiting.customer) == ("refund", "80.00 EUR", "c-1001")
         taken = await lead.desk.ledger.approve("a-2", waiting.id)

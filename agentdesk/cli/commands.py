@@ -63,6 +63,7 @@ class _Context:
     def __init__(self, args: argparse.Namespace) -> None:
         self.args = args
         self._settings: Settings | None = None
+        self._matrix: AuthorityMatrix | None = None
 
     @property
     def settings(self) -> Settings:
@@ -75,11 +76,13 @@ class _Context:
         from agentdesk.authority_file import demo_matrix, load_matrix
         from agentdesk.domain.authority import MatrixError
 
-        path = self.args.authority if self.args.authority is not None else self.settings.authority
-        try:
-            return load_matrix(path) if path is not None else demo_matrix()
-        except MatrixError as exc:
-            raise CommandError(str(exc)) from None
+        if self._matrix is None:
+            path = self.args.authority if self.args.authority is not None else self.settings.authority
+            try:
+                self._matrix = load_matrix(path) if path is not None else demo_matrix()
+            except MatrixError as exc:
+                raise CommandError(str(exc)) from None
+        return self._matrix
 
     def undo_window(self) -> timedelta | None:
         """``--undo-window``, else the settings' ``undo_window_seconds`` (None: no time limit)."""
@@ -92,9 +95,12 @@ class _Context:
 # --- the workstation -------------------------------------------------------------------
 
 
-def _open_workstation(store: Path, args: argparse.Namespace, agent: str | None) -> int:
-    context = _Context(args)
-    matrix, undo_window = context.matrix(), context.undo_window()
+def _open_workstation(store: Path, args: argparse.Namespace, agent: str | None,
+                      context: _Context | None = None) -> int:
+    context = context or _Context(args)
+    # Read-only decides nothing: no matrix to read before the first paint.
+    matrix = None if args.read_only else context.matrix()
+    undo_window = context.undo_window()
     from agentdesk.tui.app import AgentDeskApp
 
     app = AgentDeskApp(store_path=store, agent_id=agent, read_only=args.read_only,
@@ -111,7 +117,9 @@ def _demo(args: argparse.Namespace) -> int:
     from agentdesk.demo.build import DEMO_AGENT, build_demo
 
     context = _Context(args)
-    context.matrix(), context.undo_window()  # a bad setting stops us before the build, not after it
+    context.undo_window()  # a bad setting stops us before the build, not after it
+    if not args.read_only:
+        context.matrix()
     store = args.db if args.db is not None else default_demo_store_path()
     print(f"Building the demo store in {store} …", file=sys.stderr)
     started = time.perf_counter()
@@ -119,7 +127,7 @@ def _demo(args: argparse.Namespace) -> int:
     print(f"{report.summary()} in {time.perf_counter() - started:.1f} s", file=sys.stderr)
     if args.build_only:
         return 0
-    return _open_workstation(store, args, args.agent or DEMO_AGENT)
+    return _open_workstation(store, args, args.agent or DEMO_AGENT, context)
 
 
 # --- data in and out --------------------------------------------------------------------

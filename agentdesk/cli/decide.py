@@ -14,7 +14,7 @@ import re
 import shlex
 import sys
 from dataclasses import replace
-from datetime import datetime, time, timedelta, tzinfo
+from datetime import datetime, timedelta, tzinfo
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +29,7 @@ from agentdesk.domain.authority import (
     Verdict,
     customer_zone,
 )
+from agentdesk.domain import entry_parse
 from agentdesk.domain.decision_text import summary
 from agentdesk.domain.model import Customer, Decision, Promise
 from agentdesk.domain.money import Money, MoneyError
@@ -40,7 +41,6 @@ QUEUED_AT_ONCE = timedelta(0)
 """A script has no undo key: its decisions skip the undo window."""
 
 _PLAIN_AMOUNT = re.compile(r"-?\d+(\.\d+)?")
-_CLOCK_TIME = re.compile(r"\d{1,2}:\d{2}")
 
 
 async def decide(store: Path, args: argparse.Namespace, matrix: AuthorityMatrix) -> int:
@@ -139,30 +139,11 @@ def parse_amount(text: str, currency: str) -> Money:
 
 
 def parse_when(text: str, zone: tzinfo, now: datetime) -> datetime:
-    """ISO 8601 with an offset; or ``HH:MM`` / ``YYYY-MM-DD HH:MM`` on the customer's clock.
-
-    ``HH:MM`` alone is the next time the customer's clock shows it (today, else tomorrow).
-    """
-    cleaned = text.strip()
-    problem = (f"--at {text!r} is not a time: use ISO 8601 with an offset (2026-11-24T14:30:00+01:00), "
-               "or HH:MM or YYYY-MM-DD HH:MM on the customer's clock")
-    if _CLOCK_TIME.fullmatch(cleaned):
-        try:
-            wall = time.fromisoformat(cleaned.zfill(5))
-        except ValueError:
-            raise UsageError(problem) from None
-        local_now = now.astimezone(zone)
-        at = datetime.combine(local_now.date(), wall, tzinfo=zone)
-        if at <= local_now:
-            at = datetime.combine(local_now.date() + timedelta(days=1), wall, tzinfo=zone)
-        return at
-    if ":" not in cleaned:
-        raise UsageError(problem)  # a date alone is not a time to call
+    """The workstation's reading of a time (``14:30``, ``tomorrow 09:00``, ISO 8601…) on the customer's clock."""
     try:
-        at = datetime.fromisoformat(cleaned)
-    except ValueError:
-        raise UsageError(problem) from None
-    return at if at.tzinfo is not None else at.replace(tzinfo=zone)
+        return entry_parse.parse_when(text, zone, now)
+    except entry_parse.EntryError as error:
+        raise UsageError(f"--at {one_line(str(error), 300)}") from None
 
 
 # --- what is printed --------------------------------------------------------------------

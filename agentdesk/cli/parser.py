@@ -20,8 +20,9 @@ is refused (exit 1), naming the rule and the limit, and the command that escalat
 it is printed.
 
 --amount is a decimal such as 39.90 in the case's currency (no comma, no exponent).
---at is ISO 8601 with an offset (2026-11-24T14:30:00+01:00), or HH:MM or
-YYYY-MM-DD HH:MM in the customer's time zone (HH:MM: the next time it is that late).
+--at is read as the workstation reads it, on the customer's clock: 14:30 (the next
+time it is that late), tomorrow 09:00, Mon 10:15, 2026-11-24 14:30, or ISO 8601
+with an offset (2026-11-24T14:30:00+01:00).
 
 examples:
   agentdesk decide refund c-1001 --as a-7 --reason "double charge"

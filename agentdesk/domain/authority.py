@@ -123,10 +123,6 @@ class AuthorityMatrix:
     def role(self, name: str | None) -> Role | None:
         return self.roles.get(name) if name else None
 
-    def approvers_of(self, role: str) -> tuple[str, ...]:
-        """The roles that may approve what ``role`` escalates."""
-        return tuple(r.name for r in self.roles.values() if role in r.approves)
-
     def currency_of(self, role: Role) -> str | None:
         return role.currency or self.currency
 
@@ -536,10 +532,19 @@ def refunded_on_case(decisions: Iterable[Decision], case_id: str, currency: str)
 
 
 def is_international(phone: str | None, home_country: str) -> bool:
+    """Is ``phone`` outside ``home_country``? ``+44 …`` and the dialled form ``0044 …`` both are."""
     key = phone_key(phone)
-    if not key or not key.startswith("+"):
+    if not key:
         return False
-    return not key[1:].startswith(CALLING_CODES[home_country])
+    if key.startswith("+"):
+        digits = key[1:]
+    elif key.startswith("00"):  # the international prefix of most of the world
+        digits = key[2:]
+    elif key.startswith("011") and CALLING_CODES[home_country] == "1":  # North America's
+        digits = key[3:]
+    else:
+        return False  # a national number
+    return not digits.startswith(CALLING_CODES[home_country])
 
 
 def customer_zone(matrix: AuthorityMatrix, customer: Customer) -> tzinfo:

@@ -49,7 +49,7 @@ from agentdesk.domain.authority import (
     customer_zone,
     options,
 )
-from agentdesk.domain.decision_text import entry_id, summary
+from agentdesk.domain.decision_text import entry_id, timeline_entry
 from agentdesk.domain.ids import new_id
 from agentdesk.domain.model import Agent, Case, Customer, Decision, Promise
 from agentdesk.domain.money import Money
@@ -231,11 +231,16 @@ class Ledger:
         if proposal.kind == "escalate":
             inner = proposal.escalates
             assert inner is not None  # check() refuses an escalation without a proposal
-            return Decision(kind="escalate", amount=inner.amount, scheduled=inner.at, escalate_to=verdict.escalate_to,
+            return Decision(kind="escalate", amount=inner.amount, scheduled=self._their_clock(situation, inner.at),
+                            escalate_to=verdict.escalate_to,
                             proposal_kind=inner.kind, approval="waiting",
                             phone=situation.customer.phone if inner.kind == "callback" else None, **common)
-        return Decision(kind=proposal.kind, amount=proposal.amount, scheduled=proposal.at,
+        return Decision(kind=proposal.kind, amount=proposal.amount, scheduled=self._their_clock(situation, proposal.at),
                         phone=situation.customer.phone if proposal.kind == "callback" else None, **common)
+
+    def _their_clock(self, situation: Situation, at: datetime | None) -> datetime | None:
+        """A callback time in the customer's own offset, so its promise and the queue read their clock."""
+        return at.astimezone(customer_zone(self.matrix, situation.customer)) if at is not None else None
 
     async def undo(self, agent_id: str, decision_id: str) -> Decision:
         """Take back a pending decision while its window is open; it leaves the timeline, not the audit."""
@@ -431,12 +436,12 @@ class Ledger:
              decision.state, decision.reason, *scheduled, decision.phone,
              utc_micros(decision.undo_until) if decision.undo_until is not None else None,
              decision.escalate_to, decision.proposal_kind, decision.approval, decision.approves))
-        zone_name = self._customer_zone_name(decision.customer)
+        line = timeline_entry(decision, self._customer_zone_name(decision.customer))
         self._db.execute(
             "INSERT INTO timeline_entry (id, customer_id, case_id, kind, channel, direction, at_us, at_offset_s, "
-            "author, body, event_kind, decision_id) VALUES (?, ?, ?, 'decision', NULL, 'internal', ?, ?, ?, ?, ?, ?)",
-            (entry_id(decision.id), decision.customer, decision.case, at_us, at_offset, decision.agent,
-             summary(decision, zone_name), decision.kind, decision.id))
+            "author, body, event_kind, decision_id) VALUES (?, ?, ?, ?, NULL, ?, ?, ?, ?, ?, ?, ?)",
+            (line.id, line.customer, line.case, line.kind.value, line.direction.value, *to_columns(line.at),
+             line.author, line.body, line.event_kind, line.decision_id))
 
     def _customer_zone_name(self, customer_id: str) -> str | None:
         row = self._db.execute("SELECT timezone FROM customer WHERE id = ?", (customer_id,)).fetchone()

@@ -149,15 +149,6 @@ AUDIT_SQL = f"SELECT {AUDIT_COLUMNS} FROM audit WHERE customer_id = ? ORDER BY a
 _EARLIEST_US = -(1 << 62)
 
 
-def waiting_approvals_sql(roles: int) -> str:
-    """Escalations waiting for one of ``roles`` roles (one ``?`` each), oldest first."""
-    marks = ", ".join("?" * roles)
-    return (
-        f"SELECT {DECISION_COLUMNS} FROM decision WHERE approval = 'waiting' AND escalate_to IN ({marks})"
-        " ORDER BY at_us, id"
-    )
-
-
 @dataclass(frozen=True, slots=True)
 class CustomerCard:
     """A customer with what the header needs beside them: the owner as a person."""
@@ -341,15 +332,6 @@ class StoreReader:
         """The customer's decisions (every state), oldest first; from ``since`` on when given."""
         start = utc_micros(since) if since is not None else _EARLIEST_US
         async with self._db.execute(DECISIONS_SQL, (customer_id, start)) as cursor:
-            rows = await cursor.fetchall()
-        return [decision_from_row(row) for row in rows]
-
-    async def waiting_approvals(self, roles: Sequence[str]) -> list[Decision]:
-        """Escalations waiting for a decision by one of ``roles``, oldest first."""
-        roles = tuple(dict.fromkeys(roles))
-        if not roles:
-            return []
-        async with self._db.execute(waiting_approvals_sql(len(roles)), roles) as cursor:
             rows = await cursor.fetchall()
         return [decision_from_row(row) for row in rows]
 

@@ -60,6 +60,8 @@ EXIT_AFTER_FIRST_PAINT_ENV = "AGENTDESK_EXIT_AFTER_FIRST_PAINT"
 CUSTOMER_SCREEN = "customer"
 WATCH_SECONDS = 1.0
 """How often the store file is asked whether anyone committed (one cheap pragma)."""
+RELEASE_SECONDS = 2
+"""How often the app queues decisions whose undo window ended (the customer screen counts down itself)."""
 CALLBACK_SECONDS = 30.0
 """How often the signed-in agent's callbacks are checked for falling due."""
 MAX_CALLBACK_NOTICES = 2
@@ -328,6 +330,15 @@ class AgentDeskApp(App[None], inherit_bindings=False):
         if self.desk is not None and self.desk.ledger is not None:
             self._poll_callbacks()
             self.set_interval(CALLBACK_SECONDS, self._poll_callbacks)
+            # Undo windows end whatever screen is showing, and those left open by a crash end now.
+            self._release_windows()
+            self.set_interval(RELEASE_SECONDS, self._release_windows)
+
+    @work(group="release", exclusive=True, exit_on_error=False, description="queueing decisions whose undo window ended")
+    async def _release_windows(self) -> None:
+        """Worker: queue what left its undo window; the watcher then tells the screens."""
+        if self.desk is not None and self.desk.ledger is not None:
+            await self.desk.ledger.release_due()
 
     # --- the store watcher ----------------------------------------------------------
 
@@ -356,11 +367,12 @@ class AgentDeskApp(App[None], inherit_bindings=False):
             version = await watch.data_version()
             if version == self._store_version:
                 return False
-            self._store_version = version
             outcomes: list[EscalationOutcome] = []
             if desk.agent is not None and desk.ledger is not None:
                 outcomes = await watch.decided_escalations(desk.agent.id, self._known_outcomes)
                 self._known_outcomes |= {outcome.escalation.id for outcome in outcomes}
+            # Only now, with everything read: a failed read leaves this change to the next look.
+            self._store_version = version
         self.post_message(StoreChanged(version, tuple(outcomes)))
         return True
 
@@ -408,8 +420,8 @@ class AgentDeskApp(App[None], inherit_bindings=False):
             fresh = [(decision, promise) for decision, promise in due if promise.id not in self._alerted_callbacks]
             if not fresh:
                 return ()
-            self._alerted_callbacks.update(promise.id for _, promise in fresh)
             customers = await asyncio.gather(*(desk.reader.customer(decision.customer) for decision, _ in fresh))
+            self._alerted_callbacks.update(promise.id for _, promise in fresh)
         callbacks = tuple(DueCallback(decision, promise, customer)
                           for (decision, promise), customer in zip(fresh, customers, strict=True))
         self.post_message(CallbacksDue(callbacks))

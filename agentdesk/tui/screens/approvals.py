@@ -9,6 +9,8 @@ outcome is said in one line under the list.
 
 from __future__ import annotations
 
+import sqlite3
+
 import asyncio
 from datetime import datetime
 from typing import TYPE_CHECKING, ClassVar
@@ -236,7 +238,7 @@ class ApprovalsScreen(DeskScreen):
         customer = one_line(item.customer_name, 60)
         try:
             taken = await ledger.approve(agent.id, escalation.id)
-        except LedgerError as error:
+        except (LedgerError, sqlite3.Error) as error:  # said in one line; the row can be tried again
             self.post_message(self.Done(escalation.id, "failed", f"Could not approve: {one_line(str(error))}"))
             return
         decision = taken.decision
@@ -266,7 +268,7 @@ class ApprovalsScreen(DeskScreen):
         escalation = item.escalation
         try:
             declined = await ledger.decline(agent.id, escalation.id, reason)
-        except LedgerError as error:
+        except (LedgerError, sqlite3.Error) as error:
             self.post_message(self.Done(escalation.id, "failed", f"Could not decline: {one_line(str(error))}"))
             return
         self.post_message(self.Done(

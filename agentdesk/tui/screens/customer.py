@@ -486,7 +486,7 @@ class CustomerScreen(DeskScreen):
             text.append(decisions.unavailable or "You decide nothing here.", "dim italic")
             box.update(text)
             return
-        box.border_title = f"Your authority · {one_line(role.name, 30)}"
+        box.border_title = Text(f"Your authority · {one_line(role.name, 30)}")
         if role.read_only:
             text.append("Read-only: you decide nothing.", "dim italic")
             box.update(text)
