@@ -141,6 +141,7 @@ async def test_no_time_limit_keeps_it_pending_until_sent_and_zero_queues_at_once
         assert sent.state == "queued"
         at_once = await ledger.take("a-7", "c-1", Proposal("voucher", eur("5.00")), undo_window=timedelta(0))
         assert at_once.decision is not None and at_once.decision.state == "queued"
+        assert at_once.promise is not None and at_once.promise.what == "goodwill voucher 5.00 EUR"
     assert rows(store, "SELECT count(*) FROM promise WHERE what LIKE 'goodwill voucher%'") == [(2,)]
 
 
@@ -189,6 +190,7 @@ async def test_escalation_waits_for_the_lead_who_approves_it_as_their_own_decisi
         assert approved.decision is not None
         assert (approved.decision.kind, approved.decision.agent, approved.decision.state) == ("voucher", "a-2", "queued")
         assert approved.decision.approves == escalation.id and approved.decision.amount == eur("40.00")
+        assert approved.promise is not None and approved.promise.decision == approved.decision.id
         with pytest.raises(LedgerError, match="already approved"):
             await ledger.approve("a-2", escalation.id)
         after = await ledger.decision(escalation.id)

@@ -59,7 +59,7 @@ async def decide(store: Path, args: argparse.Namespace, matrix: AuthorityMatrix)
         decision = taken.decision
         if decision is None:
             return _refused(args, customer, taken.verdict)
-        promise = next((p for p in await reader.open_promises(customer.id) if p.decision == decision.id), None)
+        promise = taken.promise
     if args.json:
         print_json(_json(decision, promise, taken.verdict, customer))
     else:

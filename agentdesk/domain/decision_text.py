@@ -60,6 +60,12 @@ def _what(kind: str, decision: Decision, zone_name: str | None) -> str:
     return " ".join(parts)
 
 
+def terms(decision: Decision, zone_name: str | None = None) -> str:
+    """What a decision decides, or an escalation proposes: ``refund 80.00 EUR``, ``callback Mon 24 Nov …``."""
+    kind = decision.proposal_kind if decision.kind == "escalate" else decision.kind
+    return _what(kind or "decision", decision, zone_name)
+
+
 def summary(decision: Decision, zone_name: str | None = None) -> str:
     """One line saying what was decided, e.g. ``refund 39.90 EUR · double charge``.
 

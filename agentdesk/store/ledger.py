@@ -85,6 +85,8 @@ class Taken:
 
     verdict: Verdict
     decision: Decision | None
+    promise: Promise | None = None
+    """The promise made when the decision was queued at once (no undo window, or an approval)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -217,9 +219,10 @@ class Ledger:
             self._insert_decision(decision)
             self._audit(now, agent.id, "escalated" if decision.kind == "escalate" else "taken",
                         customer_id, decision.id, proposal, verdict)
+            promise = None
             if decision.state == "queued":
-                decision = self._queue(decision, now)
-        return Taken(verdict, decision)
+                decision, promise = self._queue(decision, now)
+        return Taken(verdict, decision, promise)
 
     def _new_decision(self, agent: Agent, situation: Situation, proposal: Proposal, verdict: Verdict,
                       now: datetime, undo_window: timedelta | None) -> Decision:
@@ -272,7 +275,7 @@ class Ledger:
     def _send_now(self, agent_id: str, decision_id: str) -> Decision:
         now = self.clock()
         with self._transaction():
-            return self._queue(self._pending_of(agent_id, decision_id, "send"), now)
+            return self._queue(self._pending_of(agent_id, decision_id, "send"), now)[0]
 
     async def release_due(self) -> list[Decision]:
         """Queue every decision whose undo window has ended (also those left pending by a crash)."""
@@ -284,7 +287,7 @@ class Ledger:
             due = self._select_decisions(
                 "SELECT * FROM decision WHERE state = 'pending' AND undo_until_us IS NOT NULL AND undo_until_us <= ? "
                 "ORDER BY at_us, id", (utc_micros(now),))
-            return [self._queue(decision, now) for decision in due]
+            return [self._queue(decision, now)[0] for decision in due]
 
     def _pending_of(self, agent_id: str, decision_id: str, verb: str) -> Decision:
         decision = self._decision(decision_id)
@@ -296,7 +299,7 @@ class Ledger:
             raise LedgerError(f"this {decision.kind} is already {decision.state}; its undo window has closed")
         return decision
 
-    def _queue(self, decision: Decision, now: datetime) -> Decision:
+    def _queue(self, decision: Decision, now: datetime) -> tuple[Decision, Promise | None]:
         """pending -> queued, with the promise it commits the company to (inside the caller's transaction)."""
         queued = replace(decision, state="queued", undo_until=None)
         self._db.execute("UPDATE decision SET state = 'queued', undo_until_us = NULL WHERE id = ?", (decision.id,))
@@ -304,7 +307,7 @@ class Ledger:
         if promise is not None:
             self._insert_promise(promise)
         self._audit(now, decision.agent, "queued", decision.customer, decision.id, _proposal_of(decision), None)
-        return queued
+        return queued, promise
 
     # --- escalations ----------------------------------------------------------------
 
@@ -331,7 +334,7 @@ class Ledger:
                 "UPDATE decision SET approval = 'approved', approval_by = ?, approval_at_us = ?, approval_offset_s = ? "
                 "WHERE id = ?", (approver.id, *to_columns(now), escalation.id))
             self._audit(now, approver.id, "approved", escalation.customer, escalation.id, proposal, verdict)
-            return Taken(verdict, self._queue(decision, now))
+            return Taken(verdict, *self._queue(decision, now))
 
     async def decline(self, agent_id: str, escalation_id: str, reason: str) -> Decision:
         """Decline an escalation, saying why; the agent who escalated sees the reason."""

@@ -386,12 +386,12 @@ class AgentDeskApp(App[None], inherit_bindings=False):
 
     def outcome_line(self, outcome: EscalationOutcome) -> str:
         """``Markus Brandt approved your refund 80.00 EUR for Petra Lindner`` (or declined …: reason)."""
-        from agentdesk.tui.widgets.approval_list import proposal_text
+        from agentdesk.domain.decision_text import terms
 
         assert self.desk is not None
         escalation = outcome.escalation
         who = one_line(self.desk.person(escalation.approval_by) or "A lead", 60)
-        what = proposal_text(escalation)
+        what = terms(escalation)
         customer = one_line(outcome.customer_name, 60)
         if escalation.approval == "approved":
             return f"{who} approved your {what} for {customer}"

@@ -22,13 +22,14 @@ from textual.binding import Binding, BindingType
 from textual.message import Message
 from textual.widgets import Static
 
+from agentdesk.domain.decision_text import terms
 from agentdesk.domain.model import Case, Customer
 from agentdesk.domain.text import one_line
 from agentdesk.domain.timefmt import duration
 from agentdesk.tui.messages import OpenCustomer, StoreChanged
 from agentdesk.tui.screens import DeskScreen
 from agentdesk.tui.screens.prompt import PromptScreen
-from agentdesk.tui.widgets.approval_list import ApprovalItem, ApprovalList, proposal_text
+from agentdesk.tui.widgets.approval_list import ApprovalItem, ApprovalList
 from agentdesk.tui.widgets.desk_header import DeskHeader
 from agentdesk.tui.widgets.key_bar import KeyBar
 from agentdesk.tui.widgets.line_list import LineList
@@ -36,7 +37,7 @@ from agentdesk.tui.widgets.line_list import LineList
 if TYPE_CHECKING:
     from agentdesk.tui.app import Desk
 
-__all__ = ["ApprovalsScreen", "proposal_text"]
+__all__ = ["ApprovalsScreen"]
 
 REFRESH_SECONDS = 30
 
@@ -249,10 +250,9 @@ class ApprovalsScreen(DeskScreen):
             self.post_message(self.Done(escalation.id, "refused",
                                         f"Not approved — your own limits refuse it: {reason}{higher}. It still waits."))
             return
-        line = f"Approved: {proposal_text(decision, item.customer.timezone if item.customer else None)} " \
+        line = f"Approved: {terms(decision, item.customer.timezone if item.customer else None)} " \
                f"for {customer} queued"
-        promises = await self.desk.reader.open_promises(decision.customer)
-        promise = next((p for p in promises if p.decision == decision.id), None)
+        promise = taken.promise
         if promise is not None:
             line += f", promise due {self.desk.to_viewer(promise.due):%a %d %b %H:%M}"
         line += f"; {one_line(self.desk.person(escalation.agent), 60)} is told."

@@ -67,7 +67,7 @@ from agentdesk.tui.widgets.decision_bar import (
     countdown,
     decision_text,
     options_items,
-    proposal_text,
+    proposal_words,
     refusal_text,
     sent_words,
 )
@@ -740,7 +740,7 @@ class CustomerScreen(DeskScreen):
 
     def _refusal_line(self, verdict: Verdict) -> Group:
         """``REFUSED refund 80.00 EUR: over your limit of 50.00 EUR · rule agent.refund.max · e escalate to lead``."""
-        what = proposal_text(verdict.proposal, self._their_zone(), self.desk.to_viewer)
+        what = proposal_words(verdict.proposal, self._their_zone(), self.desk.to_viewer)
         parts: list[str | Text] = [f"{one_line(what, 200)}: {refusal_text(verdict)}", f"rule {verdict.rule}"]
         key = self.key_of("escalate")
         if verdict.escalate_to and key is not None and verdict.proposal.kind in ESCALATABLE_KINDS:

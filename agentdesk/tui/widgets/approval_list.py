@@ -10,7 +10,7 @@ from typing import ClassVar
 from rich.text import Text
 from textual.binding import BindingType
 
-from agentdesk.domain.decision_text import call_time
+from agentdesk.domain.decision_text import terms
 from agentdesk.domain.model import Case, Customer, Decision
 from agentdesk.domain.text import one_line
 from agentdesk.domain.timefmt import duration
@@ -18,20 +18,6 @@ from agentdesk.tui.widgets.columns import fit
 from agentdesk.tui.widgets.line_list import LineList, list_bindings
 
 GAP = "  "
-
-
-def proposal_text(decision: Decision, zone_name: str | None = None) -> str:
-    """What an escalation proposes: ``refund 80.00 EUR``, ``callback Mon 24 Nov 14:30 (Europe/Berlin)``.
-
-    For any other decision, what it decides. ``zone_name`` is where a callback's time is shown.
-    """
-    kind = decision.proposal_kind if decision.kind == "escalate" else decision.kind
-    parts = [kind or "decision"]
-    if decision.amount is not None:
-        parts.append(str(decision.amount))
-    if kind == "callback" and decision.scheduled is not None:
-        parts.append(call_time(decision.scheduled, zone_name))
-    return " ".join(parts)
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,7 +34,7 @@ class ApprovalItem:
 
     @property
     def proposal(self) -> str:
-        return proposal_text(self.escalation, self.customer.timezone if self.customer is not None else None)
+        return terms(self.escalation, self.customer.timezone if self.customer is not None else None)
 
     @property
     def why(self) -> str:

@@ -169,11 +169,11 @@ def when_text(at: datetime, their_zone: tzinfo | None, to_viewer: Callable[[date
     return f"{theirs:%a %H:%M} their time ({yours} yours)"
 
 
-def proposal_text(proposal: Proposal, their_zone: tzinfo | None,
+def proposal_words(proposal: Proposal, their_zone: tzinfo | None,
                   to_viewer: Callable[[datetime], datetime]) -> str:
     """``refund 39.90 EUR``, ``callback Mon 14:15 (…)``, ``escalate refund 80.00 EUR``."""
     if proposal.kind == "escalate" and proposal.escalates is not None:
-        return "escalate " + proposal_text(proposal.escalates, their_zone, to_viewer)
+        return "escalate " + proposal_words(proposal.escalates, their_zone, to_viewer)
     if proposal.amount is not None:
         return f"{proposal.kind} {proposal.amount}"
     if proposal.at is not None:
@@ -196,10 +196,10 @@ def decision_text(decision: Decision, their_zone: tzinfo | None,
     """``refund 39.90 EUR``, ``escalate to lead: refund 80.00 EUR``, ``note``."""
     if decision.kind == "escalate":
         inner = Proposal(decision.proposal_kind or "", decision.amount, decision.scheduled)
-        return f"escalate to {decision.escalate_to or 'the next role'}: " + proposal_text(inner, their_zone, to_viewer)
+        return f"escalate to {decision.escalate_to or 'the next role'}: " + proposal_words(inner, their_zone, to_viewer)
     if decision.kind == "note" and decision.reason:
         return f"note “{one_line(decision.reason, 40)}”"
-    return proposal_text(Proposal(decision.kind, decision.amount, decision.scheduled), their_zone, to_viewer)
+    return proposal_words(Proposal(decision.kind, decision.amount, decision.scheduled), their_zone, to_viewer)
 
 
 def countdown(decision: Decision, now: datetime) -> str:
@@ -234,9 +234,9 @@ def option_item(option: Option, key: str | None, their_zone: tzinfo | None,
     if kind in ("refund", "voucher"):
         limit = f" (limit {limit_text(verdict.limit)})" if verdict.limit is not None else ""
         if suggested is not None and verdict.allowed:
-            return key, f"{proposal_text(suggested, their_zone, to_viewer)}{limit}"
+            return key, f"{proposal_words(suggested, their_zone, to_viewer)}{limit}"
         if suggested is not None:
-            return key, f"{proposal_text(suggested, their_zone, to_viewer)}: {refusal_text(verdict)}{offer}"
+            return key, f"{proposal_words(suggested, their_zone, to_viewer)}: {refusal_text(verdict)}{offer}"
         left = verdict.budget_left
         if left is not None and left.amount <= 0:
             return key, f"{kind}: this customer's 30-day budget is used up{offer}"
@@ -245,7 +245,7 @@ def option_item(option: Option, key: str | None, their_zone: tzinfo | None,
         return key, f"{kind}: enter an amount{limit}"
     if kind == "callback":
         if suggested is not None and verdict.allowed:
-            return key, proposal_text(suggested, their_zone, to_viewer)
+            return key, proposal_words(suggested, their_zone, to_viewer)
         if suggested is None and verdict.needs == "time":
             return key, "callback: no free slot in the next four weeks; enter a time"
         return key, f"callback: {verdict.reason or 'not allowed'}{offer}"
@@ -269,7 +269,7 @@ def options_items(choices: Choices, key_of: KeyOf, their_zone: tzinfo | None,
     target = choices.role.escalate_to if choices.role is not None else None
     if escalate_key is not None and target is not None:
         if escalation is not None:
-            items.append((escalate_key, f"escalate {proposal_text(escalation, their_zone, to_viewer)} to {target}"))
+            items.append((escalate_key, f"escalate {proposal_words(escalation, their_zone, to_viewer)} to {target}"))
         else:
             items.append((escalate_key, f"escalate to {target}"))
     note_key = key_of("note")
