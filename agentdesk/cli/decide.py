@@ -24,10 +24,10 @@ from agentdesk.domain.authority import (
     ESCALATABLE_KINDS,
     MONEY_KINDS,
     AuthorityMatrix,
-    Option,
     Proposal,
     Verdict,
     customer_zone,
+    decision_currency,
 )
 from agentdesk.domain import entry_parse
 from agentdesk.domain.decision_text import summary
@@ -88,7 +88,7 @@ def _terms(kind: str, args: argparse.Namespace, matrix: AuthorityMatrix, custome
     option = choices.options[kind]
     if kind in MONEY_KINDS:
         if args.amount is not None:
-            return Proposal(kind, parse_amount(args.amount, _currency(matrix, choices, option)))
+            return Proposal(kind, parse_amount(args.amount, decision_currency(matrix, choices.situation)))
         if option.suggested is not None:
             return option.suggested
         # Nothing to suggest. When only the amount is missing, ask for one; otherwise let
@@ -112,18 +112,6 @@ def _nothing_to_suggest(kind: str, choices: Choices) -> str:
             return f"no disputed amount on case {case.id}"
         return f"the {case.disputed} disputed on case {case.id} is refunded already"
     return "this customer's 30-day voucher cap is used up"
-
-
-def _currency(matrix: AuthorityMatrix, choices: Choices, option: Option) -> str:
-    """The currency an amount is in: the role's (or the matrix's), else the case's."""
-    if choices.role is not None and matrix.currency_of(choices.role):
-        return matrix.currency_of(choices.role)  # type: ignore[return-value]
-    case = choices.case
-    if case is not None and case.disputed is not None:
-        return case.disputed.currency
-    if option.verdict.limit is not None:
-        return option.verdict.limit.currency
-    return "EUR"
 
 
 def parse_amount(text: str, currency: str) -> Money:

@@ -605,12 +605,18 @@ def options(matrix: AuthorityMatrix, situation: Situation) -> dict[str, Option]:
             # Nothing to suggest, but the role may decide one: the limits stand, adjust first.
             rule = role.money_rule(kind)
             if rule is not None:
-                currency = matrix.currency_of(role) or _case_currency(situation) or "EUR"
+                currency = decision_currency(matrix, situation)
                 cap = Money(rule.per_customer_30d, currency)
                 verdict = replace(verdict, limit=Money(rule.max, currency),
                                   budget_left=cap - spent_in_window(situation.decisions, kind, currency, situation.now))
         result[kind] = Option(kind, verdict, suggestion)
     return result
+
+
+def decision_currency(matrix: AuthorityMatrix, situation: Situation) -> str:
+    """The currency amounts are decided in here: the role's (or the matrix's), else the case's, else EUR."""
+    role = matrix.role(situation.role)
+    return (matrix.currency_of(role) if role is not None else None) or _case_currency(situation) or "EUR"
 
 
 def _case_currency(situation: Situation) -> str | None:
@@ -631,7 +637,7 @@ def suggest(matrix: AuthorityMatrix, situation: Situation, kind: str) -> Proposa
         rule = role.voucher if role is not None else None
         if rule is None:
             return None
-        currency = matrix.currency_of(role) or _case_currency(situation) or "EUR"  # type: ignore[arg-type]
+        currency = decision_currency(matrix, situation)
         amount = rule.default if rule.default is not None else rule.max
         left = Money(rule.per_customer_30d, currency) - spent_in_window(situation.decisions, "voucher", currency, situation.now)
         amount = min(amount, left.amount)

@@ -121,10 +121,17 @@ class StoreWatch:
         """``agent_id``'s escalations that were approved or declined, except those in ``known``."""
         return await self._run(self._decided_escalations, agent_id, known)  # type: ignore[return-value]
 
+    async def decided_escalation_ids(self, agent_id: str) -> frozenset[str]:
+        """Which of ``agent_id``'s escalations are already approved or declined (read once, at start)."""
+        return await self._run(self._decided_escalation_ids, agent_id)  # type: ignore[return-value]
+
+    def _decided_escalation_ids(self, agent_id: str) -> frozenset[str]:
+        rows = self._db.execute(f"SELECT id FROM decision WHERE {_DECIDED_ESCALATIONS}", (agent_id,)).fetchall()
+        return frozenset(row["id"] for row in rows)
+
     def _decided_escalations(self, agent_id: str, known: frozenset[str]) -> list[EscalationOutcome]:
         rows = self._db.execute(
-            "SELECT * FROM decision WHERE approval IN ('approved', 'declined') AND kind = 'escalate' "
-            "AND agent_id = ? ORDER BY approval_at_us, id", (agent_id,)).fetchall()
+            f"SELECT * FROM decision WHERE {_DECIDED_ESCALATIONS} ORDER BY approval_at_us, id", (agent_id,)).fetchall()
         outcomes = []
         for row in rows:
             if row["id"] in known:
@@ -136,6 +143,9 @@ class StoreWatch:
             outcomes.append(EscalationOutcome(escalation, decision_from_row(taken) if taken is not None else None,
                                               name[0] if name is not None else escalation.customer))
         return outcomes
+
+
+_DECIDED_ESCALATIONS = "approval IN ('approved', 'declined') AND kind = 'escalate' AND agent_id = ?"
 
 
 def _watch_connection(path: Path) -> sqlite3.Connection:
@@ -312,8 +322,7 @@ class AgentDeskApp(App[None], inherit_bindings=False):
             self._watch = await self._stack.enter_async_context(StoreWatch.open(self.store_path))
             self._store_version = await self._watch.data_version()
             if agent is not None and ledger is not None:
-                known = await self._watch.decided_escalations(agent.id, frozenset())
-                self._known_outcomes = frozenset(outcome.escalation.id for outcome in known)
+                self._known_outcomes = await self._watch.decided_escalation_ids(agent.id)
         except Exception as error:  # noqa: BLE001 - reported in one line, then exit 1
             self.post_message(self._StoreFailed(f"agentdesk: cannot open {self.store_path}: {error}"))
             return

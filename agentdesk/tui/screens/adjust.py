@@ -26,7 +26,14 @@ from textual.screen import ModalScreen
 from textual.widget import Widget
 from textual.widgets import Input, Static
 
-from agentdesk.domain.authority import ESCALATABLE_KINDS, MONEY_KINDS, Proposal, Verdict, customer_zone
+from agentdesk.domain.authority import (
+    ESCALATABLE_KINDS,
+    MONEY_KINDS,
+    Proposal,
+    Verdict,
+    customer_zone,
+    decision_currency,
+)
 from agentdesk.domain.entry_parse import (
     TIME_EXAMPLES,
     EntryError,
@@ -206,16 +213,7 @@ class AdjustScreen(ModalScreen[AdjustResult | None], inherit_bindings=False):
         return Text(f"Adjust a decision for {name}", "bold", end="")
 
     def _currency(self) -> str:
-        option = self.choices.options.get(self.kind)
-        if option is not None and option.verdict.limit is not None:
-            return option.verdict.limit.currency
-        if option is not None and option.suggested is not None and option.suggested.amount is not None:
-            return option.suggested.amount.currency
-        role = self.choices.role
-        case = self.choices.case
-        return ((self.matrix.currency_of(role) if role is not None else None)
-                or (case.disputed.currency if case is not None and case.disputed is not None else None)
-                or self.matrix.currency or "EUR")
+        return decision_currency(self.matrix, self.choices.situation)
 
     def _initial_value(self, kind: str) -> str:
         start = self._start
