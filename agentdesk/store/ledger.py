@@ -23,10 +23,8 @@ when it is queued: that is when the company is committed.
 
 from __future__ import annotations
 
-import asyncio
 import sqlite3
 from collections.abc import AsyncIterator, Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, timezone
@@ -65,6 +63,7 @@ from agentdesk.store.convert import (
     to_columns,
 )
 from agentdesk.store.files import CONNECTION_PRAGMAS, prepare_store
+from agentdesk.store.own_thread import OwnThread
 
 T = TypeVar("T")
 
@@ -108,10 +107,9 @@ def _utc_now() -> datetime:
 class Ledger:
     """Decisions on one store file. Use :meth:`open` as an async context manager."""
 
-    def __init__(self, connection: sqlite3.Connection, executor: ThreadPoolExecutor, matrix: AuthorityMatrix,
-                 clock: Callable[[], datetime]) -> None:
-        self._db = connection
-        self._executor = executor
+    def __init__(self, thread: OwnThread, matrix: AuthorityMatrix, clock: Callable[[], datetime]) -> None:
+        self._db = thread.db
+        self._run = thread.run
         self.matrix = matrix
         self.clock = clock
 
@@ -119,19 +117,8 @@ class Ledger:
     @asynccontextmanager
     async def open(cls, path: Path | str, matrix: AuthorityMatrix,
                    clock: Callable[[], datetime] | None = None) -> AsyncIterator[Ledger]:
-        executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="agentdesk-ledger")
-        loop = asyncio.get_running_loop()
-        try:
-            connection = await loop.run_in_executor(executor, _connect, Path(path))
-            try:
-                yield cls(connection, executor, matrix, clock or _utc_now)
-            finally:
-                await loop.run_in_executor(executor, connection.close)
-        finally:
-            executor.shutdown(wait=True)
-
-    async def _run(self, function: Callable[..., T], *args: Any) -> T:
-        return await asyncio.get_running_loop().run_in_executor(self._executor, partial(function, *args))
+        async with OwnThread.open(partial(_connect, Path(path)), "agentdesk-ledger") as thread:
+            yield cls(thread, matrix, clock or _utc_now)
 
     # --- reading --------------------------------------------------------------------
 

@@ -24,7 +24,6 @@ import inspect
 import os
 import sqlite3
 from collections.abc import AsyncIterator, Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone, tzinfo
@@ -42,6 +41,7 @@ from agentdesk.domain.model import Agent
 from agentdesk.domain.text import one_line
 from agentdesk.domain.timefmt import duration
 from agentdesk.store.convert import decision_from_row
+from agentdesk.store.own_thread import OwnThread
 from agentdesk.store.reader import StoreReader
 from agentdesk.tui.messages import (
     CallbacksDue,
@@ -90,40 +90,29 @@ class StoreWatch:
     this app's reader or ledger) committed since the last look, and costs no disk read.
     """
 
-    def __init__(self, connection: sqlite3.Connection, executor: ThreadPoolExecutor) -> None:
-        self._db = connection
-        self._executor = executor
+    def __init__(self, thread: OwnThread) -> None:
+        self._db = thread.db
+        self._run = thread.run
 
     @classmethod
     @asynccontextmanager
     async def open(cls, path: Path) -> AsyncIterator[StoreWatch]:
-        executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="agentdesk-watch")
-        loop = asyncio.get_running_loop()
-        try:
-            connection = await loop.run_in_executor(executor, _watch_connection, path)
-            try:
-                yield cls(connection, executor)
-            finally:
-                await loop.run_in_executor(executor, connection.close)
-        finally:
-            executor.shutdown(wait=True)
-
-    async def _run(self, function: Callable[..., object], *args: object) -> object:
-        return await asyncio.get_running_loop().run_in_executor(self._executor, partial(function, *args))
+        async with OwnThread.open(partial(_watch_connection, path), "agentdesk-watch") as thread:
+            yield cls(thread)
 
     async def data_version(self) -> int:
-        return await self._run(self._data_version)  # type: ignore[return-value]
+        return await self._run(self._data_version)
 
     def _data_version(self) -> int:
         return int(self._db.execute("PRAGMA data_version").fetchone()[0])
 
     async def decided_escalations(self, agent_id: str, known: frozenset[str]) -> list[EscalationOutcome]:
         """``agent_id``'s escalations that were approved or declined, except those in ``known``."""
-        return await self._run(self._decided_escalations, agent_id, known)  # type: ignore[return-value]
+        return await self._run(self._decided_escalations, agent_id, known)
 
     async def decided_escalation_ids(self, agent_id: str) -> frozenset[str]:
         """Which of ``agent_id``'s escalations are already approved or declined (read once, at start)."""
-        return await self._run(self._decided_escalation_ids, agent_id)  # type: ignore[return-value]
+        return await self._run(self._decided_escalation_ids, agent_id)
 
     def _decided_escalation_ids(self, agent_id: str) -> frozenset[str]:
         rows = self._db.execute(f"SELECT id FROM decision WHERE {_DECIDED_ESCALATIONS}", (agent_id,)).fetchall()

@@ -130,13 +130,14 @@ class TimelineView(LineList[TimelineEntry]):
         text = Text(end="", no_wrap=True)
         text.append(fit(self._when(item, time_w), time_w), muted)
         text.append(GAP)
-        if item.kind is EntryKind.DECISION:
+        if item.is_internal:  # decisions and events: no channel, the author, then what happened
             text.append(fit(direction_label(item), direction_w))
             text.append(GAP)
             text.append(" " * channel_w)
             text.append(GAP)
             text.append(fit(one_line(self.desk.person(item.author), author_w * 2), author_w))
             text.append(GAP)
+        if item.kind is EntryKind.DECISION:
             tag = clip(state_tag(item), body_w)
             if tag:
                 text.append(tag, self.text_style("timeline--state"))
@@ -145,12 +146,6 @@ class TimelineView(LineList[TimelineEntry]):
                 text.append((" " if tag else "") + fit(one_line(item.body, rest * 2), rest))
             return text
         if item.is_internal:
-            text.append(fit(direction_label(item), direction_w))
-            text.append(GAP)
-            text.append(" " * channel_w)
-            text.append(GAP)
-            text.append(fit(one_line(self.desk.person(item.author), author_w * 2), author_w))
-            text.append(GAP)
             kind = clip(one_line(item.event_kind or "event", body_w), max(body_w - len(INTERNAL_INDENT), 1))
             text.append(INTERNAL_INDENT)
             text.append(kind, self.text_style("timeline--kind"))
