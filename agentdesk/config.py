@@ -5,6 +5,12 @@ or wherever ``$AGENTDESK_CONFIG`` points. Every key is optional::
 
     undo_window_seconds = 10          # 0 .. 86400, or "unlimited" (no time limit)
     authority = "~/matrix.toml"       # the authority matrix; relative to this file
+    theme = "default"                 # "default", "high-contrast" or "ansi" (the terminal's 16 colours)
+    single_key_shortcuts = true       # false: every one-character key becomes a modifier chord
+    animations = false                # true: Textual's animations ($TEXTUAL_ANIMATIONS wins when set)
+
+    [keys]                            # remap any key by its binding id (the help screen lists them)
+    "customer.refund" = "f5"          # one key, "f5,ctrl+r" or ["f5", "ctrl+r"] for several
 
 A value that cannot be used is reported in one line naming the file and the key
 (:class:`SettingsError`), like a bad authority matrix.
@@ -13,7 +19,8 @@ A value that cannot be used is reported in one line naming the file and the key
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -56,11 +63,20 @@ class Settings:
     """How long a decision stays pending and undoable; None: no time limit (WCAG 2.2.1)."""
     authority: Path | None = None
     """The authority matrix file, when the user names one."""
+    theme: str = "default"
+    """One of :data:`THEMES`."""
+    single_key_shortcuts: bool = True
+    """False: no action is bound to a single printable character (WCAG 2.1.4)."""
+    animations: bool = False
+    """Textual's animations; off unless asked for, and ``$TEXTUAL_ANIMATIONS`` wins when set."""
+    keys: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    """Binding id → the keys the user wants for it (checked against the bindings by the workstation)."""
     source: Path | None = None
     """The file these settings were read from; None when there was none."""
 
 
-KNOWN_KEYS = ("authority", "undo_window_seconds")
+THEMES = ("default", "high-contrast", "ansi")
+KNOWN_KEYS = ("animations", "authority", "keys", "single_key_shortcuts", "theme", "undo_window_seconds")
 
 
 def settings_path() -> Path:
@@ -121,7 +137,45 @@ def parse_settings(text: str, source: Path | str = "<settings>") -> Settings:
         authority = Path(value.strip()).expanduser()
         if not authority.is_absolute():
             authority = source.parent / authority
-    return Settings(undo_window=undo_window, authority=authority, source=source)
+    theme = data.get("theme", "default")
+    if theme not in THEMES:
+        shown = repr(theme) if isinstance(theme, str) else _kind(theme)
+        raise SettingsError(f"{source}: theme: must be one of {', '.join(THEMES)}, not {shown}")
+    flags = {name: _flag(data, name, default, source)
+             for name, default in (("single_key_shortcuts", True), ("animations", False))}
+    keys = _keys(data.get("keys", {}), source)
+    return Settings(undo_window=undo_window, authority=authority, theme=theme, keys=keys, source=source, **flags)
+
+
+def _flag(data: dict[str, Any], name: str, default: bool, source: Path) -> bool:
+    value = data.get(name, default)
+    if not isinstance(value, bool):
+        raise SettingsError(f"{source}: {name}: must be true or false, not {_kind(value)}")
+    return value
+
+
+def _keys(table: Any, source: Path) -> dict[str, tuple[str, ...]]:
+    """``[keys]`` flattened: ``customer.refund = "f5"`` is a dotted TOML key, so nested tables are read too."""
+    if not isinstance(table, dict):
+        raise SettingsError(f"{source}: keys: must be a table of binding id = \"key\", not {_kind(table)}")
+    keys: dict[str, tuple[str, ...]] = {}
+
+    def walk(prefix: str, value: Any) -> None:
+        if isinstance(value, dict):
+            for name, inner in value.items():
+                walk(f"{prefix}.{name}" if prefix else name, inner)
+            return
+        where = f"{source}: keys.{prefix}"
+        parts = value.split(",") if isinstance(value, str) else value
+        if not isinstance(parts, list) or not all(isinstance(part, str) for part in parts):
+            raise SettingsError(f"{where}: must be a key such as \"f5\" or a list of keys, not {_kind(value)}")
+        cleaned = tuple(part.strip() for part in parts)
+        if not cleaned or not all(cleaned):
+            raise SettingsError(f"{where}: an empty key; give at least one key, e.g. \"f5\"")
+        keys[prefix] = cleaned
+
+    walk("", table)
+    return keys
 
 
 def parse_undo_window(value: Any) -> timedelta | None:

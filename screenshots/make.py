@@ -91,6 +91,26 @@ async def shoot(store: Path) -> list[Path]:
         await lead.workers.wait_for_complete()
         await pilot.pause()
         written.append(_save(lead, "approvals"))
+
+    # The other themes (settings: theme = "high-contrast" or "ansi"). The ANSI theme draws in the
+    # terminal's own palette; the picture shows it in Textual's default dark palette.
+    contrast = AgentDeskApp(store, DEMO_AGENT, clock=clock, viewer_zone=ZoneInfo("Europe/Berlin"),
+                            theme="high-contrast")
+    async with contrast.run_test(size=SIZE) as pilot:
+        await contrast.queue_painted.wait()
+        await pilot.press("slash", *STORY_CUSTOMER)
+        await contrast.workers.wait_for_complete()
+        await pilot.press("down", "enter")
+        await contrast.workers.wait_for_complete()
+        await contrast.screen.timeline.wait_painted()
+        await pilot.pause()
+        written.append(_save(contrast, "customer-high-contrast"))
+
+    ansi = AgentDeskApp(store, DEMO_AGENT, clock=clock, viewer_zone=ZoneInfo("Europe/Berlin"), theme="ansi")
+    async with ansi.run_test(size=SIZE) as pilot:
+        await ansi.queue_painted.wait()
+        await pilot.pause()
+        written.append(_save(ansi, "queue-ansi"))
     return written
 
 

@@ -86,7 +86,7 @@ def test_a_bad_undo_window_is_one_line_naming_file_and_key(text: str, what: str)
 
 
 def test_unknown_keys_and_bad_toml_are_named() -> None:
-    with pytest.raises(SettingsError, match=r"^c\.toml: undo_window: unknown key \(known: authority, "):
+    with pytest.raises(SettingsError, match=r"^c\.toml: undo_window: unknown key \(known: animations, authority, "):
         parse_settings("undo_window = 5", "c.toml")
     with pytest.raises(SettingsError, match=r"^c\.toml: not valid TOML: "):
         parse_settings("undo_window_seconds = ", "c.toml")
@@ -182,3 +182,48 @@ def test_a_bad_undo_window_flag_is_bad_usage(tmp_path: Path, capsys: pytest.Capt
         main(["--undo-window", "soon", "--db", str(tmp_path / "s.sqlite3")])
     assert exited.value.code == 2
     assert "argument --undo-window: must be whole seconds from 0 to 86400" in capsys.readouterr().err
+
+
+def test_accessibility_settings_are_read() -> None:
+    settings = parse_settings('theme = "high-contrast"\nsingle_key_shortcuts = false\nanimations = true\n'
+                              '[keys]\n"customer.refund" = "f5"\ncustomer.voucher = ["f6", "ctrl+v"]\n'
+                              '[keys.queue]\nsearch = "ctrl+f, f3"\n', "c.toml")
+    assert (settings.theme, settings.single_key_shortcuts, settings.animations) == ("high-contrast", False, True)
+    assert settings.keys == {"customer.refund": ("f5",), "customer.voucher": ("f6", "ctrl+v"),
+                             "queue.search": ("ctrl+f", "f3")}
+    assert (Settings().theme, Settings().single_key_shortcuts, Settings().animations) == ("default", True, False)
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ('theme = "neon"', "c.toml: theme: must be one of default, high-contrast, ansi, not 'neon'"),
+    ("single_key_shortcuts = 0", "c.toml: single_key_shortcuts: must be true or false, not a number"),
+    ('animations = "off"', "c.toml: animations: must be true or false, not a string"),
+    ("keys = 3", 'c.toml: keys: must be a table of binding id = "key", not a number'),
+    ('[keys]\n"customer.refund" = ""', 'c.toml: keys.customer.refund: an empty key; give at least one key, e.g. "f5"'),
+    ('[keys]\n"customer.refund" = 5', 'c.toml: keys.customer.refund: must be a key such as "f5" or a list of keys, '
+                                      "not a number"),
+])
+def test_bad_accessibility_settings_are_one_line(text: str, message: str) -> None:
+    with pytest.raises(SettingsError) as caught:
+        parse_settings(text, "c.toml")
+    assert str(caught.value) == message
+
+
+def test_theme_keys_and_motion_reach_the_workstation(opened: Opened, monkeypatch: pytest.MonkeyPatch,
+                                                     tmp_path: Path) -> None:
+    monkeypatch.delenv("TEXTUAL_ANIMATIONS", raising=False)
+    store = str(tmp_path / "s.sqlite3")
+    assert main(["--db", store, "--as", "a-7"]) == 0
+    app = opened.apps[-1]
+    assert (app.theme_name, app._keymap, app.animation_level) == ("default", {}, "none")
+
+    config = tmp_path / "config.toml"
+    config.write_text('theme = "ansi"\nanimations = true\n[keys]\n"customer.refund" = "F5"\n')
+    monkeypatch.setenv("AGENTDESK_CONFIG", str(config))
+    assert main(["--db", store, "--as", "a-7"]) == 0
+    app = opened.apps[-1]
+    assert (app.theme_name, app._keymap, app.animation_level) == ("ansi", {"customer.refund": "f5"}, "full")
+
+    monkeypatch.setenv("TEXTUAL_ANIMATIONS", "basic")  # the environment wins over the settings
+    assert main(["--db", store, "--as", "a-7"]) == 0
+    assert opened.apps[-1].animation_level == "basic"

@@ -257,7 +257,7 @@ async def test_adjust_over_the_limit_is_refused_then_escalated_and_the_lead_appr
         text = screen_text(app)
         assert "= refund 80.00 EUR" in text
         assert "✗ REFUSED: over your limit of 50.00 EUR · rule agent.refund.max" in text
-        assert "enter takes nothing (then e escalates it) · ^e escalates it to lead now" in text
+        assert "enter takes nothing · ^e escalates it to lead now" in text
         assert "your limit 50.00 EUR · 100.00 EUR left for this customer (30 days)" in text
 
         await press_and_paint(app, pilot, screen, "enter")

@@ -84,6 +84,15 @@ class _Context:
                 raise CommandError(str(exc)) from None
         return self._matrix
 
+    def keymap(self) -> dict[str, str]:
+        """The settings' ``[keys]`` and ``single_key_shortcuts``, checked against every binding."""
+        from agentdesk.tui.keymap import KeymapError, resolve_keymap
+
+        try:
+            return resolve_keymap(self.settings)
+        except KeymapError as exc:
+            raise CommandError(str(exc)) from None
+
     def undo_window(self) -> timedelta | None:
         """``--undo-window``, else the settings' ``undo_window_seconds`` (None: no time limit)."""
         from agentdesk.config import undo_window_from_text
@@ -98,13 +107,20 @@ class _Context:
 def _open_workstation(store: Path, args: argparse.Namespace, agent: str | None,
                       context: _Context | None = None) -> int:
     context = context or _Context(args)
+    if getattr(args, "plain", False):  # a line-oriented session for screen readers; no Textual
+        from agentdesk.cli.session import run_plain
+
+        return run_plain(store, args, agent, context)
     # Read-only decides nothing: no matrix to read before the first paint.
     matrix = None if args.read_only else context.matrix()
     undo_window = context.undo_window()
+    settings = context.settings
+    keymap = context.keymap()
     from agentdesk.tui.app import AgentDeskApp
 
     app = AgentDeskApp(store_path=store, agent_id=agent, read_only=args.read_only,
-                       matrix=matrix, undo_window=undo_window)
+                       matrix=matrix, undo_window=undo_window, theme=settings.theme, keymap=keymap,
+                       animations=settings.animations)
     app.run()
     return app.return_code or 0
 
@@ -118,6 +134,7 @@ def _demo(args: argparse.Namespace) -> int:
 
     context = _Context(args)
     context.undo_window()  # a bad setting stops us before the build, not after it
+    context.keymap()
     if not args.read_only:
         context.matrix()
     store = args.db if args.db is not None else default_demo_store_path()

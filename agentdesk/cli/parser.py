@@ -69,6 +69,12 @@ def _add_undo_window(parser: argparse.ArgumentParser, *, top_level: bool) -> Non
                              "undo_window_seconds, else 10)")
 
 
+def _add_plain(parser: argparse.ArgumentParser, *, top_level: bool) -> None:
+    parser.add_argument("--plain", action="store_true", default=False if top_level else argparse.SUPPRESS,
+                        help="a line-oriented session instead of the full-screen workstation: a prompt, a "
+                             "command, a text answer; for screen readers (type help in it)")
+
+
 class Parser(argparse.ArgumentParser):
     """The ``agentdesk`` parser; knows its subcommands' parsers, to report their usage errors."""
 
@@ -78,6 +84,8 @@ class Parser(argparse.ArgumentParser):
         parsed = super().parse_args(args, namespace)
         if parsed.command == "decide":
             _check_decide(self.commands["decide"], parsed)
+        if parsed.plain and parsed.command not in (None, "demo"):
+            self.error(f"--plain goes with the workstation (no command) or demo, not with {parsed.command}")
         return parsed
 
 
@@ -111,6 +119,7 @@ def build_parser() -> Parser:
     parser.add_argument("--version", action="version", version=f"agentdesk {__version__}")
     _add_shared_options(parser, top_level=True)
     _add_undo_window(parser, top_level=True)
+    _add_plain(parser, top_level=True)
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     parser.commands = {}
 
@@ -124,6 +133,7 @@ def build_parser() -> Parser:
     demo.add_argument("--seed", type=int, default=7, help="seed of the generated data (default 7)")
     demo.add_argument("--build-only", action="store_true", help="build the demo store and exit")
     _add_undo_window(demo, top_level=False)
+    _add_plain(demo, top_level=False)
 
     load = command("import", "read interchange JSONL into the local store; '-' is stdin")
     load.add_argument("file", metavar="FILE")

@@ -65,14 +65,14 @@ async def print_queue(store: Path, *, as_json: bool) -> int:
     if not places:
         console.print("Nobody is waiting.")
         return 0
-    rows = [_queue_cells(place, now) for place in places]
+    rows = [queue_cells(place, now) for place in places]
     for place, line in zip(places, _columns(rows)):
         style = "bold" if place.position == 1 else ""
         console.print(Text(line, style=style))
     return 0
 
 
-def _queue_cells(place: QueuePlace, now: datetime) -> list[str]:
+def queue_cells(place: QueuePlace, now: datetime) -> list[str]:
     item = place.waiting
     deadline = ""
     if item.deadline is not None:
@@ -125,11 +125,11 @@ async def print_timeline(store: Path, reference: str, *, as_json: bool) -> int:
             return 0
         console = _console()
         async for entry in reader.timeline(customer.id):
-            console.print(Text(_timeline_line(entry, names)), no_wrap=True, overflow="ignore", crop=False)
+            console.print(Text(timeline_line(entry, names)), no_wrap=True, overflow="ignore", crop=False)
     return 0
 
 
-def _timeline_line(entry: TimelineEntry, names: dict[str, str]) -> str:
+def timeline_line(entry: TimelineEntry, names: dict[str, str]) -> str:
     at = entry.at.astimezone().strftime("%Y-%m-%d %H:%M %Z")
     author = one_line(names.get(entry.author, entry.author), 40)
     if entry.kind is EntryKind.DECISION:
@@ -166,7 +166,7 @@ async def print_promises(store: Path, *, as_json: bool) -> int:
     if not promises:
         console.print("No open promises.")
         return 0
-    rows = [_promise_cells(promise, names, now) for promise in promises]
+    rows = [promise_cells(promise, names, now) for promise in promises]
     for promise, line in zip(promises, _columns(rows)):
         console.print(Text(line, style="bold" if _overdue(promise, now) else ""),
                       no_wrap=True, overflow="ignore", crop=False)
@@ -177,7 +177,7 @@ def _overdue(promise: Promise, now: datetime) -> bool:
     return promise.state == "overdue" or promise.due < now
 
 
-def _promise_cells(promise: Promise, names: dict[str, str], now: datetime) -> list[str]:
+def promise_cells(promise: Promise, names: dict[str, str], now: datetime) -> list[str]:
     when = f"OVERDUE by {duration(now - promise.due)}" if _overdue(promise, now) else f"due in {duration(promise.due - now)}"
     return [
         day_time(promise.due, year=promise.due.astimezone().year != now.astimezone().year),

@@ -23,7 +23,7 @@ import asyncio
 import inspect
 import os
 import sqlite3
-from collections.abc import AsyncIterator, Callable, Iterable
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone, tzinfo
@@ -31,10 +31,12 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
+from rich.text import Text
 from textual import work
 from textual.app import App, SystemCommand
 from textual.message import Message
 from textual.binding import Binding, BindingType
+from textual.notifications import SeverityLevel
 from textual.screen import Screen
 
 from agentdesk.domain.model import Agent
@@ -43,6 +45,7 @@ from agentdesk.domain.timefmt import duration
 from agentdesk.store.convert import decision_from_row
 from agentdesk.store.own_thread import OwnThread
 from agentdesk.store.reader import StoreReader
+from agentdesk.tui.notice_log import Notice, NoticeLog
 from agentdesk.tui.messages import (
     CallbacksDue,
     DueCallback,
@@ -64,6 +67,9 @@ RELEASE_SECONDS = 2
 """How often the app queues decisions whose undo window ended (the customer screen counts down itself)."""
 CALLBACK_SECONDS = 30.0
 """How often the signed-in agent's callbacks are checked for falling due."""
+SEVERITY_TITLES = {"warning": "Warning", "error": "Error"}
+ANIMATION_LEVELS = ("none", "basic", "full")
+"""Textual's values of ``$TEXTUAL_ANIMATIONS``."""
 MAX_CALLBACK_NOTICES = 2
 """More callbacks falling due at one look than this are told in one notice."""
 
@@ -165,6 +171,7 @@ class Desk:
     ledger: Ledger | None = None
     """Where decisions are taken; None when read-only (no write path at all) or no agent is signed in."""
     _reader: StoreReader | None = None
+    _failure: str | None = None
     ready: asyncio.Event = field(default_factory=asyncio.Event)
     """Set when the store is open for reading (what the first paint needs)."""
     ledger_ready: asyncio.Event = field(default_factory=asyncio.Event)
@@ -177,8 +184,17 @@ class Desk:
         return self._reader
 
     async def wait_ready(self) -> StoreReader:
+        """The reader once the store is open; raises RuntimeError when it could not be opened."""
         await self.ready.wait()
+        if self._failure is not None:
+            raise RuntimeError(self._failure)
         return self.reader
+
+    def failed(self, reason: str) -> None:
+        """The store cannot be opened: whoever waits for it is told now, instead of waiting forever."""
+        self._failure = reason
+        self.ready.set()
+        self.ledger_ready.set()
 
     def opened(self, reader: StoreReader, agent: Agent | None, agents: list[Agent]) -> None:
         self._reader = reader
@@ -243,6 +259,7 @@ class AgentDeskApp(App[None], inherit_bindings=False):
         Binding("question_mark,f1", "help", "Help", id="app.help"),
         Binding("ctrl+p", "command_palette", "Commands", show=False, priority=True,
                 id="app.command_palette"),
+        Binding("ctrl+n", "notices", "Recent notices", show=False, id="app.notices"),
         Binding("q", "quit", "Quit", id="app.quit"),
         Binding("ctrl+q", "quit", "Quit (from anywhere)", show=False, priority=True, id="app.quit_anywhere"),
         Binding("ctrl+c", "help_quit", "How to quit", show=False, system=True, id="app.help_quit"),
@@ -251,9 +268,20 @@ class AgentDeskApp(App[None], inherit_bindings=False):
     def __init__(self, store_path: Path, agent_id: str | None = None, read_only: bool = False,
                  clock: Callable[[], datetime] | None = None, *,
                  viewer_zone: tzinfo | None = None, matrix: AuthorityMatrix | None = None,
-                 undo_window: timedelta | None = timedelta(seconds=10)) -> None:
-        """``matrix``: the authority matrix (default: the demo's); ``undo_window``: None for no time limit."""
+                 undo_window: timedelta | None = timedelta(seconds=10), theme: str = "default",
+                 keymap: Mapping[str, str] | None = None, animations: bool = False) -> None:
+        """``matrix``: the authority matrix (default: the demo's); ``undo_window``: None for no time limit.
+
+        ``theme``: one of ``agentdesk.config.THEMES``; ``keymap``: binding id → keys, as made by
+        :func:`agentdesk.tui.keymap.resolve_keymap`; ``animations``: Textual's animations, unless
+        ``$TEXTUAL_ANIMATIONS`` says otherwise (motion can distract and sicken: off by default).
+        """
         super().__init__()
+        level = os.environ.get("TEXTUAL_ANIMATIONS", "").strip().lower()
+        self.animation_level = level if level in ANIMATION_LEVELS else ("full" if animations else "none")
+        self.theme_name = theme
+        if keymap:
+            self.set_keymap(dict(keymap))
         self.matrix = matrix
         self.undo_window = undo_window
         self.store_path = Path(store_path)
@@ -274,12 +302,17 @@ class AgentDeskApp(App[None], inherit_bindings=False):
         """Promise ids of callbacks already alerted."""
         self._store_lock = asyncio.Lock()
         self._callback_lock = asyncio.Lock()
+        self.notice_log = NoticeLog()
+        """Every notification of this session, for the notices screen (they vanish from view)."""
 
     # --- life cycle -----------------------------------------------------------------
 
     def on_mount(self) -> None:
         from agentdesk.tui.screens.queue import QueueScreen
 
+        from agentdesk.tui.themes import apply_theme
+
+        apply_theme(self, self.theme_name)
         self.desk = Desk(clock=self.clock, read_only=self.read_only, viewer_zone=self.viewer_zone,
                          undo_window=self.undo_window)
         if self.read_only:
@@ -295,7 +328,9 @@ class AgentDeskApp(App[None], inherit_bindings=False):
             agent, agents = await asyncio.gather(
                 reader.agent(self.agent_id) if self.agent_id else _none(), reader.agents())
         except Exception as error:  # noqa: BLE001 - reported in one line, then exit 1
-            self.post_message(self._StoreFailed(f"agentdesk: cannot open {self.store_path}: {error}"))
+            reason = f"agentdesk: cannot open {self.store_path}: {error}"
+            desk.failed(reason)  # the queue screen's first read waits for the store: it gives up now
+            self.post_message(self._StoreFailed(reason))
             return
         desk.opened(reader, agent, agents)  # the queue can paint now; deciding follows in a moment
         try:
@@ -313,7 +348,9 @@ class AgentDeskApp(App[None], inherit_bindings=False):
             if agent is not None and ledger is not None:
                 self._known_outcomes = await self._watch.decided_escalation_ids(agent.id)
         except Exception as error:  # noqa: BLE001 - reported in one line, then exit 1
-            self.post_message(self._StoreFailed(f"agentdesk: cannot open {self.store_path}: {error}"))
+            reason = f"agentdesk: cannot open {self.store_path}: {error}"
+            desk.failed(reason)
+            self.post_message(self._StoreFailed(reason))
             return
         desk.ledger_opened(ledger)
         self.post_message(self._StoreOpened())
@@ -535,7 +572,9 @@ class AgentDeskApp(App[None], inherit_bindings=False):
         from agentdesk.tui.screens.customer import CustomerScreen
         from agentdesk.tui.screens.help import HelpScreen
 
-        screens: list[type[Screen]] = [CustomerScreen, HelpScreen]
+        from agentdesk.tui.screens.notices import NoticesScreen
+
+        screens: list[type[Screen]] = [CustomerScreen, HelpScreen, NoticesScreen]
         if not self.read_only:
             from agentdesk.tui.screens.adjust import AdjustScreen
             from agentdesk.tui.screens.approvals import ApprovalsScreen
@@ -549,6 +588,25 @@ class AgentDeskApp(App[None], inherit_bindings=False):
         self.stylesheet.parse()
 
     # --- actions --------------------------------------------------------------------
+
+    def notify(self, message: str, *, title: str = "", severity: SeverityLevel = "information",
+               timeout: float | None = None, markup: bool = True) -> None:
+        """Show a notification and keep it for the notices screen (as plain text, markup or not).
+
+        A warning or error without a title is titled in words, so its severity is not told by colour alone.
+        """
+        plain = Text.from_markup(message).plain if markup else message
+        self.notice_log.add(Notice(self.clock(), title, plain, severity))  # the log says the severity itself
+        super().notify(message, title=title or SEVERITY_TITLES.get(severity, ""), severity=severity,
+                       timeout=timeout, markup=markup)
+
+    def action_notices(self) -> None:
+        from agentdesk.tui.screens.notices import NoticesScreen
+
+        if isinstance(self.screen, NoticesScreen):
+            return
+        to_viewer = self.desk.to_viewer if self.desk is not None else (lambda at: at.astimezone())
+        self.push_screen(NoticesScreen(self.notice_log.newest_first(), to_viewer))
 
     def action_help(self) -> None:
         from agentdesk.tui.screens.help import HelpScreen

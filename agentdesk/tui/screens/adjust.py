@@ -44,7 +44,9 @@ from agentdesk.domain.entry_parse import (
 )
 from agentdesk.domain.model import Customer
 from agentdesk.domain.text import one_line
+from agentdesk.tui.themes import text_style
 from agentdesk.tui.widgets.decision_bar import at_least_zero, refusal_text
+from agentdesk.tui.keymap import key_shown
 
 if TYPE_CHECKING:
     from agentdesk.store.ledger import Choices
@@ -140,6 +142,8 @@ class AdjustScreen(ModalScreen[AdjustResult | None], inherit_bindings=False):
 
     CSS_PATH = "adjust.tcss"
     HELP_TITLE: ClassVar[str] = "Adjust a decision"
+    COMPONENT_CLASSES: ClassVar[set[str]] = {"adjust--muted"}
+    """Words beside what was understood (zone names, the rule): see adjust.tcss."""
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "cancel", "Cancel: take nothing", priority=True, id="customer.adjust_cancel"),
         Binding("ctrl+e", "escalate", "Escalate it to the next role up", priority=True,
@@ -283,19 +287,20 @@ class AdjustScreen(ModalScreen[AdjustResult | None], inherit_bindings=False):
 
     def _render_reading(self) -> None:
         text = Text(end="")
+        muted = text_style(self, "adjust--muted")
         proposal = self.proposal
         if proposal is not None and proposal.at is not None:
             theirs = proposal.at.astimezone(self.their_zone)
             mine = self.desk.to_viewer(proposal.at)
-            text.append("= ", "dim")
+            text.append("= ", muted)
             text.append(f"{theirs:%a %d %b %H:%M} their time", "bold")
-            text.append(f" ({theirs.tzname()})", "dim")
+            text.append(f" ({theirs.tzname()})", muted)
             text.append(" · ")
             text.append(f"{mine:%H:%M}" if mine.date() == theirs.date() else f"{mine:%a %d %b %H:%M}", "bold")
             text.append(" your time", "bold")
-            text.append(f" ({mine.tzname()})", "dim")
+            text.append(f" ({mine.tzname()})", muted)
         elif proposal is not None and proposal.amount is not None:
-            text.append("= ", "dim")
+            text.append("= ", muted)
             text.append(f"{proposal.kind} {proposal.amount}", "bold")
         self.query_one("#adjust-reading", Static).update(text)
 
@@ -303,7 +308,7 @@ class AdjustScreen(ModalScreen[AdjustResult | None], inherit_bindings=False):
         text = Text(end="")
         role = self.choices.role
         target = role.escalate_to if role is not None else None
-        escalate_key = self._key("escalate")
+        escalate_key = key_shown(self, "escalate")
         escalation = self.escalation
         can_escalate = bool(target) and escalation is not None and escalation.allowed
         if self.error is not None:
@@ -324,10 +329,10 @@ class AdjustScreen(ModalScreen[AdjustResult | None], inherit_bindings=False):
             verdict = self.verdict
             text.append("✗ REFUSED: ", "bold")
             text.append(refusal_text(verdict))
-            text.append(f" · rule {verdict.rule}", "dim")
+            text.append(f" · rule {verdict.rule}", text_style(self, "adjust--muted"))
             text.append("\n")
             if verdict.escalate_to and can_escalate and escalate_key:
-                text.append("enter takes nothing (then e escalates it) · ")
+                text.append("enter takes nothing · ")
                 text.append(escalate_key, "bold")
                 text.append(f" escalates it to {verdict.escalate_to} now")
             elif verdict.escalate_to and escalation is not None and escalation.reason:
@@ -353,13 +358,7 @@ class AdjustScreen(ModalScreen[AdjustResult | None], inherit_bindings=False):
         else:
             text.append(f"callback hours {self.matrix.callbacks.describe()}, their time · "
                         f"on {one_line(self.customer.phone or 'no phone number', 40)}")
-        self.query_one("#adjust-terms", Static).update(Text.assemble(text, style="dim"))
-
-    def _key(self, action: str) -> str | None:
-        for active in self.active_bindings.values():
-            if active.binding.action == action:
-                return self.app.get_key_display(active.binding)
-        return None
+        self.query_one("#adjust-terms", Static).update(text)  # muted by adjust.tcss
 
     def _render_keys(self) -> None:
         text = Text(end="")
@@ -371,7 +370,7 @@ class AdjustScreen(ModalScreen[AdjustResult | None], inherit_bindings=False):
                  ("cancel", "cancel")]
         first = True
         for action, words in parts:
-            key = self._key(action)
+            key = key_shown(self, action)
             if key is None or words is None:
                 continue
             if not first:

@@ -26,6 +26,7 @@ from agentdesk.domain.decision_text import terms
 from agentdesk.domain.model import Case, Customer
 from agentdesk.domain.text import one_line
 from agentdesk.domain.timefmt import duration
+from agentdesk.tui.keymap import key_shown
 from agentdesk.tui.messages import OpenCustomer, StoreChanged
 from agentdesk.tui.screens import DeskScreen
 from agentdesk.tui.screens.prompt import PromptScreen
@@ -219,8 +220,9 @@ class ApprovalsScreen(DeskScreen):
         question.append(one_line(item.customer_name, 60), "bold")
         question.append(f"?\n{escalated_by} sees the reason you give.")
         self.app.push_screen(PromptScreen("Decline with a reason", question, placeholder="Why is it declined?",
-                                          keys="enter declines · escape cancels",
-                                          when_empty="Type a reason first, or escape (d declines without one)."),
+                                          submit="declines",
+                                          when_empty=f"Type a reason first, or {{cancel}} "
+                                                     f"({key_shown(self, 'decline') or 'd'} declines without one)."),
                              declined)
 
     @property

@@ -58,7 +58,9 @@ from agentdesk.domain.text import one_line
 from agentdesk.domain.timefmt import duration, until, zone
 from agentdesk.store.ledger import Choices, LedgerError, Taken
 from agentdesk.store.reader import CustomerCard
+from agentdesk.tui.keymap import key_shown
 from agentdesk.tui.screens import DeskScreen
+from agentdesk.tui.themes import text_style
 from agentdesk.tui.widgets.decision_bar import (
     READ_ONLY_TEXT,
     DecisionBar,
@@ -200,6 +202,8 @@ class CustomerScreen(DeskScreen):
 
     CSS_PATH = "customer.tcss"
     HELP_TITLE: ClassVar[str] = "Customer screen"
+    COMPONENT_CLASSES: ClassVar[set[str]] = {"customer--muted", "customer--note"}
+    """Labels and dates beside the data (muted), sentences saying there is nothing (note): see customer.tcss."""
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "back", "Back to queue", id="customer.back"),
         Binding("p", "toggle_side", "Cases panel", id="customer.side_panel"),
@@ -381,7 +385,7 @@ class CustomerScreen(DeskScreen):
         assert self.data is not None
         customer = self.data.card.customer
         owner = self.data.card.owner
-        muted = "dim"
+        muted = text_style(self, "customer--muted")
         now = self.desk.now()
         line = Text(no_wrap=True, overflow="ellipsis", end="")
         line.append(one_line(customer.name, 80), "bold")
@@ -431,12 +435,13 @@ class CustomerScreen(DeskScreen):
     def _render_side(self) -> None:
         assert self.data is not None
         now = self.desk.now()
+        muted = text_style(self, "customer--muted")
         cases, promises = self.data.cases, self.data.promises
         cases_box = self.query_one("#cases", Static)
         cases_box.border_title = f"Open cases · {len(cases)}"
         text = Text(end="")
         if not cases:
-            text.append("No open cases.", "dim italic")
+            text.append("No open cases.", text_style(self, "customer--note"))
         for index, case in enumerate(cases):
             if index:
                 text.append("\n\n")
@@ -444,7 +449,7 @@ class CustomerScreen(DeskScreen):
             text.append("  ")
             text.append(one_line(case.subject, 200))
             text.append("\n")
-            text.append(f"{case.status.value} · opened {duration(now - case.opened_at)} ago", "dim")
+            text.append(f"{case.status.value} · opened {duration(now - case.opened_at)} ago", muted)
             if case.disputed is not None:
                 text.append("\ndisputed ")
                 text.append(str(case.disputed), "bold")
@@ -458,7 +463,7 @@ class CustomerScreen(DeskScreen):
         promises_box.border_title = f"Open promises · {len(promises)}"
         text = Text(end="")
         if not promises:
-            text.append("No open promises.", "dim italic")
+            text.append("No open promises.", text_style(self, "customer--note"))
         for index, promise in enumerate(promises):
             if index:
                 text.append("\n\n")
@@ -470,7 +475,7 @@ class CustomerScreen(DeskScreen):
                 text.append(" ")
             text.append(until(promise.due, now), "bold" if overdue else None)
             text.append("\n")
-            text.append(f"due {self.desk.to_viewer(promise.due).strftime('%a %d %b %H:%M')}", "dim")
+            text.append(f"due {self.desk.to_viewer(promise.due).strftime('%a %d %b %H:%M')}", muted)
         promises_box.update(text)
         self._render_authority()
 
@@ -483,12 +488,12 @@ class CustomerScreen(DeskScreen):
         text = Text(end="")
         if choices is None or role is None:
             box.border_title = "Your authority"
-            text.append(decisions.unavailable or "You decide nothing here.", "dim italic")
+            text.append(decisions.unavailable or "You decide nothing here.", text_style(self, "customer--note"))
             box.update(text)
             return
         box.border_title = Text(f"Your authority · {one_line(role.name, 30)}")
         if role.read_only:
-            text.append("Read-only: you decide nothing.", "dim italic")
+            text.append("Read-only: you decide nothing.", text_style(self, "customer--note"))
             box.update(text)
             return
         lines = 0
@@ -509,7 +514,7 @@ class CustomerScreen(DeskScreen):
             if left is not None:
                 text.append("\n  ")
                 text.append(f"{at_least_zero(left)} left here", "bold" if left.amount <= 0 else None)
-                text.append(" (30 days)", "dim")
+                text.append(" (30 days)", text_style(self, "customer--muted"))
         text.append("\n")
         text.append("callbacks ", "bold")
         callback = role.callback
@@ -544,7 +549,8 @@ class CustomerScreen(DeskScreen):
             return  # the same entry read again (after a decision): keep the detail pane where it is
         self._shown_entry = entry
         if not isinstance(entry, TimelineEntry):
-            self.query_one("#detail-head", Static).update(Text("Loading…", "dim"), layout=False)
+            loading = Text("Loading…", text_style(self, "customer--note"))
+            self.query_one("#detail-head", Static).update(loading, layout=False)
             self.detail.set_text(None)
             return
         self.query_one("#detail-head", Static).update(self.entry_head(entry), layout=False)
@@ -552,7 +558,7 @@ class CustomerScreen(DeskScreen):
 
     def entry_head(self, entry: TimelineEntry) -> Text:
         """The detail pane's header: what and who first, then when (both zones) and the ids."""
-        muted = "dim"
+        muted = text_style(self, "customer--muted")
         head = Text(no_wrap=True, overflow="ellipsis", end="")
         if entry.kind is EntryKind.DECISION:
             head.append("◆ decision ")
@@ -627,11 +633,8 @@ class CustomerScreen(DeskScreen):
         return self._pending
 
     def key_of(self, action: str) -> str | None:
-        """The key in force for one of this screen's actions (keymaps included), as Textual shows it."""
-        for active in self.active_bindings.values():
-            if active.binding.action == action and active.node is self:
-                return self.app.get_key_display(active.binding)
-        return None
+        """The key in force for one of this screen's own actions (keymaps included), as Textual shows it."""
+        return key_shown(self, action, self)
 
     def _bindings_changed(self, screen: object) -> None:
         if self.data is not None:
@@ -846,8 +849,8 @@ class CustomerScreen(DeskScreen):
         name = one_line(self.data.card.customer.name, 60)
         question = Text(f"Internal note on {name} (colleagues see it, the customer does not)", "bold", end="")
         self.app.push_screen(PromptScreen("Internal note", question, placeholder="what the next colleague should know",
-                                          keys="enter saves · escape cancels",
-                                          when_empty="write the note first, or press escape to cancel"),
+                                          submit="saves",
+                                          when_empty="write the note first, or press {cancel} to cancel"),
                              self._noted)
 
     def _noted(self, text: str | None) -> None:

@@ -19,12 +19,11 @@ from textual.dom import DOMNode
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Static
 
+from agentdesk.tui.keymap import keys_shown
 from agentdesk.tui.widgets.columns import fit
 
-ESCAPE_SENTENCE = (
-    "Escape always leaves where you are: it closes this help, leaves the search field "
-    "or the detail pane, and goes back to the queue."
-)
+LEAVING_ACTIONS = ("app.focus_next", "app.focus_previous", "screen.focus_timeline", "close_search", "back")
+"""Actions that move the keyboard out of where it is (WCAG 2.1.2: no trap), said first in the help."""
 
 
 @dataclass
@@ -71,6 +70,21 @@ def binding_rows(screen: Screen) -> list[BindingRow]:
     return sorted(rows.values(), key=lambda row: row.order)
 
 
+def leaving_text(rows: list[BindingRow]) -> Text:
+    """``Nothing traps the keyboard here: tab Next area · esc Back to queue`` from the keys in force."""
+    ways = [row for row in rows if row.action in LEAVING_ACTIONS]
+    text = Text("Nothing traps the keyboard here", end="")
+    if not ways:
+        return text.append(".")
+    text.append(": ")
+    for index, row in enumerate(ways):
+        if index:
+            text.append(" · ")
+        text.append(", ".join(row.keys), "bold")
+        text.append(f" {row.description.lower()}")
+    return text.append(".")
+
+
 def help_text(rows: list[BindingRow]) -> Text:
     """The rows as an aligned table in plain text (keys, description, id), grouped by scope."""
     keys_width = max([cell_len(", ".join(row.keys)) for row in rows] + [4])
@@ -91,23 +105,28 @@ def help_text(rows: list[BindingRow]) -> Text:
         text.append("  ")
         text.append(fit(row.description, desc_width))
         text.append("  ")
-        text.append(row.binding_id or "(built in, no id)", "dim")
+        text.append(row.binding_id or "(built in, no id)", "italic")
         text.append("\n")
     return text
+
+
+def scroll_bindings(scope: str) -> list[BindingType]:
+    """The keys of a scrolling box of text, with ids under ``scope`` (``help.scroll_up``)."""
+    return [
+        Binding("up,k", "scroll_up", "Scroll up", show=False, id=f"{scope}.scroll_up"),
+        Binding("down,j", "scroll_down", "Scroll down", show=False, id=f"{scope}.scroll_down"),
+        Binding("pageup", "page_up", "Page up", show=False, id=f"{scope}.page_up"),
+        Binding("pagedown,space", "page_down", "Page down", show=False, id=f"{scope}.page_down"),
+        Binding("home,g", "scroll_home", "Top", show=False, id=f"{scope}.top"),
+        Binding("end,G", "scroll_end", "Bottom", show=False, id=f"{scope}.bottom"),
+    ]
 
 
 class HelpBody(VerticalScroll, inherit_bindings=False):
     """The scrollable list of keys."""
 
     HELP_TITLE: ClassVar[str] = "Help"
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("up,k", "scroll_up", "Scroll up", show=False, id="help.scroll_up"),
-        Binding("down,j", "scroll_down", "Scroll down", show=False, id="help.scroll_down"),
-        Binding("pageup", "page_up", "Page up", show=False, id="help.page_up"),
-        Binding("pagedown,space", "page_down", "Page down", show=False, id="help.page_down"),
-        Binding("home,g", "scroll_home", "Top", show=False, id="help.top"),
-        Binding("end,G", "scroll_end", "Bottom", show=False, id="help.bottom"),
-    ]
+    BINDINGS: ClassVar[list[BindingType]] = scroll_bindings("help")
 
 
 class HelpScreen(ModalScreen[None], inherit_bindings=False):
@@ -127,15 +146,16 @@ class HelpScreen(ModalScreen[None], inherit_bindings=False):
     def compose(self) -> ComposeResult:
         with HelpBody(id="help-box"):
             yield Static(Text(f"Keys in force: {scope_title(self.below)}", "bold"), id="help-title")
-            yield Static(Text(ESCAPE_SENTENCE), id="help-escape")
-            yield Static(Text("keys  ·  what it does  ·  id (remap it in your keymap by this id)", "dim"),
+            yield Static(leaving_text(self.rows), id="help-escape")
+            yield Static(Text("keys  ·  what it does  ·  id (remap it in your keymap by this id)", "italic"),
                          id="help-columns")
             yield Static(help_text(self.rows), id="help-list")
 
     def on_mount(self) -> None:
         box = self.query_one(HelpBody)
         box.border_title = "Help"
-        box.border_subtitle = "escape, q, ? or f1 closes"
+        closing = keys_shown(self, "close")
+        box.border_subtitle = f"{' or '.join(closing)} closes" if closing else ""
         box.focus()
 
     def action_close(self) -> None:

@@ -16,6 +16,8 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, Static
 
+from agentdesk.tui.keymap import key_shown
+
 
 class PromptInput(Input):
     """The line being typed: Textual's text editing keys; enter gives it."""
@@ -32,14 +34,18 @@ class PromptScreen(ModalScreen[str | None], inherit_bindings=False):
         Binding("escape", "cancel", "Cancel", priority=True, id="prompt.cancel"),
     ]
 
-    def __init__(self, title: str, question: Text, *, placeholder: str, keys: str, when_empty: str,
+    def __init__(self, title: str, question: Text, *, placeholder: str, submit: str, when_empty: str,
                  max_length: int = 500) -> None:
-        """``question`` is drawn as given (build it from safe text); ``keys`` and ``when_empty`` are hints."""
+        """``question`` is drawn as given (build it from safe text).
+
+        ``submit`` says what enter does (``saves``); ``when_empty`` is the hint for enter on
+        nothing, where ``{cancel}`` stands for the key that cancels (keymaps may move it).
+        """
         super().__init__()
         self.title_text = title
         self.question = question
         self.placeholder = placeholder
-        self.keys = keys
+        self.submit = submit
         self.when_empty = when_empty
         self.max_length = max_length
 
@@ -47,18 +53,24 @@ class PromptScreen(ModalScreen[str | None], inherit_bindings=False):
         with Vertical(id="prompt-box"):
             yield Static(self.question, id="prompt-question")
             yield PromptInput(placeholder=self.placeholder, id="prompt-entry", max_length=self.max_length)
-            yield Static(Text(self.keys, end=""), id="prompt-keys")
+            yield Static(id="prompt-keys")
 
     def on_mount(self) -> None:
         self.query_one("#prompt-box").border_title = self.title_text
         self.query_one(PromptInput).focus()
+        self.query_one("#prompt-keys", Static).update(Text(f"enter {self.submit} · {self._cancel_key} cancels", end=""))
+
+    @property
+    def _cancel_key(self) -> str:
+        return key_shown(self, "cancel") or "escape"
 
     @on(Input.Submitted, "#prompt-entry")
     def _submitted(self, message: Input.Submitted) -> None:
         message.stop()
         text = message.value.strip()
         if not text:
-            self.query_one("#prompt-keys", Static).update(Text(self.when_empty, "bold", end=""))
+            hint = self.when_empty.format(cancel=self._cancel_key)
+            self.query_one("#prompt-keys", Static).update(Text(hint, "bold", end=""))
             return
         self.dismiss(text)
 

@@ -24,6 +24,7 @@ from agentdesk.domain.model import Customer
 from agentdesk.domain.queue import QueuePlace, order_queue
 from agentdesk.domain.text import one_line
 from agentdesk.tui.messages import CallbacksDue, OpenCustomer, QueuePainted, StoreChanged
+from agentdesk.tui.keymap import key_shown
 from agentdesk.tui.screens import DeskScreen
 from agentdesk.tui.widgets.desk_header import DeskHeader
 from agentdesk.tui.widgets.key_bar import KeyBar
@@ -199,20 +200,13 @@ class QueueScreen(DeskScreen):
             line.update("", layout=False)
             return
         noun = "escalation waits" if message.count == 1 else "escalations wait"
-        key = self._key_for("approvals", "w")
+        key = key_shown(self, "approvals") or "w"
         text = Text(no_wrap=True, overflow="ellipsis")
         text.append(f"{message.count} {noun} for your approval", "bold")
         text.append(" · ")
         text.append(key, "bold reverse")
         text.append(" to review")
         line.update(text)
-
-    def _key_for(self, action: str, default: str) -> str:
-        """The key bound to ``action`` here as the footer shows it (keymaps may have moved it)."""
-        for active in self.active_bindings.values():
-            if active.binding.action == action:
-                return self.app.get_key_display(active.binding)
-        return default
 
     def action_approvals(self) -> None:
         if not self.desk.approves:

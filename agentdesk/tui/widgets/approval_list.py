@@ -77,7 +77,7 @@ class ApprovalList(LineList[ApprovalItem]):
         "approvals", open_description="Open customer", noun="escalation", open_id="open_customer")
     header_rows = 1
     loading_message = "Reading the escalations…"
-    empty_message = "No escalation waits for your approval. Escape goes back to the queue."
+    empty_message = "No escalation waits for your approval."
 
     def __init__(self, person: Callable[[str | None], str], *, id: str | None = None) -> None:
         super().__init__(id=id)

@@ -82,6 +82,12 @@ class DecisionBar(Widget):
             color: $text-success;
             text-style: bold;
         }
+        &:ansi > .decision-bar--badge, &:ansi > .decision-bar--refused, &:ansi > .decision-bar--done {
+            /* the terminal's own pair, reversed: readable in any palette (the badge's word tells which) */
+            background: ansi_default;
+            color: ansi_default;
+            text-style: bold reverse;
+        }
     }
     """
     COMPONENT_CLASSES: ClassVar[set[str]] = {

@@ -33,6 +33,12 @@ class DeskHeader(Widget):
             color: $text-warning;
             text-style: bold;
         }
+        &:ansi > .desk-header--badge {
+            /* the terminal's own pair, reversed: readable in any palette */
+            background: ansi_default;
+            color: ansi_default;
+            text-style: bold reverse;
+        }
     }
     """
     COMPONENT_CLASSES: ClassVar[set[str]] = {"desk-header--app", "desk-header--muted", "desk-header--badge"}

@@ -16,7 +16,11 @@ from textual.dom import DOMNode
 from textual.screen import Screen
 from textual.widget import Widget
 
+from agentdesk.tui.themes import text_style
+
 GAP = "   "
+DISABLED = " (not now)"
+"""After a key that is shown but not in force at the moment: said in words, not only by its colour."""
 
 
 class KeyBar(Widget):
@@ -54,7 +58,7 @@ class KeyBar(Widget):
 
     def render(self) -> Text:
         key_style = self.get_component_rich_style("key-bar--key", partial=True)
-        off_style = self.get_component_rich_style("key-bar--disabled", partial=True)
+        off_style = text_style(self, "key-bar--disabled")
         text = Text(" ", end="", no_wrap=True, overflow="crop")
         targets: list[tuple[int, int, str, DOMNode]] = []
         seen: set[str] = set()
@@ -70,7 +74,8 @@ class KeyBar(Widget):
             start = text.cell_len
             text.append(self.app.get_key_display(binding), key_style if active.enabled else off_style)
             text.append(" ")
-            text.append(binding.description, None if active.enabled else off_style)
+            text.append(binding.description + ("" if active.enabled else DISABLED),
+                        None if active.enabled else off_style)
             targets.append((start, text.cell_len, binding.action, active.node))
             text.append(GAP)
         if text.cell_len - len(GAP) > self.size.width and self.size.width:
@@ -92,6 +97,7 @@ class KeyBar(Widget):
     def _compact(self) -> Text:
         """Too narrow for descriptions spaced out: keys with one space between, the palette hint left out."""
         key_style = self.get_component_rich_style("key-bar--key", partial=True)
+        off_style = text_style(self, "key-bar--disabled")
         text = Text("", end="", no_wrap=True, overflow="crop")
         targets = []
         seen: set[str] = set()
@@ -102,8 +108,9 @@ class KeyBar(Widget):
                 continue
             seen.add(binding.action)
             start = text.cell_len
-            text.append(self.app.get_key_display(binding), key_style)
-            text.append(" " + binding.description)
+            text.append(self.app.get_key_display(binding), key_style if active.enabled else off_style)
+            text.append(" " + binding.description + ("" if active.enabled else DISABLED),
+                        None if active.enabled else off_style)
             targets.append((start, text.cell_len, binding.action, active.node))
             text.append(" ")
         self._targets = targets

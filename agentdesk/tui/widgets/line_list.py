@@ -13,7 +13,8 @@ in memory (:meth:`LineList.set_items`) or page by page from an async loader
   strips in a second LRU;
 * a row whose page is still loading shows a placeholder ``…``;
 * the cursor row carries a visible ``▶`` marker besides its highlight, so it is
-  found without colour.
+  found without colour; while the list has focus the terminal's own cursor sits
+  on that marker (:meth:`LineList.place_terminal_cursor`).
 
 Workers only fetch and post a message; the message handlers own the state.
 
@@ -34,7 +35,7 @@ from rich.text import Text
 from textual import events
 from textual.binding import Binding, BindingType
 from textual.cache import LRUCache
-from textual.geometry import Size
+from textual.geometry import Offset, Size
 from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
@@ -82,7 +83,8 @@ class LineList(ScrollView, Generic[ItemT], can_focus=True, inherit_bindings=Fals
         }
         & > .line-list--cursor {
             background: $block-cursor-blurred-background;
-            color: $foreground;
+            color: $block-cursor-blurred-foreground;
+            text-style: $block-cursor-blurred-text-style;
         }
         &:focus > .line-list--cursor {
             background: $block-cursor-background;
@@ -343,6 +345,7 @@ class LineList(ScrollView, Generic[ItemT], can_focus=True, inherit_bindings=Fals
             self.post_message(self.Highlighted(self, row, self.item_at(row)))
         self.scroll_cursor_into_view(anchor=anchor)
         self._fetch_window()  # now, not at the next paint: the read overlaps the redraw
+        self.place_terminal_cursor()
 
     def scroll_cursor_into_view(self, anchor: str | None = None) -> None:
         view = self.view_rows
@@ -539,6 +542,7 @@ class LineList(ScrollView, Generic[ItemT], can_focus=True, inherit_bindings=Fals
 
     def _on_focus(self, event: events.Focus) -> None:
         self._refresh_row(self.cursor)
+        self.place_terminal_cursor()
 
     def _on_blur(self, event: events.Blur) -> None:
         self._refresh_row(self.cursor)
@@ -548,11 +552,34 @@ class LineList(ScrollView, Generic[ItemT], can_focus=True, inherit_bindings=Fals
         self.scroll_cursor_into_view()
         self.scrolled()
         self._check_painted()
+        self.place_terminal_cursor()
 
     def watch_scroll_y(self, old_value: float, new_value: float) -> None:
         super().watch_scroll_y(old_value, new_value)
         if round(old_value) != round(new_value):
             self.scrolled()
+            self.place_terminal_cursor()
+
+    # --- the terminal's cursor ----------------------------------------------------
+
+    @property
+    def cursor_screen_offset(self) -> Offset:
+        """The screen cell of the cursor row's ``▶`` (kept inside the rows in view when the row is not)."""
+        region = self.scrollable_content_region
+        first = region.y + self.header_rows
+        last = max(region.bottom - 1, first)
+        return Offset(region.x, min(max(first + self.cursor - self.first_visible_row, first), last))
+
+    def place_terminal_cursor(self) -> None:
+        """While this list has focus, the terminal's own cursor sits on the cursor row.
+
+        Textual keeps the terminal's cursor hidden, but moves it to
+        ``App.cursor_position`` after every update of the screen (as its ``Input``
+        and ``TextArea`` do for their text cursor): screen readers, braille displays
+        and magnifiers that follow the cursor then follow the cursor row.
+        """
+        if self.has_focus and self.is_attached and self.app.screen is self.screen:
+            self.app.cursor_position = self.cursor_screen_offset
 
     def scrolled(self) -> None:
         """Called when the rows in view changed; subclasses update titles here."""
@@ -563,6 +590,7 @@ class LineList(ScrollView, Generic[ItemT], can_focus=True, inherit_bindings=Fals
             self.scroll_cursor_into_view(anchor=None if anchor == "visible" else anchor)
         self._fetch_window()
         self._base_style = self.rich_style  # computed once per paint, not once per line
+        self.place_terminal_cursor()  # the list may have moved on screen since (a layout)
         strips = super().render_lines(crop)
         self._check_painted()
         return strips

@@ -65,7 +65,7 @@ class QueueList(LineList[QueuePlace]):
         "queue", open_description="Open customer", noun="customer")
     header_rows = 1
     loading_message = "Loading the queue…"
-    empty_message = "Nobody is waiting right now. New contacts will appear here (ctrl+r reloads)."
+    empty_message = "Nobody is waiting right now. New contacts will appear here."
 
     def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
         super().__init__(id=id, classes=classes)

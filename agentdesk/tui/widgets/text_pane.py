@@ -21,7 +21,7 @@ from rich.text import Text
 from textual import events
 from textual.binding import Binding, BindingType
 from textual.cache import LRUCache
-from textual.geometry import Size
+from textual.geometry import Offset, Size
 from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
@@ -231,15 +231,38 @@ class TextPane(ScrollView, can_focus=True, inherit_bindings=False):
     def _on_resize(self, event: events.Resize) -> None:
         if self._content_width() != self._width:
             self._rewrap()
+        self.place_terminal_cursor()
 
     def notify_style_update(self) -> None:
         super().notify_style_update()
         self._strips.clear()
 
+    # --- the terminal's cursor ----------------------------------------------------
+
+    @property
+    def cursor_screen_offset(self) -> Offset:
+        """The screen cell where the top line in view starts."""
+        region = self.scrollable_content_region
+        return Offset(region.x, region.y)
+
+    def place_terminal_cursor(self) -> None:
+        """While the pane has focus, the terminal's (hidden) cursor sits on its top line in view.
+
+        Textual moves the terminal's cursor to ``App.cursor_position`` after every
+        update of the screen; screen readers, braille displays and magnifiers that
+        follow the cursor then follow the text being read.
+        """
+        if self.has_focus and self.is_attached and self.app.screen is self.screen:
+            self.app.cursor_position = self.cursor_screen_offset
+
+    def _on_focus(self, event: events.Focus) -> None:
+        self.place_terminal_cursor()
+
     def render_lines(self, crop):  # noqa: ANN001, ANN201 - Textual's signature
         if self._content_width() != self._width:
             self._rewrap()  # first paint after a resize: wrap now rather than a message later
         self._base_style = self.rich_style  # computed once per paint, not once per line
+        self.place_terminal_cursor()  # the pane may have moved on screen since (a layout)
         return super().render_lines(crop)
 
     def render_line(self, y: int) -> Strip:
