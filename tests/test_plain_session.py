@@ -179,19 +179,18 @@ def test_greeting_help_and_eof(store: Path, settings: Path) -> None:
 def test_help_lists_the_commands_in_force_with_their_tui_ids(store: Path, settings: Path) -> None:
     out = plain(store, settings, "help\nopen c-1\nhelp\nhelp refund\nHELP Show\nhelp frobnicate\n")
     on_queue = answer(out, "help")
-    assert "open N|CUSTOMER — open customer N of the last list, or a customer by id, e-mail or phone " \
-           "[queue.open, search.open, approvals.open_customer]" in on_queue
-    assert "search TEXT — customers whose name, e-mail or phone contains TEXT, numbered [queue.search]" in on_queue
+    assert on_queue[0] == "Commands (help COMMAND names the workstation key it mirrors):"
+    assert "open N|CUSTOMER — open customer N of the last list, or a customer by id, e-mail or phone" in on_queue
+    assert "search TEXT — customers whose name, e-mail or phone contains TEXT, numbered" in on_queue
     assert not any(line.startswith("refund") for line in on_queue)  # not in force on the queue
     assert not any(line.startswith("approvals") for line in on_queue)  # an agent approves nothing
     customer = answers(out)[2][1]
     assert "Here, with Petra Lindner open:" in customer
-    for expected in ("refund [AMOUNT] [because REASON] — refund: the disputed amount still open, or AMOUNT "
-                     "[customer.refund, customer.adjust_refund]",
-                     "undo — take back your last pending decision on this customer [customer.undo]",
-                     "previous — the 10 older entries before this page [customer.page_up]",
-                     "show N — entry N in full: every field and the whole text [customer.read_entry]",
-                     "quit — leave the session (ctrl+d too) [app.quit, app.quit_anywhere]"):
+    for expected in ("refund [AMOUNT] [because REASON] — refund: the disputed amount still open, or AMOUNT",
+                     "undo — take back your last pending decision on this customer",
+                     "previous — the 10 older entries before this page",
+                     "show N — entry N in full: every field and the whole text",
+                     "quit — leave the session (ctrl+d too)"):
         assert expected in customer
     detail = answer(out, "help refund", PROMPTS)
     assert detail[0] == "refund [AMOUNT] [because REASON]: refund: the disputed amount still open, or AMOUNT"
@@ -323,15 +322,17 @@ def test_a_refund_is_pending_then_undone_and_gone(store: Path, settings: Path) -
 
 
 def test_a_voucher_with_no_undo_window_is_queued_at_once_and_promised(store: Path, settings: Path) -> None:
-    out = plain(store, settings, "open c-2\nvoucher because three calls for nothing\npromises\nopen 1\n",
-                "--undo-window", "0")
+    out = plain(store, settings, "open c-2\nvoucher because three calls for nothing\npromises\nopen c-1\n"
+                "promises\npromises all\nopen 1\n", "--undo-window", "0")
     assert "Decisions are queued at once (no undo window)." in out
     taken = answer(out, "voucher because three calls for nothing")
     assert len(taken) == 1
     assert re.fullmatch(r"TAKEN voucher 15\.00 EUR for Ole Brandt · queued for the backend · "
                         r"promise due \w{3} \d+ \w{3} \d\d:\d\d UTC", taken[0])
     promises = answer(out, "promises")
-    assert promises[0] == "Promises: 1 open, due first:"
+    assert promises[0] == "Promises to Ole Brandt (promises all lists everyone's): 1 open, due first:"
+    assert answers(out)[4][1] == ["No open promises to Petra Lindner; promises all lists everyone's."]
+    assert answers(out)[5] == ("promises all", answers(out)[5][1]) and answers(out)[5][1][0] == "Promises: 1 open, due first:"
     assert re.fullmatch(r"1\. due in 2[34] h \d\d min · Ole Brandt \(c-2\) · goodwill voucher 15\.00 EUR · "
                         r"due \w{3} \d+ \w{3} \d\d:\d\d UTC", promises[1])
     assert answer(out, "open 1")[0] == "Ole Brandt (c-2)"  # open N counts in the promises listed
@@ -348,7 +349,7 @@ def test_the_settings_file_sets_the_undo_window(store: Path, tmp_path: Path) -> 
     assert answer(out, "voucher 5") == ["PENDING voucher 5.00 EUR for Ole Brandt · stays pending until you type "
                                         "send or undo"]
     sent = answer(out, "send")
-    assert sent[0].startswith("SENT voucher 5.00 EUR for Ole Brandt · queued for the backend · promise due ")
+    assert sent[0].startswith("QUEUED voucher 5.00 EUR for Ole Brandt · promise due ")
     out = plain(store, unlimited, "open c-2\nvoucher 5\n", "--undo-window", "30")  # the command line wins
     assert answer(out, "voucher 5")[0].endswith("queued in 30 s unless you type undo (or send to queue it now)")
     assert "Still pending: voucher 5.00 EUR for Ole Brandt; it is queued when its undo window has ended" in out

@@ -12,8 +12,6 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 
-from textual.binding import Binding
-
 from agentdesk.authority_file import demo_matrix
 from agentdesk.domain.authority import Proposal
 from agentdesk.domain.decision_text import call_time

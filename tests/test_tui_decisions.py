@@ -211,7 +211,7 @@ async def test_without_a_time_limit_the_strip_says_so_and_s_sends_it(stories: Pa
 
         await press_and_paint(app, pilot, screen, "s")
         text = screen_text(app)
-        assert "SENT  callback Tue 14:15" in text and "PENDING" not in screen.decision_bar.plain
+        assert "QUEUED  callback Tue 14:15" in text and "PENDING" not in screen.decision_bar.plain
         [row] = timeline_rows(app, "[queued] callback")
         assert "[queued] callback Tue 14 Jul 14:15" in row
         assert "callback on +49 170 555 0199" in text  # the promise, in the side panel

@@ -242,3 +242,21 @@ async def test_notices_stay_readable_after_their_notification_is_gone(make_store
         await pilot.press("escape")
         await settle(app, pilot)
         assert not isinstance(app.screen, NoticesScreen)
+
+
+async def test_quitting_with_a_decision_pending_warns_once_then_quits(make_store) -> None:
+    path = await make_store(queue_records())
+    app = make_app(path, undo_window=None)
+    async with app.run_test(size=(140, 40), notifications=True) as pilot:
+        await open_tobias(app, pilot)
+        await pilot.press("v")
+        await settle(app, pilot)
+        assert len(await app.desk.ledger.pending("a-7")) == 1
+        await pilot.press("q")
+        await settle(app, pilot)
+        assert app.is_running
+        assert "1 decision is still in the undo window and will be queued. Press q again to quit" in \
+            app.notice_log.newest_first()[0].message
+        await pilot.press("q")
+        await settle(app, pilot)
+    assert app.return_code == 0

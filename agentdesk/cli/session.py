@@ -111,8 +111,9 @@ COMMANDS: tuple[Command, ...] = (
                     "Opening shows who the customer is, their open cases and promises, what you may decide "
                     "here, and the newest 10 entries of their timeline.",
                     "Examples: open 1 · open c-1001 · open p.lindner@example.net · open +49 170 555 0199")),
-    Command("promises", "", "every open promise, due first, numbered; overdue ones say so", (),
-            detail=("The same list as 'agentdesk promises'. open N opens the customer of promise N.",)),
+    Command("promises", "[all]", "open promises, due first, numbered: the open customer's, or all", (),
+            detail=("With a customer open, their promises; promises all (and on the queue) every customer's, "
+                    "as 'agentdesk promises' lists them. open N opens the customer of promise N.",)),
     Command("approvals", "", "the escalations waiting for your approval, numbered, oldest first",
             ("queue.approvals",),
             detail=("For roles that approve (a lead). Then: approve N, decline N [because REASON], open N.",)),
@@ -244,6 +245,8 @@ NOT_IN_PLAIN: dict[str, str] = {
     "notices.top": "notices are printed as lines, nothing to scroll",
     "notices.bottom": "notices are printed as lines, nothing to scroll",
     "notices.close": "notices are printed as lines, nothing to close",
+    **{f"customer.side.{action}": "cases prints the whole panel as lines, nothing to scroll"
+       for action in ("scroll_up", "scroll_down", "page_up", "page_down", "top", "bottom")},
 }
 """TUI binding ids with no command of their own here, and why."""
 
@@ -558,7 +561,7 @@ class Session(Deciding):
             hidden |= APPROVING
         here = [c for c in COMMANDS if self.place in c.where and c.where != EVERYWHERE and c.name not in hidden]
         everywhere = [c for c in COMMANDS if c.where == EVERYWHERE and c.name not in hidden]
-        self.say("Commands, each with the TUI binding it mirrors in brackets.")
+        self.say("Commands (help COMMAND names the workstation key it mirrors):")
         if here:
             where = f"with {one_line(self.view.customer.name, 40)} open" \
                 if self.place == CUSTOMER and self.view is not None else PLACE_WORDS[self.place]
@@ -596,10 +599,13 @@ class Session(Deciding):
 
     async def cmd_promises(self, rest: str) -> None:
         now = self.now()
-        promises = await self.reader.open_promises()
+        everyone = rest.strip().lower() == "all" or self.place != CUSTOMER or self.view is None
+        only = None if everyone else self.view.customer
+        promises = await self.reader.open_promises(None if only is None else only.id)
         if not promises:
             self.more = None
-            self.say("No open promises.")
+            self.say("No open promises." if only is None
+                     else f"No open promises to {one_line(only.name, 60)}; promises all lists everyone's.")
             return
         names: dict[str, str] = {}
         for promise in promises:
@@ -610,7 +616,8 @@ class Session(Deciding):
         for number, promise in enumerate(promises, start=1):
             at, _, who, what, _ = promise_cells(promise, names, now)
             lines.append(f"{number}. {promise_when(promise, now)} · {who} · {what} · due {at}")
-        self.say(f"Promises: {len(promises)} open, due first:")
+        whose = "" if only is None else f" to {one_line(only.name, 60)} (promises all lists everyone's)"
+        self.say(f"Promises{whose}: {len(promises)} open, due first:")
         await self._show_listing(Listing(lines, [promise.customer for promise in promises]))
 
     async def cmd_approvals(self, rest: str) -> None:
@@ -778,8 +785,7 @@ class Session(Deciding):
 
 
 def _help_line(command: Command) -> str:
-    mirrors = f"[{', '.join(command.mirrors)}]" if command.mirrors else "[plain only]"
-    return f"{command.usage} — {command.summary} {mirrors}"
+    return f"{command.usage} — {command.summary}"
 
 
 def _prepend(first: str, rest: Iterator[str]) -> Iterator[str]:

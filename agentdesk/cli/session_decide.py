@@ -537,7 +537,7 @@ class Deciding:
             self.say(f"UNDONE {what}: taken back, nothing was sent")
             return
         sent = await ledger.send_now(agent.id, newest.id)
-        self.say(self._gone_line("SENT", sent, customer, await self._promise_of(sent)))
+        self.say(self._gone_line("QUEUED", sent, customer, await self._promise_of(sent)))
 
     # --- approvals ------------------------------------------------------------------------
 

@@ -1,9 +1,8 @@
 """The words of the plain session (``agentdesk --plain``): pure functions from domain values to lines.
 
-No I/O and no Textual. The decision words follow the workstation's decision bar
-(``agentdesk/tui/widgets/decision_bar.py``) sentence for sentence, so users of both
-talk about the same thing; they are written out again here because that module
-imports Textual, which the plain session must not load.
+No I/O and no Textual. The words around a decision come from
+:mod:`agentdesk.domain.decision_text`, as in the workstation's decision bar, so users
+of both talk about the same thing.
 
 Every piece of customer text passes through :func:`agentdesk.domain.text.one_line`
 (or :func:`~agentdesk.domain.text.display_text` for a body shown in full): it is
@@ -15,11 +14,11 @@ from __future__ import annotations
 import textwrap
 from collections.abc import Callable, Iterator
 from datetime import datetime, tzinfo
-from decimal import Decimal
 
+from agentdesk.domain import decision_text as words
 from agentdesk.domain.authority import ESCALATABLE_KINDS, MONEY_KINDS, Option, Proposal, Role, Verdict
 from agentdesk.domain.model import Case, Customer, Decision, EntryKind, Promise, TimelineEntry
-from agentdesk.domain.money import Money
+from agentdesk.domain.decision_text import at_least_zero, refusal_text
 from agentdesk.domain.queue import URGENCY_WORDS
 from agentdesk.domain.text import display_text, one_line
 from agentdesk.domain.timefmt import duration, until
@@ -43,61 +42,19 @@ def clock(at: datetime) -> str:
 # --------------------------------------------------------------------------- decisions
 
 
-def when_text(at: datetime, their_zone: tzinfo | None) -> str:
-    """``Mon 14:15 their time (13:15 yours)``: the customer's day and clock, then the viewer's."""
-    mine = viewer(at)
-    if their_zone is None:
-        return f"{clock(mine)} (your time; their zone is unknown)"
-    theirs = at.astimezone(their_zone)
-    yours = f"{mine:%H:%M}" if mine.date() == theirs.date() else clock(mine)
-    return f"{clock(theirs)} their time ({yours} yours)"
-
-
 def proposal_words(proposal: Proposal, their_zone: tzinfo | None) -> str:
     """``refund 39.90 EUR``, ``callback Mon 14:15 their time (…)``, ``escalate refund 80.00 EUR``."""
-    if proposal.kind == "escalate" and proposal.escalates is not None:
-        return "escalate " + proposal_words(proposal.escalates, their_zone)
-    if proposal.amount is not None:
-        return f"{proposal.kind} {proposal.amount}"
-    if proposal.at is not None:
-        return f"{proposal.kind} {when_text(proposal.at, their_zone)}"
-    return proposal.kind
+    return words.proposal_words(proposal, their_zone, viewer)
 
 
 def decision_words(decision: Decision, their_zone: tzinfo | None) -> str:
     """``refund 39.90 EUR``, ``escalate to lead: refund 80.00 EUR``, ``note “text”``."""
-    if decision.kind == "escalate":
-        inner = Proposal(decision.proposal_kind or "", decision.amount, decision.scheduled)
-        return f"escalate to {decision.escalate_to or 'the next role'}: " + proposal_words(inner, their_zone)
-    if decision.kind == "note" and decision.reason:
-        return f"note “{one_line(decision.reason, 60)}”"
-    return proposal_words(Proposal(decision.kind, decision.amount, decision.scheduled), their_zone)
-
-
-def at_least_zero(money: Money) -> Money:
-    return money if money.amount > 0 else Money(Decimal(0), money.currency)
-
-
-def refusal_text(verdict: Verdict) -> str:
-    """Why, short, naming the limit: ``over your limit of 50.00 EUR``."""
-    rule = verdict.rule
-    if rule.endswith(".max") and verdict.limit is not None:
-        return f"over your limit of {verdict.limit}"
-    if rule.endswith(".per_customer_30d") and verdict.budget_left is not None:
-        return f"over this customer's 30-day budget ({at_least_zero(verdict.budget_left)} left)"
-    return one_line(verdict.reason or "not allowed", 300)
+    return words.decision_words(decision, their_zone, viewer, note_chars=60)
 
 
 def countdown(decision: Decision, now: datetime) -> str:
-    """``queued in 8 s`` (an escalation: ``goes to lead in 8 s``)."""
-    verb = f"goes to {decision.escalate_to}" if decision.kind == "escalate" and decision.escalate_to else "queued"
-    if decision.undo_until is None:
-        return f"{verb} when you type send"
-    left = decision.undo_until - now
-    if left.total_seconds() <= 0:
-        return f"{verb} now"
-    seconds = int(left.total_seconds() + 0.999)  # 7.2 s left reads "8 s": never says less than there is
-    return f"{verb} in {seconds} s" if seconds < 60 else f"{verb} in {duration(left)}"
+    """``queued in 8 s`` (an escalation: ``goes to lead in 8 s``); without a time limit, what ends it."""
+    return words.countdown(decision, now) or f"{words.pending_verb(decision)} when you type send"
 
 
 def sent_words(decision: Decision) -> str:

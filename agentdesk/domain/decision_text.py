@@ -1,4 +1,5 @@
-"""How a decision reads: its one-line summary, its state as people see it, and its line on the timeline.
+"""How a decision reads: its one-line summary, its state as people see it, its line on the timeline,
+and the words both front ends (the workstation's decision bar and the plain session) put around it.
 
 Shared by the importer (which derives timeline lines for imported decisions) and
 the ledger (which writes the line when the decision is taken), so both say the
@@ -8,10 +9,15 @@ whatever the machine's locale).
 
 from __future__ import annotations
 
-from datetime import datetime
+from collections.abc import Callable
+from datetime import datetime, tzinfo
+from decimal import Decimal
 
+from agentdesk.domain.authority import Proposal, Verdict
 from agentdesk.domain.model import Decision, Direction, EntryKind, TimelineEntry
-from agentdesk.domain.timefmt import zone
+from agentdesk.domain.money import Money
+from agentdesk.domain.text import one_line
+from agentdesk.domain.timefmt import duration, zone
 
 ENTRY_ID_PREFIX = "decision:"
 """A decision's timeline line has the id ``decision:<decision id>``."""
@@ -104,3 +110,76 @@ def timeline_entry(decision: Decision, zone_name: str | None = None) -> Timeline
         event_kind=decision.kind,
         decision_id=decision.id,
     )
+
+
+# --------------------------------------------------------------------------- words around a decision
+
+
+def limit_text(money: Money) -> str:
+    """``50.00``: a limit beside an amount that already names the currency."""
+    return money.text
+
+
+def at_least_zero(money: Money) -> Money:
+    """A budget left, never shown below zero."""
+    return money if money.amount > 0 else Money(Decimal(0), money.currency)
+
+
+def when_text(at: datetime, their_zone: tzinfo | None, to_viewer: Callable[[datetime], datetime]) -> str:
+    """``Mon 14:15 their time (13:15 yours)``: the customer's day and clock, then the viewer's."""
+    mine = to_viewer(at)
+    if their_zone is None:
+        return f"{mine:%a %H:%M} (your time; their zone is unknown)"
+    theirs = at.astimezone(their_zone)
+    yours = f"{mine:%H:%M}" if mine.date() == theirs.date() else f"{mine:%a %H:%M}"
+    return f"{theirs:%a %H:%M} their time ({yours} yours)"
+
+
+def proposal_words(proposal: Proposal, their_zone: tzinfo | None,
+                  to_viewer: Callable[[datetime], datetime]) -> str:
+    """``refund 39.90 EUR``, ``callback Mon 14:15 (…)``, ``escalate refund 80.00 EUR``."""
+    if proposal.kind == "escalate" and proposal.escalates is not None:
+        return "escalate " + proposal_words(proposal.escalates, their_zone, to_viewer)
+    if proposal.amount is not None:
+        return f"{proposal.kind} {proposal.amount}"
+    if proposal.at is not None:
+        return f"{proposal.kind} {when_text(proposal.at, their_zone, to_viewer)}"
+    return proposal.kind
+
+
+def refusal_text(verdict: Verdict) -> str:
+    """Why, short, naming the limit: ``over your limit of 50.00 EUR``."""
+    rule = verdict.rule
+    if rule.endswith(".max") and verdict.limit is not None:
+        return f"over your limit of {verdict.limit}"
+    if rule.endswith(".per_customer_30d") and verdict.budget_left is not None:
+        return f"over this customer's 30-day budget ({at_least_zero(verdict.budget_left)} left)"
+    return verdict.reason or "not allowed"
+
+
+def decision_words(decision: Decision, their_zone: tzinfo | None,
+                   to_viewer: Callable[[datetime], datetime], note_chars: int = 40) -> str:
+    """``refund 39.90 EUR``, ``escalate to lead: refund 80.00 EUR``, ``note “…”`` (cut at ``note_chars``)."""
+    if decision.kind == "escalate":
+        inner = Proposal(decision.proposal_kind or "", decision.amount, decision.scheduled)
+        return f"escalate to {decision.escalate_to or 'the next role'}: " + proposal_words(inner, their_zone, to_viewer)
+    if decision.kind == "note" and decision.reason:
+        return f"note “{one_line(decision.reason, note_chars)}”"
+    return proposal_words(Proposal(decision.kind, decision.amount, decision.scheduled), their_zone, to_viewer)
+
+
+def pending_verb(decision: Decision) -> str:
+    """What ends a decision's undo window does to it: ``queued``, or ``goes to lead`` for an escalation."""
+    return f"goes to {decision.escalate_to}" if decision.kind == "escalate" and decision.escalate_to else "queued"
+
+
+def countdown(decision: Decision, now: datetime) -> str | None:
+    """``queued in 8 s`` (an escalation: ``goes to lead in 8 s``) or ``… now``; None without a time limit."""
+    if decision.undo_until is None:
+        return None
+    verb = pending_verb(decision)
+    left = decision.undo_until - now
+    if left.total_seconds() <= 0:
+        return f"{verb} now"
+    seconds = int(left.total_seconds() + 0.999)  # 7.2 s left reads "8 s": never says less than there is
+    return f"{verb} in {seconds} s" if seconds < 60 else f"{verb} in {duration(left)}"

@@ -280,6 +280,9 @@ class AgentDeskApp(App[None], inherit_bindings=False):
         level = os.environ.get("TEXTUAL_ANIMATIONS", "").strip().lower()
         self.animation_level = level if level in ANIMATION_LEVELS else ("full" if animations else "none")
         self.theme_name = theme
+        from agentdesk.tui.themes import apply_theme
+
+        apply_theme(self, theme)  # before the first style pass, so it costs nothing at start
         if keymap:
             self.set_keymap(dict(keymap))
         self.matrix = matrix
@@ -302,6 +305,8 @@ class AgentDeskApp(App[None], inherit_bindings=False):
         """Promise ids of callbacks already alerted."""
         self._store_lock = asyncio.Lock()
         self._callback_lock = asyncio.Lock()
+        self._warned_pending = False
+        """Quit was pressed once with decisions pending and the agent was told; the next press quits."""
         self.notice_log = NoticeLog()
         """Every notification of this session, for the notices screen (they vanish from view)."""
 
@@ -310,9 +315,6 @@ class AgentDeskApp(App[None], inherit_bindings=False):
     def on_mount(self) -> None:
         from agentdesk.tui.screens.queue import QueueScreen
 
-        from agentdesk.tui.themes import apply_theme
-
-        apply_theme(self, self.theme_name)
         self.desk = Desk(clock=self.clock, read_only=self.read_only, viewer_zone=self.viewer_zone,
                          undo_window=self.undo_window)
         if self.read_only:
@@ -599,6 +601,26 @@ class AgentDeskApp(App[None], inherit_bindings=False):
         self.notice_log.add(Notice(self.clock(), title, plain, severity))  # the log says the severity itself
         super().notify(message, title=title or SEVERITY_TITLES.get(severity, ""), severity=severity,
                        timeout=timeout, markup=markup)
+
+    async def action_quit(self) -> None:
+        """Quit; with decisions still in their undo window, say so first and quit on the second press.
+
+        A pending decision is queued when its window ends, and with the app closed that is the
+        next start: the agent should know they are leaving their last chance to undo it.
+        """
+        desk = self.desk
+        if not self._warned_pending and desk is not None and desk.ledger is not None and desk.agent is not None:
+            pending = await desk.ledger.pending(desk.agent.id)
+            if pending:
+                self._warned_pending = True
+                from agentdesk.tui.keymap import key_shown
+
+                what = "1 decision is" if len(pending) == 1 else f"{len(pending)} decisions are"
+                again = key_shown(self.screen, "quit") or "q"
+                self.notify(f"{what} still in the undo window and will be queued. Press {again} again to quit, "
+                            "or undo first.", severity="warning", markup=False)
+                return
+        self.exit()
 
     def action_notices(self) -> None:
         from agentdesk.tui.screens.notices import NoticesScreen

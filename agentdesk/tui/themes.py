@@ -198,7 +198,20 @@ def apply_theme(app: App, name: str) -> None:
     if app.no_color:
         name = "ansi"
         _no_color_filter(app)
-    app.theme = THEMES[name].name
+    theme = THEMES[name]
+    if app.is_running:
+        app.theme = theme.name
+        return
+    # Before the app runs, nothing is styled yet: setting the theme the usual way would make
+    # Textual restyle everything once more at start (tens of ms of cold start). So the watcher's
+    # work is done here by hand: the theme's classes, the ANSI filter and the stylesheet's
+    # variables, which Textual took from its default theme when the app was built.
+    app.set_reactive(App.theme, theme.name)
+    app.set_class(True, f"-theme-{theme.name}")
+    app.set_class(theme.dark, "-dark-mode")
+    app.set_class(not theme.dark, "-light-mode")
+    app._refresh_truecolor_filter(app.ansi_theme)  # noqa: SLF001 - the watcher's own step, no public twin
+    app.stylesheet.set_variables(app.get_css_variables())  # nothing is parsed yet: cheap
 
 
 def _no_color_filter(app: App) -> None:

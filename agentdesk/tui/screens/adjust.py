@@ -42,18 +42,16 @@ from agentdesk.domain.entry_parse import (
     preview,
     preview_escalation,
 )
+from agentdesk.domain.decision_text import at_least_zero, refusal_text
 from agentdesk.domain.model import Customer
 from agentdesk.domain.text import one_line
 from agentdesk.tui.themes import text_style
-from agentdesk.tui.widgets.decision_bar import at_least_zero, refusal_text
 from agentdesk.tui.keymap import key_shown
+from agentdesk.tui.widgets.text_input import TextInput
 
 if TYPE_CHECKING:
     from agentdesk.store.ledger import Choices
     from agentdesk.tui.app import Desk
-
-KIND_KEYS = {"refund": "r", "voucher": "v", "callback": "c"}
-
 
 @dataclass(frozen=True, slots=True)
 class AdjustResult:
@@ -109,9 +107,17 @@ class KindPicker(Widget, can_focus=True):
                 text.append(f"  {kind}  ")
             text.append(" ")
         text.append("  ")
-        text.append("←/→ or " + " ".join(KIND_KEYS[k] for k in self.kinds if k in KIND_KEYS),
-                    self.get_component_rich_style("kind-picker--key", partial=True))
+        text.append(self._keys_hint(), self.get_component_rich_style("kind-picker--key", partial=True))
         return text
+
+    def _keys_hint(self) -> str:
+        """``←/→ or r v c``, with the keys in force (a keymap may have moved them)."""
+        screen = self.screen
+        steps = [key_shown(screen, "step(-1)", self), key_shown(screen, "step(1)", self)]
+        picks = [key_shown(screen, f"pick('{kind}')") for kind in self.kinds]
+        hints = ["/".join(key for key in steps if key)] if all(steps) else []
+        hints += [" ".join(key for key in picks if key)] if any(picks) else []
+        return " or ".join(hints)
 
     def on_focus(self) -> None:
         self.refresh()  # the ▶ marker
@@ -131,7 +137,7 @@ class KindPicker(Widget, can_focus=True):
         self.select(self.kinds[index])
 
 
-class EntryInput(Input):
+class EntryInput(TextInput):
     """The amount or the time, as typed."""
 
     HELP_TITLE: ClassVar[str] = "Amount or time"

@@ -53,26 +53,17 @@ from textual.widgets import Static
 
 from agentdesk.domain.authority import ESCALATABLE_KINDS, MONEY_KINDS, Proposal, Verdict
 from agentdesk.domain.model import Case, Decision, EntryKind, Promise, TimelineEntry
+from agentdesk.domain.decision_text import at_least_zero, countdown, decision_words, proposal_words, refusal_text
 from agentdesk.domain.queue import URGENCY_WORDS
 from agentdesk.domain.text import one_line
 from agentdesk.domain.timefmt import duration, until, zone
 from agentdesk.store.ledger import Choices, LedgerError, Taken
 from agentdesk.store.reader import CustomerCard
 from agentdesk.tui.keymap import key_shown
+from agentdesk.tui.screens.help import scroll_bindings
 from agentdesk.tui.screens import DeskScreen
 from agentdesk.tui.themes import text_style
-from agentdesk.tui.widgets.decision_bar import (
-    READ_ONLY_TEXT,
-    DecisionBar,
-    Group,
-    at_least_zero,
-    countdown,
-    decision_text,
-    options_items,
-    proposal_words,
-    refusal_text,
-    sent_words,
-)
+from agentdesk.tui.widgets.decision_bar import READ_ONLY_TEXT, DecisionBar, Group, options_items, sent_words
 from agentdesk.tui.widgets.desk_header import DeskHeader
 from agentdesk.tui.widgets.key_bar import KeyBar
 from agentdesk.tui.widgets.line_list import LineList
@@ -126,6 +117,13 @@ def role_unavailable(desk: Desk) -> str | None:
     if role.read_only:
         return f"READ-ONLY · the {one_line(role.name, 30)} role decides nothing"
     return None
+
+
+class SidePanel(VerticalScroll, inherit_bindings=False):
+    """Cases, promises and the agent's authority: in the tab order, and scrolled by keys when taller than the screen."""
+
+    HELP_TITLE: ClassVar[str] = "Cases panel"
+    BINDINGS: ClassVar[list[BindingType]] = scroll_bindings("customer.side")
 
 
 @dataclass(frozen=True, slots=True)
@@ -206,7 +204,7 @@ class CustomerScreen(DeskScreen):
     """Labels and dates beside the data (muted), sentences saying there is nothing (note): see customer.tcss."""
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "back", "Back to queue", id="customer.back"),
-        Binding("p", "toggle_side", "Cases panel", id="customer.side_panel"),
+        Binding("p", "toggle_side", "Show or hide cases", id="customer.side_panel"),
         # The decision bar shows these with their suggestions, so the key bar leaves them out.
         Binding("r", "take_refund", "Refund (suggested amount)", show=False, id="customer.refund"),
         Binding("v", "take_voucher", "Voucher (suggested amount)", show=False, id="customer.voucher"),
@@ -296,7 +294,7 @@ class CustomerScreen(DeskScreen):
                 with Vertical(id="detail"):
                     yield Static(Text(""), id="detail-head")
                     yield EntryBody(id="detail-body")
-            with VerticalScroll(id="side", can_focus=False):
+            with SidePanel(id="side"):
                 yield Static(Text("…"), id="cases")
                 yield Static(Text("…"), id="promises")
                 yield Static(Text("…"), id="authority")
@@ -473,9 +471,10 @@ class CustomerScreen(DeskScreen):
             if overdue:
                 text.append(" OVERDUE ", "bold reverse")
                 text.append(" ")
-            text.append(until(promise.due, now), "bold" if overdue else None)
+            when = until(promise.due, now)
+            text.append(when.removeprefix("overdue ") if overdue else when, "bold" if overdue else None)
             text.append("\n")
-            text.append(f"due {self.desk.to_viewer(promise.due).strftime('%a %d %b %H:%M')}", muted)
+            text.append(f"due {self.desk.to_viewer(promise.due).strftime('%a %d %b %H:%M %Z')}", muted)
         promises_box.update(text)
         self._render_authority()
 
@@ -699,10 +698,10 @@ class CustomerScreen(DeskScreen):
         their_zone, to_viewer = self._their_zone(), self.desk.to_viewer
         if self._pending:
             newest = self._pending[-1]
-            what = one_line(decision_text(newest, their_zone, to_viewer), 200)
+            what = one_line(decision_words(newest, their_zone, to_viewer), 200)
             if newest.customer != self.customer_id:
                 what += f" for customer {one_line(newest.customer, 40)}"
-            parts: list[str | Text] = [what, countdown(newest, self.desk.now())]
+            parts: list[str | Text] = [what, countdown(newest, self.desk.now()) or "no time limit"]
             for action, words in (("undo", "undo"), ("send_now", "send now")):
                 key = self.key_of(action)
                 if key is not None:
@@ -985,11 +984,11 @@ class CustomerScreen(DeskScreen):
                     self._outcome = None  # the PENDING strip says it
                     self._set_pending((*self._pending, decision), render=False)
                 else:
-                    words = one_line(decision_text(decision, their_zone, to_viewer), 200)
+                    words = one_line(decision_words(decision, their_zone, to_viewer), 200)
                     self._outcome = self._badge_line("TAKEN", "done", words, sent_words(decision))
         elif message.decision is not None:
             decision = message.decision
-            words = one_line(decision_text(decision, their_zone, to_viewer), 200)
+            words = one_line(decision_words(decision, their_zone, to_viewer), 200)
             self._set_pending(tuple(d for d in self._pending if d.id != decision.id), render=False)
             if message.verb == "undo":
                 restored = self._escalated_refusals.pop(decision.id, None)
@@ -997,7 +996,7 @@ class CustomerScreen(DeskScreen):
                     self._refused = restored
                 self._outcome = self._badge_line("UNDONE", "done", words, "taken back, nothing was sent")
             else:
-                self._outcome = self._badge_line("SENT", "done", words, sent_words(decision))
+                self._outcome = self._badge_line("QUEUED", "done", words, sent_words(decision))
         self._render_bar()
         self.call_after_refresh(self.decision_painted.set)
 
@@ -1008,7 +1007,7 @@ class CustomerScreen(DeskScreen):
             return
         self._set_pending(tuple(d for d in self._pending if d.id not in {d.id for d in released}), render=False)
         if len(released) == 1:
-            words = one_line(decision_text(released[0], self._their_zone(), self.desk.to_viewer), 200)
+            words = one_line(decision_words(released[0], self._their_zone(), self.desk.to_viewer), 200)
             if released[0].customer != self.customer_id:
                 words += f" for customer {one_line(released[0].customer, 40)}"
             self._outcome = self._badge_line("QUEUED", "done", words, sent_words(released[0]))

@@ -156,6 +156,10 @@ class HelpScreen(ModalScreen[None], inherit_bindings=False):
         box.border_title = "Help"
         closing = keys_shown(self, "close")
         box.border_subtitle = f"{' or '.join(closing)} closes" if closing else ""
+        if closing:  # said first, where a magnifier or a braille line starts reading
+            title = Text(f"Keys in force: {scope_title(self.below)}", "bold", end="")
+            title.append(f"  ·  {' or '.join(closing)} closes this help")
+            self.query_one("#help-title", Static).update(title)
         box.focus()
 
     def action_close(self) -> None:

@@ -17,9 +17,10 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, Static
 
 from agentdesk.tui.keymap import key_shown
+from agentdesk.tui.widgets.text_input import TextInput
 
 
-class PromptInput(Input):
+class PromptInput(TextInput):
     """The line being typed: Textual's text editing keys; enter gives it."""
 
     HELP_TITLE: ClassVar[str] = "Text field"

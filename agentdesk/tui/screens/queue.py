@@ -25,6 +25,7 @@ from agentdesk.domain.queue import QueuePlace, order_queue
 from agentdesk.domain.text import one_line
 from agentdesk.tui.messages import CallbacksDue, OpenCustomer, QueuePainted, StoreChanged
 from agentdesk.tui.keymap import key_shown
+from agentdesk.tui.widgets.text_input import TextInput
 from agentdesk.tui.screens import DeskScreen
 from agentdesk.tui.widgets.desk_header import DeskHeader
 from agentdesk.tui.widgets.key_bar import KeyBar
@@ -37,7 +38,7 @@ if TYPE_CHECKING:
 REFRESH_SECONDS = 30
 
 
-class SearchInput(Input):
+class SearchInput(TextInput):
     """The search field: typing searches (debounced), down or tab goes to the results."""
 
     HELP_TITLE: ClassVar[str] = "Search field"
