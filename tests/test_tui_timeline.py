@@ -134,7 +134,7 @@ async def test_detail_pane_shows_the_selected_entry_in_full(make_store) -> None:
         assert "your time Tue 14:00 CEST" in text
         # side panel: the case and the overdue promise, in words
         assert "Double charge in June" in text and "disputed 39.90 EUR" in text
-        assert "OVERDUE" in text and "overdue by 1 h 00 min" in text and "refund 39.90 EUR" in text
+        assert "OVERDUE  by 1 h 00 min" in text and "refund 39.90 EUR" in text
 
         # timeline rows: direction as symbol + word, channel word, author names for agent ids
         outbound = next(line for line in lines if "Promised a refund" in line)
