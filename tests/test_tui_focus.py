@@ -87,13 +87,12 @@ async def places(app, pilot) -> AsyncIterator[str]:  # noqa: ANN001
     yield "help"
     await pilot.press("escape")
     await settle(app, pilot)
-    if hasattr(app, "action_notices"):
-        app.notify("Queue reloaded.")
-        await app.run_action("notices")
-        await settle(app, pilot)
-        yield "notices"
-        await pilot.press("escape")
-        await settle(app, pilot)
+    app.notify("Queue reloaded.")
+    await pilot.press("ctrl+n")
+    await settle(app, pilot)
+    yield "notices"
+    await pilot.press("escape")
+    await settle(app, pilot)
 
 
 async def tab_through(app, pilot) -> list[Widget]:  # noqa: ANN001

@@ -289,12 +289,11 @@ async def each_state(app, pilot) -> AsyncIterator[str]:  # noqa: ANN001
     app.notify("Queue reloaded.", severity="information")
     await settle(app, pilot)
     yield "notifications"
-    if hasattr(app, "action_notices"):  # every notice of the session, to read at one's own pace
-        await app.run_action("notices")
-        await settle(app, pilot)
-        yield "notices"
-        await pilot.press("escape")
-        await settle(app, pilot)
+    await pilot.press("ctrl+n")  # every notice of the session, to read at one's own pace
+    await settle(app, pilot)
+    yield "notices"
+    await pilot.press("escape")
+    await settle(app, pilot)
 
 
 async def lead_states(app, pilot) -> AsyncIterator[str]:  # noqa: ANN001
