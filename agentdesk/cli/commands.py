@@ -64,6 +64,7 @@ class _Context:
         self.args = args
         self._settings: Settings | None = None
         self._matrix: AuthorityMatrix | None = None
+        self._keymap: dict[str, str] | None = None
 
     @property
     def settings(self) -> Settings:
@@ -88,10 +89,12 @@ class _Context:
         """The settings' ``[keys]`` and ``single_key_shortcuts``, checked against every binding."""
         from agentdesk.tui.keymap import KeymapError, resolve_keymap
 
-        try:
-            return resolve_keymap(self.settings)
-        except KeymapError as exc:
-            raise CommandError(str(exc)) from None
+        if self._keymap is None:
+            try:
+                self._keymap = resolve_keymap(self.settings)
+            except KeymapError as exc:
+                raise CommandError(str(exc)) from None
+        return self._keymap
 
     def undo_window(self) -> timedelta | None:
         """``--undo-window``, else the settings' ``undo_window_seconds`` (None: no time limit)."""

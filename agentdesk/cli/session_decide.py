@@ -47,7 +47,7 @@ from agentdesk.domain.decision_text import terms
 from agentdesk.domain.model import Agent, Customer, Decision, Promise
 from agentdesk.domain.text import one_line
 from agentdesk.domain.timefmt import duration, zone
-from agentdesk.store.convert import decision_from_row
+from agentdesk.store.escalations import decided_escalations, read_only_connection
 from agentdesk.store.ledger import Choices, Ledger, LedgerError
 from agentdesk.store.reader import OPEN_PROMISE_STATES, StoreReader
 
@@ -94,17 +94,11 @@ class Outcome:
     customer_zone: str | None
 
 
-_DECIDED = "approval IN ('approved', 'declined') AND kind = 'escalate' AND agent_id = ?"
-
-
 class OutcomeWatch:
     """The signed-in agent's escalations that a lead approved or declined (a read-only connection)."""
 
     def __init__(self, path: Path) -> None:
-        self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-        self._db.execute("PRAGMA query_only = ON")
-        self._db.execute("PRAGMA busy_timeout = 5000")
-        self._db.row_factory = sqlite3.Row
+        self._db = read_only_connection(path)
 
     def close(self) -> None:
         self._db.close()
@@ -118,13 +112,8 @@ class OutcomeWatch:
         return news, frozenset(o.escalation.id for o in outcomes)
 
     def decided(self, agent_id: str, known: frozenset[str]) -> list[Outcome]:
-        rows = self._db.execute(f"SELECT * FROM decision WHERE {_DECIDED} ORDER BY approval_at_us, id",
-                                (agent_id,)).fetchall()
         found = []
-        for row in rows:
-            if row["id"] in known:
-                continue
-            escalation = decision_from_row(row)
+        for escalation in decided_escalations(self._db, agent_id, known):
             customer = self._db.execute("SELECT name, timezone FROM customer WHERE id = ?",
                                         (escalation.customer,)).fetchone()
             found.append(Outcome(escalation, customer["name"] if customer else escalation.customer,

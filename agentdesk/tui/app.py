@@ -43,6 +43,7 @@ from agentdesk.domain.model import Agent
 from agentdesk.domain.text import one_line
 from agentdesk.domain.timefmt import duration
 from agentdesk.store.convert import decision_from_row
+from agentdesk.store.escalations import DECIDED_ESCALATIONS, decided_escalations, read_only_connection
 from agentdesk.store.own_thread import OwnThread
 from agentdesk.store.reader import StoreReader
 from agentdesk.tui.notice_log import Notice, NoticeLog
@@ -103,7 +104,7 @@ class StoreWatch:
     @classmethod
     @asynccontextmanager
     async def open(cls, path: Path) -> AsyncIterator[StoreWatch]:
-        async with OwnThread.open(partial(_watch_connection, path), "agentdesk-watch") as thread:
+        async with OwnThread.open(partial(read_only_connection, path), "agentdesk-watch") as thread:
             yield cls(thread)
 
     async def data_version(self) -> int:
@@ -121,34 +122,18 @@ class StoreWatch:
         return await self._run(self._decided_escalation_ids, agent_id)
 
     def _decided_escalation_ids(self, agent_id: str) -> frozenset[str]:
-        rows = self._db.execute(f"SELECT id FROM decision WHERE {_DECIDED_ESCALATIONS}", (agent_id,)).fetchall()
+        rows = self._db.execute(f"SELECT id FROM decision WHERE {DECIDED_ESCALATIONS}", (agent_id,)).fetchall()
         return frozenset(row["id"] for row in rows)
 
     def _decided_escalations(self, agent_id: str, known: frozenset[str]) -> list[EscalationOutcome]:
-        rows = self._db.execute(
-            f"SELECT * FROM decision WHERE {_DECIDED_ESCALATIONS} ORDER BY approval_at_us, id", (agent_id,)).fetchall()
         outcomes = []
-        for row in rows:
-            if row["id"] in known:
-                continue
-            escalation = decision_from_row(row)
+        for escalation in decided_escalations(self._db, agent_id, known):
             taken = self._db.execute("SELECT * FROM decision WHERE approves = ? ORDER BY at_us LIMIT 1",
                                      (escalation.id,)).fetchone() if escalation.approval == "approved" else None
             name = self._db.execute("SELECT name FROM customer WHERE id = ?", (escalation.customer,)).fetchone()
             outcomes.append(EscalationOutcome(escalation, decision_from_row(taken) if taken is not None else None,
                                               name[0] if name is not None else escalation.customer))
         return outcomes
-
-
-_DECIDED_ESCALATIONS = "approval IN ('approved', 'declined') AND kind = 'escalate' AND agent_id = ?"
-
-
-def _watch_connection(path: Path) -> sqlite3.Connection:
-    connection = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-    connection.execute("PRAGMA query_only = ON")
-    connection.execute("PRAGMA busy_timeout = 5000")
-    connection.row_factory = sqlite3.Row
-    return connection
 
 
 @dataclass
