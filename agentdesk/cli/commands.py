@@ -39,6 +39,8 @@ def run(args: argparse.Namespace) -> int:
         "timeline": _timeline,
         "decide": _decide,
         "promises": _promises,
+        "login": _login,
+        "sync": _sync,
     }
     try:
         return handlers[args.command](args)
@@ -156,6 +158,10 @@ def _demo(args: argparse.Namespace) -> int:
 def _import(args: argparse.Namespace) -> int:
     from agentdesk.interchange.load import load_jsonl
 
+    if args.server is not None:
+        from agentdesk.cli.sync_commands import upload
+
+        return upload(args)
     store = _store_path(args)
     if args.file == "-":
         report = asyncio.run(load_jsonl(sys.stdin.buffer, store, max_record_bytes=args.max_record_bytes))
@@ -199,6 +205,21 @@ def _promises(args: argparse.Namespace) -> int:
     from agentdesk.cli.plain import print_promises
 
     return asyncio.run(print_promises(_existing_store(args), as_json=args.json))
+
+
+# --- the backend ------------------------------------------------------------------------
+
+
+def _login(args: argparse.Namespace) -> int:
+    from agentdesk.cli.sync_commands import login
+
+    return login(args)
+
+
+def _sync(args: argparse.Namespace) -> int:
+    from agentdesk.cli.sync_commands import sync
+
+    return sync(_existing_store(args), args)
 
 
 # --- deciding ---------------------------------------------------------------------------

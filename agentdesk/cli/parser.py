@@ -55,6 +55,8 @@ def _add_shared_options(parser: argparse.ArgumentParser, *, top_level: bool) -> 
     parser.add_argument("--authority", type=Path, default=default, metavar="FILE",
                         help="the authority matrix (TOML; default: the settings file's 'authority', "
                              "else the demo's matrix)")
+    parser.add_argument("--server", default=default, metavar="URL",
+                        help="the backend (default: $AGENTDESK_SERVER, else the address saved by login)")
     parser.add_argument("--read-only", action="store_true", default=flag_default,
                         help="work read-only, as a supervisor would: nothing is decided")
     parser.add_argument("--json", action="store_true", default=flag_default,
@@ -162,4 +164,9 @@ def build_parser() -> Parser:
                         help=f"escalate only: what the role above should decide ({', '.join(PROPOSABLE_KINDS)})")
 
     command("promises", "open promises of every customer, due first, overdue ones marked in words")
+
+    login = command("login", "store your backend token in the system keyring ($AGENTDESK_TOKEN overrides it); "
+                             "the token is read from stdin")
+    login.add_argument("--user", required=True, metavar="NAME", help="your user name on the backend")
+    command("sync", "one push and pull with the backend, then exit (0 only when nothing is left to push)")
     return parser

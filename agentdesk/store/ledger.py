@@ -63,6 +63,7 @@ from agentdesk.store.convert import (
     to_columns,
 )
 from agentdesk.store.files import CONNECTION_PRAGMAS, prepare_store
+from agentdesk.store.outbox import DECLINE, enqueue, enqueue_decision
 from agentdesk.store.own_thread import OwnThread
 
 T = TypeVar("T")
@@ -286,14 +287,21 @@ class Ledger:
             raise LedgerError(f"this {decision.kind} is already {decision.state}; its undo window has closed")
         return decision
 
-    def _queue(self, decision: Decision, now: datetime) -> tuple[Decision, Promise | None]:
-        """pending -> queued, with the promise it commits the company to (inside the caller's transaction)."""
+    def _queue(self, decision: Decision, now: datetime, *,
+               approving: str | None = None) -> tuple[Decision, Promise | None]:
+        """pending -> queued, with the promise it commits the company to (inside the caller's transaction).
+
+        Queued means on its way to the backend: the outbox row is written in the same
+        transaction, so a decision is never queued without being pushed, nor pushed twice.
+        """
         queued = replace(decision, state="queued", undo_until=None)
         self._db.execute("UPDATE decision SET state = 'queued', undo_until_us = NULL WHERE id = ?", (decision.id,))
         promise = self._promise_for(queued)
         if promise is not None:
             self._insert_promise(promise)
         self._audit(now, decision.agent, "queued", decision.customer, decision.id, _proposal_of(decision), None)
+        enqueue_decision(self._db, decision.id, promise.id if promise is not None else None, now,
+                         approving=approving)
         return queued, promise
 
     # --- escalations ----------------------------------------------------------------
@@ -321,7 +329,7 @@ class Ledger:
                 "UPDATE decision SET approval = 'approved', approval_by = ?, approval_at_us = ?, approval_offset_s = ? "
                 "WHERE id = ?", (approver.id, *to_columns(now), escalation.id))
             self._audit(now, approver.id, "approved", escalation.customer, escalation.id, proposal, verdict)
-            return Taken(verdict, *self._queue(decision, now))
+            return Taken(verdict, *self._queue(decision, now, approving=escalation.id))
 
     async def decline(self, agent_id: str, escalation_id: str, reason: str) -> Decision:
         """Decline an escalation, saying why; the agent who escalated sees the reason."""
@@ -337,6 +345,9 @@ class Ledger:
                 "approval_reason = ? WHERE id = ?", (approver.id, *to_columns(now), reason, escalation.id))
             self._audit(now, approver.id, "declined", escalation.customer, escalation.id,
                         _proposal_of(escalation), None, detail=reason)
+            at_us, at_offset_s = to_columns(now)
+            enqueue(self._db, DECLINE, {"escalation": escalation.id, "agent": approver.id, "reason": reason,
+                                        "at_us": at_us, "at_offset_s": at_offset_s}, now)
         return replace(escalation, approval="declined", approval_by=approver.id, approval_at=now,
                        approval_reason=reason)
 

@@ -174,3 +174,31 @@ class AuditRow(SQLModel, table=True):
     limit_amount: str | None = None
     detail: str | None = None
     extra: str | None = None
+
+
+class OutboxRow(SQLModel, table=True):
+    """A mutation waiting to be pushed to the backend; ``seq`` is the push order, ``id`` the client-made id.
+
+    ``body`` is frozen when the row is written, so every retry sends the same bytes
+    and the backend can tell a retry (same id, same body) from a conflict.
+    """
+
+    __tablename__ = "outbox"
+    __table_args__ = {"sqlite_autoincrement": True}
+
+    seq: int | None = Field(default=None, primary_key=True)
+    id: str = Field(unique=True)
+    kind: str
+    body: str
+    created_at_us: int
+    attempts: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    last_error: str | None = None
+
+
+class SyncStateRow(SQLModel, table=True):
+    """What the workstation knows about its backend: the pull cursor, when the last sync succeeded."""
+
+    __tablename__ = "sync_state"
+
+    key: str = Field(primary_key=True)
+    value: str

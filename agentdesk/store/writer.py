@@ -524,6 +524,15 @@ class StoreWriter:
         Returns the number of rows inserted or changed per table. On any error
         the whole transaction is rolled back and the error raised.
         """
+        return await self.apply(rows_by_table)
+
+    async def apply(self, rows_by_table: Mapping[str, Sequence[Sequence[Any]]], *,
+                    waiting_for: Iterable[str] = (),
+                    statements: Sequence[tuple[str, Sequence[Any]]] = ()) -> dict[str, int]:
+        """:meth:`write_rows`, plus ``waiting`` brought up to date for ``waiting_for`` and ``statements``
+        run after the rows, all in one transaction: a page from the backend and the cursor
+        that follows it are stored together or not at all.
+        """
         unknown = set(rows_by_table) - set(TABLE_ORDER)
         if unknown:
             raise ValueError(f"not a table of records: {', '.join(sorted(unknown))}")
@@ -537,6 +546,11 @@ class StoreWriter:
                         counts[table] = await self._upsert(conn, table, rows)
                 if rows_by_table.get(DECISION):
                     await self._line_up_decisions(conn, rows_by_table[DECISION])
+                customers = json.dumps(list(dict.fromkeys(waiting_for)))
+                if customers != "[]":
+                    await self._recompute_waiting(conn, customers)
+                for sql, params in statements:
+                    await conn.exec_driver_sql(sql, tuple(params))
                 await conn.commit()
             except BaseException:
                 await conn.rollback()
@@ -625,19 +639,32 @@ class StoreWriter:
         async with self._lock:
             conn = await self.connection()
             try:
-                await conn.exec_driver_sql(
-                    "INSERT OR IGNORE INTO agentdesk_touched (customer_id)"
-                    f" SELECT value FROM json_each(?) WHERE value IN (SELECT id FROM main.{CUSTOMER})",
-                    (ids,),
-                )
-                for statement in _WAITING_STEPS:
-                    await conn.exec_driver_sql(statement)
+                await self._recompute_waiting(conn, ids)
                 await conn.commit()
             except BaseException:
                 await conn.rollback()
                 raise
 
+    async def _recompute_waiting(self, conn: AsyncConnection, customer_ids_json: str) -> None:
+        await conn.exec_driver_sql(
+            "INSERT OR IGNORE INTO agentdesk_touched (customer_id)"
+            f" SELECT value FROM json_each(?) WHERE value IN (SELECT id FROM main.{CUSTOMER})",
+            (customer_ids_json,),
+        )
+        for statement in _WAITING_STEPS:
+            await conn.exec_driver_sql(statement)
+
     # -- reading ----------------------------------------------------------------
+
+    async def fetch(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        """The rows of one query, read on the writer's connection (so after its own writes)."""
+        async with self._lock:
+            conn = await self.connection()
+            try:
+                result = await conn.exec_driver_sql(sql, tuple(params))
+                return [tuple(row) for row in result.fetchall()]
+            finally:
+                await conn.commit()
 
     async def stream_rows(
         self, tables: Sequence[str] = TABLE_ORDER, *, chunk: int = 2000

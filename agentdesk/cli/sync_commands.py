@@ -1,0 +1,200 @@
+"""``agentdesk login``, ``agentdesk sync`` and ``agentdesk import --server``."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import getpass
+import json
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any, BinaryIO
+
+from agentdesk.cli.commands import CommandError, UsageError
+from agentdesk.sync.credentials import TOKEN_ENV, CredentialsError, server_url, store_login, token_for
+
+SYNC_ATTEMPTS = 4
+"""``agentdesk sync`` tries this many times (with growing waits) before it says the backend is offline."""
+
+UPLOAD_BATCH = 2000
+
+
+def _server(args: argparse.Namespace) -> str:
+    server = server_url(args.server)
+    if server is None:
+        raise CommandError("no backend: give --server URL, set $AGENTDESK_SERVER, or run agentdesk login")
+    if not server.startswith(("http://", "https://")):
+        raise UsageError(f"--server {server!r} is not an http:// or https:// address")
+    return server
+
+
+def _token(server: str) -> str:
+    token = token_for(server)
+    if not token:
+        raise CommandError(f"no token for {server}: run 'agentdesk login --server {server} --user NAME' "
+                           f"or set {TOKEN_ENV}")
+    return token
+
+
+# --- login ------------------------------------------------------------------------------
+
+
+def login(args: argparse.Namespace) -> int:
+    from agentdesk.sync.client import BackendClient, BackendRefused, Unreachable
+
+    server = _server(args)
+    token = _read_token()
+    try:
+        me = asyncio.run(_who(BackendClient(server, token)))
+    except BackendRefused as exc:
+        raise CommandError(f"{server} does not accept this token ({exc}); nothing was stored") from None
+    except Unreachable as exc:
+        raise CommandError(f"{exc}; the token was not checked and not stored") from None
+    if me.get("name") != args.user:
+        raise CommandError(f"this token belongs to {me.get('name')!r}, not {args.user!r}; nothing was stored")
+    try:
+        keyring_name = store_login(server, args.user, token)
+    except CredentialsError as exc:
+        raise CommandError(str(exc)) from None
+    print(f"logged in to {server} as {args.user} ({me.get('role')}); the token is in the keyring ({keyring_name})")
+    return 0
+
+
+async def _who(backend: Any) -> dict[str, Any]:
+    async with backend:
+        return await backend.me()
+
+
+def _read_token() -> str:
+    if sys.stdin.isatty():
+        token = getpass.getpass("token (as printed by 'agentdesk users add'): ")
+    else:
+        token = sys.stdin.readline()
+    token = token.strip()
+    if not token:
+        raise UsageError("no token given: paste the token printed by 'agentdesk users add'")
+    return token
+
+
+# --- sync -------------------------------------------------------------------------------
+
+
+def sync(store: Path, args: argparse.Namespace) -> int:
+    server = _server(args)
+    token = _token(server)
+    report, waiting, online, error = asyncio.run(_sync_once(store, server, token))
+    if args.json:
+        print(json.dumps({"server": server, "online": online, "pushed": report.applied, "refused": report.refused,
+                          "rejected": report.rejected, "pulled": report.pulled, "waiting": waiting}))
+    else:
+        for line in report.refused:
+            print(f"refused: {line}")
+        for line in report.rejected:
+            print(f"rejected: {line}")
+    if error is not None:
+        raise CommandError(error)
+    summary = (f"pushed {report.applied}" + (f" ({len(report.refused)} refused)" if report.refused else "")
+               + f", pulled {report.pulled} records; "
+               + ("nothing waiting" if not waiting else f"{waiting} still waiting"))
+    print(summary, file=sys.stderr)
+    return 0 if waiting == 0 else 1
+
+
+async def _sync_once(store: Path, server: str, token: str) -> tuple[Any, int, bool, str | None]:
+    from agentdesk.sync.client import BackendClient, BackendRefused, Unreachable
+    from agentdesk.sync.engine import Backoff, SyncReport, Syncer
+    from agentdesk.sync.replica import Replica
+
+    backoff = Backoff(first=0.5, cap=4.0)
+    async with Replica.open(store) as replica, BackendClient(server, token) as backend:
+        syncer = Syncer(replica, backend)
+        report, error = SyncReport(), None
+        for attempt in range(SYNC_ATTEMPTS):
+            try:
+                part = await syncer.once()
+            except Unreachable as exc:
+                error = str(exc)
+                if attempt + 1 < SYNC_ATTEMPTS:
+                    await asyncio.sleep(backoff.next())
+                continue
+            except BackendRefused as exc:
+                error = f"{server} refused: {exc}"
+                break
+            report.applied += part.applied
+            report.refused += part.refused
+            report.rejected += part.rejected
+            report.pulled += part.pulled
+            error = None
+            break
+        waiting, _ = await replica.counts()
+        if error is not None and waiting:
+            error = f"offline: {waiting} decision{'s' if waiting != 1 else ''} waiting ({error})"
+        return report, waiting, error is None, error
+
+
+# --- import --server --------------------------------------------------------------------
+
+
+def upload(args: argparse.Namespace) -> int:
+    server = _server(args)
+    token = _token(server)
+    if args.file == "-":
+        return asyncio.run(_upload(sys.stdin.buffer, server, token, args.max_record_bytes))
+    try:
+        source = open(args.file, "rb")  # noqa: SIM115 - closed below
+    except OSError as exc:
+        raise CommandError(f"cannot read {args.file}: {exc.strerror}") from exc
+    with source:
+        return asyncio.run(_upload(source, server, token, args.max_record_bytes))
+
+
+def _numbered(source: BinaryIO, max_record_bytes: int) -> Iterator[tuple[int, Any]]:
+    from agentdesk.interchange.codec import RecordError, decode_line
+
+    for number, raw in enumerate(source, 1):
+        if raw.isspace():
+            continue
+        try:
+            yield number, decode_line(raw, max_record_bytes=max_record_bytes)
+        except RecordError as exc:
+            yield number, exc
+
+
+async def _upload(source: BinaryIO, server: str, token: str, max_record_bytes: int) -> int:
+    from agentdesk.interchange.codec import RecordError
+    from agentdesk.sync.client import BackendClient, BackendRefused, Unreachable
+
+    changed = unchanged = 0
+    errors: list[tuple[int, str]] = []
+    batch: list[tuple[int, Any]] = []
+
+    async def send() -> None:
+        nonlocal changed, unchanged
+        if not batch:
+            return
+        answer = await backend.upload([obj for _, obj in batch])
+        changed += answer.get("changed", 0)
+        unchanged += answer.get("unchanged", 0)
+        errors.extend((batch[error["index"]][0], error["reason"]) for error in answer.get("errors", ()))
+        batch.clear()
+
+    try:
+        async with BackendClient(server, token) as backend:
+            for number, obj in _numbered(source, max_record_bytes):
+                if isinstance(obj, RecordError):
+                    errors.append((number, obj.message))
+                    continue
+                batch.append((number, obj))
+                if len(batch) >= UPLOAD_BATCH:
+                    await send()
+            await send()
+    except BackendRefused as exc:
+        raise CommandError(f"{server} refused the upload: {exc}") from None
+    except Unreachable as exc:
+        raise CommandError(f"{exc}; uploaded so far: {changed} new or changed") from None
+    for number, reason in sorted(errors):
+        print(f"agentdesk: line {number}: {reason}", file=sys.stderr)
+    print(f"uploaded to {server}: {changed} new or changed, {unchanged} unchanged, {len(errors)} skipped",
+          file=sys.stderr)
+    return 1 if errors else 0

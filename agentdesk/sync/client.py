@@ -1,0 +1,129 @@
+"""The backend's HTTP API as the workstation uses it (httpx over one keep-alive connection pool).
+
+Failures come in two kinds, because the sync loop treats them differently:
+:class:`Unreachable` (no answer, a dropped connection, a 5xx: try again later, nothing
+was lost) and :class:`BackendRefused` (the backend answered no: a bad token, a
+conflict; retrying the same request cannot help). A cursor older than the change log
+raises :class:`RefetchNeeded`.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator, Iterable, Mapping
+from typing import Any
+
+import httpx
+
+API_TIMEOUT = httpx.Timeout(15.0, connect=5.0)
+
+
+class Unreachable(Exception):
+    """The backend could not be reached or did not answer; the request may be repeated as it is."""
+
+
+class BackendRefused(Exception):
+    """The backend answered with a refusal (4xx); the message is its one-line reason."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+class RefetchNeeded(Exception):
+    """The pull cursor is older than the backend's change log keeps: fetch a snapshot instead."""
+
+
+def _detail(response: httpx.Response) -> str:
+    try:
+        detail = response.json().get("detail")
+    except (ValueError, AttributeError):
+        detail = None
+    if isinstance(detail, str) and detail:
+        return detail.splitlines()[0]
+    if isinstance(detail, list) and detail:  # FastAPI's validation errors
+        first = detail[0]
+        return f"{'.'.join(map(str, first.get('loc', ())))}: {first.get('msg', 'invalid')}"
+    return f"{response.status_code} {response.reason_phrase}"
+
+
+class BackendClient:
+    """One backend, one token. Use as ``async with BackendClient(url, token) as backend``."""
+
+    def __init__(self, base_url: str, token: str, *, transport: httpx.AsyncBaseTransport | None = None,
+                 timeout: httpx.Timeout = API_TIMEOUT) -> None:
+        self.base_url = base_url.rstrip("/")
+        self._http = httpx.AsyncClient(base_url=self.base_url, transport=transport, timeout=timeout,
+                                       headers={"Authorization": f"Bearer {token}"})
+
+    async def __aenter__(self) -> BackendClient:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.close()
+
+    async def close(self) -> None:
+        await self._http.aclose()
+
+    async def _request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        try:
+            response = await self._http.request(method, path, **kwargs)
+        except httpx.TransportError as exc:
+            raise Unreachable(f"{self.base_url} cannot be reached ({type(exc).__name__})") from exc
+        return self._checked(response)
+
+    def _checked(self, response: httpx.Response) -> httpx.Response:
+        if response.status_code >= 500:
+            raise Unreachable(f"{self.base_url} answered {response.status_code}")
+        if response.status_code == 410:
+            raise RefetchNeeded(_detail(response))
+        if response.status_code >= 400:
+            raise BackendRefused(response.status_code, _detail(response))
+        return response
+
+    async def me(self) -> dict[str, Any]:
+        return (await self._request("GET", "/me")).json()
+
+    async def put_mutation(self, mutation_id: str, body: Mapping[str, Any]) -> dict[str, Any]:
+        return (await self._request("PUT", f"/mutations/{mutation_id}", json=body)).json()
+
+    async def changes(self, after: int, limit: int = 5000) -> dict[str, Any]:
+        return (await self._request("GET", "/changes", params={"after": after, "limit": limit})).json()
+
+    async def upload(self, records: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
+        return (await self._request("POST", "/records", json={"records": list(records)})).json()
+
+    async def snapshot(self) -> AsyncIterator[dict[str, Any]]:
+        """Every record the backend holds, after a first ``{"cursor": N}`` line."""
+        try:
+            async with self._http.stream("GET", "/snapshot", timeout=httpx.Timeout(None, connect=5.0)) as response:
+                if response.status_code >= 400:
+                    await response.aread()
+                    self._checked(response)
+                async for line in response.aiter_lines():
+                    if line.strip():
+                        yield json.loads(line)
+        except httpx.TransportError as exc:
+            raise Unreachable(f"{self.base_url} cannot be reached ({type(exc).__name__})") from exc
+
+    async def events(self, last_event_id: int | None) -> AsyncIterator[int | None]:
+        """The live stream: yields the backend's newest cursor at each change, and None at each keepalive.
+
+        Ends (or raises :class:`Unreachable`) when the connection drops; call again with
+        the last cursor seen and the backend replays what was missed.
+        """
+        headers = {"Last-Event-ID": str(last_event_id)} if last_event_id is not None else {}
+        try:
+            async with self._http.stream("GET", "/events", headers=headers,
+                                         timeout=httpx.Timeout(None, connect=5.0)) as response:
+                if response.status_code >= 400:
+                    await response.aread()
+                    self._checked(response)
+                yield None  # connected
+                async for line in response.aiter_lines():
+                    if line.startswith("id:"):
+                        yield int(line[3:].strip())
+                    elif line.startswith(":"):
+                        yield None
+        except httpx.TransportError as exc:
+            raise Unreachable(f"{self.base_url} cannot be reached ({type(exc).__name__})") from exc
