@@ -74,7 +74,7 @@ DECISION_STATES = ("pending", "queued", "confirmed", "refused", "undone")
 PROPOSAL_KINDS = ("refund", "voucher", "callback")
 """What an escalation may propose."""
 APPROVAL_STATES = ("waiting", "approved", "declined")
-PROMISE_STATES = ("open", "kept", "overdue", "broken")
+PROMISE_STATES = ("open", "kept", "overdue", "broken", "cancelled")
 AUDIT_ACTIONS = ("taken", "refused", "undone", "queued", "escalated", "approved", "declined", "confirmed")
 
 _CHANNELS = {c.value: c for c in Channel}

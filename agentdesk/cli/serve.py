@@ -1,0 +1,196 @@
+"""``agentdesk serve`` (the backend) and ``agentdesk users add`` (its users and tokens)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import signal
+import socket
+import sys
+from pathlib import Path
+
+DATABASE_ENV = "AGENTDESK_DATABASE"
+
+
+def default_database() -> Path:
+    """``server.db`` in the user data directory (where the workstation's store lives too)."""
+    from platformdirs import user_data_dir
+
+    from agentdesk.config import APP_NAME
+
+    return Path(user_data_dir(APP_NAME, appauthor=False)) / "server.db"
+
+
+def _database(args: argparse.Namespace):  # noqa: ANN202 - a sqlalchemy URL, imported late
+    from agentdesk.server.database import DatabaseUrlError, database_url
+
+    value = args.database or os.environ.get(DATABASE_ENV) or default_database()
+    try:
+        return database_url(value)
+    except DatabaseUrlError as exc:
+        raise _Usage(f"--database: {exc}") from None
+
+
+class _Usage(Exception):
+    """Bad usage: one line, exit 2."""
+
+
+class _Failed(Exception):
+    """A failure: one line, exit 1."""
+
+
+def _matrix(args: argparse.Namespace) -> tuple[str, str]:
+    """The matrix text and its name: ``--authority FILE``, else the demo's."""
+    from agentdesk.domain.authority import MatrixError, parse_matrix
+    from agentdesk.server.app import demo_matrix_path
+
+    if args.authority is not None:
+        path, source = Path(args.authority), str(args.authority)
+    else:
+        path, source = demo_matrix_path(), "demo authority.toml"
+    try:
+        text = path.read_bytes().decode("utf-8")
+    except OSError as exc:
+        raise _Failed(f"{source}: cannot read the authority matrix: {exc.strerror}") from None
+    except UnicodeDecodeError as exc:
+        raise _Failed(f"{source}: not UTF-8 text (byte {exc.start})") from None
+    try:
+        parse_matrix(text, source)
+    except MatrixError as exc:
+        raise _Failed(str(exc)) from None
+    return text, source
+
+
+def _reported(run):  # noqa: ANN001, ANN202 - a command body
+    def command(args: argparse.Namespace) -> int:
+        try:
+            return run(args)
+        except _Usage as exc:
+            print(f"agentdesk: {exc}", file=sys.stderr)
+            return 2
+        except _Failed as exc:
+            print(f"agentdesk: {exc}", file=sys.stderr)
+            return 1
+    return command
+
+
+def _database_failure(exc: BaseException, url) -> _Failed:  # noqa: ANN001
+    from agentdesk.server.database import describe
+
+    reason = " ".join(str(getattr(exc, "orig", None) or exc).split()) or type(exc).__name__
+    # A driver's message may quote the URL; never its password.
+    if url.password:
+        reason = reason.replace(str(url.password), "***")
+    return _Failed(f"database {describe(url)}: {reason[:300]}")
+
+
+# --- serve ------------------------------------------------------------------------------
+
+
+@_reported
+def serve(args: argparse.Namespace) -> int:
+    from agentdesk.server.database import describe
+    from agentdesk.server.migrate import upgrade
+
+    url = _database(args)
+    matrix_text, source = _matrix(args)
+    if args.keep_changes is not None and args.keep_changes < 1:
+        raise _Usage("--keep-changes must be at least 1")
+    try:
+        asyncio.run(upgrade(url))
+    except Exception as exc:  # noqa: BLE001 - whatever the driver raises, it is one line for the user
+        raise _database_failure(exc, url) from None
+    return asyncio.run(_serve(url, matrix_text, source, args.host, args.port, args.keep_changes, describe(url)))
+
+
+async def _serve(url, matrix_text: str, source: str, host: str, port: int, keep: int | None,  # noqa: ANN001
+                 shown: str) -> int:
+    import uvicorn
+
+    from agentdesk.server.app import create_app
+
+    app = create_app(url, matrix_text, matrix_source=source, keep_changes=keep)
+    # No access log: nothing of a request (headers least of all) is ever written out.
+    config = uvicorn.Config(app, host=host, port=port, access_log=False, log_level="warning",
+                            timeout_graceful_shutdown=2, lifespan="on", server_header=False)
+    loop = asyncio.get_running_loop()
+
+    class Server(uvicorn.Server):
+        def handle_exit(self, sig: int, frame) -> None:  # noqa: ANN001
+            # Event streams never end by themselves; end them, so shutdown need not wait for them.
+            loop.call_soon_threadsafe(app.state.backend.watch.close)
+            super().handle_exit(sig, frame)
+
+    server = Server(config)
+    # uvicorn shuts down gracefully on SIGTERM/SIGINT, then raises the signal again under the
+    # handlers it found; with these, that second delivery is a no-op and we exit with 0.
+    for stop_signal in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(stop_signal, lambda _signum, _frame: None)
+    listening = _listen(host, port)
+    serving = asyncio.create_task(server.serve(sockets=[listening]))
+    while not server.started and not serving.done():
+        await asyncio.sleep(0.02)
+    if server.started:
+        bound = listening.getsockname()[1]
+        shown_host = f"[{host}]" if ":" in host else host
+        print(f"agentdesk backend on http://{shown_host}:{bound} (database {shown})", flush=True)
+    try:
+        await serving
+    except SystemExit:  # uvicorn's way of saying the start failed; it has logged why
+        return 1
+    finally:
+        listening.close()
+    # uvicorn returns normally after SIGTERM/SIGINT: a clean stop.
+    return 0 if server.started else 1
+
+
+def _listen(host: str, port: int) -> socket.socket:
+    """The listening socket, bound here so a port in use is one line, not uvicorn's traceback."""
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
+        listening = socket.socket(family, kind, proto)
+    except OSError as exc:
+        raise _Failed(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+    try:
+        listening.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listening.bind(address)
+    except OSError as exc:
+        listening.close()
+        raise _Failed(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+    return listening
+
+
+# --- users ------------------------------------------------------------------------------
+
+
+@_reported
+def users(args: argparse.Namespace) -> int:
+    from agentdesk.domain.authority import parse_matrix
+    from agentdesk.server.users import ADMIN
+
+    matrix_text, source = _matrix(args)
+    roles = [*parse_matrix(matrix_text, source).roles, ADMIN]
+    if args.role not in roles:
+        raise _Usage(f"role {args.role!r} is not in the authority matrix (roles: {', '.join(roles)})")
+    url = _database(args)
+    token, existed = asyncio.run(_add_user(url, args.name, args.role))
+    if existed:
+        print(f"agentdesk: user {args.name} existed; its old token no longer works", file=sys.stderr)
+    print(token, flush=True)
+    return 0
+
+
+async def _add_user(url, name: str, role: str) -> tuple[str, bool]:  # noqa: ANN001
+    from agentdesk.server.database import Database
+    from agentdesk.server.migrate import upgrade
+    from agentdesk.server.users import UserError, add_user
+
+    try:
+        await upgrade(url)
+        async with Database.open(url) as database:
+            return await add_user(database, name, role)
+    except UserError as exc:
+        raise _Usage(str(exc)) from None
+    except Exception as exc:  # noqa: BLE001
+        raise _database_failure(exc, url) from None

@@ -1,0 +1,98 @@
+"""The backend's request and response bodies (pydantic), so ``/openapi.json`` describes every one."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from agentdesk.server.records import MAX_RECORDS
+
+InterchangeObject = Annotated[dict[str, Any], Field(
+    description="An interchange record (contract.md, 'Interchange JSONL'), e.g. "
+                '{"type": "customer", "id": "c-1001", "name": "Petra Lindner"}')]
+
+
+class ErrorDetail(BaseModel):
+    detail: str = Field(description="What went wrong, in one line")
+
+
+class Gone(BaseModel):
+    detail: str = Field(description="Why the cursor cannot be served, in one line")
+    refetch: Literal[True] = Field(description="Always true: fetch /snapshot and continue from its cursor")
+
+
+class Health(BaseModel):
+    status: Literal["ok"]
+    cursor: int = Field(description="The newest seq of the change log")
+
+
+class Me(BaseModel):
+    name: str
+    role: str
+
+
+class RecordsUpload(BaseModel):
+    records: list[Any] = Field(max_length=MAX_RECORDS, description=f"At most {MAX_RECORDS} interchange objects",
+                               json_schema_extra={"items": {"type": "object"}})
+
+
+class RecordRefusal(BaseModel):
+    index: int = Field(description="Position of the record in the uploaded list, from 0")
+    reason: str = Field(description="Why it was not stored, in one line")
+
+
+class UploadReport(BaseModel):
+    changed: int = Field(description="Records new or different from what was stored")
+    unchanged: int = Field(description="Records identical to what was stored; no change was written")
+    errors: list[RecordRefusal]
+
+
+class _Mutation(BaseModel):
+    # Unknown fields would not take part in the body hash, so a repeat with extra
+    # fields would be taken as the same mutation; refuse them instead.
+    model_config = ConfigDict(extra="forbid")
+
+
+class DecisionMutation(_Mutation):
+    kind: Literal["decision"]
+    decision: InterchangeObject
+    promise: InterchangeObject | None = None
+
+
+class ApproveMutation(_Mutation):
+    kind: Literal["approve"]
+    escalation: str = Field(min_length=1, description="The escalation (decision id) approved")
+    decision: InterchangeObject
+    promise: InterchangeObject | None = None
+
+
+class DeclineMutation(_Mutation):
+    kind: Literal["decline"]
+    escalation: str = Field(min_length=1, description="The escalation (decision id) declined")
+    reason: str = ""
+    at: str | None = Field(default=None, description="When the approver declined (ISO 8601)")
+
+
+Mutation = Annotated[DecisionMutation | ApproveMutation | DeclineMutation, Field(discriminator="kind")]
+
+
+class MutationResult(BaseModel):
+    id: str
+    status: Literal["applied", "refused"]
+    reason: str | None = Field(description="Why it was refused, in one line; null when applied")
+    rule: str | None = Field(description="The rule that refused it, e.g. refund.max or case.disputed_amount")
+    records: list[InterchangeObject] = Field(description="The records this mutation stored")
+    cursor: int = Field(description="The seq of its last change")
+
+
+class ChangeItem(BaseModel):
+    seq: int
+    record: InterchangeObject
+
+
+class ChangesPage(BaseModel):
+    changes: list[ChangeItem]
+    cursor: int = Field(description="The last seq in this page (the 'after' asked for when empty)")
+    head: int = Field(description="The newest seq of the change log")
+    more: bool = Field(description="True when changes after 'cursor' exist")

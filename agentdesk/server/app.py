@@ -1,0 +1,342 @@
+"""The backend's HTTP API (FastAPI).
+
+``create_app(database_url, matrix_text)`` builds the app; its lifespan applies the
+database's migrations, opens the engines and starts following the change log's head.
+Every endpoint but ``/health`` needs ``Authorization: Bearer TOKEN``. Errors are
+``{"detail": "one line"}``, validation errors included (FastAPI's default is a list).
+"""
+
+
+import json
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import Depends, FastAPI, Header, HTTPException, Query, Request
+from fastapi import Path as PathParam
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, PlainTextResponse, Response, StreamingResponse
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy import select
+from sqlalchemy.engine import URL
+from sqlalchemy.exc import DBAPIError, OperationalError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+import agentdesk.authority_file
+from agentdesk import __version__
+from agentdesk.domain.authority import AuthorityMatrix, parse_matrix
+from agentdesk.server.api_models import (
+    ChangesPage,
+    ErrorDetail,
+    Gone,
+    Health,
+    Me,
+    Mutation,
+    MutationResult,
+    RecordsUpload,
+    UploadReport,
+)
+from agentdesk.server.changes import CursorTooOld, head, page_after
+from agentdesk.server.database import Database, database_url
+from agentdesk.server.live import HeadWatch
+from agentdesk.server.migrate import upgrade
+from agentdesk.server.mutations import Applier, MutationForbidden, MutationInvalid
+from agentdesk.server.records import store_records
+from agentdesk.server.tables import record
+from agentdesk.server.users import ADMIN, User, user_for_token
+
+log = logging.getLogger("agentdesk.server")
+
+KEEPALIVE_S = 15.0
+DEFAULT_PAGE = 1000
+MAX_PAGE = 10_000
+SNAPSHOT_ORDER = (("agent",), ("customer",), ("case",), ("interaction", "event"), ("decision",), ("promise",),
+                  ("audit",))
+"""Dependency order: a record's references come before it."""
+_SNAPSHOT_CHUNK = 1 << 16
+
+
+def demo_matrix_path() -> Path:
+    """The demo company's matrix file, shipped beside ``agentdesk.authority_file``."""
+    return Path(agentdesk.authority_file.__file__).with_name("demo") / "authority.toml"
+
+
+class Backend:
+    """What the endpoints share: the database, the matrix, the head watch."""
+
+    def __init__(self, url: URL, matrix_text: str, matrix: AuthorityMatrix, keep_changes: int | None) -> None:
+        self.url = url
+        self.matrix_text = matrix_text
+        self.matrix = matrix
+        self.keep_changes = keep_changes
+        self.watch = HeadWatch()
+        self._database: Database | None = None
+        self._applier: Applier | None = None
+
+    @property
+    def database(self) -> Database:
+        assert self._database is not None, "the app has not started"
+        return self._database
+
+    @property
+    def applier(self) -> Applier:
+        assert self._applier is not None, "the app has not started"
+        return self._applier
+
+    async def start(self) -> None:
+        await upgrade(self.url)
+        self._database = Database.create(self.url)
+        self._applier = Applier(self._database, self.matrix, self.keep_changes)
+        await self.watch.start(self._database)
+
+    async def stop(self) -> None:
+        await self.watch.stop()
+        if self._database is not None:
+            await self._database.dispose()
+
+
+def _one_line(text: str) -> str:
+    return " ".join(str(text).split())
+
+
+def _validation_line(exc: RequestValidationError) -> str:
+    errors = exc.errors()
+    if not errors:
+        return "the request is not valid"
+    first = errors[0]
+    if first.get("type") == "json_invalid":
+        problem = (first.get("ctx") or {}).get("error", "")
+        return _one_line(f"the request body is not valid JSON ({problem})" if problem
+                         else "the request body is not valid JSON")
+    place = ".".join(str(part) for part in first.get("loc", ()))
+    more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+    return _one_line(f"{place}: {first.get('msg', 'invalid')}{more}")
+
+
+def _error(status: int, detail: str, headers: dict[str, str] | None = None) -> HTTPException:
+    return HTTPException(status, _one_line(detail), headers=headers)
+
+
+ERRORS: dict[int | str, dict[str, Any]] = {
+    401: {"model": ErrorDetail, "description": "No token, or a token the backend does not know"},
+    403: {"model": ErrorDetail, "description": "The user's role may not do this"},
+    422: {"model": ErrorDetail, "description": "The request cannot be read"},
+}
+
+
+def create_app(database: str | Path | URL, matrix_text: str | None = None, *,
+               matrix_source: str = "authority.toml", keep_changes: int | None = None) -> FastAPI:
+    """The backend on ``database`` (path, sqlite:/// or postgresql:// URL), checking with ``matrix_text``.
+
+    Without ``matrix_text`` it checks with the demo company's matrix. ``keep_changes``: how
+    many of the newest changes the change log keeps (None: all).
+    """
+    url = database if isinstance(database, URL) else database_url(database)
+    if matrix_text is None:
+        matrix_text, matrix_source = demo_matrix_path().read_text("utf-8"), "demo authority.toml"
+    backend = Backend(url, matrix_text, parse_matrix(matrix_text, matrix_source), keep_changes)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        await backend.start()
+        try:
+            yield
+        finally:
+            await backend.stop()
+
+    app = FastAPI(title="agentdesk backend", version=__version__, lifespan=lifespan,
+                  description="The source of truth agentdesk workstations share. "
+                              "Authenticate with `Authorization: Bearer TOKEN` (`agentdesk users add`).")
+    app.state.backend = backend
+    _install_error_handlers(app)
+    bearer = HTTPBearer(auto_error=False, description="A token from `agentdesk users add`")
+
+    async def current_user(credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]) -> User:
+        if credentials is None or not credentials.credentials:
+            raise _error(401, "no token: send Authorization: Bearer TOKEN", {"WWW-Authenticate": "Bearer"})
+        async with backend.database.read() as connection:
+            user = await user_for_token(connection, credentials.credentials)
+        if user is None:
+            raise _error(401, "unknown token", {"WWW-Authenticate": "Bearer"})
+        return user
+
+    async def admin(user: Annotated[User, Depends(current_user)]) -> User:
+        if user.role != ADMIN:
+            raise _error(403, f"only an admin uploads records; {user.name} is {user.role}")
+        return user
+
+    async def decider(user: Annotated[User, Depends(current_user)]) -> User:
+        if user.role == ADMIN:
+            raise _error(403, "an admin decides nothing")
+        role = backend.matrix.role(user.role)
+        if role is None:
+            raise _error(403, f"role {user.role!r} is not in the backend's authority matrix")
+        if role.read_only:
+            raise _error(403, f"the {role.name} role is read-only and decides nothing")
+        return user
+
+    Reader = Annotated[User, Depends(current_user)]
+
+    @app.get("/health", response_model=Health, tags=["service"], summary="Is the backend up; its newest seq")
+    async def health() -> Health:
+        async with backend.database.read() as connection:
+            last, _ = await head(connection)
+        return Health(status="ok", cursor=last)
+
+    @app.get("/me", response_model=Me, responses=ERRORS, tags=["users"], summary="Who the token belongs to")
+    async def me(user: Reader) -> Me:
+        return Me(name=user.name, role=user.role)
+
+    @app.get("/authority", response_class=PlainTextResponse, responses={
+        **ERRORS, 200: {"content": {"text/plain": {"schema": {"type": "string"}}},
+                        "description": "The authority matrix (TOML) the backend checks decisions with"}},
+        tags=["decisions"], summary="The authority matrix")
+    async def authority(_user: Reader) -> PlainTextResponse:
+        return PlainTextResponse(backend.matrix_text, media_type="text/plain; charset=utf-8")
+
+    @app.post("/records", response_model=UploadReport, responses=ERRORS, tags=["records"],
+              summary="Upload interchange records (admin); idempotent by (type, id)")
+    async def upload(body: RecordsUpload, _user: Annotated[User, Depends(admin)]) -> UploadReport:
+        report = await store_records(backend.database, body.records, keep_changes=backend.keep_changes)
+        if report.cursor is not None:
+            backend.watch.advance(report.cursor)
+        return UploadReport(changed=report.changed, unchanged=report.unchanged,
+                            errors=[{"index": i, "reason": r} for i, r in sorted(report.errors)])
+
+    mutation_id_param = PathParam(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9._:~-]+$",
+                                  description="The client's id of this mutation (e.g. m-01J9…)")
+
+    @app.put("/mutations/{mutation_id}", response_model=MutationResult, responses=ERRORS, tags=["decisions"],
+             summary="Apply a decision, approval or decline exactly once")
+    async def put_mutation(mutation_id: Annotated[str, mutation_id_param], body: Mutation,
+                           user: Annotated[User, Depends(decider)]) -> dict[str, Any]:
+        try:
+            result = await backend.applier.apply(user, mutation_id, body.model_dump(mode="json"))
+        except MutationForbidden as exc:
+            raise _error(403, str(exc)) from None
+        except MutationInvalid as exc:
+            raise _error(422, str(exc)) from None
+        backend.watch.advance(result["cursor"])
+        return result
+
+    @app.get("/mutations/{mutation_id}", response_model=MutationResult,
+             responses={**ERRORS, 404: {"model": ErrorDetail, "description": "No mutation with this id"}},
+             tags=["decisions"], summary="The stored result of a mutation")
+    async def get_mutation(mutation_id: Annotated[str, mutation_id_param], _user: Reader) -> dict[str, Any]:
+        result = await backend.applier.stored_result(mutation_id)
+        if result is None:
+            raise _error(404, f"no mutation {mutation_id}")
+        return result
+
+    @app.get("/changes", response_model=ChangesPage, tags=["sync"],
+             responses={**ERRORS, 410: {"model": Gone, "description": "The cursor is older than the change log "
+                                                                        "keeps: fetch /snapshot"}},
+             summary="Changes after a cursor, oldest first")
+    async def changes(_user: Reader, after: Annotated[int, Query(ge=0)] = 0,
+                      limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = DEFAULT_PAGE) -> Response:
+        async with backend.database.read() as connection:
+            try:
+                page = await page_after(connection, after, limit)
+            except CursorTooOld as exc:
+                return JSONResponse({"detail": str(exc), "refetch": True}, status_code=410)
+        # The bodies are stored as canonical JSON already: splice them in rather than parse and re-encode.
+        items = ",".join(f'{{"seq":{seq},"record":{body}}}' for seq, body in page.changes)
+        more = "true" if page.cursor < page.head else "false"
+        text = f'{{"changes":[{items}],"cursor":{page.cursor},"head":{page.head},"more":{more}}}'
+        return Response(text.encode("utf-8"), media_type="application/json")
+
+    @app.get("/snapshot", tags=["sync"], responses={
+        **ERRORS, 200: {"content": {"application/x-ndjson": {"schema": {"type": "string"}}},
+                        "description": 'First line {"cursor": N}, then every record, one JSON object a line, '
+                                       "agents, customers, cases, timeline, decisions, promises, audit"}},
+             summary="Every record, read in one consistent snapshot")
+    async def snapshot(_user: Reader) -> StreamingResponse:
+        return StreamingResponse(_snapshot_lines(backend.database), media_type="application/x-ndjson")
+
+    @app.get("/events", tags=["sync"], responses={
+        **ERRORS, 200: {"content": {"text/event-stream": {"schema": {"type": "string"}}},
+                        "description": 'Server-sent events: "id: <head>", "event: change", '
+                                       'data {"cursor": <head>} each time the head moves; ": keepalive" every 15 s'}},
+             summary="Live stream of the change log's head")
+    async def events(_user: Reader,
+                     last_event_id: Annotated[int | None, Header(alias="Last-Event-ID", ge=0)] = None,
+                     after: Annotated[int | None, Query(ge=0, description="Same as Last-Event-ID")] = None,
+                     ) -> StreamingResponse:
+        start = last_event_id if last_event_id is not None else after
+        # Read the head before the response starts: a write right after the client sees the
+        # headers must come out as an event, not be folded into the starting cursor.
+        known = backend.watch.head
+        return StreamingResponse(_event_stream(backend.watch, start, known), media_type="text/event-stream",
+                                 headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
+
+    return app
+
+
+def _event(cursor: int) -> str:
+    return f'id: {cursor}\nevent: change\ndata: {{"cursor": {cursor}}}\n\n'
+
+
+async def _event_stream(watch: HeadWatch, start: int | None, known: int) -> AsyncIterator[str]:
+    cursor = known
+    if start is not None and start < known:
+        yield _event(known)
+    elif start is not None:
+        cursor = start
+    while not watch.closed:
+        moved = await watch.wait_beyond(cursor, KEEPALIVE_S)
+        if moved is None:
+            if watch.closed:
+                return
+            yield ": keepalive\n\n"
+        else:
+            cursor = moved
+            yield _event(moved)
+
+
+async def _snapshot_lines(database: Database) -> AsyncIterator[bytes]:
+    async with database.read(snapshot=True) as connection:
+        last, _ = await head(connection)
+        chunk = [json.dumps({"cursor": last}) + "\n"]
+        size = 0
+        for types in SNAPSHOT_ORDER:
+            rows = await connection.stream(select(record.c.body).where(record.c.type.in_(types))
+                                           .order_by(record.c.type, record.c.id))
+            async for (body,) in rows:
+                chunk.append(body)
+                chunk.append("\n")
+                size += len(body)
+                if size >= _SNAPSHOT_CHUNK:
+                    yield "".join(chunk).encode("utf-8")
+                    chunk, size = [], 0
+        yield "".join(chunk).encode("utf-8")
+
+
+def _install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(RequestValidationError)
+    async def invalid(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        return JSONResponse({"detail": _validation_line(exc)}, status_code=422)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        return JSONResponse({"detail": _one_line(str(exc.detail))}, status_code=exc.status_code,
+                            headers=getattr(exc, "headers", None))
+
+    @app.exception_handler(OperationalError)
+    async def database_down(_request: Request, exc: OperationalError) -> JSONResponse:
+        log.error("database unavailable: %s", type(exc.orig).__name__ if exc.orig is not None else "?")
+        return JSONResponse({"detail": "the database is unavailable; try again"}, status_code=503)
+
+    @app.exception_handler(DBAPIError)
+    async def database_error(_request: Request, exc: DBAPIError) -> JSONResponse:
+        log.error("database error: %s", type(exc.orig).__name__ if exc.orig is not None else "?")
+        return JSONResponse({"detail": "the database failed this request; try again"}, status_code=503)
+
+    @app.exception_handler(Exception)
+    async def failed(_request: Request, exc: Exception) -> JSONResponse:
+        log.error("request failed: %s", type(exc).__name__, exc_info=exc)
+        return JSONResponse({"detail": f"internal error ({type(exc).__name__})"}, status_code=500)
+
+
+__all__ = ["Backend", "create_app", "demo_matrix_path"]

@@ -1,0 +1,160 @@
+"""The change log: every record the backend writes, numbered so that clients never miss one.
+
+A client pulls "every change after seq N" and moves its cursor to the last seq it
+got. That is only safe if, whenever a reader can see seq S, every seq below S is
+already committed and visible too. A plain sequence (or autoincrement) does not give
+that: numbers are handed out when a row is inserted, not when its transaction
+commits. T1 takes 11, T2 takes 12 and commits first; a reader sees 12, moves its
+cursor to 12, and when T1 commits a moment later, 11 lies behind the cursor and is
+never pulled.
+
+So seqs come from one counter row, as the last step of the writing transaction::
+
+    UPDATE change_counter SET last = last + :n WHERE id = 1 RETURNING last
+
+The row lock that UPDATE takes is held until commit, so the next writer gets its
+seqs only after this one has committed (on PostgreSQL its UPDATE waits, then reads
+the committed value; on SQLite writers are serialised by BEGIN IMMEDIATE anyway).
+Seq order is therefore commit order, and a reader that saw S has every seq below S.
+Only the tail of each transaction is serialised: its work (checks, reads, locks on
+its own customer) runs in parallel with other writers.
+
+Retention: with ``keep`` set, the log keeps the newest ``keep`` seqs and raises
+``change_counter.floor`` over what it trimmed; a client whose cursor is below the
+floor must fetch a snapshot instead (410 "refetch").
+
+On PostgreSQL the transaction also issues ``NOTIFY agentdesk_changes, '<last>'``;
+PostgreSQL delivers it at commit (and never for a rolled-back transaction), so every
+backend process on the database learns the new head at once (see ``live``).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import delete, select, text, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from agentdesk.interchange.codec import Record, to_json_obj
+from agentdesk.server.tables import change_counter, change_log, record
+
+NOTIFY_CHANNEL = "agentdesk_changes"
+
+
+def canonical(obj: Any) -> str:
+    """The one text of a JSON value: sorted keys, no spaces, UTF-8 characters kept."""
+    return json.dumps(obj, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
+
+
+def now_us() -> int:
+    return time.time_ns() // 1000
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """One record to store, as its canonical interchange text."""
+
+    type: str
+    id: str
+    customer_id: str | None
+    body: str
+
+    @classmethod
+    def of(cls, stored: Record) -> Change:
+        obj = to_json_obj(stored)
+        return cls(obj["type"], obj["id"], customer_of(obj), canonical(obj))
+
+    @property
+    def obj(self) -> dict[str, Any]:
+        return json.loads(self.body)
+
+
+def customer_of(obj: Mapping[str, Any]) -> str | None:
+    if obj["type"] == "customer":
+        return obj["id"]
+    return obj.get("customer")
+
+
+async def write_changes(connection: AsyncConnection, changes: Sequence[Change], *, postgres: bool,
+                        keep: int | None = None) -> int | None:
+    """Store ``changes`` and log them with the next seqs; returns the last seq (None when there were none).
+
+    Call it as the last step of the transaction: from here to commit every other
+    writer waits on the counter row.
+    """
+    if not changes:
+        return None
+    count = len(changes)
+    last = (await connection.execute(
+        update(change_counter).where(change_counter.c.id == 1)
+        .values(last=change_counter.c.last + count).returning(change_counter.c.last, change_counter.c.floor)
+    )).one()
+    last_seq, floor = int(last[0]), int(last[1])
+    first_seq = last_seq - count + 1
+    at_us = now_us()
+    rows = [{"type": c.type, "id": c.id, "customer_id": c.customer_id, "body": c.body, "seq": first_seq + i}
+            for i, c in enumerate(changes)]
+    insert = (postgresql if postgres else sqlite).insert(record)
+    await connection.execute(
+        insert.on_conflict_do_update(index_elements=[record.c.type, record.c.id],
+                                     set_={"customer_id": insert.excluded.customer_id,
+                                           "body": insert.excluded.body, "seq": insert.excluded.seq}),
+        rows)
+    await connection.execute(change_log.insert(), [
+        {"seq": row["seq"], "record_type": row["type"], "record_id": row["id"], "body": row["body"], "at_us": at_us}
+        for row in rows])
+    if keep is not None and last_seq - keep > floor:
+        new_floor = last_seq - keep
+        await connection.execute(delete(change_log).where(change_log.c.seq <= new_floor))
+        await connection.execute(update(change_counter).where(change_counter.c.id == 1).values(floor=new_floor))
+    if postgres:
+        await connection.execute(text("SELECT pg_notify(:channel, :payload)"),
+                                 {"channel": NOTIFY_CHANNEL, "payload": str(last_seq)})
+    return last_seq
+
+
+async def head(connection: AsyncConnection) -> tuple[int, int]:
+    """``(last, floor)`` of the change counter."""
+    row = (await connection.execute(select(change_counter.c.last, change_counter.c.floor)
+                                    .where(change_counter.c.id == 1))).one()
+    return int(row[0]), int(row[1])
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    changes: list[tuple[int, str]]
+    """``(seq, body text)`` in seq order."""
+    cursor: int
+    head: int
+    floor: int
+
+
+class CursorTooOld(Exception):
+    def __init__(self, cursor: int, floor: int, head: int) -> None:
+        super().__init__(cursor, floor, head)
+        self.cursor, self.floor, self.head = cursor, floor, head
+
+    def __str__(self) -> str:
+        if self.cursor > self.head:
+            return (f"cursor {self.cursor} is ahead of this backend's newest change ({self.head}); "
+                    "its database was replaced; refetch")
+        return f"cursor {self.cursor} is older than the change log keeps (oldest: {self.floor}); refetch"
+
+
+async def page_after(connection: AsyncConnection, after: int, limit: int) -> Page:
+    """Changes after ``after``, at most ``limit``; :class:`CursorTooOld` when some were trimmed."""
+    rows = (await connection.execute(
+        select(change_log.c.seq, change_log.c.body).where(change_log.c.seq > after)
+        .order_by(change_log.c.seq).limit(limit))).all()
+    # Read the counter after the rows: trimming only raises the floor, so a floor still at
+    # or below ``after`` now was so when the rows were read; nothing after it was missing.
+    last, floor = await head(connection)
+    if after < floor or after > last:
+        raise CursorTooOld(after, floor, last)
+    changes = [(int(seq), body) for seq, body in rows]
+    return Page(changes, changes[-1][0] if changes else after, last, floor)

@@ -1,0 +1,116 @@
+"""The head of the change log as this process knows it, and waiting for it to move.
+
+Every ``/events`` listener waits on one :class:`HeadWatch`. Writes made by this process
+advance it directly after commit; writes made by other backend processes on the same
+database are learnt from the database:
+
+* PostgreSQL: a dedicated asyncpg connection ``LISTEN``s on ``agentdesk_changes``
+  (writers ``NOTIFY`` it with their last seq at commit), reconnecting when it drops;
+* SQLite has no notifications: ``change_counter.last`` is polled every 0.2 s (a
+  one-row primary-key read, cheap next to the WAL).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+
+from agentdesk.server.changes import NOTIFY_CHANNEL, head
+from agentdesk.server.database import Database, asyncpg_dsn
+
+log = logging.getLogger("agentdesk.server")
+
+SQLITE_POLL_S = 0.2
+RECONNECT_MAX_S = 5.0
+
+
+class HeadWatch:
+    def __init__(self) -> None:
+        self.head = 0
+        self._moved = asyncio.Event()
+        self._closed = False
+        self._task: asyncio.Task[None] | None = None
+
+    def advance(self, cursor: int) -> None:
+        if cursor > self.head:
+            self.head = cursor
+            moved, self._moved = self._moved, asyncio.Event()
+            moved.set()
+
+    async def wait_beyond(self, cursor: int, timeout: float) -> int | None:
+        """The head once it is past ``cursor``; None when ``timeout`` passed first or the watch closed."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while self.head <= cursor:
+            if self._closed:
+                return None
+            left = deadline - loop.time()
+            if left <= 0:
+                return None
+            moved = self._moved
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(moved.wait(), left)
+        return self.head
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    async def start(self, database: Database) -> None:
+        async with database.read() as connection:
+            self.advance((await head(connection))[0])
+        follow = self._listen if database.postgres else self._poll
+        self._task = asyncio.create_task(follow(database), name="agentdesk-head-watch")
+
+    def close(self) -> None:
+        """End every listener's wait (at shutdown: open event streams must not hold the server up)."""
+        self._closed = True
+        moved, self._moved = self._moved, asyncio.Event()
+        moved.set()
+
+    async def stop(self) -> None:
+        self.close()
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+    async def _poll(self, database: Database) -> None:
+        while True:
+            await asyncio.sleep(SQLITE_POLL_S)
+            try:
+                async with database.read() as connection:
+                    self.advance((await head(connection))[0])
+            except Exception as exc:  # noqa: BLE001 - a busy or locked moment; the next poll will do
+                log.warning("reading the change counter failed: %s", type(exc).__name__)
+
+    async def _listen(self, database: Database) -> None:
+        import asyncpg
+
+        wait = 0.2
+        while True:
+            connection = None
+            try:
+                connection = await asyncpg.connect(asyncpg_dsn(database.url))
+                lost = asyncio.Event()
+                connection.add_termination_listener(lambda _connection: lost.set())
+                await connection.add_listener(NOTIFY_CHANNEL, self._notified)
+                # Anything committed while we were not listening.
+                self.advance(int(await connection.fetchval("SELECT last FROM change_counter WHERE id = 1")))
+                wait = 0.2
+                await lost.wait()
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # noqa: BLE001 - the database went away; try again
+                log.warning("listening for changes failed (%s); retrying in %.1f s", type(exc).__name__, wait)
+            finally:
+                if connection is not None and not connection.is_closed():
+                    with contextlib.suppress(Exception):
+                        await connection.close(timeout=1)
+            await asyncio.sleep(wait)
+            wait = min(wait * 2, RECONNECT_MAX_S)
+
+    def _notified(self, _connection: object, _pid: int, _channel: str, payload: str) -> None:
+        with contextlib.suppress(ValueError):
+            self.advance(int(payload))

@@ -1,0 +1,445 @@
+"""Applying a workstation's mutation (decision, approve, decline): checked again here, exactly once.
+
+The workstation checked the decision against the authority matrix when it was taken,
+but it saw only its own replica: two agents on two machines may each spend the same
+customer's budget. So the backend checks again, with the same pure rules
+(:mod:`agentdesk.domain.authority`), on its own records, under a lock:
+
+* PostgreSQL: ``SELECT … FROM record WHERE type = 'customer' AND id = :c FOR UPDATE``,
+  so mutations of one customer run one after another (others in parallel);
+* SQLite: the transaction is ``BEGIN IMMEDIATE``, so all writers run one after another.
+
+Only after the lock is the situation read (the customer's counted decisions of the
+last 30 days and those on the case), so the second of two simultaneous refunds sees
+the first and is refused if together they would exceed a limit or the disputed amount.
+
+Exactly once: the mutation id is the client's. Its result is stored in the same
+transaction as its records; a repeat with the same body gets the stored result back,
+with a different body it is refused. A business refusal is not an error: the decision
+is stored as ``refused`` (with the reason) and its promise ``cancelled``, and the
+answer is 200 with status "refused", so the workstation can show why.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, replace
+from datetime import datetime, timezone
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from agentdesk.domain.authority import (
+    COUNTED_STATES,
+    MONEY_KINDS,
+    WINDOW,
+    AuthorityMatrix,
+    Proposal,
+    Situation,
+    Verdict,
+    check,
+    check_approval,
+)
+from agentdesk.domain.ids import new_id
+from agentdesk.domain.model import AuditEntry, Case, Customer, Decision, Promise
+from agentdesk.domain.money import Money
+from agentdesk.interchange.codec import RecordError, parse_record
+from agentdesk.server.changes import Change, canonical, head, now_us, write_changes
+from agentdesk.server.database import RETRIES, Database, worth_retrying
+from agentdesk.server.tables import mutation, record
+from agentdesk.server.users import User
+
+CARRIED_OUT_BY_BACKEND = ("refund", "voucher")
+"""Promises the backend fulfils the moment it confirms the decision: they are "kept" at once."""
+
+
+class MutationInvalid(ValueError):
+    """The mutation cannot be read or does not fit together (422); one line."""
+
+
+class MutationForbidden(PermissionError):
+    """The user may not send this mutation at all (403); one line."""
+
+
+class Refused(Exception):
+    """A business refusal found before the authority check (a closed case, a missing escalation)."""
+
+    def __init__(self, rule: str, reason: str) -> None:
+        super().__init__(reason)
+        self.rule, self.reason = rule, reason
+
+
+def body_hash(body: dict[str, Any]) -> str:
+    return hashlib.sha256(canonical(body).encode("utf-8")).hexdigest()
+
+
+class Applier:
+    """Applies mutations to one database under one authority matrix."""
+
+    def __init__(self, database: Database, matrix: AuthorityMatrix, keep_changes: int | None = None) -> None:
+        self.database = database
+        self.matrix = matrix
+        self.keep_changes = keep_changes
+
+    async def stored_result(self, mutation_id: str) -> dict[str, Any] | None:
+        async with self.database.read() as connection:
+            row = await _stored(connection, mutation_id)
+        return json.loads(row[1]) if row is not None else None
+
+    async def apply(self, user: User, mutation_id: str, body: dict[str, Any]) -> dict[str, Any]:
+        """The result of mutation ``mutation_id``: applied now, or the one stored when it was."""
+        digest = body_hash(body)
+        async with self.database.read() as connection:
+            earlier = await _stored(connection, mutation_id)
+        if earlier is not None:
+            return _repeat(mutation_id, earlier, digest)
+        action = _Action.read(user, body)
+        try:
+            for attempt in range(1, RETRIES + 1):
+                try:
+                    async with self.database.write() as connection:
+                        return await self._apply(connection, user, mutation_id, digest, action)
+                except DBAPIError as exc:
+                    if isinstance(exc, IntegrityError) or not worth_retrying(exc) or attempt == RETRIES:
+                        raise
+            raise AssertionError("unreachable")
+        except IntegrityError:
+            # The same id, applied by a concurrent request that committed first.
+            async with self.database.read() as connection:
+                earlier = await _stored(connection, mutation_id)
+            if earlier is None:
+                raise
+            return _repeat(mutation_id, earlier, digest)
+
+    async def _apply(self, connection: AsyncConnection, user: User, mutation_id: str, digest: str,
+                     action: _Action) -> dict[str, Any]:
+        now = datetime.now(timezone.utc)
+        customer_id = await action.customer_id(connection)
+        if customer_id is not None and self.database.postgres:
+            await connection.execute(select(record.c.id).where(record.c.type == "customer",
+                                                               record.c.id == customer_id).with_for_update())
+        earlier = await _stored(connection, mutation_id)  # applied while we waited for the lock
+        if earlier is not None:
+            return _repeat(mutation_id, earlier, digest)
+        situation = _Reader(connection, self.matrix, user, now)
+        outcome = await action.apply(situation)
+        cursor = await write_changes(connection, [Change.of(r) for r in outcome.records],
+                                     postgres=self.database.postgres, keep=self.keep_changes)
+        if cursor is None:
+            cursor = (await head(connection))[0]
+        result = {"id": mutation_id, "status": outcome.status, "reason": outcome.reason, "rule": outcome.rule,
+                  "records": [Change.of(r).obj for r in outcome.records], "cursor": cursor}
+        await connection.execute(mutation.insert().values(
+            id=mutation_id, user_name=user.name, body_hash=digest, status=outcome.status,
+            result=canonical(result), applied_at_us=now_us()))
+        return result
+
+
+async def _stored(connection: AsyncConnection, mutation_id: str) -> tuple[str, str] | None:
+    row = (await connection.execute(select(mutation.c.body_hash, mutation.c.result)
+                                    .where(mutation.c.id == mutation_id))).first()
+    return (row[0], row[1]) if row is not None else None
+
+
+def _repeat(mutation_id: str, earlier: tuple[str, str], digest: str) -> dict[str, Any]:
+    if earlier[0] != digest:
+        raise MutationInvalid(f"mutation {mutation_id} was already applied with a different body")
+    return json.loads(earlier[1])
+
+
+# --------------------------------------------------------------------------- reading the situation
+
+
+class _Reader:
+    """What the rules need, read inside the locked transaction."""
+
+    def __init__(self, connection: AsyncConnection, matrix: AuthorityMatrix, user: User, now: datetime) -> None:
+        self.connection = connection
+        self.matrix = matrix
+        self.user = user
+        self.now = now
+
+    async def body(self, kind: str, ident: str) -> dict[str, Any] | None:
+        row = (await self.connection.execute(
+            select(record.c.body).where(record.c.type == kind, record.c.id == ident))).first()
+        return json.loads(row[0]) if row is not None else None
+
+    async def customer(self, customer_id: str) -> Customer:
+        obj = await self.body("customer", customer_id)
+        if obj is None:
+            raise Refused("customer", f"no customer {customer_id} on the backend")
+        return parse_record(obj)  # type: ignore[return-value]
+
+    async def case(self, customer: Customer, case_id: str | None) -> Case | None:
+        if case_id is None:
+            return None
+        obj = await self.body("case", case_id)
+        if obj is None or obj.get("customer") != customer.id:
+            raise Refused("case", f"no case {case_id} for customer {customer.id} on the backend")
+        case: Case = parse_record(obj)  # type: ignore[assignment]
+        if not case.status.is_open:
+            raise Refused("case.state", f"case {case.id} is {case.status.value}")
+        return case
+
+    async def situation(self, customer_id: str, case_id: str | None, *, slots: bool) -> Situation:
+        customer = await self.customer(customer_id)
+        case = await self.case(customer, case_id)
+        since = self.now - WINDOW
+        rows = await self.connection.execute(
+            select(record.c.body).where(record.c.customer_id == customer.id, record.c.type == "decision"))
+        decisions = []
+        for (body,) in rows:
+            decision: Decision = parse_record(json.loads(body))  # type: ignore[assignment]
+            if (decision.kind in MONEY_KINDS and decision.state in COUNTED_STATES
+                    and (decision.at > since or (case is not None and decision.case == case.id))):
+                decisions.append(decision)
+        taken = await self.taken_slots() if slots else frozenset()
+        return Situation(self.user.role, customer, case, decisions, self.now, taken)
+
+    async def taken_slots(self) -> frozenset[datetime]:
+        """Callback times this user has already promised, from now on."""
+        agent_field = '"agent":' + json.dumps(self.user.name, ensure_ascii=False)
+        rows = await self.connection.execute(
+            select(record.c.body).where(record.c.type == "decision",
+                                        record.c.body.contains(agent_field, autoescape=True),
+                                        record.c.body.contains('"kind":"callback"', autoescape=True)))
+        taken = set()
+        for (body,) in rows:
+            decision: Decision = parse_record(json.loads(body))  # type: ignore[assignment]
+            if (decision.agent == self.user.name and decision.kind == "callback"
+                    and decision.state in COUNTED_STATES and decision.scheduled is not None
+                    and decision.scheduled >= self.now):
+                taken.add(decision.scheduled)
+        return frozenset(taken)
+
+    async def escalation(self, escalation_id: str, customer_id: str | None = None) -> Decision:
+        obj = await self.body("decision", escalation_id)
+        if obj is None or obj.get("kind") != "escalate" or (customer_id is not None and obj.get("customer") != customer_id):
+            raise Refused("escalation", f"no escalation {escalation_id} on the backend")
+        return parse_record(obj)  # type: ignore[return-value]
+
+    async def role_of(self, agent_id: str) -> str | None:
+        obj = await self.body("agent", agent_id)
+        return obj.get("role") if obj is not None else None
+
+
+# --------------------------------------------------------------------------- the three kinds
+
+
+@dataclass
+class _Outcome:
+    status: str
+    """``applied`` or ``refused``."""
+    records: list[Any]
+    """The domain records to store, in the order the result lists them."""
+    reason: str | None = None
+    rule: str | None = None
+
+
+def _parse(obj: Any, expected: type, what: str) -> Any:
+    if not isinstance(obj, dict):
+        raise MutationInvalid(f"{what} must be an interchange {expected.__name__.lower()} object")
+    try:
+        parsed = parse_record(obj)
+    except RecordError as exc:
+        raise MutationInvalid(str(exc)) from None
+    except (TypeError, ValueError) as exc:
+        raise MutationInvalid(f"{what}: {exc}".splitlines()[0]) from None
+    if type(parsed) is not expected:
+        raise MutationInvalid(f"{what} must be a {expected.__name__.lower()}, not a {obj.get('type')}")
+    return parsed
+
+
+class _Action:
+    """One mutation, read and checked for shape before any transaction begins."""
+
+    def __init__(self, user: User) -> None:
+        self.user = user
+
+    @staticmethod
+    def read(user: User, body: dict[str, Any]) -> _Action:
+        kind = body.get("kind")
+        if kind == "decision":
+            return _DecisionAction(user, body)
+        if kind == "approve":
+            return _ApproveAction(user, body)
+        if kind == "decline":
+            return _DeclineAction(user, body)
+        raise MutationInvalid(f"unknown mutation kind {kind!r} (expected decision, approve or decline)")
+
+    async def customer_id(self, connection: AsyncConnection) -> str | None:
+        raise NotImplementedError
+
+    async def apply(self, reader: _Reader) -> _Outcome:
+        raise NotImplementedError
+
+    def audit(self, reader: _Reader, action: str, customer: str, decision: str | None, kind: str | None,
+              amount: Money | None, verdict: Verdict | None = None, rule: str | None = None,
+              detail: str | None = None) -> AuditEntry:
+        limit = verdict.limit if verdict is not None else None
+        if limit is not None and amount is not None and limit.currency != amount.currency:
+            limit = None  # one audit line carries one currency
+        return AuditEntry(id=new_id("au", reader.now), at=reader.now, actor=self.user.name, action=action,
+                          customer=customer, decision=decision, kind=kind, amount=amount,
+                          rule=rule if rule is not None else (verdict.rule if verdict is not None else None),
+                          limit=limit, detail=detail if detail is not None else
+                          (verdict.reason if verdict is not None else None))
+
+
+class _DecisionAction(_Action):
+    def __init__(self, user: User, body: dict[str, Any], *, approving: str | None = None) -> None:
+        super().__init__(user)
+        self.decision: Decision = _parse(body.get("decision"), Decision, "decision")
+        promise = body.get("promise")
+        self.promise: Promise | None = _parse(promise, Promise, "promise") if promise is not None else None
+        if self.decision.agent != user.name:
+            raise MutationForbidden(f"decision {self.decision.id} is {self.decision.agent}'s, "
+                                    f"not {user.name}'s")
+        if self.promise is not None and (self.promise.decision != self.decision.id
+                                         or self.promise.customer != self.decision.customer):
+            raise MutationInvalid(f"promise {self.promise.id} is not the promise of decision {self.decision.id}")
+
+    async def customer_id(self, connection: AsyncConnection) -> str | None:
+        return self.decision.customer
+
+    def proposal(self) -> Proposal:
+        d = self.decision
+        if d.kind == "escalate":
+            return Proposal("escalate", reason=d.reason,
+                            escalates=Proposal(d.proposal_kind or "", d.amount, d.scheduled, d.reason))
+        return Proposal(d.kind, d.amount, d.scheduled, d.reason)
+
+    def decided_at(self, reader: _Reader) -> Decision:
+        """The decision as taken, but never later than the backend's clock (a fast clock must not hide it
+        from the 30-day totals, which count decisions up to now)."""
+        d = self.decision
+        if d.at > reader.now:
+            d = replace(d, at=reader.now.astimezone(d.at.tzinfo))
+        return replace(d, undo_until=None)
+
+    async def verdict(self, reader: _Reader, situation: Situation) -> Verdict:
+        return check(reader.matrix, situation, self.proposal())
+
+    async def apply(self, reader: _Reader) -> _Outcome:
+        d = self.decision
+        if await reader.body("decision", d.id) is not None:
+            raise MutationInvalid(f"decision {d.id} is already on the backend")
+        callback = "callback" in (d.kind, d.proposal_kind)
+        try:
+            situation = await reader.situation(d.customer, d.case, slots=callback)
+            verdict = await self.verdict(reader, situation)
+        except Refused as refusal:
+            return self.refused(reader, refusal.rule, refusal.reason, None)
+        if not verdict.allowed:
+            return self.refused(reader, verdict.rule, verdict.reason or "refused", verdict)
+        return self.confirmed(reader, verdict)
+
+    def confirmed(self, reader: _Reader, verdict: Verdict) -> _Outcome:
+        d = replace(self.decided_at(reader), state="confirmed")
+        if d.kind == "escalate":
+            d = replace(d, approval="waiting", approval_by=None, approval_at=None, approval_reason=None,
+                        escalate_to=verdict.escalate_to or d.escalate_to)
+        records: list[Any] = [d]
+        if self.promise is not None:
+            records.append(replace(self.promise, state="kept" if d.kind in CARRIED_OUT_BY_BACKEND else "open"))
+        records.append(self.audit(reader, "confirmed", d.customer, d.id, d.kind, d.amount, verdict))
+        return _Outcome("applied", records)
+
+    def refused(self, reader: _Reader, rule: str, reason: str, verdict: Verdict | None) -> _Outcome:
+        d = self.decided_at(reader)
+        d = replace(d, state="refused", extra={**d.extra, "refusal": reason, "refusal_rule": rule})
+        records: list[Any] = [d]
+        if self.promise is not None:
+            records.append(replace(self.promise, state="cancelled"))
+        records.append(self.audit(reader, "refused", d.customer, d.id, d.kind, d.amount, verdict, rule, reason))
+        return _Outcome("refused", records, reason, rule)
+
+
+def _already(escalation: Decision) -> Refused:
+    by = f" by {escalation.approval_by}" if escalation.approval_by else ""
+    return Refused("escalation.approval", f"escalation {escalation.id} was already {escalation.approval}{by}")
+
+
+class _ApproveAction(_DecisionAction):
+    """The approver takes the escalated proposal as their own decision, under their own limits."""
+
+    def __init__(self, user: User, body: dict[str, Any]) -> None:
+        super().__init__(user, body)
+        escalation = body.get("escalation")
+        if not isinstance(escalation, str) or not escalation:
+            raise MutationInvalid("approve needs the id of the escalation it approves")
+        self.escalation_id = escalation
+        if self.decision.approves not in (None, escalation):
+            raise MutationInvalid(f"decision {self.decision.id} approves {self.decision.approves}, "
+                                  f"not {escalation}")
+        if self.decision.kind not in ("refund", "voucher", "callback"):
+            raise MutationInvalid(f"an approval decides a refund, voucher or callback, not a {self.decision.kind}")
+        self.decision = replace(self.decision, approves=escalation)
+        self.escalation: Decision | None = None
+
+    async def verdict(self, reader: _Reader, situation: Situation) -> Verdict:
+        escalation = await reader.escalation(self.escalation_id, self.decision.customer)
+        if escalation.approval != "waiting":
+            raise _already(escalation)
+        if escalation.agent == self.user.name:
+            raise Refused("escalation.self", "nobody approves their own escalation")
+        escalating_role = await reader.role_of(escalation.agent)
+        if escalating_role is None:
+            raise Refused("escalation", f"agent {escalation.agent}, who escalated, is not on the backend")
+        self.escalation = escalation
+        return check_approval(reader.matrix, situation, escalating_role, self.proposal())
+
+    def confirmed(self, reader: _Reader, verdict: Verdict) -> _Outcome:
+        outcome = super().confirmed(reader, verdict)
+        assert self.escalation is not None
+        approved = replace(self.escalation, approval="approved", approval_by=self.user.name, approval_at=reader.now)
+        audit = self.audit(reader, "approved", approved.customer, approved.id, approved.kind, approved.amount,
+                           verdict, detail=f"approved as decision {self.decision.id}")
+        outcome.records[-1:-1] = [approved]
+        outcome.records.append(audit)
+        return outcome
+
+
+class _DeclineAction(_Action):
+    def __init__(self, user: User, body: dict[str, Any]) -> None:
+        super().__init__(user)
+        escalation = body.get("escalation")
+        if not isinstance(escalation, str) or not escalation:
+            raise MutationInvalid("decline needs the id of the escalation it declines")
+        reason = body.get("reason")
+        if reason is not None and not isinstance(reason, str):
+            raise MutationInvalid("reason must be a string")
+        self.escalation_id = escalation
+        self.reason = (reason or "").strip() or "declined without a reason"
+
+    async def customer_id(self, connection: AsyncConnection) -> str | None:
+        row = (await connection.execute(select(record.c.customer_id).where(
+            record.c.type == "decision", record.c.id == self.escalation_id))).first()
+        return row[0] if row is not None else None
+
+    async def apply(self, reader: _Reader) -> _Outcome:
+        try:
+            escalation = await reader.escalation(self.escalation_id)
+        except Refused as refusal:
+            return _Outcome("refused", [], refusal.reason, refusal.rule)
+        try:
+            role = reader.matrix.role(self.user.role)
+            escalating_role = await reader.role_of(escalation.agent)
+            if role is None or escalating_role not in role.approves:
+                whom = ", ".join(role.approves) if role is not None and role.approves else "nobody"
+                raise Refused(f"{self.user.role}.approves",
+                              f"the {self.user.role} role approves escalations of {whom}, not of {escalating_role}")
+            if escalation.approval != "waiting":
+                raise _already(escalation)
+        except Refused as refusal:
+            audit = self.audit(reader, "refused", escalation.customer, escalation.id, escalation.kind,
+                               escalation.amount, rule=refusal.rule, detail=refusal.reason)
+            return _Outcome("refused", [audit], refusal.reason, refusal.rule)
+        declined = replace(escalation, approval="declined", approval_by=self.user.name, approval_at=reader.now,
+                           approval_reason=self.reason)
+        audit = self.audit(reader, "declined", escalation.customer, escalation.id, escalation.kind,
+                           escalation.amount, detail=self.reason)
+        return _Outcome("applied", [declined, audit])
