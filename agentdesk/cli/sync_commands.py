@@ -95,7 +95,7 @@ def sync(store: Path, args: argparse.Namespace) -> int:
     if error is not None:
         raise CommandError(error)
     summary = (f"pushed {report.applied}" + (f" ({len(report.refused)} refused)" if report.refused else "")
-               + f", pulled {report.pulled} records; "
+               + f", pulled {report.pulled:,} records; "
                + ("nothing waiting" if not waiting else f"{waiting} still waiting"))
     print(summary, file=sys.stderr)
     return 0 if waiting == 0 else 1
@@ -195,6 +195,6 @@ async def _upload(source: BinaryIO, server: str, token: str, max_record_bytes: i
         raise CommandError(f"{exc}; uploaded so far: {changed} new or changed") from None
     for number, reason in sorted(errors):
         print(f"agentdesk: line {number}: {reason}", file=sys.stderr)
-    print(f"uploaded to {server}: {changed} new or changed, {unchanged} unchanged, {len(errors)} skipped",
+    print(f"uploaded to {server}: {changed:,} new or changed, {unchanged:,} unchanged, {len(errors):,} skipped",
           file=sys.stderr)
     return 1 if errors else 0

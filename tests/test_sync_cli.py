@@ -1,0 +1,104 @@
+"""`agentdesk login`, `sync` and `import --server` as a user runs them: real processes, a real backend, a real keyring.
+
+The keyring is keyrings.alt's file backend, chosen through ``PYTHON_KEYRING_BACKEND``
+and kept in this test's folder (``XDG_DATA_HOME``): a real backend, not a mock.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.backend import Server, add_user, database, fetch, server  # noqa: F401 - fixtures
+from tests.test_ledger import records
+
+
+def closed_port_url() -> str:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return f"http://127.0.0.1:{sock.getsockname()[1]}"
+
+
+@pytest.fixture
+def home(tmp_path: Path) -> dict[str, str]:
+    env = {key: value for key, value in os.environ.items() if not key.startswith("AGENTDESK_")}
+    env.update(XDG_DATA_HOME=str(tmp_path / "data"), XDG_CONFIG_HOME=str(tmp_path / "config"),
+               AGENTDESK_DB=str(tmp_path / "data" / "agentdesk.sqlite3"),
+               PYTHON_KEYRING_BACKEND="keyrings.alt.file.PlaintextKeyring")
+    return env
+
+
+def agentdesk(env: dict[str, str], *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "agentdesk", *args], input=stdin, capture_output=True, text=True,
+                          env=env, timeout=120)
+
+
+def test_login_sync_and_decide_as_the_token_says_and_no_token_in_our_files(server: Server, home, tmp_path) -> None:
+    admin = add_user(server.database, "admin", "admin")
+    token = add_user(server.database, "a-7", "agent")
+    data = tmp_path / "records.jsonl"
+    data.write_text("".join(json.dumps(r) + "\n" for r in records()) + "not json\n", encoding="utf-8")
+    upload = agentdesk({**home, "AGENTDESK_TOKEN": admin}, "import", str(data), "--server", server.url)
+    assert upload.returncode == 1  # one bad line, reported by number; the good ones are in
+    assert "line 8:" in upload.stderr and "7 new or changed" in upload.stderr
+
+    wrong = agentdesk(home, "login", "--server", server.url, "--user", "a-8", stdin=token + "\n")
+    assert wrong.returncode == 1 and "belongs to 'a-7'" in wrong.stderr
+    login = agentdesk(home, "login", "--server", server.url, "--user", "a-7", stdin=token + "\n")
+    assert login.returncode == 0, login.stderr
+    assert "PlaintextKeyring" in login.stdout
+
+    first = agentdesk(home, "sync")  # the saved login names the backend; the keyring holds the token
+    assert first.returncode == 0, first.stderr
+    assert "nothing waiting" in first.stderr
+    decided = agentdesk(home, "decide", "refund", "c-1", "--amount", "30.00")  # no --as: the token decides
+    assert decided.returncode == 0, decided.stderr
+    pushed = agentdesk(home, "sync", "--json")
+    assert pushed.returncode == 0, pushed.stderr
+    assert json.loads(pushed.stdout)["pushed"] == 1
+    body = fetch(server.database, "SELECT body FROM record WHERE type = 'decision'")[0][0]
+    assert '"agent":"a-7"' in body and '"state":"confirmed"' in body
+
+    ours = [path for path in tmp_path.rglob("*") if path.is_file() and "keyring" not in path.name]
+    assert ours, "the test looked at no files"
+    for path in ours:
+        assert token.encode() not in path.read_bytes(), f"the token is in {path}"
+        assert admin.encode() not in path.read_bytes(), f"the admin token is in {path}"
+
+
+def test_sync_offline_exits_1_saying_what_waits_and_drains_later(server: Server, home) -> None:
+    admin = add_user(server.database, "admin", "admin")
+    token = add_user(server.database, "a-7", "agent")
+    env = {**home, "AGENTDESK_TOKEN": token}
+    upload = agentdesk({**env, "AGENTDESK_TOKEN": admin}, "import", "-", "--server", server.url,
+                       stdin="".join(json.dumps(r) + "\n" for r in records()))
+    assert upload.returncode == 0, upload.stderr
+    assert agentdesk(env, "sync", "--server", server.url).returncode == 0
+    assert agentdesk(env, "decide", "voucher", "c-1", "--as", "a-7", "--amount", "5.00").returncode == 0
+    offline = agentdesk(env, "sync", "--server", closed_port_url())
+    assert offline.returncode == 1
+    assert offline.stderr.strip().splitlines()[-1].startswith("agentdesk: offline: 1 decision waiting (")
+    back = agentdesk(env, "sync", "--server", server.url)
+    assert back.returncode == 0 and "pushed 1" in back.stderr
+
+
+def test_login_without_a_keyring_backend_says_so_and_names_the_fallback(server: Server, home) -> None:
+    token = add_user(server.database, "a-7", "agent")
+    env = {**home, "PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring"}
+    login = agentdesk(env, "login", "--server", server.url, "--user", "a-7", stdin=token + "\n")
+    assert login.returncode == 1
+    (line,) = login.stderr.strip().splitlines()
+    assert "no keyring backend" in line and "AGENTDESK_TOKEN" in line
+
+
+def test_sync_without_a_backend_or_a_token_says_what_to_do(home, tmp_path) -> None:
+    nothing = agentdesk(home, "sync")
+    assert nothing.returncode == 1 and "no backend" in nothing.stderr
+    no_token = agentdesk(home, "sync", "--server", "http://127.0.0.1:9")
+    assert no_token.returncode == 1 and "agentdesk login" in no_token.stderr
