@@ -102,3 +102,25 @@ def test_sync_without_a_backend_or_a_token_says_what_to_do(home, tmp_path) -> No
     assert nothing.returncode == 1 and "no backend" in nothing.stderr
     no_token = agentdesk(home, "sync", "--server", "http://127.0.0.1:9")
     assert no_token.returncode == 1 and "agentdesk login" in no_token.stderr
+
+
+async def test_sync_sends_a_decision_whose_undo_window_ended_while_no_workstation_was_open(server: Server, home):
+    from datetime import datetime, timedelta, timezone
+
+    from agentdesk.domain.authority import Proposal
+    from agentdesk.store.ledger import Ledger
+    from tests.test_ledger import MATRIX, eur, rows
+
+    admin = add_user(server.database, "admin", "admin")
+    env = {**home, "AGENTDESK_TOKEN": add_user(server.database, "a-7", "agent")}
+    assert agentdesk({**env, "AGENTDESK_TOKEN": admin}, "import", "-", "--server", server.url,
+                     stdin="".join(json.dumps(r) + "\n" for r in records())).returncode == 0
+    assert agentdesk(env, "sync", "--server", server.url).returncode == 0
+    store = Path(home["AGENTDESK_DB"])
+    an_hour_ago = datetime.now(timezone.utc) - timedelta(hours=1)
+    async with Ledger.open(store, MATRIX, lambda: an_hour_ago) as ledger:  # the workstation closed in the window
+        taken = await ledger.take("a-7", "c-1", Proposal("voucher", eur("5.00")), undo_window=timedelta(seconds=10))
+    assert rows(store, "SELECT state FROM decision WHERE id = ?", taken.decision.id) == [("pending",)]
+    synced = agentdesk(env, "sync", "--server", server.url)
+    assert synced.returncode == 0 and "pushed 1" in synced.stderr, synced.stderr
+    assert rows(store, "SELECT state FROM decision WHERE id = ?", taken.decision.id) == [("confirmed",)]

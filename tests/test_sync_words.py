@@ -27,3 +27,7 @@ def test_a_problem_and_rejections_are_named() -> None:
     assert SyncStatus(True, rejected=1, last_synced=NOW).words(NOW) == (
         "synced just now · 1 decision rejected by the backend")
     assert SyncStatus(None, waiting=1).words(NOW) == "connecting to the backend: 1 decision waiting"
+
+
+def test_a_long_pull_says_how_far_it_got() -> None:
+    assert SyncStatus(True, receiving=120_000).words(NOW) == "receiving changes: 120,000 records so far"

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import sys
 import time
 from datetime import timedelta
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -15,6 +17,7 @@ from agentdesk.store.files import StoreError
 
 if TYPE_CHECKING:
     from agentdesk.domain.authority import AuthorityMatrix
+    from agentdesk.tui.syncing import BackendLink
 
 
 class CommandError(Exception):
@@ -41,6 +44,8 @@ def run(args: argparse.Namespace) -> int:
         "promises": _promises,
         "login": _login,
         "sync": _sync,
+        "serve": _serve,
+        "users": _users,
     }
     try:
         return handlers[args.command](args)
@@ -121,13 +126,39 @@ def _open_workstation(store: Path, args: argparse.Namespace, agent: str | None,
     undo_window = context.undo_window()
     settings = context.settings
     keymap = context.keymap()
+    backend, agent = _backend_link(args, agent)
     from agentdesk.tui.app import AgentDeskApp
 
     app = AgentDeskApp(store_path=store, agent_id=agent, read_only=args.read_only,
                        matrix=matrix, undo_window=undo_window, theme=settings.theme, keymap=keymap,
-                       animations=settings.animations)
+                       animations=settings.animations, backend=backend)
     app.run()
     return app.return_code or 0
+
+
+def _backend_link(args: argparse.Namespace, agent: str | None) -> tuple[BackendLink | None, str | None]:
+    """The backend the workstation syncs with (None: local only), and who is working.
+
+    With a backend the token decides who is working: the user of the saved login when the
+    token comes from that login's keyring entry; with ``$AGENTDESK_TOKEN`` nobody knows
+    until the backend's ``/me`` answers (the app asks). Without any token for the backend
+    the workstation works locally as ``--as`` says, and its header says why. The demo's
+    store is never synced. Nothing here loads the keyring or the HTTP client: the app
+    does that after its first paint.
+    """
+    from agentdesk.sync.credentials import TOKEN_ENV, logged_in_user, server_url, token_for
+    from agentdesk.tui.syncing import BackendLink
+
+    server = server_url(args.server) if args.command != "demo" else None
+    if server is None:
+        return None, agent
+    env_token = os.environ.get(TOKEN_ENV, "").strip()
+    if env_token:
+        return BackendLink(server, lambda: env_token, asked_as=agent), None
+    user = logged_in_user(args.server)
+    if user is not None:
+        return BackendLink(server, partial(token_for, server), user=user, asked_as=agent), user
+    return BackendLink(server, lambda: None), agent
 
 
 def _workstation(args: argparse.Namespace) -> int:
@@ -219,7 +250,19 @@ def _login(args: argparse.Namespace) -> int:
 def _sync(args: argparse.Namespace) -> int:
     from agentdesk.cli.sync_commands import sync
 
-    return sync(_existing_store(args), args)
+    return sync(_store_path(args), args, _Context(args).matrix())  # a new workstation's first sync makes its store
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from agentdesk.cli.serve import serve
+
+    return serve(args)
+
+
+def _users(args: argparse.Namespace) -> int:
+    from agentdesk.cli.serve import users
+
+    return users(args)
 
 
 # --- deciding ---------------------------------------------------------------------------
@@ -230,6 +273,10 @@ def _decide(args: argparse.Namespace) -> int:
         raise CommandError("read-only: no decisions")
     matrix = _Context(args).matrix()
     store = _existing_store(args)
+    if args.agent is None:
+        from agentdesk.sync.credentials import logged_in_user
+
+        args.agent = logged_in_user(args.server)
     from agentdesk.cli.decide import decide
 
     return asyncio.run(decide(store, args, matrix))

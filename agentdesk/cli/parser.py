@@ -93,8 +93,8 @@ class Parser(argparse.ArgumentParser):
 
 def _check_decide(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
     """What argparse cannot say by itself about ``decide``; each is bad usage (exit 2)."""
-    if args.agent is None:
-        parser.error("--as AGENT is required: who takes the decision")
+    if args.agent is None and _logged_in_user(args) is None:
+        parser.error("--as AGENT is required: who takes the decision (or log in to a backend)")
     if args.kind == "escalate":
         if args.propose is None:
             parser.error("escalate needs --propose KIND: what the role above should decide "
@@ -110,6 +110,13 @@ def _check_decide(parser: argparse.ArgumentParser, args: argparse.Namespace) -> 
         parser.error(f"--amount does not go with {kind}")
     if args.at is not None and kind != "callback":
         parser.error(f"--at does not go with {kind}")
+
+
+def _logged_in_user(args: argparse.Namespace) -> str | None:
+    """With a backend the token decides who is working: the user who logged in to it."""
+    from agentdesk.sync.credentials import logged_in_user
+
+    return logged_in_user(args.server)
 
 
 def build_parser() -> Parser:
@@ -169,4 +176,29 @@ def build_parser() -> Parser:
                              "the token is read from stdin")
     login.add_argument("--user", required=True, metavar="NAME", help="your user name on the backend")
     command("sync", "one push and pull with the backend, then exit (0 only when nothing is left to push)")
+
+    serve = command("serve", "run the backend (default database: a SQLite file in the user data directory)")
+    _add_database(serve)
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, default=8470, help="port to listen on (default 8470; 0: any free port)")
+    serve.add_argument("--keep-changes", type=int, default=None, metavar="N",
+                       help="keep only the newest N changes in the change log (default: all); "
+                            "clients further behind fetch a snapshot")
+    users = command("users", "manage the backend's users")
+    users_commands = users.add_subparsers(dest="users_command", metavar="ACTION", required=True)
+    add_user = users_commands.add_parser(
+        "add", help="create a backend user and print its token once (NAME is also the agent id)",
+        description="create a backend user and print its token once (NAME is also the agent id); "
+                    "an existing user gets the role and a new token")
+    _add_shared_options(add_user, top_level=False)
+    add_user.add_argument("name", metavar="NAME")
+    add_user.add_argument("--role", required=True,
+                          help="a role of the authority matrix (e.g. agent, lead, supervisor) or admin")
+    _add_database(add_user)
     return parser
+
+
+def _add_database(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--database", default=None, metavar="URL",
+                        help="the backend's database: a file path, sqlite:///PATH or postgresql://USER@HOST/NAME "
+                             "(default: $AGENTDESK_DATABASE, else server.db in the user data directory)")

@@ -9,7 +9,7 @@ import json
 import sys
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from agentdesk.cli.commands import CommandError, UsageError
 from agentdesk.sync.credentials import TOKEN_ENV, CredentialsError, server_url, store_login, token_for
@@ -18,6 +18,9 @@ SYNC_ATTEMPTS = 4
 """``agentdesk sync`` tries this many times (with growing waits) before it says the backend is offline."""
 
 UPLOAD_BATCH = 2000
+
+if TYPE_CHECKING:
+    from agentdesk.domain.authority import AuthorityMatrix
 
 
 def _server(args: argparse.Namespace) -> str:
@@ -80,10 +83,10 @@ def _read_token() -> str:
 # --- sync -------------------------------------------------------------------------------
 
 
-def sync(store: Path, args: argparse.Namespace) -> int:
+def sync(store: Path, args: argparse.Namespace, matrix: AuthorityMatrix) -> int:
     server = _server(args)
     token = _token(server)
-    report, waiting, online, error = asyncio.run(_sync_once(store, server, token))
+    report, waiting, online, error = asyncio.run(_sync_once(store, server, token, matrix))
     if args.json:
         print(json.dumps({"server": server, "online": online, "pushed": report.applied, "refused": report.refused,
                           "rejected": report.rejected, "pulled": report.pulled, "waiting": waiting}))
@@ -101,11 +104,17 @@ def sync(store: Path, args: argparse.Namespace) -> int:
     return 0 if waiting == 0 else 1
 
 
-async def _sync_once(store: Path, server: str, token: str) -> tuple[Any, int, bool, str | None]:
+async def _sync_once(store: Path, server: str, token: str,
+                     matrix: AuthorityMatrix) -> tuple[Any, int, bool, str | None]:
+    from agentdesk.store.ledger import Ledger
     from agentdesk.sync.client import BackendClient, BackendRefused, Unreachable
     from agentdesk.sync.engine import Backoff, SyncReport, Syncer
     from agentdesk.sync.replica import Replica
 
+    # Decisions left pending by a workstation that closed (or crashed) in their undo window
+    # are due once the window is over: queue them, so this sync sends them too.
+    async with Ledger.open(store, matrix) as ledger:
+        await ledger.release_due()
     backoff = Backoff(first=0.5, cap=4.0)
     async with Replica.open(store) as replica, BackendClient(server, token) as backend:
         syncer = Syncer(replica, backend)

@@ -28,6 +28,9 @@ UNDONE = "undone"
 APPROVAL_WORDS = {"waiting": "waiting for approval", "approved": "approved", "declined": "declined"}
 """An escalation's state on screen, by its ``approval``; the reader's timeline SQL says the same."""
 
+REFUSAL_FIELD = "refusal"
+"""The extension field in which the backend says why it refused a decision (kept in ``Decision.extra``)."""
+
 _DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
@@ -90,10 +93,24 @@ def summary(decision: Decision, zone_name: str | None = None) -> str:
 
 
 def shown_state(decision: Decision) -> str:
-    """The state people see: an escalation's approval in words, otherwise the decision's state."""
+    """The state people see: a backend refusal with its reason, an escalation's approval in words,
+    otherwise the decision's state.
+
+    A refusal comes first: an escalation the backend refused is still ``waiting`` in its approval
+    column, and saying so would send the agent waiting for nothing.
+    """
+    if decision.state == "refused":
+        reason = refusal_reason(decision)
+        return f"refused: {reason}" if reason else "refused"
     if decision.kind == "escalate" and decision.approval is not None:
         return APPROVAL_WORDS.get(decision.approval, decision.approval)
     return decision.state
+
+
+def refusal_reason(decision: Decision) -> str | None:
+    """Why the backend refused the decision, as it said it (None when it did not); make it safe to show."""
+    reason = decision.extra.get(REFUSAL_FIELD)
+    return reason if isinstance(reason, str) and reason else None
 
 
 def timeline_entry(decision: Decision, zone_name: str | None = None) -> TimelineEntry:

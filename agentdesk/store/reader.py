@@ -16,7 +16,7 @@ from pathlib import Path
 import aiosqlite
 
 from agentdesk.domain.contact import email_key, phone_key
-from agentdesk.domain.decision_text import APPROVAL_WORDS
+from agentdesk.domain.decision_text import APPROVAL_WORDS, REFUSAL_FIELD
 from agentdesk.domain.model import (
     Agent,
     AuditEntry,
@@ -94,7 +94,11 @@ _APPROVAL_WORDS_SQL = " ".join(f"WHEN '{approval}' THEN '{words}'" for approval,
 # The decision a line shows, as decision_text.shown_state says it. A scalar subquery, not a
 # LEFT JOIN: it runs for the rows of the page only, not for every row an OFFSET skips.
 TIMELINE_DECISION_STATE = f"""(
-    SELECT CASE WHEN d.kind = 'escalate' AND d.approval IS NOT NULL
+    SELECT CASE WHEN d.state = 'refused'
+                THEN CASE WHEN json_type(d.extra, '$.{REFUSAL_FIELD}') = 'text'
+                               AND json_extract(d.extra, '$.{REFUSAL_FIELD}') <> ''
+                          THEN 'refused: ' || json_extract(d.extra, '$.{REFUSAL_FIELD}') ELSE 'refused' END
+                WHEN d.kind = 'escalate' AND d.approval IS NOT NULL
                 THEN CASE d.approval {_APPROVAL_WORDS_SQL} ELSE d.approval END
                 ELSE d.state END
       FROM decision AS d WHERE d.id = timeline_entry.decision_id) AS decision_state"""

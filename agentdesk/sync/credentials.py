@@ -54,6 +54,15 @@ def server_url(given: str | None) -> str | None:
     return login.server.rstrip("/") if login is not None else None
 
 
+def logged_in_user(given_server: str | None) -> str | None:
+    """The user saved by ``agentdesk login`` for the backend in use, if any."""
+    server = server_url(given_server)
+    login = saved_login()
+    if server is None or login is None or login.server.rstrip("/") != server:
+        return None
+    return login.user
+
+
 def _account(server: str, user: str) -> str:
     return f"{user} at {server.rstrip('/')}"
 

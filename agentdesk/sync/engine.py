@@ -79,6 +79,9 @@ class Syncer:
         self._wake = asyncio.Event()
         self._pull_wanted = True
         self._head_seen = 0
+        self._receiving: int | None = None
+        self._pulled_to = -1
+        """The cursor after the last complete pull (-1: none yet)."""
 
     # --- one pass ----------------------------------------------------------------------
 
@@ -125,10 +128,16 @@ class Syncer:
                 self._head_seen = max(self._head_seen, int(page.get("head", cursor)))
                 if records:
                     self._applied()
+                if page.get("more"):
+                    self._online, self._receiving = True, applied
+                    await self._report()
                 if not page.get("more"):
+                    self._pulled_to = cursor
                     return applied
         except RefetchNeeded:
             return applied + await self._refetch()
+        finally:
+            self._receiving = None
 
     async def _refetch(self) -> int:
         """The cursor fell out of the change log: take the backend's whole state, then its cursor."""
@@ -143,6 +152,7 @@ class Syncer:
                 part = []
         applied += await self.replica.pulled_part(part)
         await self.replica.set_cursor(cursor)
+        self._pulled_to = cursor
         self._applied()
         return applied
 
@@ -161,7 +171,7 @@ class Syncer:
 
     async def status(self) -> SyncStatus:
         waiting, rejected = await self.replica.counts()
-        return SyncStatus(self._online, waiting, rejected, self._last_synced, self._problem)
+        return SyncStatus(self._online, waiting, rejected, self._last_synced, self._problem, self._receiving)
 
     async def run(self) -> None:
         """Sync until cancelled: reconnects by itself and drains the outbox whenever the backend answers."""
@@ -207,6 +217,9 @@ class Syncer:
                         self._online, self._pull_wanted = True, True
                         self._wake.set()
                     if head is None:
+                        if not self._pull_wanted and self._pulled_to >= self._head_seen:
+                            # A keepalive on a quiet stream: nothing changed since the last pull.
+                            self._last_synced = self.clock()
                         continue
                     if head > self._head_seen:
                         self._head_seen = head

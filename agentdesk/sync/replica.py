@@ -25,6 +25,8 @@ REJECTED = "rejected: "
 """``last_error`` of a mutation the backend refused to take at all: kept, shown, not pushed again."""
 
 _ENTRY_CUSTOMER = COLUMNS[TIMELINE].index("customer_id")
+_USER_KEY = "user:"
+"""``sync_state`` key prefix: the user a token speaks for, by a digest of the token (see :meth:`Replica.user_of`)."""
 
 
 class ReplicaError(Exception):
@@ -111,6 +113,19 @@ class Replica:
     async def last_synced(self) -> datetime | None:
         rows = await self._writer.fetch("SELECT value FROM sync_state WHERE key = 'last_sync'")
         return datetime.fromisoformat(rows[0][0]) if rows else None
+
+    async def user_of(self, token_key: str) -> str | None:
+        """Who a token speaks for, as the backend said before (``token_key``: a one-way digest of the token).
+
+        A token is never given to another user, so the answer holds for good; the workstation
+        knows who is working even when it starts offline.
+        """
+        rows = await self._writer.fetch("SELECT value FROM sync_state WHERE key = ?", (_USER_KEY + token_key,))
+        return rows[0][0] if rows else None
+
+    async def remember_user(self, token_key: str, name: str) -> None:
+        await self._writer.apply({}, statements=[
+            ("INSERT OR REPLACE INTO sync_state (key, value) VALUES (?, ?)", (_USER_KEY + token_key, name))])
 
     async def _apply(self, records: Iterable[Mapping[str, Any]],
                      statements: list[tuple[str, tuple[Any, ...]]]) -> int:

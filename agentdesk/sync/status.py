@@ -19,6 +19,8 @@ class SyncStatus:
     last_synced: datetime | None = None
     problem: str | None = None
     """A refusal that needs the user (say, a token the backend does not know); one line."""
+    receiving: int | None = None
+    """Records applied so far by a pull still going on (a first sync takes a while)."""
 
     def words(self, now: datetime) -> str:
         waiting = _count(self.waiting, "decision")
@@ -28,6 +30,8 @@ class SyncStatus:
             text = "connecting to the backend" + (f": {waiting} waiting" if self.waiting else "")
         elif not self.online:
             text = f"offline: {waiting} waiting" if self.waiting else "offline: nothing waiting"
+        elif self.receiving is not None:
+            text = f"receiving changes: {self.receiving:,} records so far"
         elif self.waiting:
             text = f"sending {waiting}"
         elif self.last_synced is not None:

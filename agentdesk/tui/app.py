@@ -24,7 +24,7 @@ import inspect
 import os
 import sqlite3
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping
-from contextlib import AsyncExitStack, asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone, tzinfo
 from functools import partial
@@ -38,6 +38,7 @@ from textual.message import Message
 from textual.binding import Binding, BindingType
 from textual.notifications import SeverityLevel
 from textual.screen import Screen
+from textual.worker import WorkerCancelled, WorkerFailed
 
 from agentdesk.domain.model import Agent
 from agentdesk.domain.text import one_line
@@ -49,16 +50,26 @@ from agentdesk.store.reader import StoreReader
 from agentdesk.tui.notice_log import Notice, NoticeLog
 from agentdesk.tui.messages import (
     CallbacksDue,
+    DecisionsQueued,
     DueCallback,
     EscalationOutcome,
     OpenCustomer,
     QueuePainted,
+    RefusedDecision,
     StoreChanged,
+    SyncApplied,
+    SyncIdentity,
+    SyncStatusChanged,
+    SyncStopped,
 )
+from agentdesk.tui.syncing import ASKING_WHO, LOCAL_ONLY, BackendLink, follow, status_line
+from agentdesk.tui.widgets.desk_header import DeskHeader, SyncLine
 
 if TYPE_CHECKING:
     from agentdesk.domain.authority import AuthorityMatrix
     from agentdesk.store.ledger import Ledger
+    from agentdesk.sync.engine import Syncer
+    from agentdesk.sync.status import SyncStatus
 
 EXIT_AFTER_FIRST_PAINT_ENV = "AGENTDESK_EXIT_AFTER_FIRST_PAINT"
 CUSTOMER_SCREEN = "customer"
@@ -73,6 +84,8 @@ ANIMATION_LEVELS = ("none", "basic", "full")
 """Textual's values of ``$TEXTUAL_ANIMATIONS``."""
 MAX_CALLBACK_NOTICES = 2
 """More callbacks falling due at one look than this are told in one notice."""
+UNANSWERED = "SELECT id FROM decision WHERE agent_id = ? AND state IN ('pending', 'queued')"
+"""An agent's decisions the backend has not answered yet (the refusals worth telling are among them)."""
 
 
 def _real_now() -> datetime:
@@ -125,6 +138,33 @@ class StoreWatch:
         rows = self._db.execute(f"SELECT id FROM decision WHERE {DECIDED_ESCALATIONS}", (agent_id,)).fetchall()
         return frozenset(row["id"] for row in rows)
 
+    async def unanswered(self, agent_id: str) -> frozenset[str]:
+        """``agent_id``'s decisions still pending or queued: the backend has not answered them."""
+        return await self._run(self._unanswered, agent_id)
+
+    def _unanswered(self, agent_id: str) -> frozenset[str]:
+        return frozenset(row["id"] for row in self._db.execute(UNANSWERED, (agent_id,)).fetchall())
+
+    async def answers(self, agent_id: str, awaited: frozenset[str]) -> tuple[list[RefusedDecision], frozenset[str]]:
+        """Which of the ``awaited`` decisions the backend refused (oldest first), and what is awaited from now on.
+
+        Only decisions this workstation saw unanswered are told when refused: history pulled
+        from the backend (a fresh store takes in years of it) holds refusals nobody waits for.
+        """
+        return await self._run(self._answers, agent_id, awaited)
+
+    def _answers(self, agent_id: str, awaited: frozenset[str]) -> tuple[list[RefusedDecision], frozenset[str]]:
+        unanswered = self._unanswered(agent_id)
+        refused = []
+        for ident in sorted(awaited - unanswered):
+            row = self._db.execute("SELECT * FROM decision WHERE id = ? AND state = 'refused'", (ident,)).fetchone()
+            if row is None:
+                continue  # confirmed, undone, or not in the store: nothing to tell
+            name = self._db.execute("SELECT name FROM customer WHERE id = ?", (row["customer_id"],)).fetchone()
+            refused.append(RefusedDecision(decision_from_row(row), name[0] if name is not None else row["customer_id"]))
+        refused.sort(key=lambda refusal: (refusal.decision.at, refusal.decision.id))
+        return refused, unanswered
+
     def _decided_escalations(self, agent_id: str, known: frozenset[str]) -> list[EscalationOutcome]:
         outcomes = []
         for escalation in decided_escalations(self._db, agent_id, known):
@@ -155,6 +195,12 @@ class Desk:
     """How long a decision stays pending and undoable; None: until the agent sends it."""
     ledger: Ledger | None = None
     """Where decisions are taken; None when read-only (no write path at all) or no agent is signed in."""
+    identity_note: str | None = None
+    """Why nobody is signed in yet, when that is not for ``--as`` to fix (the backend is asked who the token is)."""
+    sync_status: SyncStatus | None = None
+    """The sync loop's last report; None when it is not running."""
+    sync_note: SyncLine = LOCAL_ONLY
+    """What the header says about the backend when no sync loop reports (no backend, no token, stopped)."""
     _reader: StoreReader | None = None
     _failure: str | None = None
     ready: asyncio.Event = field(default_factory=asyncio.Event)
@@ -202,6 +248,12 @@ class Desk:
         """Now, aware, in UTC."""
         return self.clock()
 
+    def sync_line(self) -> SyncLine:
+        """The header's words about the backend: the loop's state as of now, else why there is none."""
+        if self.sync_status is not None:
+            return status_line(self.sync_status, self.clock())
+        return self.sync_note
+
     @property
     def approves(self) -> bool:
         """Does the signed-in agent's role approve escalations (and may it write at all)?"""
@@ -229,7 +281,7 @@ class Desk:
         if not self.ready.is_set():
             return "…"
         if self.agent is None:
-            return "no agent selected"
+            return self.identity_note or "no agent selected"
         return f"{one_line(self.agent.name, 60)} · {one_line(self.agent.role, 30)}"
 
 
@@ -254,8 +306,13 @@ class AgentDeskApp(App[None], inherit_bindings=False):
                  clock: Callable[[], datetime] | None = None, *,
                  viewer_zone: tzinfo | None = None, matrix: AuthorityMatrix | None = None,
                  undo_window: timedelta | None = timedelta(seconds=10), theme: str = "default",
-                 keymap: Mapping[str, str] | None = None, animations: bool = False) -> None:
+                 keymap: Mapping[str, str] | None = None, animations: bool = False,
+                 backend: BackendLink | None = None) -> None:
         """``matrix``: the authority matrix (default: the demo's); ``undo_window``: None for no time limit.
+
+        ``backend``: the backend to sync with continuously (None: local only). With a backend the
+        token decides who is working: ``agent_id`` is then the token's user when known, else None
+        until the backend says (see :class:`~agentdesk.tui.syncing.BackendLink`).
 
         ``theme``: one of ``agentdesk.config.THEMES``; ``keymap``: binding id → keys, as made by
         :func:`agentdesk.tui.keymap.resolve_keymap`; ``animations``: Textual's animations, unless
@@ -294,6 +351,13 @@ class AgentDeskApp(App[None], inherit_bindings=False):
         """Quit was pressed once with decisions pending and the agent was told; the next press quits."""
         self.notice_log = NoticeLog()
         """Every notification of this session, for the notices screen (they vanish from view)."""
+        self.backend = backend
+        self.syncer: Syncer | None = None
+        """The running sync loop (to nudge it when something is queued); None without a backend, or until it runs."""
+        self._awaited: frozenset[str] = frozenset()
+        """The signed-in agent's decisions seen unanswered by the backend: told when one comes back refused."""
+        self._signing_in = False
+        """A worker is reading the signed-in agent's record (after the backend named them, or a pull)."""
 
     # --- life cycle -----------------------------------------------------------------
 
@@ -302,6 +366,10 @@ class AgentDeskApp(App[None], inherit_bindings=False):
 
         self.desk = Desk(clock=self.clock, read_only=self.read_only, viewer_zone=self.viewer_zone,
                          undo_window=self.undo_window)
+        if self.backend is not None and self.agent_id is None:
+            self.desk.identity_note = ASKING_WHO
+        elif self.backend is not None:
+            self._said_who()
         if self.read_only:
             self.sub_title = "READ-ONLY"
         self._open_store(self.desk)  # the store opens while the queue screen is built
@@ -319,21 +387,17 @@ class AgentDeskApp(App[None], inherit_bindings=False):
             desk.failed(reason)  # the queue screen's first read waits for the store: it gives up now
             self.post_message(self._StoreFailed(reason))
             return
+        if agent is None and self.agent_id and self.backend is not None:
+            desk.identity_note = f"{one_line(self.agent_id, 60)}: not in this store yet, waiting for the backend"
         desk.opened(reader, agent, agents)  # the queue can paint now; deciding follows in a moment
         try:
-            ledger = None
-            if agent is not None and not self.read_only:
-                # Read-only opens no ledger: there is no write path to refuse.
-                from agentdesk.store.ledger import Ledger
-
-                desk.matrix = self.matrix or _demo_matrix()
-                ledger = await self._stack.enter_async_context(Ledger.open(self.store_path, desk.matrix, self.clock))
+            ledger = await self._open_ledger(desk, agent)
             # The watcher's baseline is taken before anyone is told the store is open, so every
             # later commit, and every escalation decided after this moment, is noticed.
             self._watch = await self._stack.enter_async_context(StoreWatch.open(self.store_path))
             self._store_version = await self._watch.data_version()
             if agent is not None and ledger is not None:
-                self._known_outcomes = await self._watch.decided_escalation_ids(agent.id)
+                self._known_outcomes, self._awaited = await self._known_to(agent)
         except Exception as error:  # noqa: BLE001 - reported in one line, then exit 1
             reason = f"agentdesk: cannot open {self.store_path}: {error}"
             desk.failed(reason)
@@ -342,6 +406,20 @@ class AgentDeskApp(App[None], inherit_bindings=False):
         desk.ledger_opened(ledger)
         self.post_message(self._StoreOpened())
 
+    async def _open_ledger(self, desk: Desk, agent: Agent | None) -> Ledger | None:
+        """The write path for ``agent``, open for the app's lifetime; None when read-only or nobody is signed in."""
+        if agent is None or self.read_only:
+            return None  # read-only opens no ledger: there is no write path to refuse
+        from agentdesk.store.ledger import Ledger
+
+        desk.matrix = self.matrix or _demo_matrix()
+        return await self._stack.enter_async_context(Ledger.open(self.store_path, desk.matrix, self.clock))
+
+    async def _known_to(self, agent: Agent) -> tuple[frozenset[str], frozenset[str]]:
+        """What ``agent`` is not told again (escalations decided before this moment), and what they await."""
+        assert self._watch is not None
+        return await asyncio.gather(self._watch.decided_escalation_ids(agent.id), self._watch.unanswered(agent.id))
+
     class _StoreOpened(Message):
         pass
 
@@ -349,6 +427,10 @@ class AgentDeskApp(App[None], inherit_bindings=False):
         """Start watching the store; check the agent's callbacks now and every 30 s."""
         self.screen.refresh_bindings()  # the keys that decide depend on the ledger, open only now
         self.set_interval(WATCH_SECONDS, self._poll_store)
+        self._start_deciding()
+
+    def _start_deciding(self) -> None:
+        """With a ledger open: callbacks falling due, and undo windows ending, are looked after from now on."""
         if self.desk is not None and self.desk.ledger is not None:
             self._poll_callbacks()
             self.set_interval(CALLBACK_SECONDS, self._poll_callbacks)
@@ -360,7 +442,133 @@ class AgentDeskApp(App[None], inherit_bindings=False):
     async def _release_windows(self) -> None:
         """Worker: queue what left its undo window; the watcher then tells the screens."""
         if self.desk is not None and self.desk.ledger is not None:
-            await self.desk.ledger.release_due()
+            released = await self.desk.ledger.release_due()
+            if released:
+                self.post_message(DecisionsQueued(tuple(decision.id for decision in released)))
+
+    # --- the backend ----------------------------------------------------------------
+
+    def _start_sync(self) -> None:
+        """After the first paint: the sync loop with the backend (if any), for as long as the app runs."""
+        if self.backend is not None and self.syncer is None:
+            self._sync_worker(self.backend)
+
+    @work(group="sync", exclusive=True, exit_on_error=False, description="syncing with the backend")
+    async def _sync_worker(self, backend: BackendLink) -> None:
+        """Worker: push, pull and follow the backend until the app ends; it reports in messages only."""
+        await follow(backend, self.store_path, self.clock, self.post_message, self._sync_started)
+
+    def _sync_started(self, syncer: Syncer) -> None:
+        self.post_message(self._SyncStarted(syncer))
+
+    class _SyncStarted(Message):
+        def __init__(self, syncer: Syncer) -> None:
+            super().__init__()
+            self.syncer = syncer
+
+    def on_agent_desk_app__sync_started(self, message: _SyncStarted) -> None:
+        self.syncer = message.syncer
+
+    def on_sync_status_changed(self, message: SyncStatusChanged) -> None:
+        if self.desk is not None:
+            self.desk.sync_status = message.status
+            self._redraw_header()
+
+    def on_sync_stopped(self, message: SyncStopped) -> None:
+        if self.desk is None:
+            return
+        self.desk.sync_status, self.desk.sync_note = None, SyncLine(message.words, alert=True)
+        if self.desk.agent is None:
+            self.desk.identity_note = None  # no backend to wait for: this workstation works locally
+        self.syncer = None
+        self._redraw_header()
+
+    def on_sync_applied(self, message: SyncApplied) -> None:
+        """Records came from the backend: look at the store now, not at the next second."""
+        self._check_store_worker()
+        if self.desk is not None and self.desk.agent is None and self.agent_id is not None:
+            self._want_agent()  # the signed-in agent's own record may just have arrived
+
+    def on_sync_identity(self, message: SyncIdentity) -> None:
+        """The backend said who the token is: that agent is signed in (once the store has their record)."""
+        desk = self.desk
+        if desk is None:
+            return
+        if desk.agent is not None and desk.agent.id == message.name:
+            return  # asked again after the loop started over: nothing new
+        if message.name is None:
+            desk.identity_note = message.reason
+            self.notify(f"Decisions are not available: {message.reason}.", severity="error", markup=False)
+            self._redraw_header()
+            return
+        self.agent_id = message.name
+        desk.identity_note = f"{one_line(message.name, 60)}: not in this store yet, waiting for the backend"
+        self._said_who()
+        self._want_agent()
+
+    def _want_agent(self) -> None:
+        """Sign the agent in, unless that is already on its way (one ledger, never two)."""
+        if not self._signing_in:
+            self._signing_in = True
+            self._resolve_agent()
+
+    def _said_who(self) -> None:
+        asked = self.backend.asked_as if self.backend is not None else None
+        if asked and self.agent_id and asked != self.agent_id:
+            self.notify(f"Working as {one_line(self.agent_id, 60)}, whom the backend's token names; "
+                        f"--as {one_line(asked, 60)} does not apply with a backend.", severity="warning",
+                        markup=False)
+
+    @work(group="agent", exit_on_error=False, description="signing in")
+    async def _resolve_agent(self) -> None:
+        """Worker: read the signed-in agent's record and open their ledger; posts them, touches no widget."""
+        desk, agent_id = self.desk, self.agent_id
+        agent, agents, ledger, known = None, [], None, (frozenset(), frozenset())
+        try:
+            assert desk is not None and agent_id is not None  # _want_agent is asked only then
+            reader = await desk.wait_ready()
+            await desk.wait_ledger()  # the start's own attempt first: one ledger, never two
+            if desk.agent is None and self._watch is not None:
+                agent, agents = await asyncio.gather(reader.agent(agent_id), reader.agents())
+            if agent is not None:
+                ledger = await self._open_ledger(desk, agent)
+                known = await self._known_to(agent)
+        finally:  # even when it failed: the next records from the backend try again
+            self.post_message(self._AgentKnown(agent, agents, ledger, known))
+
+    class _AgentKnown(Message):
+        """The signed-in agent's record and ledger, or ``agent`` None: not in the store (yet)."""
+
+        def __init__(self, agent: Agent | None, agents: list[Agent], ledger: Ledger | None,
+                     known: tuple[frozenset[str], frozenset[str]]) -> None:
+            super().__init__()
+            self.agent, self.agents, self.ledger, self.known = agent, agents, ledger, known
+
+    def on_agent_desk_app__agent_known(self, message: _AgentKnown) -> None:
+        self._signing_in = False
+        desk = self.desk
+        if desk is None or desk.agent is not None or message.agent is None:
+            return
+        desk.agent, desk.ledger, desk.identity_note = message.agent, message.ledger, None
+        desk.agents = {agent.id: agent for agent in message.agents}
+        self._known_outcomes, awaited = message.known
+        self._awaited |= awaited
+        self._start_deciding()
+        self._redraw_header()
+        # Every screen reads again: the decision bar, the keys in force and the queue depend on who works.
+        for screen in self.screen_stack:
+            screen.refresh_bindings()
+            screen.post_message(StoreChanged(self._store_version or 0))
+
+    def on_decisions_queued(self, message: DecisionsQueued) -> None:
+        """Something waits in the outbox: the sync loop pushes it now, not at its next look."""
+        self._awaited |= set(message.decision_ids)
+        if self.syncer is not None:
+            self.syncer.nudge()
+
+    def _redraw_header(self) -> None:
+        for header in self.screen.query(DeskHeader):
+            header.refresh()
 
     # --- the store watcher ----------------------------------------------------------
 
@@ -390,12 +598,18 @@ class AgentDeskApp(App[None], inherit_bindings=False):
             if version == self._store_version:
                 return False
             outcomes: list[EscalationOutcome] = []
+            refusals: list[RefusedDecision] = []
             if desk.agent is not None and desk.ledger is not None:
-                outcomes = await watch.decided_escalations(desk.agent.id, self._known_outcomes)
+                awaited = self._awaited
+                outcomes, (refusals, unanswered) = await asyncio.gather(
+                    watch.decided_escalations(desk.agent.id, self._known_outcomes),
+                    watch.answers(desk.agent.id, awaited))
                 self._known_outcomes |= {outcome.escalation.id for outcome in outcomes}
+                # What was queued meanwhile (added by the handler) stays awaited; what was answered is done.
+                self._awaited = unanswered | (self._awaited - awaited)
             # Only now, with everything read: a failed read leaves this change to the next look.
             self._store_version = version
-        self.post_message(StoreChanged(version, tuple(outcomes)))
+        self.post_message(StoreChanged(version, tuple(outcomes), tuple(refusals)))
         return True
 
     def on_store_changed(self, message: StoreChanged) -> None:
@@ -403,8 +617,21 @@ class AgentDeskApp(App[None], inherit_bindings=False):
             approved = outcome.escalation.approval == "approved"
             self.notify(self.outcome_line(outcome), title="Escalation approved" if approved else "Escalation declined",
                         severity="information" if approved else "warning", timeout=15, markup=False)
+        for refusal in message.refusals:
+            self.notify(self.refusal_line(refusal), title="Refused by the backend", severity="warning", timeout=30,
+                        markup=False)
         for screen in self.screen_stack:
-            screen.post_message(StoreChanged(message.version, message.outcomes))
+            screen.post_message(StoreChanged(message.version, message.outcomes, message.refusals))
+
+    def refusal_line(self, refusal: RefusedDecision) -> str:
+        """``refund 39.90 EUR for Petra Lindner was not carried out: case k-55 is closed``."""
+        from agentdesk.domain.decision_text import refusal_reason, terms
+
+        decision = refusal.decision
+        what = "escalation of " + terms(decision) if decision.kind == "escalate" else terms(decision)
+        reason = refusal_reason(decision)
+        return (f"{one_line(what, 200)} for {one_line(refusal.customer_name, 60)} was not carried out: "
+                f"{one_line(reason, 300) if reason else 'the backend gave no reason'}")
 
     def outcome_line(self, outcome: EscalationOutcome) -> str:
         """``Markus Brandt approved your refund 80.00 EUR for Petra Lindner`` (or declined …: reason)."""
@@ -496,6 +723,13 @@ class AgentDeskApp(App[None], inherit_bindings=False):
         self.exit(return_code=1, message=message.reason)
 
     async def on_unmount(self) -> None:
+        # Textual has cancelled the workers without waiting for them: the sync loop closes
+        # its own store connection and HTTP client before the event loop goes away.
+        for worker in [worker for worker in self.workers if worker.group == "sync"]:
+            if not worker.is_cancelled:
+                worker.cancel()  # once: a second cancel would break into the clean-up itself
+            with suppress(WorkerCancelled, WorkerFailed):
+                await worker.wait()
         await self._stack.aclose()
 
     # --- messages -------------------------------------------------------------------
@@ -547,6 +781,7 @@ class AgentDeskApp(App[None], inherit_bindings=False):
             self.exit()
             return
         self.call_after_refresh(self._warm_up)
+        self.call_after_refresh(self._start_sync)
 
     def _warm_up(self) -> None:
         """After the first paint: import the other screens and read their styles.

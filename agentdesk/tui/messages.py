@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from textual.message import Message
 
 from agentdesk.domain.model import Customer, Decision, Promise
+
+if TYPE_CHECKING:
+    from agentdesk.sync.status import SyncStatus
 
 
 class OpenCustomer(Message):
@@ -37,6 +41,16 @@ class EscalationOutcome:
     """The customer's name as stored (make it safe with ``one_line`` before showing it)."""
 
 
+@dataclass(frozen=True, slots=True)
+class RefusedDecision:
+    """A decision by the signed-in agent that the backend refused since the app last looked."""
+
+    decision: Decision
+    """As stored now: state ``refused``, the backend's reason in ``extra["refusal"]``."""
+    customer_name: str
+    """The customer's name as stored (make it safe with ``one_line`` before showing it)."""
+
+
 class StoreChanged(Message, bubble=False):
     """Someone committed to the store file: another workstation, another process, or this app's own ledger.
 
@@ -45,13 +59,16 @@ class StoreChanged(Message, bubble=False):
     stack (it does not bubble, so each receives it once). Handle it with
     ``on_store_changed`` to re-read what the screen shows; keep the handler cheap
     (start a worker). ``outcomes`` lists the signed-in agent's escalations that were
-    approved or declined since the previous look (the app already notified the agent).
+    approved or declined since the previous look, ``refusals`` their decisions the backend
+    refused (the app already notified the agent of both).
     """
 
-    def __init__(self, version: int, outcomes: tuple[EscalationOutcome, ...] = ()) -> None:
+    def __init__(self, version: int, outcomes: tuple[EscalationOutcome, ...] = (),
+                 refusals: tuple[RefusedDecision, ...] = ()) -> None:
         super().__init__()
         self.version = version
         self.outcomes = outcomes
+        self.refusals = refusals
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,3 +89,49 @@ class CallbacksDue(Message, bubble=False):
     def __init__(self, callbacks: tuple[DueCallback, ...]) -> None:
         super().__init__()
         self.callbacks = callbacks
+
+
+class DecisionsQueued(Message):
+    """Decisions were queued (a send now, an ended undo window, an approval, a decline): they wait in the outbox.
+
+    Posted to the app by the worker that queued them; the app asks the sync loop to push at once
+    instead of at its next idle look, and waits for the backend's answer to ``decision_ids``
+    (a refusal among them is told).
+    """
+
+    def __init__(self, decision_ids: tuple[str, ...] = ()) -> None:
+        super().__init__()
+        self.decision_ids = decision_ids
+
+
+class SyncStatusChanged(Message, bubble=False):
+    """The sync loop's state, as it reported it (about once a second, and at each change); the header shows it."""
+
+    def __init__(self, status: SyncStatus) -> None:
+        super().__init__()
+        self.status = status
+
+
+class SyncApplied(Message, bubble=False):
+    """The sync loop stored records from the backend (a pulled page, or the answer to a mutation).
+
+    The app looks at the store at once instead of at its next one-second look, so a new
+    interaction reaches an open customer view within a second.
+    """
+
+
+class SyncIdentity(Message, bubble=False):
+    """The backend said who the token speaks for (``name`` None: it would not say, and ``reason`` says why)."""
+
+    def __init__(self, name: str | None, reason: str | None = None) -> None:
+        super().__init__()
+        self.name = name
+        self.reason = reason
+
+
+class SyncStopped(Message, bubble=False):
+    """The sync loop ended and will not come back by itself this session (no token, an unexpected failure)."""
+
+    def __init__(self, words: str) -> None:
+        super().__init__()
+        self.words = words

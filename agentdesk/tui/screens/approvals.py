@@ -27,7 +27,7 @@ from agentdesk.domain.model import Case, Customer
 from agentdesk.domain.text import one_line
 from agentdesk.domain.timefmt import duration
 from agentdesk.tui.keymap import key_shown
-from agentdesk.tui.messages import OpenCustomer, StoreChanged
+from agentdesk.tui.messages import DecisionsQueued, OpenCustomer, StoreChanged
 from agentdesk.tui.screens import DeskScreen
 from agentdesk.tui.screens.prompt import PromptScreen
 from agentdesk.tui.widgets.approval_list import ApprovalItem, ApprovalList
@@ -82,7 +82,8 @@ class ApprovalsScreen(DeskScreen):
     def compose(self) -> ComposeResult:
         self.preset_breakpoints()
         yield DeskHeader(app_name=self.app.title, person=lambda: self.desk.person_label,
-                         read_only=self.desk.read_only, now=self.desk.viewer_now, id="header")
+                         read_only=self.desk.read_only, now=self.desk.viewer_now, sync=self.desk.sync_line,
+                         id="header")
         # The outcome goes above the list: notices (callbacks, outcomes) pop up at the bottom right.
         yield Static(id="outcome", markup=False)
         yield ApprovalList(self.desk.person, id="approvals")
@@ -252,6 +253,7 @@ class ApprovalsScreen(DeskScreen):
             self.post_message(self.Done(escalation.id, "refused",
                                         f"Not approved — your own limits refuse it: {reason}{higher}. It still waits."))
             return
+        self.app.post_message(DecisionsQueued((decision.id,)))  # the approval is in the outbox: pushed at once
         line = f"Approved: {terms(decision, item.customer.timezone if item.customer else None)} " \
                f"for {customer} queued"
         promise = taken.promise
@@ -273,6 +275,7 @@ class ApprovalsScreen(DeskScreen):
         except (LedgerError, sqlite3.Error) as error:
             self.post_message(self.Done(escalation.id, "failed", f"Could not decline: {one_line(str(error))}"))
             return
+        self.app.post_message(DecisionsQueued())  # the decline is in the outbox: pushed at once
         self.post_message(self.Done(
             escalation.id, "declined",
             f"Declined: {item.proposal} for {one_line(item.customer_name, 60)} "

@@ -53,13 +53,21 @@ from textual.widgets import Static
 
 from agentdesk.domain.authority import ESCALATABLE_KINDS, MONEY_KINDS, Proposal, Verdict
 from agentdesk.domain.model import Case, Decision, EntryKind, Promise, TimelineEntry
-from agentdesk.domain.decision_text import at_least_zero, countdown, decision_words, proposal_words, refusal_text
+from agentdesk.domain.decision_text import (
+    at_least_zero,
+    countdown,
+    decision_words,
+    proposal_words,
+    refusal_reason,
+    refusal_text,
+)
 from agentdesk.domain.queue import URGENCY_WORDS
 from agentdesk.domain.text import one_line
 from agentdesk.domain.timefmt import duration, until, zone
 from agentdesk.store.ledger import Choices, LedgerError, Taken
 from agentdesk.store.reader import CustomerCard
 from agentdesk.tui.keymap import key_shown
+from agentdesk.tui.messages import DecisionsQueued, StoreChanged
 from agentdesk.tui.screens.help import scroll_bindings
 from agentdesk.tui.screens import DeskScreen
 from agentdesk.tui.themes import text_style
@@ -144,7 +152,8 @@ async def read_decisions(desk: Desk, customer_id: str) -> DecisionState:
     if desk.read_only:
         return DecisionState(unavailable=READ_ONLY_TEXT)
     if desk.agent is None:
-        return DecisionState(unavailable=NO_AGENT_TEXT)
+        return DecisionState(unavailable=f"decisions are not available · {desk.identity_note}"
+                             if desk.identity_note else NO_AGENT_TEXT)
     ledger = await desk.wait_ledger()
     if ledger is None:
         return DecisionState(unavailable="decisions are not available (the ledger is not open)")
@@ -285,8 +294,9 @@ class CustomerScreen(DeskScreen):
         self.preset_breakpoints()
         if self._initial is None:
             self.load()  # the store is read while the screen is being built
-        yield DeskHeader(app_name=self.app.title, person=self.desk.person_label,
-                         read_only=self.desk.read_only, now=self.desk.viewer_now, id="header")
+        yield DeskHeader(app_name=self.app.title, person=lambda: self.desk.person_label,
+                         read_only=self.desk.read_only, now=self.desk.viewer_now, sync=self.desk.sync_line,
+                         id="header")
         yield Static(Text("Loading customer…"), id="banner")
         with Horizontal(id="body"):
             with Vertical(id="main"):
@@ -902,6 +912,8 @@ class CustomerScreen(DeskScreen):
         except Exception as error:  # noqa: BLE001 - said in one line; the screen stays usable
             self.post_message(self.DecisionDone(customer_id, "take", error=f"not saved: {error}"))
         else:
+            if taken.decision is not None and taken.decision.state == "queued":  # no undo window: on its way
+                self.app.post_message(DecisionsQueued((taken.decision.id,)))
             self.post_message(self.DecisionDone(customer_id, "take", taken=taken))
         try:
             await self._reread(customer_id)
@@ -919,6 +931,8 @@ class CustomerScreen(DeskScreen):
             self.post_message(self.DecisionDone(customer_id, verb, decision=decision,
                                                 error=f"could not {verb}: {error}"))
         else:
+            if changed.state == "queued":  # sent now (or its window had just closed): on its way
+                self.app.post_message(DecisionsQueued((changed.id,)))
             self.post_message(self.DecisionDone(customer_id, verb, decision=changed))
         try:
             await self._reread(customer_id)
@@ -934,6 +948,8 @@ class CustomerScreen(DeskScreen):
             released = await ledger.release_due()
         finally:
             self._releasing = False
+        if released:
+            self.app.post_message(DecisionsQueued(tuple(decision.id for decision in released)))
         self.post_message(self.Released(released))
         await self._reread(self.customer_id)
 
@@ -1026,8 +1042,19 @@ class CustomerScreen(DeskScreen):
         at_end = timeline.cursor >= timeline.row_count - 1
         self._show(message.data, cursor="end" if at_end else None)
 
-    def on_store_changed(self, message: Message) -> None:
-        """Someone committed to the store (a lead approved, another workstation decided): read again."""
+    def on_store_changed(self, message: StoreChanged) -> None:
+        """Someone committed to the store (a lead approved, another workstation decided, the backend answered): read again.
+
+        A decision on this customer that the backend refused replaces the bar's outcome line,
+        which may still say it was queued.
+        """
+        for refusal in message.refusals:
+            decision = refusal.decision
+            if decision.customer == self.customer_id:
+                words = one_line(decision_words(decision, self._their_zone(), self.desk.to_viewer), 200)
+                reason = refusal_reason(decision)
+                self._outcome = self._badge_line("REFUSED", "refused", words, "by the backend: "
+                                                 + (one_line(reason, 200) if reason else "no reason given"))
         if self.data is not None and self.is_mounted:
             self._reread_worker(self.customer_id)
 

@@ -95,7 +95,8 @@ class QueueScreen(DeskScreen):
     def compose(self) -> ComposeResult:
         self.preset_breakpoints()
         yield DeskHeader(app_name=self.app.title, person=lambda: self.desk.person_label,
-                         read_only=self.desk.read_only, now=self.desk.viewer_now, id="header")
+                         read_only=self.desk.read_only, now=self.desk.viewer_now, sync=self.desk.sync_line,
+                         id="header")
         with Vertical(id="search-bar"):
             yield SearchInput(placeholder="Search customers by name, e-mail or phone", id="search-input")
         yield Static(id="approvals-line", markup=False)

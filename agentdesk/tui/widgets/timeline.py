@@ -1,8 +1,9 @@
 """A customer's whole history on one line list: every channel and internal event, newest at the bottom.
 
 Decisions have a row of their own (``◆ decision``): their state comes first, in
-words and in brackets (``[pending]``, ``[queued]``, ``[waiting for approval]``…),
-so it is never cut off and never told by colour alone.
+words and in brackets (``[pending]``, ``[queued]``, ``[waiting for approval]``,
+``[confirmed]``, ``[refused: <the backend's reason>]``…), so it is never cut off
+and never told by colour alone.
 """
 
 from __future__ import annotations
@@ -43,10 +44,21 @@ def direction_label(entry: TimelineEntry) -> str:
     return DIRECTION_LABEL[Direction.INTERNAL] if entry.is_internal else DIRECTION_LABEL[entry.direction]
 
 
-def state_tag(entry: TimelineEntry) -> str:
-    """``[pending]``, ``[waiting for approval]``…: a decision row's state in words (empty when unknown)."""
+STATE_SHARE = 0.6
+"""At most this share of a decision row's text goes to its state, so a long refusal leaves room for what was refused."""
+SHORT_STATES = len("[waiting for approval]")
+"""The fixed states are never cut, however narrow the share (only the row's width cuts them)."""
+
+
+def state_tag(entry: TimelineEntry, limit: int = 300) -> str:
+    """``[pending]``, ``[waiting for approval]``, ``[refused: case k-55 is closed]``…: a decision's state in words.
+
+    Empty when unknown. Cut to ``limit`` cells with ``…`` inside the brackets, so it still reads as a tag.
+    """
     state = entry.decision_state
-    return f"[{one_line(state, 40)}]" if state else ""
+    if not state:
+        return ""
+    return f"[{clip(one_line(state, limit), max(limit - 2, 1))}]"
 
 
 class TimelineView(LineList[TimelineEntry]):
@@ -138,7 +150,7 @@ class TimelineView(LineList[TimelineEntry]):
             text.append(fit(one_line(self.desk.person(item.author), author_w * 2), author_w))
             text.append(GAP)
         if item.kind is EntryKind.DECISION:
-            tag = clip(state_tag(item), body_w)
+            tag = state_tag(item, min(body_w, max(int(body_w * STATE_SHARE), SHORT_STATES)))
             if tag:
                 text.append(tag, self.text_style("timeline--state"))
             rest = body_w - cell_len(tag) - (1 if tag else 0)

@@ -1,0 +1,145 @@
+"""The workstation and its backend: the sync loop as the app runs it, and its state in the header's words.
+
+The loop itself is :class:`agentdesk.sync.engine.Syncer`; here it is started with
+what the command line found (:class:`BackendLink`) and made to speak in messages:
+:func:`follow` runs inside the app's sync worker, touches no widget and posts
+:class:`~agentdesk.tui.messages.SyncStatusChanged`,
+:class:`~agentdesk.tui.messages.SyncApplied`, :class:`~agentdesk.tui.messages.SyncIdentity`
+and :class:`~agentdesk.tui.messages.SyncStopped`; the app's handlers own the state.
+
+Start-up stays cheap: the sync package pulls in httpx and SQLAlchemy, so it is
+imported here only inside :func:`follow`, on a thread, after the first paint; and
+the keyring (slow to load) is asked for the token there too.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from textual.message import Message
+
+from agentdesk.domain.text import one_line
+from agentdesk.tui.messages import SyncApplied, SyncIdentity, SyncStatusChanged, SyncStopped
+from agentdesk.tui.widgets.desk_header import SyncLine
+
+if TYPE_CHECKING:
+    from agentdesk.sync.engine import Syncer
+    from agentdesk.sync.status import SyncStatus
+
+LOCAL_ONLY = SyncLine("local only")
+"""No backend: decisions stay on this machine (the demo, or a store used alone)."""
+ASKING_WHO = "asking the backend who this token belongs to"
+RESTART_SECONDS = 30.0
+"""After an unexpected failure the sync loop starts over this much later."""
+IDENTITY_FIRST_WAIT, IDENTITY_MAX_WAIT = 0.5, 30.0
+"""``/me`` is asked again after these growing waits while the backend cannot be reached."""
+
+
+@dataclass(frozen=True, slots=True)
+class BackendLink:
+    """The backend this workstation syncs with, as the command line found it."""
+
+    url: str
+    find_token: Callable[[], str | None]
+    """Finds the token (``$AGENTDESK_TOKEN`` or the keyring); called on a thread, after the first paint."""
+    user: str | None = None
+    """Who the token speaks for when that is known without asking (the user of the saved login it
+    came from); None: the backend's earlier answer kept in the store, else the app asks its ``/me``
+    and offers no decision until it answered."""
+    asked_as: str | None = None
+    """``--as`` as given: with a backend the token decides, so the app says so when they differ."""
+
+    @property
+    def no_token(self) -> SyncLine:
+        return SyncLine(f"no token for {self.url}: run agentdesk login", alert=True)
+
+
+def status_line(status: SyncStatus, now: datetime) -> SyncLine:
+    """The header's words for a state the loop reported; offline, stopped and rejected ask for the eye."""
+    alert = status.problem is not None or status.online is False or status.rejected > 0
+    return SyncLine(one_line(status.words(now), 200), alert)
+
+
+def _load_sync() -> tuple[Any, Any, Any]:
+    from agentdesk.sync.client import BackendClient
+    from agentdesk.sync.engine import Syncer
+    from agentdesk.sync.replica import Replica
+
+    return BackendClient, Syncer, Replica
+
+
+async def follow(link: BackendLink, store: Path, clock: Callable[[], datetime],
+                 post: Callable[[Message], object], started: Callable[[Syncer], None]) -> None:
+    """Sync ``store`` with the backend until cancelled; ``started`` gets the loop (to nudge it) each time it runs.
+
+    Every failure ends as a message: nothing raises out of here but cancellation.
+    """
+    try:
+        token = await asyncio.to_thread(link.find_token)
+    except Exception as error:  # noqa: BLE001 - a keyring that fails to load is a missing token, said why
+        post(SyncStopped(f"{link.no_token.words} (the keyring failed: {one_line(str(error), 120)})"))
+        return
+    if not token:
+        post(SyncStopped(link.no_token.words))
+        return
+    backend_client, syncer_class, replica_class = await asyncio.to_thread(_load_sync)
+    while True:
+        try:
+            async with replica_class.open(store) as replica, backend_client(link.url, token) as backend:
+                syncer = syncer_class(replica, backend, clock=clock,
+                                      on_status=lambda status: post(SyncStatusChanged(status)),
+                                      on_applied=lambda: post(SyncApplied()))
+                started(syncer)
+                post(SyncStatusChanged(await syncer.status()))  # what waits, before the first answer
+                remembered = await replica.user_of(token_key(token)) if link.user is None else None
+                if remembered is not None:
+                    post(SyncIdentity(remembered))  # said by the backend before: offline is no obstacle
+                async with asyncio.TaskGroup() as group:
+                    group.create_task(syncer.run(), name="agentdesk-sync")
+                    if link.user is None and remembered is None:
+                        group.create_task(_identify(backend, replica, token_key(token), post),
+                                          name="agentdesk-sync-identify")
+        except asyncio.CancelledError:
+            raise
+        except Exception as error:  # noqa: BLE001 - said in the header; the workstation goes on locally
+            # Say it, then start over: a busy store file or a record this version cannot store
+            # must not end syncing for the session (the outbox keeps everything meanwhile).
+            failure = error.exceptions[0] if isinstance(error, ExceptionGroup) else error
+            post(SyncStopped(f"sync stopped: {one_line(str(failure) or type(failure).__name__, 200)}; "
+                             f"trying again in {RESTART_SECONDS:.0f} s"))
+            await asyncio.sleep(RESTART_SECONDS)
+
+
+def token_key(token: str) -> str:
+    """A one-way digest of the token, to remember whom it names (never the token, nor the backend's own hash)."""
+    return hashlib.sha256(f"agentdesk identity:{token}".encode()).hexdigest()
+
+
+async def _identify(backend: Any, replica: Any, key: str, post: Callable[[Message], object]) -> None:
+    """Ask ``/me`` until the backend answers, and remember it; a refusal (an unknown token) is said, not retried."""
+    from agentdesk.sync.client import BackendRefused, Unreachable
+
+    wait = IDENTITY_FIRST_WAIT
+    while True:
+        try:
+            me = await backend.me()
+        except Unreachable:
+            await asyncio.sleep(wait)
+            wait = min(wait * 2, IDENTITY_MAX_WAIT)
+            continue
+        except BackendRefused as refusal:
+            post(SyncIdentity(None, f"the backend would not say who this token is: {one_line(str(refusal), 200)}"))
+            return
+        name = me.get("name") if isinstance(me, dict) else None
+        if isinstance(name, str) and name:
+            await replica.remember_user(key, name)
+            post(SyncIdentity(name))
+        else:
+            post(SyncIdentity(None, "the backend did not say who this token is"))
+        return
