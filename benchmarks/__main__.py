@@ -21,6 +21,9 @@ BENCHMARKS = {
     "import_rate": "benchmarks.import_rate",
     "decision_commit": "benchmarks.decision_commit",
     "decision_paint": "benchmarks.decision_paint",
+    "sync_initial": "benchmarks.sync_initial",
+    "push_rate": "benchmarks.push_rate",
+    "live_latency": "benchmarks.live_latency",
 }
 
 

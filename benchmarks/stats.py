@@ -41,6 +41,10 @@ class Target:
         return Target(f"<= {limit:g}x", lambda _median, ratio: ratio <= limit)
 
     @staticmethod
+    def at_least(limit: float, unit: str) -> Target:
+        return Target(f">= {limit:g} {unit}", lambda median, _ratio: median >= limit)
+
+    @staticmethod
     def share_at_least(share: float) -> Target:
         return Target(f">= {share:.0%}", lambda _median, ratio: ratio >= share)
 
@@ -68,6 +72,11 @@ class Result:
     """A rate (higher is better): the ratio is shown as a share of the baseline."""
     notes: list[str] = field(default_factory=list)
 
+    @classmethod
+    def skipped(cls, name: str, unit: str, target: Target, why: str) -> Result:
+        """A benchmark that could not run here (say, without PostgreSQL): a row that says so, and why."""
+        return cls(name, unit, [], [], target, notes=[f"{name}: skipped: {why}"])
+
     @property
     def median(self) -> float:
         return statistics.median(self.samples)
@@ -78,9 +87,13 @@ class Result:
 
     @property
     def met(self) -> bool:
+        if not self.samples:
+            return True  # skipped: nothing was missed, the note says why
         return self.target.met(p95(self.samples) if self.target.on_p95 else self.median, self.ratio)
 
     def cells(self) -> list[str]:
+        if not self.samples:
+            return [self.name, self.unit, "-", "-", "-", "-", self.target.text, "skipped"]
         ratio = f"{self.ratio:.0%}" if self.rate else f"{self.ratio:.2f}x"
         return [
             self.name, self.unit, _number(self.median), _number(p95(self.samples)),

@@ -18,6 +18,12 @@ class Sizes:
     import_interactions: int
     big_timeline: int
     small_timeline: int
+    sync_customers: int
+    sync_interactions: int
+    """``sync_initial``: what the backend holds before the empty store pulls it."""
+    push_clients: int
+    push_per_client: int
+    """``push_rate``: concurrent clients, and the decisions each has queued per run."""
     repeat: dict[str, int]
     """Default repeats per benchmark (each of the measured and the baseline runs)."""
 
@@ -28,8 +34,13 @@ FULL = Sizes(
     import_interactions=200_000,
     big_timeline=100_000,
     small_timeline=10,
+    sync_customers=10_000,
+    sync_interactions=1_000_000,
+    push_clients=20,
+    push_per_client=100,
     repeat={"cold_start": 10, "timeline": 10, "import_rate": 3, "peak_rss": 3, "demo_build": 3,
-            "decision_commit": 300, "decision_paint": 40},
+            "decision_commit": 300, "decision_paint": 40, "sync_initial": 2, "push_rate": 3,
+            "live_latency": 50},
 )
 
 QUICK = Sizes(
@@ -38,8 +49,13 @@ QUICK = Sizes(
     import_interactions=2000,
     big_timeline=2000,
     small_timeline=10,
+    sync_customers=20,
+    sync_interactions=2000,
+    push_clients=20,
+    push_per_client=5,
     repeat={"cold_start": 2, "timeline": 2, "import_rate": 2, "peak_rss": 2, "demo_build": 2,
-            "decision_commit": 20, "decision_paint": 3},
+            "decision_commit": 20, "decision_paint": 3, "sync_initial": 2, "push_rate": 2,
+            "live_latency": 5},
 )
 
 

@@ -45,7 +45,7 @@ from agentdesk.server.migrate import upgrade
 from agentdesk.server.mutations import Applier, MutationForbidden, MutationInvalid
 from agentdesk.server.records import store_records
 from agentdesk.server.tables import record
-from agentdesk.server.users import ADMIN, User, user_for_token
+from agentdesk.server.users import ADMIN, TokenCache, User
 
 log = logging.getLogger("agentdesk.server")
 
@@ -75,11 +75,17 @@ class Backend:
         self.watch = HeadWatch()
         self._database: Database | None = None
         self._applier: Applier | None = None
+        self._users: TokenCache | None = None
 
     @property
     def database(self) -> Database:
         assert self._database is not None, "the app has not started"
         return self._database
+
+    @property
+    def users(self) -> TokenCache:
+        assert self._users is not None, "the app has not started"
+        return self._users
 
     @property
     def applier(self) -> Applier:
@@ -90,6 +96,7 @@ class Backend:
         await upgrade(self.url)
         self._database = Database.create(self.url)
         self._applier = Applier(self._database, self.matrix, self.keep_changes)
+        self._users = TokenCache(self._database)
         await self.watch.start(self._database)
 
     async def stop(self) -> None:
@@ -157,8 +164,7 @@ def create_app(database: str | Path | URL, matrix_text: str | None = None, *,
     async def current_user(credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]) -> User:
         if credentials is None or not credentials.credentials:
             raise _error(401, "no token: send Authorization: Bearer TOKEN", {"WWW-Authenticate": "Bearer"})
-        async with backend.database.read() as connection:
-            user = await user_for_token(connection, credentials.credentials)
+        user = await backend.users.user_for(credentials.credentials)
         if user is None:
             raise _error(401, "unknown token", {"WWW-Authenticate": "Bearer"})
         return user

@@ -33,7 +33,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import delete, select, text, update
@@ -57,27 +57,35 @@ def now_us() -> int:
 
 @dataclass(frozen=True, slots=True)
 class Change:
-    """One record to store, as its canonical interchange text."""
+    """One record to store, as its canonical interchange text (and the object that text was made from)."""
 
     type: str
     id: str
     customer_id: str | None
     body: str
+    obj: dict[str, Any] = field(compare=False, repr=False)
 
     @classmethod
     def of(cls, stored: Record) -> Change:
         obj = to_json_obj(stored)
-        return cls(obj["type"], obj["id"], customer_of(obj), canonical(obj))
-
-    @property
-    def obj(self) -> dict[str, Any]:
-        return json.loads(self.body)
+        return cls(obj["type"], obj["id"], customer_of(obj), canonical(obj), obj)
 
 
 def customer_of(obj: Mapping[str, Any]) -> str | None:
     if obj["type"] == "customer":
         return obj["id"]
     return obj.get("customer")
+
+
+def _upsert(dialect: Any) -> Any:
+    insert = dialect.insert(record)
+    return insert.on_conflict_do_update(index_elements=[record.c.type, record.c.id],
+                                        set_={"customer_id": insert.excluded.customer_id,
+                                              "body": insert.excluded.body, "seq": insert.excluded.seq})
+
+
+_UPSERT = {True: _upsert(postgresql), False: _upsert(sqlite)}
+"""Built once: building an upsert costs more than some of the mutations it stores."""
 
 
 async def write_changes(connection: AsyncConnection, changes: Sequence[Change], *, postgres: bool,
@@ -99,12 +107,7 @@ async def write_changes(connection: AsyncConnection, changes: Sequence[Change], 
     at_us = now_us()
     rows = [{"type": c.type, "id": c.id, "customer_id": c.customer_id, "body": c.body, "seq": first_seq + i}
             for i, c in enumerate(changes)]
-    insert = (postgresql if postgres else sqlite).insert(record)
-    await connection.execute(
-        insert.on_conflict_do_update(index_elements=[record.c.type, record.c.id],
-                                     set_={"customer_id": insert.excluded.customer_id,
-                                           "body": insert.excluded.body, "seq": insert.excluded.seq}),
-        rows)
+    await connection.execute(_UPSERT[postgres], rows)
     await connection.execute(change_log.insert(), [
         {"seq": row["seq"], "record_type": row["type"], "record_id": row["id"], "body": row["body"], "at_us": at_us}
         for row in rows])

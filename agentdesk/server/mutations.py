@@ -92,10 +92,8 @@ class Applier:
     async def apply(self, user: User, mutation_id: str, body: dict[str, Any]) -> dict[str, Any]:
         """The result of mutation ``mutation_id``: applied now, or the one stored when it was."""
         digest = body_hash(body)
-        async with self.database.read() as connection:
-            earlier = await _stored(connection, mutation_id)
-        if earlier is not None:
-            return _repeat(mutation_id, earlier, digest)
+        # A repeat is recognised inside the write transaction, after the lock (see _apply): one
+        # look there is enough, and a look before it would cost every first attempt a connection.
         action = _Action.read(user, body)
         try:
             for attempt in range(1, RETRIES + 1):
@@ -126,16 +124,17 @@ class Applier:
             return _repeat(mutation_id, earlier, digest)
         situation = _Reader(connection, self.matrix, user, now)
         outcome = await action.apply(situation)
-        cursor = await write_changes(connection, [Change.of(r) for r in outcome.records],
-                                     postgres=self.database.postgres, keep=self.keep_changes)
+        changes = [Change.of(r) for r in outcome.records]
+        cursor = await write_changes(connection, changes, postgres=self.database.postgres, keep=self.keep_changes)
         if cursor is None:
             cursor = (await head(connection))[0]
         result = {"id": mutation_id, "status": outcome.status, "reason": outcome.reason, "rule": outcome.rule,
-                  "records": [Change.of(r).obj for r in outcome.records], "cursor": cursor}
+                  "records": [change.obj for change in changes], "cursor": cursor}
+        stored = canonical(result)
         await connection.execute(mutation.insert().values(
             id=mutation_id, user_name=user.name, body_hash=digest, status=outcome.status,
-            result=canonical(result), applied_at_us=now_us()))
-        return result
+            result=stored, applied_at_us=now_us()))
+        return json.loads(stored)  # the very answer a repeat gets, byte for byte
 
 
 async def _stored(connection: AsyncConnection, mutation_id: str) -> tuple[str, str] | None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import secrets
+import time
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -49,6 +50,35 @@ async def user_for_token(connection: AsyncConnection, token: str) -> User | None
     row = (await connection.execute(
         select(api_user.c.name, api_user.c.role).where(api_user.c.token_hash == token_hash(token)))).first()
     return User(row[0], row[1]) if row is not None else None
+
+
+class TokenCache:
+    """Who each token is, remembered for a few seconds, so a busy workstation costs one look-up, not one a request.
+
+    Only known tokens are kept; a token replaced by ``users add`` stops working once its
+    entry expires (5 s by default).
+    """
+
+    def __init__(self, database: Database, seconds: float = 5.0) -> None:
+        self._database = database
+        self._seconds = seconds
+        self._known: dict[str, tuple[User, float]] = {}
+
+    async def user_for(self, token: str) -> User | None:
+        digest = token_hash(token)
+        now = time.monotonic()
+        known = self._known.get(digest)
+        if known is not None and known[1] > now:
+            return known[0]
+        async with self._database.read() as connection:
+            user = await user_for_token(connection, token)
+        if user is None:
+            self._known.pop(digest, None)
+        else:
+            if len(self._known) > 10_000:  # many distinct tokens: start afresh rather than grow
+                self._known.clear()
+            self._known[digest] = (user, now + self._seconds)
+        return user
 
 
 async def add_user(database: Database, name: str, role: str, *, keep_changes: int | None = None) -> tuple[str, bool]:

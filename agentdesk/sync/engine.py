@@ -107,7 +107,9 @@ class Syncer:
                     await self.replica.failed(item.id, str(exc), rejected=True)
                     report.rejected.append(f"{describe(item)}: {exc}")
                     continue
-                await self.replica.answered(item.id, result.get("records", ()))
+                cursor = result.get("cursor")
+                await self.replica.answered(item.id, result.get("records", ()), server=self.backend.base_url,
+                                            cursor=int(cursor) if cursor is not None else None)
                 if result.get("status") == "refused":
                     report.refused.append(f"{describe(item)}: {result.get('reason')}")
                 else:
@@ -115,29 +117,40 @@ class Syncer:
                 self._applied()
 
     async def pull(self) -> int:
-        """Apply every change after the cursor, a page per local transaction; returns how many records."""
+        """Apply every change after the cursor, a page per local transaction; returns how many records.
+
+        The next page is asked for while this one is applied, so the backend and the local
+        store work at the same time.
+        """
         server = self.backend.base_url
         cursor = await self.replica.cursor(server)
         applied = 0
+        ahead = asyncio.ensure_future(self.backend.changes(cursor, PAGE))
         try:
             while True:
-                page = await self.backend.changes(cursor, PAGE)
-                records = [change["record"] for change in page["changes"]]
+                page = await ahead
                 cursor = int(page["cursor"])
+                more = bool(page.get("more"))
+                if more:
+                    ahead = asyncio.ensure_future(self.backend.changes(cursor, PAGE))
+                records = [change["record"] for change in page["changes"]]
                 applied += await self.replica.pulled(records, cursor)
                 self._head_seen = max(self._head_seen, int(page.get("head", cursor)))
                 if records:
                     self._applied()
-                if page.get("more"):
-                    self._online, self._receiving = True, applied
-                    await self._report()
-                if not page.get("more"):
+                if not more:
                     self._pulled_to = cursor
                     return applied
+                self._online, self._receiving = True, applied
+                await self._report()
         except RefetchNeeded:
             return applied + await self._refetch()
         finally:
             self._receiving = None
+            if not ahead.done():
+                ahead.cancel()
+            elif not ahead.cancelled():
+                ahead.exception()  # a failed look-ahead after a failed page: taken note of, not reported twice
 
     async def _refetch(self) -> int:
         """The cursor fell out of the change log: take the backend's whole state, then its cursor."""

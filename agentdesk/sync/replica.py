@@ -72,8 +72,21 @@ class Replica:
         return [OutboxItem(seq, ident, kind, json.loads(body), attempts, error)
                 for seq, ident, kind, body, attempts, error in rows]
 
-    async def answered(self, mutation_id: str, records: Iterable[Mapping[str, Any]]) -> None:
-        """Store the backend's answer to a mutation and take it off the outbox, together."""
+    async def answered(self, mutation_id: str, records: Iterable[Mapping[str, Any]], *,
+                       server: str | None = None, cursor: int | None = None) -> None:
+        """Store the backend's answer to a mutation and take it off the outbox, together.
+
+        ``cursor`` is the answer's (the seq of its last change on ``server``). When the pull
+        from that server has already gone past it, the answer is old news: a repeat after a
+        lost answer gets the result stored back then, and the pull may since have brought
+        newer versions of its records (an escalation approved meanwhile), which the old ones
+        must not overwrite. Then only the outbox row goes.
+        """
+        if server is not None and cursor is not None:
+            state = dict(await self._writer.fetch(
+                "SELECT key, value FROM sync_state WHERE key IN ('server', 'cursor')"))
+            if state.get("server") == server and int(state.get("cursor", 0)) >= cursor:
+                records = ()
         await self._apply(records, [("DELETE FROM outbox WHERE id = ?", (mutation_id,))])
 
     async def failed(self, mutation_id: str, error: str, *, rejected: bool) -> None:

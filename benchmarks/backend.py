@@ -1,0 +1,187 @@
+"""Real backends for the sync benchmarks: ``agentdesk serve`` subprocesses on loopback, users, PostgreSQL.
+
+The same approach as the tests' ``tests/backend.py`` (which benchmarks do not import):
+
+``Server(database)``
+    A context manager around one ``agentdesk serve`` subprocess on 127.0.0.1 and a free
+    port; ``.url``; ``.start()`` returns once ``/health`` answers; ``.stop()`` sends SIGTERM;
+    ``.cpu_seconds()`` is the process's user + system CPU time so far (from ``/proc``).
+``add_users(database, [(name, role), …]) -> {name: token}``
+    What ``agentdesk users add`` does (migrations, then ``agentdesk.server.users.add_user``),
+    in this process: twenty users cost milliseconds instead of twenty interpreter starts.
+``postgres_database()``
+    A new, empty PostgreSQL database on ``postgresql://root@127.0.0.1:5432``, dropped
+    afterwards; raises :class:`PostgresUnavailable` when the server cannot be reached.
+``run_async(factory)``
+    A coroutine run on a loop of its own thread (callers may be inside a running loop).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import os
+import re
+import secrets
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+
+POSTGRES_SERVER = "postgresql://root@127.0.0.1:5432"
+POSTGRES_ADMIN_URL = f"{POSTGRES_SERVER}/postgres"
+START_TIMEOUT_S = 30.0
+STOP_TIMEOUT_S = 10.0
+_LISTENING = re.compile(r"agentdesk backend on http://([^\s:]+|\[[^\]]+\]):(\d+) ")
+
+
+class PostgresUnavailable(Exception):
+    """PostgreSQL could not be reached; the message says why (one line)."""
+
+
+def run_async(factory):  # noqa: ANN001, ANN201
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        return pool.submit(lambda: asyncio.run(factory())).result()
+
+
+def _env() -> dict[str, str]:
+    env = dict(os.environ)
+    env.pop("AGENTDESK_DATABASE", None)
+    env["PYTHONUNBUFFERED"] = "1"
+    return env
+
+
+@contextmanager
+def postgres_database() -> Iterator[str]:
+    """A fresh PostgreSQL database ``agentdesk_b_<hex>``; dropped (WITH FORCE) afterwards."""
+    import asyncpg
+
+    name = f"agentdesk_b_{secrets.token_hex(6)}"
+
+    async def admin(sql: str) -> None:
+        connection = await asyncpg.connect(POSTGRES_ADMIN_URL, timeout=5)
+        try:
+            await connection.execute(sql)
+        finally:
+            await connection.close()
+
+    try:
+        run_async(lambda: admin(f'CREATE DATABASE "{name}"'))
+    except (OSError, asyncpg.PostgresError, asyncio.TimeoutError) as exc:
+        raise PostgresUnavailable(f"PostgreSQL at {POSTGRES_SERVER} is not reachable "
+                                  f"({type(exc).__name__}: {exc})") from None
+    try:
+        yield f"{POSTGRES_SERVER}/{name}"
+    finally:
+        run_async(lambda: admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+def add_users(database: str, users: list[tuple[str, str]]) -> dict[str, str]:
+    """Create the users (with their agent records) and return their tokens, as ``agentdesk users add`` would."""
+    from agentdesk.server.database import Database, database_url
+    from agentdesk.server.migrate import upgrade
+    from agentdesk.server.users import add_user
+
+    async def run() -> dict[str, str]:
+        url = database_url(database)
+        await upgrade(url)
+        tokens = {}
+        async with Database.open(url) as opened:
+            for name, role in users:
+                tokens[name] = (await add_user(opened, name, role))[0]
+        return tokens
+
+    return run_async(run)
+
+
+class Server:
+    """One ``agentdesk serve`` subprocess on 127.0.0.1."""
+
+    def __init__(self, database: str) -> None:
+        self.database = database
+        self.port = 0
+        self.command = [sys.executable, "-m", "agentdesk"]
+        """What runs ``agentdesk`` (a profiler may be put in front of it)."""
+        self._process: subprocess.Popen[bytes] | None = None
+        self._logs = Path(tempfile.mkdtemp(prefix="agentdesk-bench-serve-"))
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def pid(self) -> int:
+        assert self._process is not None
+        return self._process.pid
+
+    def __enter__(self) -> Server:
+        self.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+        shutil.rmtree(self._logs, ignore_errors=True)
+
+    def start(self) -> None:
+        args = [*self.command, "serve", "--database", self.database,
+                "--host", "127.0.0.1", "--port", str(self.port)]
+        stdout, stderr = self._logs / "stdout", self._logs / "stderr"
+        with open(stdout, "wb") as out, open(stderr, "wb") as err:
+            self._process = subprocess.Popen(args, stdout=out, stderr=err, env=_env())
+        deadline = time.monotonic() + START_TIMEOUT_S
+        while self.port == 0:
+            found = _LISTENING.search(stdout.read_text("utf-8", "replace"))
+            if found:
+                self.port = int(found.group(2))
+                break
+            self._check_alive(deadline)
+            time.sleep(0.02)
+        while True:
+            try:
+                if httpx.get(f"{self.url}/health", timeout=1.0).status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass
+            self._check_alive(deadline)
+            time.sleep(0.02)
+
+    def _check_alive(self, deadline: float) -> None:
+        assert self._process is not None
+        if self._process.poll() is not None:
+            self._process = None
+            raise RuntimeError(f"agentdesk serve exited at start:\n{self.output()}")
+        if time.monotonic() > deadline:
+            self.stop()
+            raise RuntimeError(f"agentdesk serve did not answer /health within {START_TIMEOUT_S} s")
+
+    def stop(self) -> None:
+        process, self._process = self._process, None
+        if process is None or process.poll() is not None:
+            return
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(STOP_TIMEOUT_S)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+    def cpu_seconds(self) -> float:
+        """User + system CPU time of the server process so far."""
+        fields = Path(f"/proc/{self.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    def output(self) -> str:
+        return "".join(path.read_text("utf-8", "replace") for path in sorted(self._logs.iterdir()))
+
+
+def process_cpu_seconds() -> float:
+    """User + system CPU time of this process so far."""
+    times = os.times()
+    return times.user + times.system
