@@ -124,3 +124,21 @@ async def test_sync_sends_a_decision_whose_undo_window_ended_while_no_workstatio
     synced = agentdesk(env, "sync", "--server", server.url)
     assert synced.returncode == 0 and "pushed 1" in synced.stderr, synced.stderr
     assert rows(store, "SELECT state FROM decision WHERE id = ?", taken.decision.id) == [("confirmed",)]
+
+
+def test_the_plain_session_syncs_too_and_sends_what_was_decided_before_it_ends(server: Server, home) -> None:
+    admin = add_user(server.database, "admin", "admin")
+    token = add_user(server.database, "a-7", "agent")
+    assert agentdesk({**home, "AGENTDESK_TOKEN": admin}, "import", "-", "--server", server.url,
+                     stdin="".join(json.dumps(r) + "\n" for r in records())).returncode == 0
+    env = {**home, "AGENTDESK_TOKEN": token}
+    assert agentdesk(env, "sync", "--server", server.url).returncode == 0
+    session = agentdesk(env, "--plain", "--server", server.url, stdin="open c-1\nvoucher 5.00\nsend\nsync\nquit\n")
+    assert session.returncode == 0, session.stderr
+    lines = session.stdout.splitlines()
+    assert lines[0].startswith("Jonas Weber · agent")  # /me named the agent: no --as needed
+    assert any(line.startswith("sync: ") for line in lines), session.stdout
+    body = fetch(server.database, "SELECT body FROM record WHERE type = 'decision'")
+    assert len(body) == 1 and '"state":"confirmed"' in body[0][0] and '"5.00"' in body[0][0]
+    offline = agentdesk({**env}, "--plain", "--server", closed_port_url(), "--as", "a-7", stdin="sync\nquit\n")
+    assert "sync: offline" in offline.stdout or "sync: connecting" in offline.stdout, offline.stdout

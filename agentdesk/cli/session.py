@@ -27,13 +27,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import signal
 import sqlite3
 import sys
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import AsyncExitStack, contextmanager
 from dataclasses import dataclass, replace
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
@@ -57,6 +58,7 @@ from agentdesk.store.reader import StoreReader
 
 if TYPE_CHECKING:
     from agentdesk.cli.commands import _Context
+    from agentdesk.sync.background import BackgroundSync
     from agentdesk.domain.authority import AuthorityMatrix
     from agentdesk.store.ledger import Ledger
 
@@ -68,6 +70,8 @@ LIST_PAGE = 20
 TIMELINE_PAGE = 10
 TEXT_PAGE = 60
 """Lines of an entry's text shown at a time (a body may be megabytes); ``more`` shows the next."""
+LEAVING_SECONDS = 5.0
+"""How long quitting waits for decisions still being sent to the backend (offline: not at all)."""
 SHORT_BODY = 160
 """Characters of an entry's text on its timeline line; ``show N`` reads it all."""
 
@@ -173,6 +177,11 @@ COMMANDS: tuple[Command, ...] = (
     Command("notices", "", "the announcements of this session again, newest first", ("app.notices",),
             detail=("Announcements are said before the prompt as they happen: decisions queued when their "
                     "undo window ended, callbacks falling due, escalations approved or declined.",)),
+    Command("sync", "", "where syncing with the backend stands, in words", (),
+            detail=("With a backend (--server, $AGENTDESK_SERVER or agentdesk login) decisions are pushed and "
+                    "changes pulled while the session runs; a change of state (offline, back online) is "
+                    "announced before the prompt.",
+                    "Examples: 'offline: 2 decisions waiting', 'synced 3 s ago', 'local only'.")),
     Command("quit", "", "leave the session (ctrl+d too)", ("app.quit", "app.quit_anywhere"), aliases=("exit",)),
 )
 
@@ -265,8 +274,49 @@ def run_plain(store: Path, args: argparse.Namespace, agent_id: str | None, conte
         reconfigure = getattr(stream, "reconfigure", None)
         if reconfigure is not None:
             reconfigure(errors="replace")  # a stray byte is shown as �, never the end of the session
-    with _ctrl_c_discards_the_line():
-        return asyncio.run(_main(store, agent_id, read_only, matrix, undo_window, sys.stdin, sys.stdout))
+    sync, agent_id, sync_note = _backend(store, args, agent_id)
+    if sync is not None:
+        sync.start()
+    try:
+        with _ctrl_c_discards_the_line():
+            return asyncio.run(_main(store, agent_id, read_only, matrix, undo_window, sys.stdin, sys.stdout,
+                                     Syncing(sync, sync_note)))
+    finally:
+        if sync is not None:
+            sync.stop()
+
+
+def _backend(store: Path, args: argparse.Namespace,
+             agent_id: str | None) -> tuple[BackgroundSync | None, str | None, str | None]:
+    """The sync to run beside the session (None: local only), who is working, and what to say about it.
+
+    With a backend the token decides who is working: the saved login's user, or whom the
+    backend names for ``$AGENTDESK_TOKEN``; offline, ``--as`` stands in.
+    """
+    from agentdesk.sync.background import BackgroundSync
+    from agentdesk.sync.credentials import TOKEN_ENV, logged_in_user, server_url, token_for
+
+    server = server_url(args.server) if args.command != "demo" else None
+    if server is None:
+        return None, agent_id, None
+    token = token_for(server)
+    if not token:
+        return None, agent_id, f"no token for {server}: run agentdesk login; working locally"
+    user = None if os.environ.get(TOKEN_ENV) else logged_in_user(args.server)
+    if user is None:
+        user = _who(server, token)
+    return BackgroundSync(store, server, token), user or agent_id, None
+
+
+def _who(server: str, token: str) -> str | None:
+    """Whom the backend names for ``token``; None when it cannot be asked now."""
+    import httpx
+
+    try:
+        answer = httpx.get(f"{server}/me", headers={"Authorization": f"Bearer {token}"}, timeout=5.0)
+    except httpx.HTTPError:
+        return None
+    return answer.json().get("name") if answer.status_code == 200 else None
 
 
 @contextmanager
@@ -287,7 +337,7 @@ def _ctrl_c_discards_the_line() -> Iterator[None]:
 
 
 async def _main(store: Path, agent_id: str | None, read_only: bool, matrix: AuthorityMatrix | None,
-                undo_window: timedelta | None, stdin: TextIO, stdout: TextIO) -> int:
+                undo_window: timedelta | None, stdin: TextIO, stdout: TextIO, syncing: Syncing) -> int:
     async with AsyncExitStack() as stack:
         try:
             reader = await stack.enter_async_context(StoreReader.open(store))
@@ -303,9 +353,37 @@ async def _main(store: Path, agent_id: str | None, read_only: bool, matrix: Auth
             watch = OutcomeWatch(store)
             stack.callback(watch.close)
         session = Session(reader, ledger, watch, store=store, agent=agent, agents=agents, asked_for=agent_id,
-                          read_only=read_only, matrix=matrix, undo_window=undo_window, stdin=stdin, stdout=stdout)
+                          read_only=read_only, matrix=matrix, undo_window=undo_window, stdin=stdin, stdout=stdout,
+                          syncing=syncing)
         return await session.run()
     return 0  # pragma: no cover - the stack never swallows
+
+
+@dataclass
+class Syncing:
+    """The backend sync running beside the session, and the state last announced."""
+
+    sync: BackgroundSync | None
+    note: str | None = None
+    """Why there is no sync although a backend is named (no token)."""
+    announced: tuple[object, ...] | None = None
+
+    def words(self) -> str:
+        if self.sync is None:
+            return self.note or "local only: no backend (--server, $AGENTDESK_SERVER or agentdesk login)"
+        status = self.sync.status()
+        return status.words(datetime.now(timezone.utc)) if status is not None else "connecting to the backend"
+
+    def change(self) -> str | None:
+        """The state in words when it changed in kind (offline, online, stopped) since last said; else None."""
+        status = self.sync.status() if self.sync is not None else None
+        if status is None:
+            return None
+        kind = (status.online, status.problem, status.rejected)
+        if kind == self.announced:
+            return None
+        self.announced = kind
+        return self.words()
 
 
 @dataclass
@@ -335,7 +413,7 @@ class Session(Deciding):
     def __init__(self, reader: StoreReader, ledger: Ledger | None, watch: OutcomeWatch | None, *, store: Path,
                  agent: Agent | None, agents: dict[str, Agent], asked_for: str | None, read_only: bool,
                  matrix: AuthorityMatrix | None, undo_window: timedelta | None,
-                 stdin: TextIO, stdout: TextIO) -> None:
+                 stdin: TextIO, stdout: TextIO, syncing: Syncing) -> None:
         self.reader = reader
         self.ledger = ledger
         self.watch = watch
@@ -346,6 +424,7 @@ class Session(Deciding):
         self.read_only = read_only
         self.matrix = matrix
         self.undo_window = undo_window
+        self.syncing = syncing
         self.cannot_decide = self.why_not(read_only, agent, matrix)
         self.stdin = stdin
         self.stdout = stdout
@@ -461,6 +540,7 @@ class Session(Deciding):
                      "send queues it at once.")
         else:
             self.say("Decisions are queued at once (no undo window).")
+        self.say(f"sync: {self.syncing.words()}")
         await self.greet_outcomes()
         if self.ledger is not None and self.agent is not None and self.cannot_decide is None \
                 and self.role is not None and self.role.approves:
@@ -477,7 +557,26 @@ class Session(Deciding):
         self.listing = listing
         self.say("Type help for the commands; quit or ctrl+d leaves.")
 
+    async def cmd_sync(self, rest: str) -> None:
+        self.syncing.change()  # said now: not again before the next prompt
+        self.say(f"sync: {self.syncing.words()}")
+
+    async def announce(self) -> None:
+        await super().announce()
+        if self.syncing.sync is not None:
+            self.syncing.sync.nudge()  # whatever the last command queued goes out now
+        changed = self.syncing.change()
+        if changed is not None:
+            self.notice(f"sync: {changed}")
+
     async def farewell(self) -> None:
+        sync = self.syncing.sync
+        status = sync.status() if sync is not None else None
+        if sync is not None and (status is None or status.online is not False):
+            status = await asyncio.to_thread(sync.drain, LEAVING_SECONDS)
+        if status is not None and status.waiting:
+            self.say(f"{status.waiting} decision{'s' if status.waiting != 1 else ''} still waiting for the backend: "
+                     "sent the next time agentdesk or agentdesk sync runs on this store.")
         if self.ledger is None or self.agent is None:
             return
         try:
