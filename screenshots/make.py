@@ -9,13 +9,17 @@ from run to run, so a change in them is a change in the workstation.
 from __future__ import annotations
 
 import asyncio
+import socket
 import tempfile
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from agentdesk.demo.build import DEMO_AGENT, build_demo
 from agentdesk.tui.app import AgentDeskApp
+from agentdesk.tui.screens.customer import CustomerScreen
+from agentdesk.tui.syncing import BackendLink
+from agentdesk.tui.widgets.desk_header import DeskHeader
 
 HERE = Path(__file__).resolve().parent
 NOW = datetime(2026, 11, 23, 13, 0, tzinfo=timezone.utc)
@@ -111,7 +115,32 @@ async def shoot(store: Path) -> list[Path]:
         await ansi.queue_painted.wait()
         await pilot.pause()
         written.append(_save(ansi, "queue-ansi"))
+
+    # With a backend that cannot be reached: the decision is taken and waits, and the header says so.
+    offline = AgentDeskApp(store, DEMO_AGENT, clock=clock, viewer_zone=ZoneInfo("Europe/Berlin"),
+                           undo_window=timedelta(0), backend=BackendLink(_nowhere(), lambda: "adk_offline",
+                                                                         user=DEMO_AGENT))
+    async with offline.run_test(size=SIZE) as pilot:
+        await offline.queue_painted.wait()
+        await pilot.press("enter")  # the first customer in the queue (the sync worker never completes: no waiting for all)
+        while not isinstance(offline.screen, CustomerScreen):
+            await pilot.pause(0.05)
+        await offline.screen.timeline.wait_painted()
+        await pilot.press("v")
+        await offline.screen.decision_painted.wait()
+        while not offline.desk.sync_line().words.endswith("waiting"):  # the earlier apps' decisions wait too
+            await pilot.pause(0.05)
+        offline.screen.query_one(DeskHeader).refresh()
+        await pilot.pause()
+        written.append(_save(offline, "customer-offline"))
     return written
+
+
+def _nowhere() -> str:
+    """A loopback address nobody listens on."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return f"http://127.0.0.1:{sock.getsockname()[1]}"
 
 
 async def main() -> None:

@@ -362,6 +362,15 @@ def _already(escalation: Decision) -> Refused:
     return Refused("escalation.approval", f"escalation {escalation.id} was already {escalation.approval}{by}")
 
 
+def _still_open(escalation: Decision) -> None:
+    """Only an escalation the backend confirmed, and nobody decided yet, waits for an approver."""
+    if escalation.state != "confirmed":
+        raise Refused("escalation.state", f"escalation {escalation.id} is {escalation.state}, "
+                                          "not waiting for approval")
+    if escalation.approval != "waiting":
+        raise _already(escalation)
+
+
 class _ApproveAction(_DecisionAction):
     """The approver takes the escalated proposal as their own decision, under their own limits."""
 
@@ -381,8 +390,7 @@ class _ApproveAction(_DecisionAction):
 
     async def verdict(self, reader: _Reader, situation: Situation) -> Verdict:
         escalation = await reader.escalation(self.escalation_id, self.decision.customer)
-        if escalation.approval != "waiting":
-            raise _already(escalation)
+        _still_open(escalation)
         if escalation.agent == self.user.name:
             raise Refused("escalation.self", "nobody approves their own escalation")
         escalating_role = await reader.role_of(escalation.agent)
@@ -431,8 +439,7 @@ class _DeclineAction(_Action):
                 whom = ", ".join(role.approves) if role is not None and role.approves else "nobody"
                 raise Refused(f"{self.user.role}.approves",
                               f"the {self.user.role} role approves escalations of {whom}, not of {escalating_role}")
-            if escalation.approval != "waiting":
-                raise _already(escalation)
+            _still_open(escalation)
         except Refused as refusal:
             audit = self.audit(reader, "refused", escalation.customer, escalation.id, escalation.kind,
                                escalation.amount, rule=refusal.rule, detail=refusal.reason)
