@@ -1,11 +1,12 @@
-"""Real backends for the sync benchmarks: ``agentdesk serve`` subprocesses on loopback, users, PostgreSQL.
+"""Real backends for the benchmarks and the tests: ``agentdesk serve`` subprocesses on loopback, users, PostgreSQL.
 
-The same approach as the tests' ``tests/backend.py`` (which benchmarks do not import):
+Plain Python (no pytest): ``tests/backend.py`` builds its fixtures on this module.
 
-``Server(database)``
-    A context manager around one ``agentdesk serve`` subprocess on 127.0.0.1 and a free
-    port; ``.url``; ``.start()`` returns once ``/health`` answers; ``.stop()`` sends SIGTERM;
-    ``.cpu_seconds()`` is the process's user + system CPU time so far (from ``/proc``).
+``Server(database, *, authority=None, keep_changes=None, port=0)``
+    A context manager around one ``agentdesk serve`` subprocess on 127.0.0.1 (a free port
+    unless given); ``.url``; ``.start()`` returns once ``/health`` answers; ``.stop()`` sends
+    SIGTERM; ``.restart()`` on the same port; ``.output()``; ``.cpu_seconds()`` is the
+    process's user + system CPU time so far (from ``/proc``).
 ``add_users(database, [(name, role), …]) -> {name: token}``
     What ``agentdesk users add`` does (migrations, then ``agentdesk.server.users.add_user``),
     in this process: twenty users cost milliseconds instead of twenty interpreter starts.
@@ -36,7 +37,7 @@ from pathlib import Path
 import httpx
 
 POSTGRES_SERVER = "postgresql://root@127.0.0.1:5432"
-POSTGRES_ADMIN_URL = f"{POSTGRES_SERVER}/postgres"
+POSTGRES_ADMIN_URL = f"{POSTGRES_SERVER}/test"
 START_TIMEOUT_S = 30.0
 STOP_TIMEOUT_S = 10.0
 _LISTENING = re.compile(r"agentdesk backend on http://([^\s:]+|\[[^\]]+\]):(\d+) ")
@@ -51,7 +52,8 @@ def run_async(factory):  # noqa: ANN001, ANN201
         return pool.submit(lambda: asyncio.run(factory())).result()
 
 
-def _env() -> dict[str, str]:
+def child_env() -> dict[str, str]:
+    """The environment for a child ``agentdesk``: unbuffered, and the database only as given."""
     env = dict(os.environ)
     env.pop("AGENTDESK_DATABASE", None)
     env["PYTHONUNBUFFERED"] = "1"
@@ -59,11 +61,11 @@ def _env() -> dict[str, str]:
 
 
 @contextmanager
-def postgres_database() -> Iterator[str]:
-    """A fresh PostgreSQL database ``agentdesk_b_<hex>``; dropped (WITH FORCE) afterwards."""
+def postgres_database(prefix: str = "agentdesk_b_") -> Iterator[str]:
+    """A fresh PostgreSQL database ``<prefix><hex>``; dropped (WITH FORCE) afterwards."""
     import asyncpg
 
-    name = f"agentdesk_b_{secrets.token_hex(6)}"
+    name = f"{prefix}{secrets.token_hex(6)}"
 
     async def admin(sql: str) -> None:
         connection = await asyncpg.connect(POSTGRES_ADMIN_URL, timeout=5)
@@ -102,15 +104,19 @@ def add_users(database: str, users: list[tuple[str, str]]) -> dict[str, str]:
 
 
 class Server:
-    """One ``agentdesk serve`` subprocess on 127.0.0.1."""
+    """One ``agentdesk serve`` subprocess on 127.0.0.1 (the tests' ``tests/backend.py`` uses it too)."""
 
-    def __init__(self, database: str) -> None:
+    def __init__(self, database: str, *, authority: str | Path | None = None, keep_changes: int | None = None,
+                 port: int = 0) -> None:
         self.database = database
-        self.port = 0
+        self.authority = authority
+        self.keep_changes = keep_changes
+        self.port = port
         self.command = [sys.executable, "-m", "agentdesk"]
         """What runs ``agentdesk`` (a profiler may be put in front of it)."""
         self._process: subprocess.Popen[bytes] | None = None
-        self._logs = Path(tempfile.mkdtemp(prefix="agentdesk-bench-serve-"))
+        self._logs = Path(tempfile.mkdtemp(prefix="agentdesk-serve-"))
+        self._runs = 0
 
     @property
     def url(self) -> str:
@@ -130,11 +136,17 @@ class Server:
         shutil.rmtree(self._logs, ignore_errors=True)
 
     def start(self) -> None:
-        args = [*self.command, "serve", "--database", self.database,
-                "--host", "127.0.0.1", "--port", str(self.port)]
-        stdout, stderr = self._logs / "stdout", self._logs / "stderr"
+        """Start it and return once ``/health`` answers (on the port it chose, when given 0)."""
+        assert self._process is None, "already running"
+        args = [*self.command, "serve", "--database", self.database, "--host", "127.0.0.1", "--port", str(self.port)]
+        if self.authority is not None:
+            args += ["--authority", str(self.authority)]
+        if self.keep_changes is not None:
+            args += ["--keep-changes", str(self.keep_changes)]
+        self._runs += 1
+        stdout, stderr = self._logs / f"stdout.{self._runs}", self._logs / f"stderr.{self._runs}"
         with open(stdout, "wb") as out, open(stderr, "wb") as err:
-            self._process = subprocess.Popen(args, stdout=out, stderr=err, env=_env())
+            self._process = subprocess.Popen(args, stdout=out, stderr=err, env=child_env())
         deadline = time.monotonic() + START_TIMEOUT_S
         while self.port == 0:
             found = _LISTENING.search(stdout.read_text("utf-8", "replace"))
@@ -159,18 +171,26 @@ class Server:
             raise RuntimeError(f"agentdesk serve exited at start:\n{self.output()}")
         if time.monotonic() > deadline:
             self.stop()
-            raise RuntimeError(f"agentdesk serve did not answer /health within {START_TIMEOUT_S} s")
+            raise RuntimeError(f"agentdesk serve did not answer /health within {START_TIMEOUT_S} s:\n{self.output()}")
 
-    def stop(self) -> None:
+    def stop(self) -> int | None:
+        """SIGTERM, then kill if it has not exited within 10 s; the exit status."""
         process, self._process = self._process, None
-        if process is None or process.poll() is not None:
-            return
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(STOP_TIMEOUT_S)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        if process is None:
+            return None
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+            try:
+                process.wait(STOP_TIMEOUT_S)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+        return process.returncode
+
+    def restart(self) -> None:
+        """Stop and start again on the same port and database."""
+        self.stop()
+        self.start()
 
     def cpu_seconds(self) -> float:
         """User + system CPU time of the server process so far."""
@@ -178,6 +198,7 @@ class Server:
         return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
     def output(self) -> str:
+        """All it wrote to stdout and stderr, over every start."""
         return "".join(path.read_text("utf-8", "replace") for path in sorted(self._logs.iterdir()))
 
 
