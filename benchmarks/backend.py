@@ -13,6 +13,8 @@ Plain Python (no pytest): ``tests/backend.py`` builds its fixtures on this modul
 ``postgres_database()``
     A new, empty PostgreSQL database on ``postgresql://root@127.0.0.1:5432``, dropped
     afterwards; raises :class:`PostgresUnavailable` when the server cannot be reached.
+``upload_records(url, token, records, batch=5000)``
+    What ``agentdesk import --server`` does (``agentdesk.sync.upload``), for loading a backend.
 ``run_async(factory)``
     A coroutine run on a loop of its own thread (callers may be inside a running loop).
 """
@@ -33,6 +35,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -200,6 +203,18 @@ class Server:
     def output(self) -> str:
         """All it wrote to stdout and stderr, over every start."""
         return "".join(path.read_text("utf-8", "replace") for path in sorted(self._logs.iterdir()))
+
+
+def upload_records(url: str, token: str, records: list[dict], batch: int = 5000) -> Any:
+    """``POST /records`` in batches with an admin token, as ``agentdesk import --server`` does; the summary."""
+    from agentdesk.sync.client import BackendClient
+    from agentdesk.sync.upload import upload
+
+    async def run() -> Any:
+        async with BackendClient(url, token) as backend:
+            return await upload(backend, records, batch=batch)
+
+    return run_async(run)
 
 
 def process_cpu_seconds() -> float:

@@ -36,7 +36,14 @@ from contextlib import AsyncExitStack
 from datetime import timedelta
 from pathlib import Path
 
-from benchmarks.backend import PostgresUnavailable, Server, add_users, postgres_database, process_cpu_seconds
+from benchmarks.backend import (
+    PostgresUnavailable,
+    Server,
+    add_users,
+    postgres_database,
+    process_cpu_seconds,
+    upload_records,
+)
 from benchmarks.stats import Result, Target, alternate
 from benchmarks.workspace import Workspace
 
@@ -80,7 +87,6 @@ def _bench(workspace: Workspace, database: str) -> Result:
     from agentdesk.authority_file import demo_matrix
     from agentdesk.domain.authority import Proposal
     from agentdesk.domain.money import Money
-    from agentdesk.server.upload import upload_records
     from agentdesk.store.ledger import Ledger
     from agentdesk.sync.client import BackendClient
     from agentdesk.sync.engine import Syncer
@@ -99,7 +105,7 @@ def _bench(workspace: Workspace, database: str) -> Result:
 
     with Server(database) as server:
         tokens = add_users(database, [("push-admin", "admin"), *((name, "agent") for name in agents)])
-        summary = upload_records(server.url, tokens["push-admin"], [_customer(n) for n in range(total)], batch=5000)
+        summary = upload_records(server.url, tokens["push-admin"], [_customer(n) for n in range(total)])
         if summary.errors or summary.changed != total:
             raise RuntimeError(f"push_rate: customer upload: {summary}")
 

@@ -3,8 +3,8 @@
 The backend is a real ``agentdesk serve`` on a SQLite database (one process on this
 machine, as a team without PostgreSQL runs it), loaded once per run before anything is
 timed: an agent, the customers and the interactions, uploaded with the admin token
-through ``POST /records`` in batches of 5,000 (``agentdesk.server.upload.upload_records``,
-what ``agentdesk import --server`` runs). The upload takes as long as it takes; it is
+through ``POST /records`` in batches of 5,000 (``agentdesk.sync.upload``, what
+``agentdesk import --server`` runs). The upload takes as long as it takes; it is
 reported in a note, not timed as the benchmark.
 
 Measured: an empty store (a fresh copy of the empty store at the newest schema) is opened
@@ -22,7 +22,7 @@ import asyncio
 import time
 
 from benchmarks import synthetic
-from benchmarks.backend import Server, add_users
+from benchmarks.backend import Server, add_users, upload_records
 from benchmarks.stats import Result, Target, alternate
 from benchmarks.workspace import Workspace
 
@@ -37,7 +37,6 @@ def _records(workspace: Workspace) -> list[dict]:
 
 
 def bench(workspace: Workspace) -> list[Result]:
-    from agentdesk.server.upload import upload_records
     from agentdesk.sync.client import BackendClient
     from agentdesk.sync.engine import Syncer
     from agentdesk.sync.replica import Replica
@@ -51,7 +50,7 @@ def bench(workspace: Workspace) -> list[Result]:
     notes: list[str] = []
     with Server(database) as server:
         started = time.perf_counter()
-        summary = upload_records(server.url, tokens["bench-admin"], records, batch=UPLOAD_BATCH, timeout=600)
+        summary = upload_records(server.url, tokens["bench-admin"], records, batch=UPLOAD_BATCH)
         loaded = time.perf_counter() - started
         if summary.errors or summary.changed != len(records):
             raise RuntimeError(f"sync_initial: the upload changed {summary.changed} of {len(records)} "

@@ -1,4 +1,4 @@
-"""``agentdesk serve`` and ``agentdesk users add`` as commands; ``upload_records`` against a real backend."""
+"""``agentdesk serve`` and ``agentdesk users add`` as commands; ``upload`` against a real backend."""
 
 from __future__ import annotations
 
@@ -10,7 +10,8 @@ from pathlib import Path
 import httpx
 
 from agentdesk.server.database import database_url, describe
-from agentdesk.server.upload import UploadError, upload_records
+from agentdesk.sync.client import BackendClient, BackendRefused
+from agentdesk.sync.upload import upload
 from tests.backend import Server, add_user, database, fetch  # noqa: F401 - fixture
 
 
@@ -73,23 +74,25 @@ def test_database_urls() -> None:
     assert describe(database_url("postgresql://u:secret@h:5/d?sslmode=require")) == "postgresql://u:***@h:5/d"
 
 
-def test_upload_records_sends_batches_and_numbers_errors_across_them(database: str) -> None:
+async def test_upload_sends_batches_and_numbers_errors_across_them(database: str) -> None:
     token = add_user(database, "admin", "admin")
     agent = add_user(database, "a-1", "agent")
     records = [{"type": "customer", "id": f"c-{n}", "name": f"C {n}"} for n in range(7)]
     records[4] = {"type": "customer", "id": "c-4"}  # no name
     with Server(database) as server:
-        summary = upload_records(server.url, token, iter(records), batch=3)
-        assert (summary.changed, summary.unchanged) == (6, 0)
-        assert summary.errors == [(4, "customer c-4: missing required field 'name'")]
-        again = upload_records(server.url, token, records, batch=2)
-        assert (again.changed, again.unchanged, [i for i, _ in again.errors]) == (0, 6, [4])
-        try:
-            upload_records(server.url, agent, records)
-        except UploadError as exc:
-            assert "refused the upload: only an admin uploads records" in str(exc)
-        else:
-            raise AssertionError("an agent may not upload")
+        async with BackendClient(server.url, token) as backend:
+            summary = await upload(backend, iter(records), batch=3)
+            assert (summary.changed, summary.unchanged) == (6, 0)
+            assert summary.errors == [(4, "customer c-4: missing required field 'name'")]
+            again = await upload(backend, records, batch=2)
+            assert (again.changed, again.unchanged, [i for i, _ in again.errors]) == (0, 6, [4])
+        async with BackendClient(server.url, agent) as backend:
+            try:
+                await upload(backend, records)
+            except BackendRefused as exc:
+                assert "only an admin uploads records" in str(exc)
+            else:
+                raise AssertionError("an agent may not upload")
 
 
 def test_serve_on_a_port_in_use_says_so_in_one_line(tmp_path: Path) -> None:

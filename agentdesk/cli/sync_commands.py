@@ -17,8 +17,6 @@ from agentdesk.sync.credentials import TOKEN_ENV, CredentialsError, server_url, 
 SYNC_ATTEMPTS = 4
 """``agentdesk sync`` tries this many times (with growing waits) before it says the backend is offline."""
 
-UPLOAD_BATCH = 2000
-
 if TYPE_CHECKING:
     from agentdesk.domain.authority import AuthorityMatrix
 
@@ -158,52 +156,38 @@ def upload(args: argparse.Namespace) -> int:
         return asyncio.run(_upload(source, server, token, args.max_record_bytes))
 
 
-def _numbered(source: BinaryIO, max_record_bytes: int) -> Iterator[tuple[int, Any]]:
-    from agentdesk.interchange.codec import RecordError, decode_line
-
-    for number, raw in enumerate(source, 1):
-        if raw.isspace():
-            continue
-        try:
-            yield number, decode_line(raw, max_record_bytes=max_record_bytes)
-        except RecordError as exc:
-            yield number, exc
-
-
 async def _upload(source: BinaryIO, server: str, token: str, max_record_bytes: int) -> int:
-    from agentdesk.interchange.codec import RecordError
+    from agentdesk.interchange.codec import RecordError, decode_line
     from agentdesk.sync.client import BackendClient, BackendRefused, Unreachable
+    from agentdesk.sync.upload import UploadSummary, upload
 
-    changed = unchanged = 0
     errors: list[tuple[int, str]] = []
-    batch: list[tuple[int, Any]] = []
+    numbers: list[int] = []
+    """The line number of each record sent, by its position in the upload."""
 
-    async def send() -> None:
-        nonlocal changed, unchanged
-        if not batch:
-            return
-        answer = await backend.upload([obj for _, obj in batch])
-        changed += answer.get("changed", 0)
-        unchanged += answer.get("unchanged", 0)
-        errors.extend((batch[error["index"]][0], error["reason"]) for error in answer.get("errors", ()))
-        batch.clear()
+    def good_records() -> Iterator[Any]:
+        for number, raw in enumerate(source, 1):
+            if raw.isspace():
+                continue
+            try:
+                obj = decode_line(raw, max_record_bytes=max_record_bytes)
+            except RecordError as exc:
+                errors.append((number, exc.message))
+                continue
+            numbers.append(number)
+            yield obj
 
+    summary = UploadSummary()
     try:
         async with BackendClient(server, token) as backend:
-            for number, obj in _numbered(source, max_record_bytes):
-                if isinstance(obj, RecordError):
-                    errors.append((number, obj.message))
-                    continue
-                batch.append((number, obj))
-                if len(batch) >= UPLOAD_BATCH:
-                    await send()
-            await send()
+            summary = await upload(backend, good_records())
     except BackendRefused as exc:
         raise CommandError(f"{server} refused the upload: {exc}") from None
     except Unreachable as exc:
-        raise CommandError(f"{exc}; uploaded so far: {changed} new or changed") from None
+        raise CommandError(f"{exc}; what was sent before stays stored (uploading again is harmless)") from None
+    errors += [(numbers[index], reason) for index, reason in summary.errors]
     for number, reason in sorted(errors):
         print(f"agentdesk: line {number}: {reason}", file=sys.stderr)
-    print(f"uploaded to {server}: {changed:,} new or changed, {unchanged:,} unchanged, {len(errors):,} skipped",
-          file=sys.stderr)
+    print(f"uploaded to {server}: {summary.changed:,} new or changed, {summary.unchanged:,} unchanged, "
+          f"{len(errors):,} skipped", file=sys.stderr)
     return 1 if errors else 0
