@@ -48,6 +48,11 @@ def default_demo_store_path() -> Path:
     return _data_dir() / "demo.sqlite3"
 
 
+def default_server_database() -> Path:
+    """The backend's SQLite file when ``agentdesk serve`` is given no database: beside the workstation's store."""
+    return _data_dir() / "server.db"
+
+
 # --------------------------------------------------------------------------- settings
 
 

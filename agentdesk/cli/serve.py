@@ -10,22 +10,15 @@ import socket
 import sys
 from pathlib import Path
 
+from agentdesk.config import default_server_database
+
 DATABASE_ENV = "AGENTDESK_DATABASE"
-
-
-def default_database() -> Path:
-    """``server.db`` in the user data directory (where the workstation's store lives too)."""
-    from platformdirs import user_data_dir
-
-    from agentdesk.config import APP_NAME
-
-    return Path(user_data_dir(APP_NAME, appauthor=False)) / "server.db"
 
 
 def _database(args: argparse.Namespace):  # noqa: ANN202 - a sqlalchemy URL, imported late
     from agentdesk.server.database import DatabaseUrlError, database_url
 
-    value = args.database or os.environ.get(DATABASE_ENV) or default_database()
+    value = args.database or os.environ.get(DATABASE_ENV) or default_server_database()
     try:
         return database_url(value)
     except DatabaseUrlError as exc:
