@@ -83,8 +83,7 @@ class Replica:
         must not overwrite. Then only the outbox row goes.
         """
         if server is not None and cursor is not None:
-            state = dict(await self._writer.fetch(
-                "SELECT key, value FROM sync_state WHERE key IN ('server', 'cursor')"))
+            state = await self._pull_state()
             if state.get("server") == server and int(state.get("cursor", 0)) >= cursor:
                 records = ()
         await self._apply(records, [("DELETE FROM outbox WHERE id = ?", (mutation_id,))])
@@ -99,7 +98,7 @@ class Replica:
 
     async def cursor(self, server: str) -> int:
         """Where the pull from ``server`` goes on; a different backend than last time starts from 0."""
-        state = dict(await self._writer.fetch("SELECT key, value FROM sync_state WHERE key IN ('server', 'cursor')"))
+        state = await self._pull_state()
         if state.get("server") != server:
             await self._writer.apply({}, statements=[
                 ("INSERT OR REPLACE INTO sync_state (key, value) VALUES ('server', ?)", (server,)),
@@ -107,6 +106,10 @@ class Replica:
             ])
             return 0
         return int(state.get("cursor", 0))
+
+    async def _pull_state(self) -> dict[str, str]:
+        """``server`` (the backend pulled from) and ``cursor`` (how far), as far as known."""
+        return dict(await self._writer.fetch("SELECT key, value FROM sync_state WHERE key IN ('server', 'cursor')"))
 
     async def pulled(self, records: Iterable[Mapping[str, Any]], cursor: int) -> int:
         """Apply one page from the backend and move the cursor past it, in one transaction."""
