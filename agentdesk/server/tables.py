@@ -27,6 +27,8 @@ class ApiUser(ServerTable, table=True):
     token_hash: str = Field(unique=True)
     """sha256 hex of the token; the token itself is never stored."""
     created_at_us: int = Field(sa_type=BigInteger)
+    expires_at_us: int | None = Field(default=None, sa_type=BigInteger)
+    """When the token stops working (None: a user made before tokens expired)."""
 
 
 class StoredRecord(ServerTable, table=True):
@@ -43,6 +45,8 @@ class StoredRecord(ServerTable, table=True):
     body: str = Field(sa_type=Text)
     seq: int = Field(sa_type=BigInteger)
     """The change that last wrote it."""
+    received_us: int | None = Field(default=None, sa_type=BigInteger)
+    """When a workstation's mutation first stored it (None for uploaded records)."""
 
 
 class ChangeLogEntry(ServerTable, table=True):
