@@ -1,4 +1,4 @@
-"""Shared fixtures: real SQLite store files in a temporary directory."""
+"""Shared fixtures: real SQLite store files in a temporary directory, and a home of its own for every test."""
 
 from __future__ import annotations
 
@@ -8,6 +8,23 @@ from pathlib import Path
 import pytest
 
 from agentdesk.store.files import prepare_store
+
+_DEVELOPERS_OWN = ("AGENTDESK_TOKEN", "AGENTDESK_SERVER", "AGENTDESK_DB", "AGENTDESK_CONFIG")
+
+
+@pytest.fixture(autouse=True)
+def own_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Settings, data, saved login and keyring of the test's own, for it and the processes it starts.
+
+    A developer's own login, settings or token must never change a result. The keyring is
+    the one that stores nothing; a test that needs a real one chooses it explicitly.
+    """
+    home = tmp_path_factory.mktemp("home")
+    for name in ("CONFIG", "DATA", "CACHE", "STATE"):
+        monkeypatch.setenv(f"XDG_{name}_HOME", str(home / name.lower()))
+    for name in _DEVELOPERS_OWN:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.fail.Keyring")
 
 
 @pytest.fixture
