@@ -184,6 +184,8 @@ def build_parser() -> Parser:
     serve.add_argument("--keep-changes", type=int, default=None, metavar="N",
                        help="keep only the newest N changes in the change log (default: all); "
                             "clients further behind fetch a snapshot")
+    serve.add_argument("--offline-allowance", type=int, default=7, metavar="DAYS",
+                       help="take a decision up to DAYS days after it was taken, e.g. offline (default 7)")
     users = command("users", "manage the backend's users")
     users_commands = users.add_subparsers(dest="users_command", metavar="ACTION", required=True)
     add_user = users_commands.add_parser(

@@ -8,11 +8,15 @@ import os
 import signal
 import socket
 import sys
+from datetime import timedelta
 from pathlib import Path
 
 from agentdesk.config import default_server_database
 
 DATABASE_ENV = "AGENTDESK_DATABASE"
+MIN_ALLOWANCE_DAYS, MAX_ALLOWANCE_DAYS = 1, 3650
+"""At least a day: a decision takes a moment to reach the backend. At most ten years: the bound must stay a
+date the clock can reach, and no workstation stays offline longer."""
 
 
 def _database(args: argparse.Namespace):  # noqa: ANN202 - a sqlalchemy URL, imported late
@@ -90,20 +94,23 @@ def serve(args: argparse.Namespace) -> int:
     matrix_text, source = _matrix(args)
     if args.keep_changes is not None and args.keep_changes < 1:
         raise _Usage("--keep-changes must be at least 1")
+    if not MIN_ALLOWANCE_DAYS <= args.offline_allowance <= MAX_ALLOWANCE_DAYS:
+        raise _Usage(f"--offline-allowance must be between {MIN_ALLOWANCE_DAYS} and {MAX_ALLOWANCE_DAYS} days")
     try:
         asyncio.run(upgrade(url))
     except Exception as exc:  # noqa: BLE001 - whatever the driver raises, it is one line for the user
         raise _database_failure(exc, url) from None
-    return asyncio.run(_serve(url, matrix_text, source, args.host, args.port, args.keep_changes, describe(url)))
+    return asyncio.run(_serve(url, matrix_text, source, args.host, args.port, args.keep_changes,
+                              timedelta(days=args.offline_allowance), describe(url)))
 
 
 async def _serve(url, matrix_text: str, source: str, host: str, port: int, keep: int | None,  # noqa: ANN001
-                 shown: str) -> int:
+                 offline_allowance: timedelta, shown: str) -> int:
     import uvicorn
 
     from agentdesk.server.app import create_app
 
-    app = create_app(url, matrix_text, matrix_source=source, keep_changes=keep)
+    app = create_app(url, matrix_text, matrix_source=source, keep_changes=keep, offline_allowance=offline_allowance)
     # No access log: nothing of a request (headers least of all) is ever written out.
     config = uvicorn.Config(app, host=host, port=port, access_log=False, log_level="warning",
                             timeout_graceful_shutdown=2, lifespan="on", server_header=False)

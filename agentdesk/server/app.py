@@ -11,6 +11,7 @@ import json
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -42,7 +43,7 @@ from agentdesk.server.changes import CursorTooOld, head, page_after
 from agentdesk.server.database import Database, database_url
 from agentdesk.server.live import HeadWatch
 from agentdesk.server.migrate import upgrade
-from agentdesk.server.mutations import Applier, MutationForbidden, MutationInvalid
+from agentdesk.server.mutations import DEFAULT_OFFLINE_ALLOWANCE, Applier, MutationForbidden, MutationInvalid
 from agentdesk.server.records import store_records
 from agentdesk.server.tables import record
 from agentdesk.server.users import ADMIN, TokenCache, User
@@ -67,11 +68,13 @@ def demo_matrix_path() -> Path:
 class Backend:
     """What the endpoints share: the database, the matrix, the head watch."""
 
-    def __init__(self, url: URL, matrix_text: str, matrix: AuthorityMatrix, keep_changes: int | None) -> None:
+    def __init__(self, url: URL, matrix_text: str, matrix: AuthorityMatrix, keep_changes: int | None,
+                 offline_allowance: timedelta = DEFAULT_OFFLINE_ALLOWANCE) -> None:
         self.url = url
         self.matrix_text = matrix_text
         self.matrix = matrix
         self.keep_changes = keep_changes
+        self.offline_allowance = offline_allowance
         self.watch = HeadWatch()
         self._database: Database | None = None
         self._applier: Applier | None = None
@@ -95,7 +98,7 @@ class Backend:
     async def start(self) -> None:
         await upgrade(self.url)
         self._database = Database.create(self.url)
-        self._applier = Applier(self._database, self.matrix, self.keep_changes)
+        self._applier = Applier(self._database, self.matrix, self.keep_changes, self.offline_allowance)
         self._users = TokenCache(self._database)
         await self.watch.start(self._database)
 
@@ -135,16 +138,18 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 
 
 def create_app(database: str | Path | URL, matrix_text: str | None = None, *,
-               matrix_source: str = "authority.toml", keep_changes: int | None = None) -> FastAPI:
+               matrix_source: str = "authority.toml", keep_changes: int | None = None,
+               offline_allowance: timedelta = DEFAULT_OFFLINE_ALLOWANCE) -> FastAPI:
     """The backend on ``database`` (path, sqlite:/// or postgresql:// URL), checking with ``matrix_text``.
 
     Without ``matrix_text`` it checks with the demo company's matrix. ``keep_changes``: how
-    many of the newest changes the change log keeps (None: all).
+    many of the newest changes the change log keeps (None: all). ``offline_allowance``: how
+    long after it was taken a decision is still taken.
     """
     url = database if isinstance(database, URL) else database_url(database)
     if matrix_text is None:
         matrix_text, matrix_source = demo_matrix_path().read_text("utf-8"), "demo authority.toml"
-    backend = Backend(url, matrix_text, parse_matrix(matrix_text, matrix_source), keep_changes)
+    backend = Backend(url, matrix_text, parse_matrix(matrix_text, matrix_source), keep_changes, offline_allowance)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:

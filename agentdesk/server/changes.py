@@ -78,6 +78,7 @@ def customer_of(obj: Mapping[str, Any]) -> str | None:
 
 
 def _upsert(dialect: Any) -> Any:
+    # ``received_us`` is left out of the update: a record keeps when a mutation first stored it.
     insert = dialect.insert(record)
     return insert.on_conflict_do_update(index_elements=[record.c.type, record.c.id],
                                         set_={"customer_id": insert.excluded.customer_id,
@@ -89,8 +90,11 @@ _UPSERT = {True: _upsert(postgresql), False: _upsert(sqlite)}
 
 
 async def write_changes(connection: AsyncConnection, changes: Sequence[Change], *, postgres: bool,
-                        keep: int | None = None) -> int | None:
+                        keep: int | None = None, received_us: int | None = None) -> int | None:
     """Store ``changes`` and log them with the next seqs; returns the last seq (None when there were none).
+
+    ``received_us``: when a workstation's mutation brought them (None for uploads); a record
+    already stored keeps the value it had.
 
     Call it as the last step of the transaction: from here to commit every other
     writer waits on the counter row.
@@ -105,8 +109,8 @@ async def write_changes(connection: AsyncConnection, changes: Sequence[Change], 
     last_seq, floor = int(last[0]), int(last[1])
     first_seq = last_seq - count + 1
     at_us = now_us()
-    rows = [{"type": c.type, "id": c.id, "customer_id": c.customer_id, "body": c.body, "seq": first_seq + i}
-            for i, c in enumerate(changes)]
+    rows = [{"type": c.type, "id": c.id, "customer_id": c.customer_id, "body": c.body, "seq": first_seq + i,
+             "received_us": received_us} for i, c in enumerate(changes)]
     await connection.execute(_UPSERT[postgres], rows)
     await connection.execute(change_log.insert(), [
         {"seq": row["seq"], "record_type": row["type"], "record_id": row["id"], "body": row["body"], "at_us": at_us}

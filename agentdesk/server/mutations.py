@@ -9,15 +9,31 @@ customer's budget. So the backend checks again, with the same pure rules
   so mutations of one customer run one after another (others in parallel);
 * SQLite: the transaction is ``BEGIN IMMEDIATE``, so all writers run one after another.
 
-Only after the lock is the situation read (the customer's counted decisions of the
-last 30 days and those on the case), so the second of two simultaneous refunds sees
-the first and is refused if together they would exceed a limit or the disputed amount.
+On PostgreSQL the ids the mutation claims (its decision's and its promise's) are locked
+too, after the customer and in sorted order (``pg_advisory_xact_lock``), so the same
+decision id sent for two customers at once is stored once: the customer lock alone
+would let both through.
+
+Only after the locks are the clock and the situation read (the customer's counted
+decisions of the last 30 days and those on the case), so the second of two simultaneous
+refunds sees the first and is refused if together they would exceed a limit or the
+disputed amount.
 
 Exactly once: the mutation id is the client's. Its result is stored in the same
 transaction as its records; a repeat with the same body gets the stored result back,
 with a different body it is refused. A business refusal is not an error: the decision
 is stored as ``refused`` (with the reason) and its promise ``cancelled``, and the
 answer is 200 with status "refused", so the workstation can show why.
+
+Some refusals are not published: a decision that names what the backend does not hold
+(a customer, a case of that customer, an escalation), or whose times lie outside what
+the backend takes, would break every workstation that pulled it. Such a refusal is
+stored only as the mutation's result, for the sender to mark its own copy; nothing of
+it reaches the change log.
+
+The 30-day windows count a decision stored by a mutation from the later of its claimed
+time and when the backend received it, so a backdated decision still counts for 30 days
+of receipts; and a decision taken longer ago than the offline allowance is refused.
 """
 
 from __future__ import annotations
@@ -25,10 +41,10 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass, replace
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import BigInteger, bindparam, select, text
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -46,7 +62,7 @@ from agentdesk.domain.authority import (
 from agentdesk.domain.ids import new_id
 from agentdesk.domain.model import AuditEntry, Case, Customer, Decision, Promise
 from agentdesk.domain.money import Money
-from agentdesk.interchange.codec import RecordError, parse_record
+from agentdesk.interchange.codec import RecordError, parse_record, to_json_obj
 from agentdesk.server.changes import Change, canonical, head, now_us, write_changes
 from agentdesk.server.database import RETRIES, Database, worth_retrying
 from agentdesk.server.tables import mutation, record
@@ -54,6 +70,13 @@ from agentdesk.server.users import User
 
 CARRIED_OUT_BY_BACKEND = ("refund", "voucher")
 """Promises the backend fulfils the moment it confirms the decision: they are "kept" at once."""
+
+DEFAULT_OFFLINE_ALLOWANCE = timedelta(days=7)
+"""How long after it was taken (offline, say) the backend still takes a decision."""
+HORIZON = timedelta(days=365)
+"""How far ahead a callback or a promise may lie."""
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+_LOCK_ID = text("SELECT pg_advisory_xact_lock(:key)").bindparams(bindparam("key", type_=BigInteger))
 
 
 class MutationInvalid(ValueError):
@@ -65,11 +88,15 @@ class MutationForbidden(PermissionError):
 
 
 class Refused(Exception):
-    """A business refusal found before the authority check (a closed case, a missing escalation)."""
+    """A business refusal found before the authority check (a closed case, a missing escalation).
 
-    def __init__(self, rule: str, reason: str) -> None:
+    ``published``: False when the refused records must not reach other workstations (they name
+    what the backend does not hold, or carry times outside its bounds).
+    """
+
+    def __init__(self, rule: str, reason: str, *, published: bool = True) -> None:
         super().__init__(reason)
-        self.rule, self.reason = rule, reason
+        self.rule, self.reason, self.published = rule, reason, published
 
 
 def body_hash(body: dict[str, Any]) -> str:
@@ -79,10 +106,12 @@ def body_hash(body: dict[str, Any]) -> str:
 class Applier:
     """Applies mutations to one database under one authority matrix."""
 
-    def __init__(self, database: Database, matrix: AuthorityMatrix, keep_changes: int | None = None) -> None:
+    def __init__(self, database: Database, matrix: AuthorityMatrix, keep_changes: int | None = None,
+                 offline_allowance: timedelta = DEFAULT_OFFLINE_ALLOWANCE) -> None:
         self.database = database
         self.matrix = matrix
         self.keep_changes = keep_changes
+        self.offline_allowance = offline_allowance
 
     async def stored_result(self, mutation_id: str) -> dict[str, Any] | None:
         async with self.database.read() as connection:
@@ -114,27 +143,48 @@ class Applier:
 
     async def _apply(self, connection: AsyncConnection, user: User, mutation_id: str, digest: str,
                      action: _Action) -> dict[str, Any]:
-        now = datetime.now(timezone.utc)
-        customer_id = await action.customer_id(connection)
-        if customer_id is not None and self.database.postgres:
-            await connection.execute(select(record.c.id).where(record.c.type == "customer",
-                                                               record.c.id == customer_id).with_for_update())
+        if self.database.postgres:
+            await _lock(connection, await action.customer_id(connection), action.claimed_ids())
         earlier = await _stored(connection, mutation_id)  # applied while we waited for the lock
         if earlier is not None:
             return _repeat(mutation_id, earlier, digest)
-        situation = _Reader(connection, self.matrix, user, now)
-        outcome = await action.apply(situation)
-        changes = [Change.of(r) for r in outcome.records]
-        cursor = await write_changes(connection, changes, postgres=self.database.postgres, keep=self.keep_changes)
+        # The clock is read after the locks, so whatever committed while this waited lies in its past.
+        received_us = now_us()
+        now = _EPOCH + timedelta(microseconds=received_us)
+        reader = _Reader(connection, self.matrix, user, now, self.offline_allowance)
+        outcome = await action.apply(reader)
+        cursor = None
+        if outcome.published:
+            changes = [Change.of(r) for r in outcome.records]
+            cursor = await write_changes(connection, changes, postgres=self.database.postgres,
+                                         keep=self.keep_changes, received_us=received_us)
+            records = [change.obj for change in changes]
+        else:
+            records = [to_json_obj(r) for r in outcome.records]
         if cursor is None:
             cursor = (await head(connection))[0]
         result = {"id": mutation_id, "status": outcome.status, "reason": outcome.reason, "rule": outcome.rule,
-                  "records": [change.obj for change in changes], "cursor": cursor}
+                  "records": records, "cursor": cursor}
         stored = canonical(result)
         await connection.execute(mutation.insert().values(
             id=mutation_id, user_name=user.name, body_hash=digest, status=outcome.status,
             result=stored, applied_at_us=now_us()))
         return json.loads(stored)  # the very answer a repeat gets, byte for byte
+
+
+async def _lock(connection: AsyncConnection, customer_id: str | None, claimed: list[str]) -> None:
+    """PostgreSQL: the customer's row, then each claimed id, always in that order, so two mutations never
+    wait on each other in a circle."""
+    if customer_id is not None:
+        await connection.execute(select(record.c.id).where(record.c.type == "customer",
+                                                           record.c.id == customer_id).with_for_update())
+    for key in sorted(claimed):
+        await connection.execute(_LOCK_ID, {"key": _lock_key(key)})
+
+
+def _lock_key(key: str) -> int:
+    """A signed 64-bit key for ``pg_advisory_xact_lock`` (a collision only makes two mutations wait in turn)."""
+    return int.from_bytes(hashlib.blake2b(key.encode("utf-8"), digest_size=8).digest(), "big", signed=True)
 
 
 async def _stored(connection: AsyncConnection, mutation_id: str) -> tuple[str, str] | None:
@@ -155,11 +205,13 @@ def _repeat(mutation_id: str, earlier: tuple[str, str], digest: str) -> dict[str
 class _Reader:
     """What the rules need, read inside the locked transaction."""
 
-    def __init__(self, connection: AsyncConnection, matrix: AuthorityMatrix, user: User, now: datetime) -> None:
+    def __init__(self, connection: AsyncConnection, matrix: AuthorityMatrix, user: User, now: datetime,
+                 offline_allowance: timedelta = DEFAULT_OFFLINE_ALLOWANCE) -> None:
         self.connection = connection
         self.matrix = matrix
         self.user = user
         self.now = now
+        self.offline_allowance = offline_allowance
 
     async def body(self, kind: str, ident: str) -> dict[str, Any] | None:
         row = (await self.connection.execute(
@@ -169,7 +221,7 @@ class _Reader:
     async def customer(self, customer_id: str) -> Customer:
         obj = await self.body("customer", customer_id)
         if obj is None:
-            raise Refused("customer", f"no customer {customer_id} on the backend")
+            raise Refused("customer", f"no customer {customer_id} on the backend", published=False)
         return parse_record(obj)  # type: ignore[return-value]
 
     async def case(self, customer: Customer, case_id: str | None) -> Case | None:
@@ -177,7 +229,7 @@ class _Reader:
             return None
         obj = await self.body("case", case_id)
         if obj is None or obj.get("customer") != customer.id:
-            raise Refused("case", f"no case {case_id} for customer {customer.id} on the backend")
+            raise Refused("case", f"no case {case_id} for customer {customer.id} on the backend", published=False)
         case: Case = parse_record(obj)  # type: ignore[assignment]
         if not case.status.is_open:
             raise Refused("case.state", f"case {case.id} is {case.status.value}")
@@ -188,15 +240,48 @@ class _Reader:
         case = await self.case(customer, case_id)
         since = self.now - WINDOW
         rows = await self.connection.execute(
-            select(record.c.body).where(record.c.customer_id == customer.id, record.c.type == "decision"))
+            select(record.c.body, record.c.received_us)
+            .where(record.c.customer_id == customer.id, record.c.type == "decision"))
         decisions = []
-        for (body,) in rows:
+        for body, received_us in rows:
             decision: Decision = parse_record(json.loads(body))  # type: ignore[assignment]
-            if (decision.kind in MONEY_KINDS and decision.state in COUNTED_STATES
-                    and (decision.at > since or (case is not None and decision.case == case.id))):
+            if decision.kind not in MONEY_KINDS or decision.state not in COUNTED_STATES:
+                continue
+            decision = replace(decision, at=self.counted_at(decision, received_us))
+            if decision.at > since or (case is not None and decision.case == case.id):
                 decisions.append(decision)
         taken = await self.taken_slots() if slots else frozenset()
         return Situation(self.user.role, customer, case, decisions, self.now, taken)
+
+    def counted_at(self, decision: Decision, received_us: int | None) -> datetime:
+        """When ``decision`` counts in the 30-day windows: the later of its claimed time and its receipt.
+
+        Never after now: another backend process's clock may run ahead of this one's, and a decision
+        it just stored must count here all the same.
+        """
+        if received_us is None:  # uploaded history: its own time is all there is
+            return decision.at
+        received = _EPOCH + timedelta(microseconds=received_us)
+        return min(max(decision.at, received), self.now)
+
+    def check_times(self, decision: Decision, promise: Promise | None) -> None:
+        """Refuses a decision taken longer ago than the offline allowance, and a callback or promise
+        outside from the allowance ago to a year ahead (unpublished: such times break every
+        workstation's time words)."""
+        age = self.now - decision.at
+        if age > self.offline_allowance:
+            raise Refused("decision.at", f"taken {_span(age)} ago; the backend takes decisions up to "
+                                         f"{_span(self.offline_allowance)} after they were taken", published=False)
+        if decision.scheduled is not None:
+            self.within_bounds("callback.scheduled", f"callback at {decision.scheduled.isoformat()}",
+                               decision.scheduled)
+        if promise is not None:
+            self.within_bounds("promise.due", f"promise {promise.id} due {promise.due.isoformat()}", promise.due)
+
+    def within_bounds(self, rule: str, what: str, when: datetime) -> None:
+        if not self.now - self.offline_allowance <= when <= self.now + HORIZON:
+            raise Refused(rule, f"{what} is not between {_span(self.offline_allowance)} ago and a year ahead",
+                          published=False)
 
     async def taken_slots(self) -> frozenset[datetime]:
         """Callback times this user has already promised, from now on."""
@@ -217,12 +302,26 @@ class _Reader:
     async def escalation(self, escalation_id: str, customer_id: str | None = None) -> Decision:
         obj = await self.body("decision", escalation_id)
         if obj is None or obj.get("kind") != "escalate" or (customer_id is not None and obj.get("customer") != customer_id):
-            raise Refused("escalation", f"no escalation {escalation_id} on the backend")
+            # Unpublished: an approval naming it would name a decision no workstation holds.
+            raise Refused("escalation", f"no escalation {escalation_id} on the backend", published=False)
         return parse_record(obj)  # type: ignore[return-value]
 
     async def role_of(self, agent_id: str) -> str | None:
         obj = await self.body("agent", agent_id)
         return obj.get("role") if obj is not None else None
+
+
+def _span(span: timedelta) -> str:
+    """``9 days``, ``7 days 5 hours``: hours only while they still matter."""
+    days, hours = span.days, span.seconds // 3600
+    words = [_plural(days, "day")] if days else []
+    if hours and days < 10:
+        words.append(_plural(hours, "hour"))
+    return " ".join(words) or "less than an hour"
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}" if count == 1 else f"{count} {word}s"
 
 
 # --------------------------------------------------------------------------- the three kinds
@@ -236,6 +335,8 @@ class _Outcome:
     """The domain records to store, in the order the result lists them."""
     reason: str | None = None
     rule: str | None = None
+    published: bool = True
+    """False: the records are the sender's answer only, never stored or sent to anyone else."""
 
 
 def _parse(obj: Any, expected: type, what: str) -> Any:
@@ -272,6 +373,10 @@ class _Action:
     async def customer_id(self, connection: AsyncConnection) -> str | None:
         raise NotImplementedError
 
+    def claimed_ids(self) -> list[str]:
+        """The ``type:id`` keys of the records this mutation creates; none of them may exist yet."""
+        return []
+
     async def apply(self, reader: _Reader) -> _Outcome:
         raise NotImplementedError
 
@@ -289,7 +394,10 @@ class _Action:
 
 
 class _DecisionAction(_Action):
-    def __init__(self, user: User, body: dict[str, Any], *, approving: str | None = None) -> None:
+    approves_escalations = False
+    """Only an approve mutation's decision may name the escalation it approves."""
+
+    def __init__(self, user: User, body: dict[str, Any]) -> None:
         super().__init__(user)
         self.decision: Decision = _parse(body.get("decision"), Decision, "decision")
         promise = body.get("promise")
@@ -300,9 +408,18 @@ class _DecisionAction(_Action):
         if self.promise is not None and (self.promise.decision != self.decision.id
                                          or self.promise.customer != self.decision.customer):
             raise MutationInvalid(f"promise {self.promise.id} is not the promise of decision {self.decision.id}")
+        if self.decision.approves is not None and not self.approves_escalations:
+            raise MutationInvalid(f"decision {self.decision.id} names approves {self.decision.approves}; "
+                                  "only an approve mutation approves an escalation")
 
     async def customer_id(self, connection: AsyncConnection) -> str | None:
         return self.decision.customer
+
+    def claimed_ids(self) -> list[str]:
+        claimed = [f"decision:{self.decision.id}"]
+        if self.promise is not None:
+            claimed.append(f"promise:{self.promise.id}")
+        return claimed
 
     def proposal(self) -> Proposal:
         d = self.decision
@@ -322,16 +439,26 @@ class _DecisionAction(_Action):
     async def verdict(self, reader: _Reader, situation: Situation) -> Verdict:
         return check(reader.matrix, situation, self.proposal())
 
+    async def check_ids_are_new(self, reader: _Reader) -> None:
+        """An id is bound to the record that first took it: a mutation never overwrites one."""
+        if await reader.body("decision", self.decision.id) is not None:
+            raise MutationInvalid(f"decision {self.decision.id} is already on the backend")
+        if self.promise is not None and await reader.body("promise", self.promise.id) is not None:
+            raise MutationInvalid(f"promise {self.promise.id} is already on the backend")
+
     async def apply(self, reader: _Reader) -> _Outcome:
         d = self.decision
-        if await reader.body("decision", d.id) is not None:
-            raise MutationInvalid(f"decision {d.id} is already on the backend")
+        await self.check_ids_are_new(reader)
         callback = "callback" in (d.kind, d.proposal_kind)
         try:
+            reader.check_times(d, self.promise)
+            if await reader.role_of(d.agent) is None:
+                raise Refused("agent", f"no agent {d.agent} on the backend", published=False)
             situation = await reader.situation(d.customer, d.case, slots=callback)
+            _check_currency(d, situation)
             verdict = await self.verdict(reader, situation)
         except Refused as refusal:
-            return self.refused(reader, refusal.rule, refusal.reason, None)
+            return self.refused(reader, refusal.rule, refusal.reason, None, published=refusal.published)
         if not verdict.allowed:
             return self.refused(reader, verdict.rule, verdict.reason or "refused", verdict)
         return self.confirmed(reader, verdict)
@@ -347,14 +474,26 @@ class _DecisionAction(_Action):
         records.append(self.audit(reader, "confirmed", d.customer, d.id, d.kind, d.amount, verdict))
         return _Outcome("applied", records)
 
-    def refused(self, reader: _Reader, rule: str, reason: str, verdict: Verdict | None) -> _Outcome:
+    def refused(self, reader: _Reader, rule: str, reason: str, verdict: Verdict | None, *,
+                published: bool = True) -> _Outcome:
         d = self.decided_at(reader)
         d = replace(d, state="refused", extra={**d.extra, "refusal": reason, "refusal_rule": rule})
         records: list[Any] = [d]
         if self.promise is not None:
             records.append(replace(self.promise, state="cancelled"))
-        records.append(self.audit(reader, "refused", d.customer, d.id, d.kind, d.amount, verdict, rule, reason))
-        return _Outcome("refused", records, reason, rule)
+        if published:  # an unpublished refusal leaves no trace on the backend but its stored answer
+            records.append(self.audit(reader, "refused", d.customer, d.id, d.kind, d.amount, verdict, rule, reason))
+        return _Outcome("refused", records, reason, rule, published)
+
+
+def _check_currency(decision: Decision, situation: Situation) -> None:
+    """An amount on a case is in the case's currency (the disputed-amount check compares only like with like)."""
+    case = situation.case
+    if decision.amount is None or case is None or case.disputed is None:
+        return
+    if decision.amount.currency != case.disputed.currency:
+        raise Refused("case.currency", f"{decision.kind} {decision.amount} is not in the currency of case "
+                                       f"{case.id} ({case.disputed.currency})")
 
 
 def _already(escalation: Decision) -> Refused:
@@ -373,6 +512,8 @@ def _still_open(escalation: Decision) -> None:
 
 class _ApproveAction(_DecisionAction):
     """The approver takes the escalated proposal as their own decision, under their own limits."""
+
+    approves_escalations = True
 
     def __init__(self, user: User, body: dict[str, Any]) -> None:
         super().__init__(user, body)

@@ -3,10 +3,16 @@
 Each record is read by the same codec as the workstation's import and stored as its
 canonical JSON; a record whose canonical text is already stored is unchanged and
 writes no change, so uploading the same file twice costs the clients nothing.
+
+An id stays bound to what first took it: a record stored with one customer is not
+moved to another by an upload, a decision keeps its agent and a promise its decision.
+A decision still ``pending`` or ``queued`` is refused: only the workstation that took
+it sends it, as a mutation the backend checks and answers.
 """
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
@@ -37,6 +43,11 @@ REFERENCES: dict[str, tuple[tuple[str, str], ...]] = {
 """What each type names (field, type): the backend stores nothing that names a record it does not hold,
 because every workstation's store enforces these as foreign keys."""
 
+BOUND = {"decision": "agent", "promise": "decision"}
+"""Besides its customer, what a stored record of each type keeps for good."""
+
+UNSENT_STATES = ("pending", "queued")
+
 
 @dataclass
 class StoreReport:
@@ -63,6 +74,10 @@ def _changes(objects: Sequence[Any], report: StoreReport) -> dict[tuple[str, str
             continue
         except (TypeError, ValueError) as exc:  # a record the codec reads but the domain refuses
             report.errors.append((index, str(exc).splitlines()[0] if str(exc) else type(exc).__name__))
+            continue
+        if change.type == "decision" and change.obj.get("state") in UNSENT_STATES:
+            report.errors.append((index, f"decision {change.id} is {change.obj['state']}: only the workstation "
+                                         "that took it sends it: agentdesk sync"))
             continue
         key = (change.type, change.id)
         if key in found:
@@ -96,6 +111,49 @@ async def _unknown_references(connection: Any, found: dict[tuple[str, str], Chan
     return unknown
 
 
+def _rebound(ordered: list[Change], stored: dict[tuple[str, str], tuple[str | None, str]]) -> dict[tuple[str, str], str]:
+    """Records whose id is stored with another customer (or agent, or decision), with the reason."""
+    refused: dict[tuple[str, str], str] = {}
+    for change in ordered:
+        key = (change.type, change.id)
+        if key not in stored:
+            continue
+        customer_id, body = stored[key]
+        if customer_id != change.customer_id:
+            refused[key] = _bound(change, "customer", customer_id, change.customer_id)
+        elif change.type in BOUND:
+            field_name = BOUND[change.type]
+            first, now = json.loads(body).get(field_name), change.obj.get(field_name)
+            if first != now:
+                refused[key] = _bound(change, field_name, first, now)
+    return refused
+
+
+def _bound(change: Change, owner: str, first: Any, now: Any) -> str:
+    return f"{change.type} {change.id} belongs to {owner} {first!r}, not {now!r}: an id stays with its first {owner}"
+
+
+async def _cases_of_others(connection: Any, found: dict[tuple[str, str], Change]) -> dict[tuple[str, str], str]:
+    """Records naming a case that belongs to another customer, with the reason."""
+    named = {change.obj["case"] for change in found.values()
+             if change.type != "case" and isinstance(change.obj.get("case"), str)}
+    if not named:
+        return {}
+    rows = await connection.execute(
+        select(record.c.id, record.c.customer_id).where(record.c.type == "case", record.c.id.in_(sorted(named))))
+    owner = {ident: customer_id for ident, customer_id in rows}  # the stored owner wins: an id stays with it
+    for (kind, ident), change in found.items():
+        if kind == "case":
+            owner.setdefault(ident, change.customer_id)
+    refused: dict[tuple[str, str], str] = {}
+    for key, change in found.items():
+        case_id = change.obj.get("case")
+        if change.type != "case" and case_id in owner and owner[case_id] != change.customer_id:
+            refused[key] = (f"{change.type} {change.id}: case {case_id!r} belongs to customer "
+                            f"{owner[case_id]!r}, not {change.customer_id!r}")
+    return refused
+
+
 async def store_records(database: Database, objects: Sequence[Any], *, keep_changes: int | None = None) -> StoreReport:
     report = StoreReport()
     found = _changes(objects, report)
@@ -118,14 +176,16 @@ async def _store(database: Database, ordered: list[Change], by_type: dict[str, l
                  keep_changes: int | None) -> StoreReport:
     async with database.write() as connection:
         by_key = {(c.type, c.id): c for c in ordered}
-        unknown = _with_dependents(ordered, await _unknown_references(connection, by_key))
-        ordered = [c for c in ordered if (c.type, c.id) not in unknown]
-        stored: dict[tuple[str, str], str] = {}
+        stored: dict[tuple[str, str], tuple[str | None, str]] = {}
         for kind, idents in by_type.items():
-            rows = await connection.execute(
-                select(record.c.id, record.c.body).where(record.c.type == kind, record.c.id.in_(idents)))
-            stored.update(((kind, ident), body) for ident, body in rows)
-        changed = [c for c in ordered if stored.get((c.type, c.id)) != c.body]
+            rows = await connection.execute(select(record.c.id, record.c.customer_id, record.c.body)
+                                            .where(record.c.type == kind, record.c.id.in_(idents)))
+            stored.update(((kind, ident), (customer_id, body)) for ident, customer_id, body in rows)
+        unknown = {**await _cases_of_others(connection, by_key), **await _unknown_references(connection, by_key),
+                   **_rebound(ordered, stored)}
+        unknown = _with_dependents(ordered, unknown)
+        ordered = [c for c in ordered if (c.type, c.id) not in unknown]
+        changed = [c for c in ordered if (c.type, c.id) not in stored or stored[(c.type, c.id)][1] != c.body]
         cursor = await write_changes(connection, changed, postgres=database.postgres, keep=keep_changes)
     errors = sorted([*report.errors, *((report.index_of[key], reason) for key, reason in unknown.items())])
     return replace(report, changed=len(changed), unchanged=report.unchanged + len(ordered) - len(changed),
