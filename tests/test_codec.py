@@ -25,7 +25,8 @@ from agentdesk.domain.model import (
     TimelineEntry,
     Urgency,
 )
-from agentdesk.domain.money import MINOR_UNITS, Money
+from agentdesk.domain.entry_parse import EntryError, parse_money
+from agentdesk.domain.money import MINOR_UNITS, Money, MoneyError
 from agentdesk.interchange import codec
 from agentdesk.interchange.codec import (
     APPROVAL_STATES,
@@ -431,6 +432,116 @@ def test_long_values_are_cut_in_messages() -> None:
 
 
 # ---------------------------------------------------------------------------
+# What a record may hold: ASCII digits in money, sane times, valid Unicode, bounded text
+
+NOW = datetime(2026, 12, 5, 9, 0, tzinfo=timezone.utc)
+
+
+def refusal_at(record: dict, now: datetime = NOW, **options) -> str:
+    with pytest.raises(RecordError) as info:
+        parse_record(record, now=now, **options)
+    message = str(info.value)
+    assert "\n" not in message
+    message.encode("utf-8")  # the refusal itself is valid Unicode: it can be shown and sent as JSON
+    return message
+
+
+@pytest.mark.parametrize("amount", ["１０.００", "٣٠.٠٠", "۳۰", "१०.००", "1²", "٣"])
+def test_money_in_other_digits_than_0_to_9_is_refused(amount: str) -> None:
+    assert refusal_at(CASE | {"disputed_amount": amount}) == (
+        f"case k-55: disputed_amount {amount!r} has digits other than 0-9")
+    assert refusal_at(AUDIT | {"limit": amount}) == f"audit au-1: limit {amount!r} has digits other than 0-9"
+    with pytest.raises(MoneyError, match="digits other than 0-9"):
+        Money.parse(amount, "EUR")
+
+
+@pytest.mark.parametrize("amount", ["１０.００", "٣٠,٠٠", "10 EUR".replace("1", "１")])
+def test_the_adjust_dialog_refuses_other_digits(amount: str) -> None:
+    with pytest.raises(EntryError, match="digits other than 0-9"):
+        parse_money(amount, "EUR")
+    assert parse_money("10.00", "EUR") == Money(Decimal("10.00"), "EUR")
+
+
+@pytest.mark.parametrize("amount", ["-10.00", "0", "0.00"])
+def test_a_disputed_amount_is_more_than_zero(amount: str) -> None:
+    assert refusal_at(CASE | {"disputed_amount": amount}) == (
+        f"case k-55: disputed_amount {Money.parse(amount, 'EUR').text} must be more than zero")
+
+
+@pytest.mark.parametrize(("record", "field"), [
+    (CASE, "opened_at"), (INTERACTION, "at"), (obj(CONTRACT_LINES[5]), "at"), (DECISION, "at"),
+    (DECISION, "approval_at"), (AUDIT, "at"),
+])
+def test_what_has_happened_is_at_most_a_day_ahead_of_now(record: dict, field: str) -> None:
+    assert parse_record(record | {field: "2026-12-06T09:00:00+00:00"}, now=NOW)
+    assert parse_record(record | {field: "2026-12-06T10:00:00+01:00"}, now=NOW)  # the same instant
+    message = refusal_at(record | {field: "2026-12-06T09:00:01+00:00"})
+    assert message.endswith(f"{field} '2026-12-06T09:00:01+00:00' is more than 1 day ahead of now "
+                            "(2026-12-05T09:00Z)")
+    assert "7999-01-01" in refusal_at(record | {field: "7999-01-01T00:00:00+00:00"})
+
+
+def test_the_clock_is_now_unless_given() -> None:
+    tomorrow = datetime.now(timezone.utc) + timedelta(days=2)
+    assert "ahead of now" in refusal_at(CASE | {"opened_at": tomorrow.isoformat()}, now=datetime.now(timezone.utc))
+    with pytest.raises(RecordError, match="ahead of now"):
+        parse_record(CASE | {"opened_at": tomorrow.isoformat()})
+    assert parse_record(CASE | {"opened_at": tomorrow.isoformat()}, now=tomorrow).opened_at == tomorrow
+
+
+@pytest.mark.parametrize(("record", "field"), [
+    (CASE, "opened_at"), (INTERACTION, "at"), (DECISION, "scheduled"), (DECISION, "undo_until"),
+    (obj(CONTRACT_LINES[7]), "due"), (AUDIT, "at"),
+])
+def test_no_time_is_before_1900_or_from_the_year_3000(record: dict, field: str) -> None:
+    assert refusal_at(record | {field: "1899-12-31T23:59:59+00:00"}).endswith(
+        f"{field} '1899-12-31T23:59:59+00:00' is before 1900-01-01, the earliest time a record may hold")
+    assert "is before 1900-01-01" in refusal_at(record | {field: "0001-01-01T00:30+01:00"})
+    assert refusal_at(record | {field: "9999-12-31T23:59:00-01:00"}, now=datetime(9999, 1, 1, tzinfo=timezone.utc)
+                      ).endswith(f"{field} '9999-12-31T23:59:00-01:00' is not before 3000-01-01, "
+                                 "the latest time a record may hold")
+    assert parse_record(record | {field: "1900-01-01T01:00:00+01:00"}, now=NOW)
+
+
+def test_a_callback_or_due_time_may_lie_ahead() -> None:
+    assert parse_record(DECISION | {"scheduled": "2027-06-01T09:00:00+02:00"}, now=NOW).scheduled.year == 2027
+    assert parse_record(obj(CONTRACT_LINES[7]) | {"due": "2027-06-01T09:00:00+02:00"}, now=NOW).due.year == 2027
+
+
+@pytest.mark.parametrize(("record", "expected"), [
+    (INTERACTION | {"body": "hi \ud800"}, "interaction i-9001: body is not valid Unicode (lone surrogate \\ud800)"),
+    (DECISION | {"reason": "\udfff"}, "decision d-2: reason is not valid Unicode (lone surrogate \\udfff)"),
+    (DECISION | {"id": "d-\ud800"}, "decision: id is not valid Unicode (lone surrogate \\ud800)"),
+    (AUDIT | {"mood": {"deep": ["ok", "\udc80"]}}, "audit au-1: mood is not valid Unicode (lone surrogate \\udc80)"),
+    (CASE | {"\ud801": 1}, "case k-55: a field name is not valid Unicode (lone surrogate \\ud801)"),
+    (obj(CONTRACT_LINES[0]) | {"name": "\ud83d"}, "agent a-7: name is not valid Unicode (lone surrogate \\ud83d)"),
+])
+def test_a_lone_surrogate_anywhere_is_refused_in_words(record: dict, expected: str) -> None:
+    assert refusal_at(record) == expected
+    assert refusal_at(record, max_record_bytes=None) == expected
+    assert parse_record(INTERACTION | {"body": "\U0001f690"}, now=NOW).body == "\U0001f690"
+
+
+def test_a_decision_s_free_text_has_a_limit() -> None:
+    assert parse_record(DECISION | {"reason": "x" * 10_000}, now=NOW).reason == "x" * 10_000
+    assert refusal_at(DECISION | {"reason": "x" * 10_001}) == (
+        "decision d-2: reason is 10,001 characters; the limit is 10,000")
+    assert refusal_at(DECISION | {"approval_reason": "ü" * 12_000}) == (
+        "decision d-2: approval_reason is 12,000 characters; the limit is 10,000")
+
+
+def test_an_object_has_the_size_limit_of_a_line() -> None:
+    big = INTERACTION | {"body": "é" * 600_000}  # 1.2 MB as UTF-8
+    assert refusal_at(big) == "interaction i-9001: record is 1.2 MB; the limit is 1.0 MB"
+    assert parse_record(big, now=NOW, max_record_bytes=None).body == "é" * 600_000
+    assert parse_record(big, now=NOW, max_record_bytes=2_000_000).body == "é" * 600_000
+    exact = len(dumps(INTERACTION).encode())
+    assert parse_record(INTERACTION, now=NOW, max_record_bytes=exact)
+    assert refusal_at(INTERACTION, max_record_bytes=exact - 1).endswith(
+        f"record is {exact:,} bytes; the limit is {exact - 1:,} bytes")
+
+
+# ---------------------------------------------------------------------------
 # Property: every valid record survives the round trip, offsets included
 
 ids = st.text(st.characters(blacklist_categories=("Cs",)), min_size=1, max_size=12)
@@ -462,6 +573,13 @@ def money(draw: st.DrawFn) -> Money:
 
 
 @st.composite
+def disputed_money(draw: st.DrawFn) -> Money:
+    """A case's disputed amount: more than zero."""
+    amount = draw(money())
+    return Money(abs(amount.amount) or Decimal(1), amount.currency)
+
+
+@st.composite
 def audit_entries(draw: st.DrawFn) -> AuditEntry:
     """Audit records whose amount and limit (either, both or neither) share one currency."""
     amount, limit = draw(st.none() | money()), draw(st.none() | money())
@@ -486,7 +604,7 @@ records = st.one_of(
     ),
     st.builds(
         Case, id=ids, customer=ids, subject=texts, status=st.sampled_from(CaseStatus), opened_at=times,
-        disputed=st.none() | money(), urgency=st.sampled_from(Urgency), extra=extras,
+        disputed=st.none() | disputed_money(), urgency=st.sampled_from(Urgency), extra=extras,
     ),
     st.builds(
         TimelineEntry, id=ids, customer=ids, kind=st.just(EntryKind.INTERACTION), at=times, author=texts,
@@ -514,6 +632,10 @@ records = st.one_of(
 )
 
 
+LATE_NOW = datetime(2201, 1, 1, tzinfo=timezone.utc)
+"""A "now" after every generated time, so that the property holds for times that have happened."""
+
+
 def same_offsets(a: object, b: object) -> None:
     for name in ("at", "opened_at", "due", "scheduled", "undo_until", "approval_at"):
         if getattr(a, name, None) is not None:
@@ -523,7 +645,7 @@ def same_offsets(a: object, b: object) -> None:
 @settings(max_examples=400, suppress_health_check=[HealthCheck.too_slow])
 @given(records)
 def test_parse_of_canonical_object_is_the_record(record) -> None:
-    again = parse_record(to_json_obj(record))
+    again = parse_record(to_json_obj(record), now=LATE_NOW)
     assert again == record
     same_offsets(again, record)
 
@@ -533,7 +655,7 @@ def test_parse_of_canonical_object_is_the_record(record) -> None:
 def test_round_trip_through_jsonl_text(record) -> None:
     line = dumps(to_json_obj(record)).encode("utf-8")
     assert b"\n" not in line
-    again = parse_line(line)
+    again = parse_line(line, now=LATE_NOW)
     assert again == record
     same_offsets(again, record)
     assert dumps(to_json_obj(again)).encode("utf-8") == line

@@ -288,6 +288,71 @@ async def test_bad_lines_are_reported_and_good_lines_load(tmp_path: Path, batch_
         assert {row[0] for row in query(store, f"SELECT id FROM {table}")} == ids | lines_of_decisions.get(table, set())
 
 
+IMPORT_NOW = datetime(2026, 12, 5, 9, 0, tzinfo=timezone.utc)
+
+
+def _case(ident: str, **fields: str) -> dict:
+    return {"type": "case", "id": ident, "customer": "c-1", "subject": "s", "status": "open",
+            "opened_at": "2026-07-14T09:02:00+02:00", "disputed_amount": "39.90", "currency": "EUR", **fields}
+
+
+def _entry(ident: str, at: str) -> dict:
+    return {"type": "interaction", "id": ident, "customer": "c-1", "channel": "chat", "direction": "in",
+            "at": at, "author": "P", "body": "hi"}
+
+
+def _decision(ident: str, **fields: str) -> dict:
+    return {"type": "decision", "id": ident, "customer": "c-1", "kind": "note", "agent": "a-7",
+            "at": "2026-12-01T10:00:00+01:00", "state": "queued", **fields}
+
+
+HOSTILE_IMPORT = [
+    ({"type": "agent", "id": "a-7", "name": "Jonas", "role": "agent"}, None),
+    ({"type": "customer", "id": "c-1", "name": "Petra"}, None),
+    (_case("k-ok"), None),
+    (_case("k-wide", disputed_amount="１０.００"), "case k-wide: disputed_amount '１０.００' has digits other than 0-9"),
+    (_case("k-arabic", disputed_amount="٣٠.٠٠"), "case k-arabic: disputed_amount '٣٠.٠٠' has digits other than 0-9"),
+    (_case("k-neg", disputed_amount="-5.00"), "case k-neg: disputed_amount -5.00 must be more than zero"),
+    (_case("k-zero", disputed_amount="0.00"), "case k-zero: disputed_amount 0.00 must be more than zero"),
+    (_case("k-ahead", opened_at="9999-01-01T00:00:00+00:00"),
+     "case k-ahead: opened_at '9999-01-01T00:00:00+00:00' is not before 3000-01-01, the latest time a record may hold"),
+    (_case("k-soon", opened_at="2026-12-07T09:00:00+00:00"),
+     "case k-soon: opened_at '2026-12-07T09:00:00+00:00' is more than 1 day ahead of now (2026-12-05T09:00Z)"),
+    (_case("k-old", opened_at="0001-01-01T00:30:00+01:00"),
+     "case k-old: opened_at '0001-01-01T00:30:00+01:00' is before 1900-01-01, the earliest time a record may hold"),
+    (_entry("i-ok", "2026-12-06T08:59:00+00:00"), None),
+    (_entry("i-ahead", "2026-12-06T09:01:00+00:00"),
+     "interaction i-ahead: at '2026-12-06T09:01:00+00:00' is more than 1 day ahead of now (2026-12-05T09:00Z)"),
+    (_entry("i-old", "1899-12-31T12:00:00+00:00"),
+     "interaction i-old: at '1899-12-31T12:00:00+00:00' is before 1900-01-01, the earliest time a record may hold"),
+    (_decision("d-ok", reason="x" * 10_000), None),
+    (_decision("d-long", reason="x" * 10_001), "decision d-long: reason is 10,001 characters; the limit is 10,000"),
+    (_decision("d-surrogate", reason="\ud800"), "not valid Unicode (lone surrogate \\ud800 in a string)"),
+]
+
+
+async def test_import_refuses_foreign_digits_bad_amounts_times_and_text_line_by_line(tmp_path: Path) -> None:
+    data = b"".join(json.dumps(obj).encode() + b"\n" for obj, _ in HOSTILE_IMPORT)
+    report = await load_bytes(data, tmp_path / "store.db", now=IMPORT_NOW)
+    expected = {number: reason for number, (_, reason) in enumerate(HOSTILE_IMPORT, 1) if reason is not None}
+    assert dict(report.errors) == expected
+    assert report.records == len(HOSTILE_IMPORT) - len(expected)
+    assert {row[0] for row in query(tmp_path / "store.db", "SELECT id FROM support_case")} == {"k-ok"}
+    assert {row[0] for row in query(tmp_path / "store.db", "SELECT id FROM timeline_entry WHERE kind != 'decision'")} \
+        == {"i-ok"}
+    assert {row[0] for row in query(tmp_path / "store.db", "SELECT id FROM decision")} == {"d-ok"}
+
+
+async def test_in_memory_records_are_held_to_the_same_bounds(tmp_path: Path) -> None:
+    objects = [obj for obj, _ in HOSTILE_IMPORT]
+    report = await load_records(objects, tmp_path / "store.db", now=IMPORT_NOW)
+    reasons = dict(report.errors)
+    assert reasons[len(objects)] == "decision d-surrogate: reason is not valid Unicode (lone surrogate \\ud800)"
+    assert {number: reason for number, reason in reasons.items() if number != len(objects)} == {
+        number: reason for number, (_, reason) in enumerate(HOSTILE_IMPORT, 1)
+        if reason is not None and number != len(objects)}
+
+
 async def test_record_limit_can_be_raised(tmp_path: Path) -> None:
     report = await load_bytes(broken_corpus(), tmp_path / "store.db", max_record_bytes=8 << 20)
     assert 10 not in dict(report.errors)
@@ -456,9 +521,11 @@ _json = st.recursive(
 )
 _times = st.builds(
     lambda naive, seconds: naive.replace(tzinfo=timezone(timedelta(seconds=seconds))),
-    st.datetimes(min_value=datetime(1900, 1, 2), max_value=datetime(2200, 12, 30)),
+    st.datetimes(min_value=datetime(1899, 12, 1), max_value=datetime(2200, 12, 30)),
     st.integers(-86_399, 86_399),
 ).map(lambda at: at.isoformat())
+_NOW = datetime(2100, 1, 1, tzinfo=timezone.utc)
+"""Generated times fall on both sides of the bounds: before 1900 and more than a day after this."""
 _timeline_objects = st.fixed_dictionaries(
     {
         "type": st.sampled_from(["interaction", "event"]),
@@ -489,17 +556,17 @@ def test_fast_lane_is_in_use() -> None:
 def test_fast_lane_agrees_with_the_checked_lane(obj: dict, damage: dict) -> None:
     for candidate in (obj, obj | damage):
         try:
-            expected = record_row(parse_record(candidate))
+            expected = record_row(parse_record(candidate, now=_NOW))
         except RecordError:
             expected = None
-        lane = load_module._FAST[candidate["type"]](candidate)
+        lane = load_module._FAST[candidate["type"]](candidate, load_module._latest_us(_NOW))
         if lane is not None:
             assert expected == ("timeline_entry", lane)
         if expected is not None:
-            assert load_module.to_row(candidate) == expected
+            assert load_module.to_row(candidate, now=_NOW) == expected
             line = dumps(candidate).encode()
             decoded = decode_line(line)
-            assert load_module.to_row(decoded) == record_row(parse_record(decoded))
+            assert load_module.to_row(decoded, now=_NOW) == record_row(parse_record(decoded, now=_NOW))
 
 
 async def test_text_the_store_cannot_hold_is_reported_against_its_record(tmp_path: Path) -> None:

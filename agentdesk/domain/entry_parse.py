@@ -26,7 +26,7 @@ from datetime import date, datetime, time, timedelta, tzinfo
 from decimal import Decimal, InvalidOperation
 
 from agentdesk.domain.authority import AuthorityMatrix, Proposal, Situation, Verdict, check
-from agentdesk.domain.money import MINOR_UNITS, Money
+from agentdesk.domain.money import MINOR_UNITS, Money, has_foreign_digits
 
 DAY_NAMES = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 TIME_EXAMPLES = "15:30, tomorrow 09:00, Mon 10:15 or 2026-07-15 10:00"
@@ -38,7 +38,8 @@ class EntryError(ValueError):
 
 # --------------------------------------------------------------------------- money
 
-_AMOUNT = re.compile(r"(?P<number>\d{1,12}(?:[.,]\d{1,4})?)(?:\s*(?P<currency>[A-Za-z]{3}))?")
+# 0-9, not \d: Decimal() and int() would read full-width or Arabic-Indic digits too.
+_AMOUNT = re.compile(r"(?P<number>[0-9]{1,12}(?:[.,][0-9]{1,4})?)(?:\s*(?P<currency>[A-Za-z]{3}))?")
 
 
 def parse_money(text: str, currency: str) -> Money:
@@ -48,6 +49,8 @@ def parse_money(text: str, currency: str) -> Money:
         raise EntryError(f"enter an amount in {currency}, e.g. 39.90")
     if raw.startswith("-"):
         raise EntryError("the amount must be more than zero")
+    if has_foreign_digits(raw):
+        raise EntryError(f"{raw!r} has digits other than 0-9")
     match = _AMOUNT.fullmatch(raw)
     if match is None:
         raise EntryError(f"{raw!r} is not an amount such as 39.90")
@@ -69,7 +72,7 @@ def parse_money(text: str, currency: str) -> Money:
 
 # --------------------------------------------------------------------------- times
 
-_CLOCK = re.compile(r"(?P<hour>\d{1,2})[:.h](?P<minute>\d{2})")
+_CLOCK = re.compile(r"(?P<hour>\d{1,2})[:.h](?P<minute>\d{2})", re.ASCII)
 
 
 def _clock(text: str) -> time:
@@ -104,7 +107,7 @@ def parse_when(text: str, zone: tzinfo, now: datetime) -> datetime:
         raise EntryError(f"enter a time, e.g. {TIME_EXAMPLES}")
     local_now = now.astimezone(zone)
     words = raw.split(" ")
-    if re.match(r"\d{4}-\d{2}-\d{2}", raw):
+    if re.match(r"\d{4}-\d{2}-\d{2}", raw, re.ASCII):
         try:
             parsed = datetime.fromisoformat(raw.replace(" ", "T", 1) if "T" not in raw else raw)
         except ValueError:

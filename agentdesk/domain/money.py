@@ -30,7 +30,8 @@ MINOR_UNITS: dict[str, int] = {
     for code in codes.split()
 }
 
-_AMOUNT = re.compile(r"-?\d{1,15}(\.\d{1,4})?")
+# ASCII digits only: Decimal() and int() also read full-width, Arabic-Indic and other digits.
+_AMOUNT = re.compile(r"-?[0-9]{1,15}(\.[0-9]{1,4})?")
 
 
 class MoneyError(ValueError):
@@ -43,10 +44,17 @@ def parse_currency(code: object) -> str:
     return code
 
 
+def has_foreign_digits(text: str) -> bool:
+    """True when ``text`` holds a digit that is not one of ASCII 0-9 (``"１０"``, ``"٣٠"``, ``"²"``)."""
+    return not text.isascii() and any(char.isdigit() for char in text)
+
+
 def parse_amount(text: object, currency: str) -> Decimal:
     """Parse a decimal string such as ``"39.90"``; numbers are refused because JSON floats are inexact."""
     if isinstance(text, bool) or isinstance(text, (int, float, Decimal)):
         raise MoneyError(f"amount {text!r} must be a decimal string such as \"39.90\", not a number")
+    if isinstance(text, str) and has_foreign_digits(text):
+        raise MoneyError(f"amount {text!r} has digits other than 0-9")
     if not isinstance(text, str) or not _AMOUNT.fullmatch(text):
         raise MoneyError(f"amount {text!r} is not a decimal string such as \"39.90\"")
     try:

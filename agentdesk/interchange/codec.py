@@ -12,6 +12,11 @@ with. Money is only ever a decimal string plus a currency: JSON numbers are
 parsed into :class:`JsonNumber` (a ``float`` that remembers its text) so that
 they can be named in the refusal, and never become money.
 
+What a record may hold is bounded (:mod:`agentdesk.domain.limits`): money in the
+digits 0-9, times from 1900 to before 3000 and, for what has happened, at most a
+day ahead of ``now`` (given, or read from the clock), valid Unicode, a decision's
+free text and the whole record in size.
+
 This module is on the import path of the loader only; it uses the standard
 library and the domain, nothing else.
 """
@@ -20,10 +25,18 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import datetime, timezone
 from functools import lru_cache
 from typing import Any
 
+from agentdesk.domain.limits import (
+    EARLIEST_TIME,
+    FUTURE_ALLOWANCE,
+    LATEST_TIME,
+    MAX_RECORD_BYTES,
+    allowance_words,
+    free_text_refusal,
+)
 from agentdesk.domain.model import (
     Agent,
     AuditEntry,
@@ -66,7 +79,7 @@ __all__ = [
     "to_json_obj",
 ]
 
-DEFAULT_MAX_RECORD_BYTES = 1 << 20
+DEFAULT_MAX_RECORD_BYTES = MAX_RECORD_BYTES
 
 RECORD_TYPES = ("agent", "customer", "case", "interaction", "event", "decision", "promise", "audit")
 DECISION_KINDS = ("refund", "voucher", "callback", "escalate", "note")
@@ -266,7 +279,24 @@ def _seconds(obj: Mapping[str, Any], field: str, label: str) -> int | None:
 _EXAMPLE_TIME = "'2026-07-14T09:02:00+02:00'"
 
 
-def _time(obj: Mapping[str, Any], field: str, label: str) -> datetime:
+def _time(obj: Mapping[str, Any], field: str, label: str, now: datetime | None = None) -> datetime:
+    """An aware time between :data:`EARLIEST_TIME` and :data:`LATEST_TIME`; given ``now``, a time of
+    something that has happened, so at most :data:`FUTURE_ALLOWANCE` ahead of it."""
+    at = _aware_time(obj, field, label)
+    shown = _show(at.isoformat() if isinstance(obj[field], datetime) else obj[field])
+    if at < EARLIEST_TIME:
+        raise RecordError(f"{label}: {field} {shown} is before {EARLIEST_TIME:%Y-%m-%d}, "
+                          "the earliest time a record may hold")
+    if at >= LATEST_TIME:
+        raise RecordError(f"{label}: {field} {shown} is not before {LATEST_TIME:%Y-%m-%d}, "
+                          "the latest time a record may hold")
+    if now is not None and at > now + FUTURE_ALLOWANCE:
+        raise RecordError(f"{label}: {field} {shown} is more than {allowance_words()} ahead of now "
+                          f"({now.astimezone(timezone.utc):%Y-%m-%dT%H:%MZ})")
+    return at
+
+
+def _aware_time(obj: Mapping[str, Any], field: str, label: str) -> datetime:
     value = obj.get(field)
     if type(value) is str:
         try:
@@ -295,8 +325,17 @@ def _time(obj: Mapping[str, Any], field: str, label: str) -> datetime:
     )
 
 
-def _opt_time(obj: Mapping[str, Any], field: str, label: str) -> datetime | None:
-    return None if obj.get(field) is None else _time(obj, field, label)
+def _opt_time(obj: Mapping[str, Any], field: str, label: str, now: datetime | None = None) -> datetime | None:
+    return None if obj.get(field) is None else _time(obj, field, label, now)
+
+
+def _free_text(obj: Mapping[str, Any], field: str, label: str) -> str | None:
+    """What an agent typed: at most :data:`~agentdesk.domain.limits.MAX_FREE_TEXT_CHARS` characters."""
+    text = _opt_str(obj, field, label)
+    refusal = free_text_refusal(field, text)
+    if refusal is not None:
+        raise RecordError(f"{label}: {refusal}")
+    return text
 
 
 def _money(obj: Mapping[str, Any], field: str, label: str) -> Money | None:
@@ -349,7 +388,7 @@ def _extra(obj: Mapping[str, Any], known: frozenset[str]) -> dict[str, Any]:
 # JSON object -> record
 
 
-def _agent(obj: Mapping[str, Any]) -> Agent:
+def _agent(obj: Mapping[str, Any], _now: datetime) -> Agent:
     label = _label("agent", obj)
     return Agent(
         id=_req_key(obj, "id", label),
@@ -361,7 +400,7 @@ def _agent(obj: Mapping[str, Any]) -> Agent:
     )
 
 
-def _customer(obj: Mapping[str, Any]) -> Customer:
+def _customer(obj: Mapping[str, Any], _now: datetime) -> Customer:
     label = _label("customer", obj)
     return Customer(
         id=_req_key(obj, "id", label),
@@ -377,14 +416,16 @@ def _customer(obj: Mapping[str, Any]) -> Customer:
     )
 
 
-def _case(obj: Mapping[str, Any]) -> Case:
+def _case(obj: Mapping[str, Any], now: datetime) -> Case:
     label = _label("case", obj)
     ident = _req_key(obj, "id", label)
     customer = _req_key(obj, "customer", label)
     subject = _req_str(obj, "subject", label)
     status = _choice(obj, "status", label, _CASE_STATUSES, "case status")
-    opened_at = _time(obj, "opened_at", label)
+    opened_at = _time(obj, "opened_at", label, now)
     disputed = _money(obj, "disputed_amount", label)
+    if disputed is not None and disputed.amount <= 0:
+        raise RecordError(f"{label}: disputed_amount {disputed.text} must be more than zero")
     urgency = _choice(obj, "urgency", label, _URGENCIES, "urgency", required=False) or Urgency.NORMAL
     return Case(
         id=ident,
@@ -398,14 +439,14 @@ def _case(obj: Mapping[str, Any]) -> Case:
     )
 
 
-def _interaction(obj: Mapping[str, Any]) -> TimelineEntry:
+def _interaction(obj: Mapping[str, Any], now: datetime) -> TimelineEntry:
     label = _label("interaction", obj)
     ident = _req_key(obj, "id", label)
     customer = _req_key(obj, "customer", label)
     case = _opt_key(obj, "case", label)
     channel = _choice(obj, "channel", label, _CHANNELS, "channel")
     direction = _choice(obj, "direction", label, _DIRECTIONS, "direction")
-    at = _time(obj, "at", label)
+    at = _time(obj, "at", label, now)
     author = _req_str(obj, "author", label)
     body = _req_str(obj, "body", label)
     duration_s = _seconds(obj, "duration_s", label) if "duration_s" in obj else None
@@ -427,12 +468,12 @@ def _interaction(obj: Mapping[str, Any]) -> TimelineEntry:
     )
 
 
-def _event(obj: Mapping[str, Any]) -> TimelineEntry:
+def _event(obj: Mapping[str, Any], now: datetime) -> TimelineEntry:
     label = _label("event", obj)
     ident = _req_key(obj, "id", label)
     customer = _req_key(obj, "customer", label)
     case = _opt_key(obj, "case", label)
-    at = _time(obj, "at", label)
+    at = _time(obj, "at", label, now)
     author = _req_str(obj, "author", label)
     kind = _req_key(obj, "kind", label)
     body = _opt_str(obj, "body", label) or ""
@@ -451,7 +492,7 @@ def _event(obj: Mapping[str, Any]) -> TimelineEntry:
     )
 
 
-def _decision(obj: Mapping[str, Any]) -> Decision:
+def _decision(obj: Mapping[str, Any], now: datetime) -> Decision:
     label = _label("decision", obj)
     ident = _req_key(obj, "id", label)
     customer = _req_key(obj, "customer", label)
@@ -459,9 +500,9 @@ def _decision(obj: Mapping[str, Any]) -> Decision:
     kind = _choice(obj, "kind", label, _DECISION_KINDS, "decision kind")
     amount = _money(obj, "amount", label)
     agent = _req_key(obj, "agent", label)
-    at = _time(obj, "at", label)
+    at = _time(obj, "at", label, now)
     state = _choice(obj, "state", label, _DECISION_STATES, "decision state")
-    reason = _opt_str(obj, "reason", label)
+    reason = _free_text(obj, "reason", label)
     return Decision(
         id=ident,
         customer=customer,
@@ -479,14 +520,14 @@ def _decision(obj: Mapping[str, Any]) -> Decision:
         proposal_kind=_choice(obj, "proposal_kind", label, _PROPOSAL_KINDS, "proposal kind", required=False),
         approval=_choice(obj, "approval", label, _APPROVAL_STATES, "approval", required=False),
         approval_by=_opt_key(obj, "approval_by", label),
-        approval_at=_opt_time(obj, "approval_at", label),
-        approval_reason=_opt_str(obj, "approval_reason", label),
+        approval_at=_opt_time(obj, "approval_at", label, now),
+        approval_reason=_free_text(obj, "approval_reason", label),
         approves=_opt_key(obj, "approves", label),
         extra=_extra(obj, _KNOWN["decision"]),
     )
 
 
-def _promise(obj: Mapping[str, Any]) -> Promise:
+def _promise(obj: Mapping[str, Any], _now: datetime) -> Promise:
     label = _label("promise", obj)
     ident = _req_key(obj, "id", label)
     decision = _opt_key(obj, "decision", label)
@@ -517,10 +558,10 @@ def _audit_money(obj: Mapping[str, Any], label: str) -> tuple[Money | None, Mone
     return amount, limit
 
 
-def _audit(obj: Mapping[str, Any]) -> AuditEntry:
+def _audit(obj: Mapping[str, Any], now: datetime) -> AuditEntry:
     label = _label("audit", obj)
     ident = _req_key(obj, "id", label)
-    at = _time(obj, "at", label)
+    at = _time(obj, "at", label, now)
     actor = _req_key(obj, "actor", label)
     action = _choice(obj, "action", label, _AUDIT_ACTIONS, "audit action")
     customer = _req_key(obj, "customer", label)
@@ -555,8 +596,15 @@ _PARSERS = {
 }
 
 
-def parse_record(obj: Mapping[str, Any]) -> Record:
-    """The domain record for one interchange object, or :class:`RecordError` saying why not."""
+def parse_record(obj: Mapping[str, Any], *, now: datetime | None = None,
+                 max_record_bytes: int | None = DEFAULT_MAX_RECORD_BYTES) -> Record:
+    """The domain record for one interchange object, or :class:`RecordError` saying why not.
+
+    ``now`` (aware; the clock when not given) bounds the times of what has happened: an ``at``
+    or ``opened_at`` more than :data:`~agentdesk.domain.limits.FUTURE_ALLOWANCE` ahead of it is
+    refused. ``max_record_bytes``: the most the object may take as compact JSON (None: no limit,
+    for a line whose bytes :func:`decode_line` counted already). Every string must be valid Unicode.
+    """
     if type(obj) is not dict and not isinstance(obj, Mapping):
         raise RecordError(f"not a JSON object (got {_json_type(obj)})")
     try:
@@ -572,7 +620,68 @@ def parse_record(obj: Mapping[str, Any]) -> Record:
         ) from None
     except TypeError:  # "type" is unhashable (an array or object)
         raise RecordError(f"type must be a string, not {_json_type(obj.get('type'))}") from None
-    return parser(obj)
+    _check_text_and_size(obj, obj["type"], max_record_bytes)
+    return parser(obj, now if now is not None else datetime.now(timezone.utc))
+
+
+def _iso(value: object) -> str:
+    if isinstance(value, datetime):  # in-memory records may carry aware datetimes
+        return value.isoformat()
+    raise TypeError(f"{type(value).__name__} is not JSON")
+
+
+_MEASURE = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False, default=_iso).encode
+
+
+def _check_text_and_size(obj: Mapping[str, Any], kind: str, max_record_bytes: int | None) -> None:
+    """Refuse a lone surrogate in any string (field names included) and an object over ``max_record_bytes``."""
+    if max_record_bytes is None:
+        if _lone_surrogate(obj) is not None:
+            raise _surrogate_refusal(obj, kind)
+        return
+    try:
+        size = len(_MEASURE(obj).encode("utf-8"))
+    except UnicodeEncodeError:
+        raise _surrogate_refusal(obj, kind) from None
+    except (TypeError, ValueError):
+        return  # a value JSON cannot hold: the parser names a known field, the store an unknown one
+    if size > max_record_bytes:
+        raise RecordError(f"{_label(kind, obj)}: {size_refusal(size, max_record_bytes, flag=None)}")
+
+
+def _lone_surrogate(value: Any) -> str | None:
+    """The first lone surrogate in the strings of ``value`` (keys included), or None."""
+    if isinstance(value, str):
+        if value.isascii():
+            return None
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            return value[exc.start]
+        return None
+    if isinstance(value, Mapping):
+        items: Any = (part for pair in value.items() for part in pair)
+    elif isinstance(value, (list, tuple)):
+        items = value
+    else:
+        return None
+    for item in items:
+        found = _lone_surrogate(item)
+        if found is not None:
+            return found
+    return None
+
+
+def _surrogate_refusal(obj: Mapping[str, Any], kind: str) -> RecordError:
+    """``decision d-1: reason is not valid Unicode (lone surrogate \\ud800)``, itself valid Unicode."""
+    label = kind if _lone_surrogate(obj.get("id")) is not None else _label(kind, obj)
+    for key, value in obj.items():
+        found, where = _lone_surrogate(key), "a field name"
+        if found is None:
+            found, where = _lone_surrogate(value), key
+        if found is not None:
+            return RecordError(f"{label}: {where} is not valid Unicode (lone surrogate \\u{ord(found):04x})")
+    raise AssertionError("no lone surrogate in the record")
 
 
 # ---------------------------------------------------------------------------
@@ -619,28 +728,19 @@ def decode_json(text: str) -> Any:
         raise RecordError(f"invalid JSON: {exc}") from None
 
 
-def size_refusal(size: int, limit: int) -> str:
-    """``record is 5.0 MB; the limit is 1.0 MB (raise it with --max-record-bytes)``."""
+def size_refusal(size: int, limit: int, *, flag: str | None = "--max-record-bytes") -> str:
+    """``record is 5.0 MB; the limit is 1.0 MB (raise it with --max-record-bytes)``; no hint without ``flag``."""
     shown, limit_shown = f"{size / 1e6:.1f} MB", f"{limit / 1e6:.1f} MB"
     if shown == limit_shown:
         shown, limit_shown = f"{size:,} bytes", f"{limit:,} bytes"
-    return f"record is {shown}; the limit is {limit_shown} (raise it with --max-record-bytes)"
+    hint = f" (raise it with {flag})" if flag is not None else ""
+    return f"record is {shown}; the limit is {limit_shown}{hint}"
 
 
 def _check_surrogates(value: Any) -> None:
-    if isinstance(value, str):
-        try:
-            value.encode("utf-8")
-        except UnicodeEncodeError as exc:
-            bad = ord(value[exc.start])
-            raise RecordError(f"not valid Unicode (lone surrogate \\u{bad:04x} in a string)") from None
-    elif isinstance(value, dict):
-        for key, item in value.items():
-            _check_surrogates(key)
-            _check_surrogates(item)
-    elif isinstance(value, list):
-        for item in value:
-            _check_surrogates(item)
+    found = _lone_surrogate(value)
+    if found is not None:
+        raise RecordError(f"not valid Unicode (lone surrogate \\u{ord(found):04x} in a string)")
 
 
 def decode_line(raw: bytes, *, max_record_bytes: int | None = DEFAULT_MAX_RECORD_BYTES) -> dict[str, Any]:
@@ -663,9 +763,12 @@ def decode_line(raw: bytes, *, max_record_bytes: int | None = DEFAULT_MAX_RECORD
     return obj
 
 
-def parse_line(raw: bytes, *, max_record_bytes: int | None = DEFAULT_MAX_RECORD_BYTES) -> Record:
-    """One interchange line (without or with its line break) as a record, or :class:`RecordError`."""
-    return parse_record(decode_line(raw, max_record_bytes=max_record_bytes))
+def parse_line(raw: bytes, *, max_record_bytes: int | None = DEFAULT_MAX_RECORD_BYTES,
+               now: datetime | None = None) -> Record:
+    """One interchange line (without or with its line break) as a record, or :class:`RecordError`.
+
+    ``now`` as for :func:`parse_record`."""
+    return parse_record(decode_line(raw, max_record_bytes=max_record_bytes), now=now, max_record_bytes=None)
 
 
 # ---------------------------------------------------------------------------

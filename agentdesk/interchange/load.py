@@ -39,6 +39,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, BinaryIO
 
+from agentdesk.domain.limits import EARLIEST_TIME, FUTURE_ALLOWANCE
 from agentdesk.domain.model import Channel, Direction
 from agentdesk.interchange import codec
 from agentdesk.interchange.codec import DEFAULT_MAX_RECORD_BYTES, RecordError, decode_line, parse_record, size_refusal
@@ -149,9 +150,16 @@ _fromisoformat = datetime.fromisoformat
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 _MICROSECOND = timedelta(microseconds=1)
 # utc_micros(at) == (at - _EPOCH) // _MICROSECOND, in two C calls; a test holds the lanes to record_row.
+_EARLIEST_US = (EARLIEST_TIME - _EPOCH) // _MICROSECOND
 
 
-def _interaction_row(obj: dict[str, Any]) -> Row | None:
+def _latest_us(now: datetime) -> int:
+    """The latest ``at`` the fast lane takes (as microseconds): anything later goes to the checked lane,
+    which refuses it in words."""
+    return (now + FUTURE_ALLOWANCE - _EPOCH) // _MICROSECOND
+
+
+def _interaction_row(obj: dict[str, Any], latest_us: int) -> Row | None:
     """The row of a plainly valid interaction, or None to take the checked lane."""
     get = obj.get
     ident = get("id")
@@ -184,16 +192,19 @@ def _interaction_row(obj: dict[str, Any]) -> Row | None:
     offset = when.utcoffset()
     if offset is None or offset.microseconds:
         return None
+    at_us = (when - _EPOCH) // _MICROSECOND
+    if not _EARLIEST_US <= at_us <= latest_us:
+        return None
     extra = None
     if not obj.keys() <= _INTERACTION_FIELDS:
         extra = extra_to_column({key: value for key, value in obj.items() if key not in _INTERACTION_FIELDS})
     return (
-        ident, customer, case, "interaction", channel, direction, (when - _EPOCH) // _MICROSECOND,
+        ident, customer, case, "interaction", channel, direction, at_us,
         offset.days * 86_400 + offset.seconds, author, body, None, duration, wait, extra, None,
     )
 
 
-def _event_row(obj: dict[str, Any]) -> Row | None:
+def _event_row(obj: dict[str, Any], latest_us: int) -> Row | None:
     """The row of a plainly valid event, or None to take the checked lane."""
     get = obj.get
     ident = get("id")
@@ -216,30 +227,42 @@ def _event_row(obj: dict[str, Any]) -> Row | None:
     offset = when.utcoffset()
     if offset is None or offset.microseconds:
         return None
+    at_us = (when - _EPOCH) // _MICROSECOND
+    if not _EARLIEST_US <= at_us <= latest_us:
+        return None
     extra = None
     if not obj.keys() <= _EVENT_FIELDS:
         extra = extra_to_column({key: value for key, value in obj.items() if key not in _EVENT_FIELDS})
     return (
-        ident, customer, case, "event", None, "internal", (when - _EPOCH) // _MICROSECOND,
+        ident, customer, case, "event", None, "internal", at_us,
         offset.days * 86_400 + offset.seconds, author, body or "", kind, None, None, extra, None,
     )
 
 
-_FAST: dict[Any, Callable[[dict[str, Any]], Row | None]] = (
+_FAST: dict[Any, Callable[[dict[str, Any], int], Row | None]] = (
     {"interaction": _interaction_row, "event": _event_row} if FAST_LANE else {}
 )
 
 
-def to_row(obj: Mapping[str, Any]) -> tuple[str, Row]:
-    """``(table, row)`` for one interchange object, or :class:`RecordError` saying why not."""
+def to_row(obj: Mapping[str, Any], *, now: datetime | None = None,
+           max_record_bytes: int | None = DEFAULT_MAX_RECORD_BYTES) -> tuple[str, Row]:
+    """``(table, row)`` for one interchange object, or :class:`RecordError` saying why not.
+
+    ``now`` and ``max_record_bytes`` as for :func:`codec.parse_record`.
+    """
+    now = now if now is not None else datetime.now(timezone.utc)
+    return _to_row(obj, now, _latest_us(now), max_record_bytes)
+
+
+def _to_row(obj: Mapping[str, Any], now: datetime, latest_us: int, max_record_bytes: int | None) -> tuple[str, Row]:
     if type(obj) is dict:
         kind = obj.get("type")
         fast = _FAST.get(kind) if type(kind) is str else None
         if fast is not None:
-            row = fast(obj)
+            row = fast(obj, latest_us)
             if row is not None:
                 return TIMELINE, row
-    return record_row(parse_record(obj))
+    return record_row(parse_record(obj, now=now, max_record_bytes=max_record_bytes))
 
 
 # ---------------------------------------------------------------------------
@@ -504,17 +527,21 @@ async def load_jsonl(
     max_record_bytes: int = DEFAULT_MAX_RECORD_BYTES,
     batch_size: int = DEFAULT_BATCH_SIZE,
     progress: Progress | None = None,
+    now: datetime | None = None,
 ) -> LoadReport:
     """Load interchange JSONL from ``source`` (bytes; a text stream's buffer is used) into the store.
 
     Never reads the whole input at once; a line longer than ``max_record_bytes``
     is skipped without being held in memory. Blank lines are ignored.
-    ``progress`` (if given) is called with the report after each batch.
+    ``progress`` (if given) is called with the report after each batch. ``now``
+    (aware; default: the clock when the load starts) bounds the times of what has
+    happened, as in :func:`codec.parse_record`.
     """
     if max_record_bytes < 1:
         raise ValueError("max_record_bytes must be positive")
     lines = _lines(_binary(source).readline, max_record_bytes)
-    return await _load(lines, store_path, LoadReport(), batch_size, progress)
+    # Each line's bytes were counted against max_record_bytes already.
+    return await _load(lines, store_path, LoadReport(), batch_size, progress, now, None)
 
 
 def _lines(readline: Callable[[int], bytes], max_record_bytes: int) -> Numbered:
@@ -555,6 +582,7 @@ async def load_records(
     *,
     batch_size: int = DEFAULT_BATCH_SIZE,
     progress: Progress | None = None,
+    now: datetime | None = None,
 ) -> LoadReport:
     """Load interchange objects (dicts as JSON would give them) into the store.
 
@@ -563,14 +591,17 @@ async def load_records(
     Time fields may also be given as aware ``datetime`` objects.
     """
     numbered = ((number, 0, obj) for number, obj in enumerate(records, 1))
-    return await _load(numbered, store_path, LoadReport(unit="record"), batch_size, progress)
+    return await _load(numbered, store_path, LoadReport(unit="record"), batch_size, progress, now,
+                       DEFAULT_MAX_RECORD_BYTES)
 
 
-async def _load(numbered: Numbered, store_path: Path | str, report: LoadReport,
-                batch_size: int, progress: Progress | None) -> LoadReport:
+async def _load(numbered: Numbered, store_path: Path | str, report: LoadReport, batch_size: int,
+                progress: Progress | None, now: datetime | None, max_record_bytes: int | None) -> LoadReport:
     """Turn what a source hands over into rows and write them in batches."""
     if batch_size < 1:
         raise ValueError("batch_size must be positive")
+    now = now if now is not None else datetime.now(timezone.utc)
+    latest_us = _latest_us(now)
     started = time.perf_counter()
     writer = await open_writer(store_path)
     loader = _Loader(writer, report, progress, batch_size)
@@ -586,7 +617,7 @@ async def _load(numbered: Numbered, store_path: Path | str, report: LoadReport,
                     errors.append((number, obj.message))
                     continue
                 try:
-                    table, row = to_row(obj)
+                    table, row = _to_row(obj, now, latest_us, max_record_bytes)
                 except RecordError as exc:
                     errors.append((number, exc.message))
                     continue

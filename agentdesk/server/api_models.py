@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Discriminator, Field
+from pydantic_core import PydanticCustomError
 
+from agentdesk.server.limits import MAX_FREE_TEXT_CHARS
 from agentdesk.server.records import MAX_RECORDS
 
 InterchangeObject = Annotated[dict[str, Any], Field(
@@ -70,11 +72,49 @@ class ApproveMutation(_Mutation):
 class DeclineMutation(_Mutation):
     kind: Literal["decline"]
     escalation: str = Field(min_length=1, description="The escalation (decision id) declined")
-    reason: str = ""
+    reason: str = Field(default="", max_length=MAX_FREE_TEXT_CHARS,
+                        description=f"Why, for the agent who escalated; at most {MAX_FREE_TEXT_CHARS:,} characters")
     at: str | None = Field(default=None, description="When the approver declined (ISO 8601)")
 
 
-Mutation = Annotated[DecisionMutation | ApproveMutation | DeclineMutation, Field(discriminator="kind")]
+def _lone_surrogate_at(value: Any, path: str = "") -> str | None:
+    """Where a lone surrogate sits in a JSON value (``decision.reason``, ``a field name in decision``), or None."""
+    if isinstance(value, str):
+        return None if value.isascii() or _encodes(value) else path or "the body"
+    items: Any = ()
+    if isinstance(value, dict):
+        for key in value:
+            if not _encodes(key):
+                return f"a field name in {path}" if path else "a field name"
+        items = value.items()
+    elif isinstance(value, list):
+        items = enumerate(value)
+    for key, item in items:
+        found = _lone_surrogate_at(item, f"{path}.{key}" if path else str(key))
+        if found is not None:
+            return found
+    return None
+
+
+def _encodes(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _valid_unicode(body: Any) -> Any:
+    """Refuse a mutation holding a lone surrogate ("\\ud800") before anything hashes, stores or echoes it."""
+    where = _lone_surrogate_at(body)
+    if where is not None:
+        raise PydanticCustomError("unicode", "{where} is not valid Unicode (a lone surrogate)", {"where": where})
+    return body
+
+
+# Discriminator() rather than Field(discriminator=...): the Unicode check then runs before the tag is looked up.
+Mutation = Annotated[DecisionMutation | ApproveMutation | DeclineMutation, Discriminator("kind"),
+                     BeforeValidator(_valid_unicode)]
 
 
 class MutationResult(BaseModel):

@@ -41,6 +41,7 @@ from agentdesk.server.api_models import (
 )
 from agentdesk.server.changes import CursorTooOld, head, page_after
 from agentdesk.server.database import Database, database_url
+from agentdesk.server.limits import MAX_SEQ, BodyLimit
 from agentdesk.server.live import HeadWatch
 from agentdesk.server.migrate import upgrade
 from agentdesk.server.mutations import DEFAULT_OFFLINE_ALLOWANCE, Applier, MutationForbidden, MutationInvalid
@@ -164,6 +165,7 @@ def create_app(database: str | Path | URL, matrix_text: str | None = None, *,
                               "Authenticate with `Authorization: Bearer TOKEN` (`agentdesk users add`).")
     app.state.backend = backend
     _install_error_handlers(app)
+    app.add_middleware(BodyLimit)
     bearer = HTTPBearer(auto_error=False, description="A token from `agentdesk users add`")
 
     async def current_user(credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]) -> User:
@@ -246,7 +248,7 @@ def create_app(database: str | Path | URL, matrix_text: str | None = None, *,
              responses={**ERRORS, 410: {"model": Gone, "description": "The cursor is older than the change log "
                                                                         "keeps: fetch /snapshot"}},
              summary="Changes after a cursor, oldest first")
-    async def changes(_user: Reader, after: Annotated[int, Query(ge=0)] = 0,
+    async def changes(_user: Reader, after: Annotated[int, Query(ge=0, le=MAX_SEQ)] = 0,
                       limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = DEFAULT_PAGE) -> Response:
         async with backend.database.read() as connection:
             try:
@@ -273,8 +275,8 @@ def create_app(database: str | Path | URL, matrix_text: str | None = None, *,
                                        'data {"cursor": <head>} each time the head moves; ": keepalive" every 5 s'}},
              summary="Live stream of the change log's head")
     async def events(_user: Reader,
-                     last_event_id: Annotated[int | None, Header(alias="Last-Event-ID", ge=0)] = None,
-                     after: Annotated[int | None, Query(ge=0, description="Same as Last-Event-ID")] = None,
+                     last_event_id: Annotated[int | None, Header(alias="Last-Event-ID", ge=0, le=MAX_SEQ)] = None,
+                     after: Annotated[int | None, Query(ge=0, le=MAX_SEQ, description="Same as Last-Event-ID")] = None,
                      ) -> StreamingResponse:
         start = last_event_id if last_event_id is not None else after
         # Read the head before the response starts: a write right after the client sees the

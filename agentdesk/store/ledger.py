@@ -49,6 +49,7 @@ from agentdesk.domain.authority import (
 )
 from agentdesk.domain.decision_text import entry_id, timeline_entry
 from agentdesk.domain.ids import new_id
+from agentdesk.domain.limits import free_text_refusal
 from agentdesk.domain.model import Agent, Case, Customer, Decision, Promise
 from agentdesk.domain.money import Money
 from agentdesk.domain.timefmt import duration
@@ -77,6 +78,13 @@ _COUNTED_SQL = ", ".join(f"'{state}'" for state in sorted(COUNTED_STATES))
 
 class LedgerError(Exception):
     """An operation that cannot be done as asked; the message is one line for the user."""
+
+
+def _within_text_limit(reason: str | None) -> None:
+    """Refuse what the backend would refuse for its size, before it is on disk or queued."""
+    refusal = free_text_refusal("reason", reason)
+    if refusal is not None:
+        raise LedgerError(refusal)
 
 
 @dataclass(frozen=True, slots=True)
@@ -191,6 +199,7 @@ class Ledger:
         agent sends it (no time limit), zero queues it at once. A refusal is audited and
         returned with ``decision`` None.
         """
+        _within_text_limit(proposal.reason)
         return await self._run(self._take, agent_id, customer_id, proposal, case_id, undo_window)
 
     def _take(self, agent_id: str, customer_id: str, proposal: Proposal, case_id: str | None,
@@ -333,6 +342,7 @@ class Ledger:
 
     async def decline(self, agent_id: str, escalation_id: str, reason: str) -> Decision:
         """Decline an escalation, saying why; the agent who escalated sees the reason."""
+        _within_text_limit(reason)
         return await self._run(self._decline, agent_id, escalation_id, reason)
 
     def _decline(self, agent_id: str, escalation_id: str, reason: str) -> Decision:
