@@ -159,7 +159,8 @@ def test_after_ten_unknown_tokens_an_address_gets_429_even_with_a_good_token(ser
     blocked = me(server.url, token)
     assert blocked.status_code == 429
     assert 1 <= int(blocked.headers["Retry-After"]) <= 60
-    assert one_line(blocked) == f"too many unknown tokens from 127.0.0.1; try again in {blocked.headers['Retry-After']} s"
+    wait = blocked.headers["Retry-After"]
+    assert one_line(blocked) == f"too many unknown tokens from 127.0.0.1; try again in {wait} s"
     assert httpx.get(f"{server.url}/health").status_code == 200  # needs no token, so is never refused
 
     # Another address is not held back, and its success frees nobody else.

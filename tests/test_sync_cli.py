@@ -101,12 +101,13 @@ def test_login_without_a_keyring_backend_says_so_and_names_the_fallback(server: 
     assert "no keyring backend" in line and "AGENTDESK_TOKEN" in line
 
 
-def test_login_into_the_keyring_keyring_picks_by_itself_stores_nothing_when_it_is_plaintext(server: Server, home,
-                                                                                           tmp_path) -> None:
+def test_a_login_into_the_plaintext_keyring_picked_by_default_stores_nothing_and_says_why(server: Server, home,
+                                                                                          tmp_path) -> None:
     before = datetime.now(timezone.utc)
     token = add_user(server.database, "a-7", "agent")
     # As after the README's install: keyrings.alt is there, no keyring is configured, no system keyring answers.
-    env = {key: value for key, value in home.items() if key not in ("PYTHON_KEYRING_BACKEND", "DBUS_SESSION_BUS_ADDRESS")}
+    unset = ("PYTHON_KEYRING_BACKEND", "DBUS_SESSION_BUS_ADDRESS")
+    env = {key: value for key, value in home.items() if key not in unset}
     env["HOME"] = str(tmp_path / "home")
     refused = agentdesk(env, "login", "--server", server.url, "--user", "a-7", stdin=token + "\n")
     assert refused.returncode == 1 and refused.stdout == ""
