@@ -161,7 +161,8 @@ def test_tokens_are_long_random_and_stored_only_as_hashes(world: World) -> None:
     for name, token in world.tokens.items():
         assert token.startswith("adk_")
         assert len(token) - 4 >= 43  # 32 random bytes, base64: 256 bits
-        assert world.get("/me", name).json() == {"name": name, "role": USERS[name]}
+        me = world.get("/me", name).json()
+        assert (me["name"], me["role"]) == (name, USERS[name]) and me["expires_at"]
     rows = fetch(world.server.database, "SELECT name, role, token_hash FROM api_user")
     hashes = {name: digest for name, _, digest in rows}
     for name, token in world.tokens.items():

@@ -1,7 +1,8 @@
 """`agentdesk login`, `sync` and `import --server` as a user runs them: real processes, a real backend, a real keyring.
 
 The keyring is keyrings.alt's file backend, chosen through ``PYTHON_KEYRING_BACKEND``
-and kept in this test's folder (``XDG_DATA_HOME``): a real backend, not a mock.
+and kept in this test's folder (``XDG_DATA_HOME``): a real backend, not a mock. It keeps
+tokens in plaintext, so each login here says ``--plaintext-keyring``.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import os
 import socket
 import subprocess
 import sys
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -48,9 +50,11 @@ def test_login_sync_and_decide_as_the_token_says_and_no_token_in_our_files(serve
     assert upload.returncode == 1  # one bad line, reported by number; the good ones are in
     assert "line 8:" in upload.stderr and "7 new or changed" in upload.stderr
 
-    wrong = agentdesk(home, "login", "--server", server.url, "--user", "a-8", stdin=token + "\n")
+    wrong = agentdesk(home, "login", "--server", server.url, "--user", "a-8", "--plaintext-keyring",
+                      stdin=token + "\n")
     assert wrong.returncode == 1 and "belongs to 'a-7'" in wrong.stderr
-    login = agentdesk(home, "login", "--server", server.url, "--user", "a-7", stdin=token + "\n")
+    login = agentdesk(home, "login", "--server", server.url, "--user", "a-7", "--plaintext-keyring",
+                      stdin=token + "\n")
     assert login.returncode == 0, login.stderr
     assert "PlaintextKeyring" in login.stdout
 
@@ -95,6 +99,33 @@ def test_login_without_a_keyring_backend_says_so_and_names_the_fallback(server: 
     assert login.returncode == 1
     (line,) = login.stderr.strip().splitlines()
     assert "no keyring backend" in line and "AGENTDESK_TOKEN" in line
+
+
+def test_a_login_into_the_plaintext_keyring_picked_by_default_stores_nothing_and_says_why(server: Server, home,
+                                                                                          tmp_path) -> None:
+    before = datetime.now(timezone.utc)
+    token = add_user(server.database, "a-7", "agent")
+    # As after the README's install: keyrings.alt is there, no keyring is configured, no system keyring answers.
+    unset = ("PYTHON_KEYRING_BACKEND", "DBUS_SESSION_BUS_ADDRESS")
+    env = {key: value for key, value in home.items() if key not in unset}
+    env["HOME"] = str(tmp_path / "home")
+    refused = agentdesk(env, "login", "--server", server.url, "--user", "a-7", stdin=token + "\n")
+    assert refused.returncode == 1 and refused.stdout == ""
+    (line,) = refused.stderr.strip().splitlines()
+    keyring_file = tmp_path / "data" / "python_keyring" / "keyring_pass.cfg"
+    assert "keyrings.alt.file.PlaintextKeyring" in line and str(keyring_file) in line
+    assert "--plaintext-keyring" in line and "AGENTDESK_TOKEN" in line
+    assert not keyring_file.exists()
+    for path in tmp_path.rglob("*"):
+        assert not path.is_file() or token.encode() not in path.read_bytes(), f"the token is in {path}"
+    assert agentdesk(env, "sync").returncode == 1  # no login was saved either
+
+    accepted = agentdesk(env, "login", "--server", server.url, "--user", "a-7", "--plaintext-keyring",
+                         stdin=token + "\n")
+    assert accepted.returncode == 0, accepted.stderr
+    assert "PlaintextKeyring" in accepted.stdout and keyring_file.exists()
+    days = [(moment + timedelta(days=90)).strftime("%Y-%m-%d") for moment in (before, datetime.now(timezone.utc))]
+    assert any(f"it expires on {day} " in accepted.stdout for day in days), accepted.stdout  # 90 days by default
 
 
 def test_sync_without_a_backend_or_a_token_says_what_to_do(home, tmp_path) -> None:

@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 
 from agentdesk import __version__
+from agentdesk.server.token_terms import DEFAULT_EXPIRY_DAYS, expiry_days_problem
 
 DECIDE_KINDS = ("refund", "voucher", "callback", "escalate", "note")
 PROPOSABLE_KINDS = ("refund", "voucher", "callback")
@@ -175,6 +176,9 @@ def build_parser() -> Parser:
     login = command("login", "store your backend token in the system keyring ($AGENTDESK_TOKEN overrides it); "
                              "the token is read from stdin")
     login.add_argument("--user", required=True, metavar="NAME", help="your user name on the backend")
+    login.add_argument("--plaintext-keyring", action="store_true",
+                       help="store the token even where the keyring keeps it unencrypted in a file (e.g. "
+                            "keyrings.alt's PlaintextKeyring); without it such a login stores nothing")
     command("sync", "one push and pull with the backend, then exit (0 only when nothing is left to push)")
 
     serve = command("serve", "run the backend (default database: a SQLite file in the user data directory)")
@@ -186,18 +190,45 @@ def build_parser() -> Parser:
                             "clients further behind fetch a snapshot")
     serve.add_argument("--offline-allowance", type=int, default=7, metavar="DAYS",
                        help="take a decision up to DAYS days after it was taken, e.g. offline (default 7)")
-    users = command("users", "manage the backend's users")
+    users = command("users", "manage the backend's users and their tokens")
     users_commands = users.add_subparsers(dest="users_command", metavar="ACTION", required=True)
-    add_user = users_commands.add_parser(
-        "add", help="create a backend user and print its token once (NAME is also the agent id)",
-        description="create a backend user and print its token once (NAME is also the agent id); "
-                    "an existing user gets the role and a new token")
-    _add_shared_options(add_user, top_level=False)
+
+    def users_command(name: str, help_text: str) -> argparse.ArgumentParser:
+        sub = users_commands.add_parser(name, help=help_text, description=help_text)
+        _add_shared_options(sub, top_level=False)
+        _add_database(sub)
+        return sub
+
+    add_user = users_command("add", "create a backend user and print its token once (NAME is also the agent id); "
+                                    "an existing user gets the role and a new token, the old one stops working")
     add_user.add_argument("name", metavar="NAME")
     add_user.add_argument("--role", required=True,
                           help="a role of the authority matrix (e.g. agent, lead, supervisor) or admin")
-    _add_database(add_user)
+    _add_expires_in(add_user)
+    rotate = users_command("rotate", "print a new token for user NAME once; the old token stops working at once")
+    rotate.add_argument("name", metavar="NAME")
+    _add_expires_in(rotate)
+    remove = users_command("remove", "user NAME can no longer sign in (at once); their agent record and "
+                                     "history stay")
+    remove.add_argument("name", metavar="NAME")
+    users_command("list", "the backend's users: name, role, when the token expires (never the tokens)")
     return parser
+
+
+def expiry_days(text: str) -> int:
+    try:
+        days = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of days") from None
+    problem = expiry_days_problem(days)
+    if problem is not None:
+        raise argparse.ArgumentTypeError(problem)
+    return days
+
+
+def _add_expires_in(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--expires-in", type=expiry_days, default=DEFAULT_EXPIRY_DAYS, metavar="DAYS",
+                        help=f"the token stops working after DAYS days (default {DEFAULT_EXPIRY_DAYS})")
 
 
 def _add_database(parser: argparse.ArgumentParser) -> None:

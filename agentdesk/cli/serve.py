@@ -1,4 +1,4 @@
-"""``agentdesk serve`` (the backend) and ``agentdesk users add`` (its users and tokens)."""
+"""``agentdesk serve`` (the backend) and ``agentdesk users add|rotate|remove|list`` (its users and tokens)."""
 
 from __future__ import annotations
 
@@ -166,6 +166,28 @@ def _listen(host: str, port: int) -> socket.socket:
 
 @_reported
 def users(args: argparse.Namespace) -> int:
+    from agentdesk.server import users as accounts
+
+    url = _database(args)
+    if args.users_command == "add":
+        _check_role(args)
+        issued = _on_users(url, accounts.add_user, args.name, args.role, expires_in_days=args.expires_in)
+        if issued.existed:
+            print(f"agentdesk: user {args.name} existed; its old token no longer works", file=sys.stderr)
+        _print_token(issued)
+    elif args.users_command == "rotate":
+        issued = _on_users(url, accounts.rotate_token, args.name, expires_in_days=args.expires_in)
+        print(f"agentdesk: the old token of {args.name} no longer works", file=sys.stderr)
+        _print_token(issued)
+    elif args.users_command == "remove":
+        _on_users(url, accounts.remove_user, args.name)
+        print(f"removed user {args.name}: their token no longer works; their agent record and history stay")
+    else:
+        _list_users(_on_users(url, accounts.list_users), as_json=args.json)
+    return 0
+
+
+def _check_role(args: argparse.Namespace) -> None:
     from agentdesk.domain.authority import parse_matrix
     from agentdesk.server.users import ADMIN
 
@@ -173,24 +195,50 @@ def users(args: argparse.Namespace) -> int:
     roles = [*parse_matrix(matrix_text, source).roles, ADMIN]
     if args.role not in roles:
         raise _Usage(f"role {args.role!r} is not in the authority matrix (roles: {', '.join(roles)})")
-    url = _database(args)
-    token, existed = asyncio.run(_add_user(url, args.name, args.role))
-    if existed:
-        print(f"agentdesk: user {args.name} existed; its old token no longer works", file=sys.stderr)
-    print(token, flush=True)
-    return 0
 
 
-async def _add_user(url, name: str, role: str) -> tuple[str, bool]:  # noqa: ANN001
+def _print_token(issued) -> None:  # noqa: ANN001 - agentdesk.server.users.Issued, imported late
+    from agentdesk.server.users import expiry_text
+
+    print(f"agentdesk: the token expires on {expiry_text(issued.expires_at_us)}", file=sys.stderr)
+    print(issued.token, flush=True)
+
+
+def _list_users(found: list, *, as_json: bool) -> None:
+    import json
+
+    from agentdesk.server.changes import now_us
+    from agentdesk.server.users import expiry_datetime, expiry_text
+
+    now = now_us()
+    for user in found:
+        at = user.expires_at_us
+        if as_json:
+            print(json.dumps({"name": user.name, "role": user.role,
+                              "expires_at": None if at is None else expiry_datetime(at).isoformat(),
+                              "expired": at is not None and at <= now}))
+        elif at is None:
+            print(f"{user.name}\t{user.role}\tnever expires (made before tokens expired; rotate it)")
+        else:
+            print(f"{user.name}\t{user.role}\t{'expired' if at <= now else 'expires'} {expiry_text(at)}")
+
+
+def _on_users(url, action, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN202
+    """``action(database, *args, **kwargs)`` (from ``agentdesk.server.users``) on the migrated database."""
     from agentdesk.server.database import Database
     from agentdesk.server.migrate import upgrade
-    from agentdesk.server.users import UserError, add_user
+    from agentdesk.server.users import NoSuchUser, UserError
 
-    try:
+    async def run():  # noqa: ANN202
         await upgrade(url)
         async with Database.open(url) as database:
-            return await add_user(database, name, role)
+            return await action(database, *args, **kwargs)
+
+    try:
+        return asyncio.run(run())
+    except NoSuchUser as exc:
+        raise _Failed(str(exc)) from None
     except UserError as exc:
         raise _Usage(str(exc)) from None
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:  # noqa: BLE001 - whatever the driver raises, it is one line for the user
         raise _database_failure(exc, url) from None

@@ -12,7 +12,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
 
 from agentdesk.cli.commands import CommandError, UsageError
-from agentdesk.sync.credentials import TOKEN_ENV, CredentialsError, server_url, store_login, token_for
+from agentdesk.sync.credentials import (
+    TOKEN_ENV,
+    CredentialsError,
+    server_url,
+    store_login,
+    token_for,
+    usable_keyring,
+)
 
 SYNC_ATTEMPTS = 4
 """``agentdesk sync`` tries this many times (with growing waits) before it says the backend is offline."""
@@ -45,6 +52,10 @@ def login(args: argparse.Namespace) -> int:
     from agentdesk.sync.client import BackendClient, BackendRefused, Unreachable
 
     server = _server(args)
+    try:  # before the token is asked for: a keyring that cannot keep it well is said at once
+        usable_keyring(plaintext_accepted=args.plaintext_keyring)
+    except CredentialsError as exc:
+        raise CommandError(str(exc)) from None
     token = _read_token()
     try:
         me = asyncio.run(_who(BackendClient(server, token)))
@@ -55,11 +66,25 @@ def login(args: argparse.Namespace) -> int:
     if me.get("name") != args.user:
         raise CommandError(f"this token belongs to {me.get('name')!r}, not {args.user!r}; nothing was stored")
     try:
-        keyring_name = store_login(server, args.user, token)
+        keyring_name = store_login(server, args.user, token, plaintext_accepted=args.plaintext_keyring)
     except CredentialsError as exc:
         raise CommandError(str(exc)) from None
-    print(f"logged in to {server} as {args.user} ({me.get('role')}); the token is in the keyring ({keyring_name})")
+    print(f"logged in to {server} as {args.user} ({me.get('role')}); the token is in the keyring ({keyring_name})"
+          + _expiry_words(me.get("expires_at")))
     return 0
+
+
+def _expiry_words(expires_at: object) -> str:
+    """``; it expires on 2027-03-05 14:30 UTC`` from /me's ``expires_at``; nothing when it does not say."""
+    from datetime import datetime, timezone
+
+    if not isinstance(expires_at, str):
+        return ""
+    try:
+        at = datetime.fromisoformat(expires_at).astimezone(timezone.utc)
+    except ValueError:
+        return ""
+    return f"; it expires on {at:%Y-%m-%d %H:%M} UTC"
 
 
 async def _who(backend: Any) -> dict[str, Any]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Discriminator, Field
@@ -32,6 +33,8 @@ class Health(BaseModel):
 class Me(BaseModel):
     name: str
     role: str
+    expires_at: datetime | None = Field(
+        default=None, description="When the token stops working (null: a token made before tokens expired)")
 
 
 class RecordsUpload(BaseModel):

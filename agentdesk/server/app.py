@@ -47,7 +47,8 @@ from agentdesk.server.migrate import upgrade
 from agentdesk.server.mutations import DEFAULT_OFFLINE_ALLOWANCE, Applier, MutationForbidden, MutationInvalid
 from agentdesk.server.records import store_records
 from agentdesk.server.tables import record
-from agentdesk.server.users import ADMIN, TokenCache, User
+from agentdesk.server.sign_in_limit import SignInLimit
+from agentdesk.server.users import ADMIN, TokenExpired, UnknownToken, User, authenticate, expiry_datetime
 
 log = logging.getLogger("agentdesk.server")
 
@@ -67,7 +68,7 @@ def demo_matrix_path() -> Path:
 
 
 class Backend:
-    """What the endpoints share: the database, the matrix, the head watch."""
+    """What the endpoints share: the database, the matrix, the head watch, the count of failed sign-ins."""
 
     def __init__(self, url: URL, matrix_text: str, matrix: AuthorityMatrix, keep_changes: int | None,
                  offline_allowance: timedelta = DEFAULT_OFFLINE_ALLOWANCE) -> None:
@@ -77,19 +78,14 @@ class Backend:
         self.keep_changes = keep_changes
         self.offline_allowance = offline_allowance
         self.watch = HeadWatch()
+        self.sign_ins = SignInLimit()
         self._database: Database | None = None
         self._applier: Applier | None = None
-        self._users: TokenCache | None = None
 
     @property
     def database(self) -> Database:
         assert self._database is not None, "the app has not started"
         return self._database
-
-    @property
-    def users(self) -> TokenCache:
-        assert self._users is not None, "the app has not started"
-        return self._users
 
     @property
     def applier(self) -> Applier:
@@ -100,7 +96,6 @@ class Backend:
         await upgrade(self.url)
         self._database = Database.create(self.url)
         self._applier = Applier(self._database, self.matrix, self.keep_changes, self.offline_allowance)
-        self._users = TokenCache(self._database)
         await self.watch.start(self._database)
 
     async def stop(self) -> None:
@@ -132,7 +127,8 @@ def _error(status: int, detail: str, headers: dict[str, str] | None = None) -> H
 
 
 ERRORS: dict[int | str, dict[str, Any]] = {
-    401: {"model": ErrorDetail, "description": "No token, or a token the backend does not know"},
+    401: {"model": ErrorDetail, "description": "No token, a token the backend does not know, or an expired one"},
+    429: {"model": ErrorDetail, "description": "Too many unknown tokens from this address: wait Retry-After seconds"},
     403: {"model": ErrorDetail, "description": "The user's role may not do this"},
     422: {"model": ErrorDetail, "description": "The request cannot be read"},
 }
@@ -168,13 +164,23 @@ def create_app(database: str | Path | URL, matrix_text: str | None = None, *,
     app.add_middleware(BodyLimit)
     bearer = HTTPBearer(auto_error=False, description="A token from `agentdesk users add`")
 
-    async def current_user(credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]) -> User:
+    async def current_user(request: Request,
+                           credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]) -> User:
+        address = request.client.host if request.client is not None else "unknown"
+        wait = backend.sign_ins.retry_after(address)
+        if wait is not None:
+            raise _error(429, f"too many unknown tokens from {address}; try again in {wait} s",
+                         {"Retry-After": str(wait)})
         if credentials is None or not credentials.credentials:
             raise _error(401, "no token: send Authorization: Bearer TOKEN", {"WWW-Authenticate": "Bearer"})
-        user = await backend.users.user_for(credentials.credentials)
-        if user is None:
-            raise _error(401, "unknown token", {"WWW-Authenticate": "Bearer"})
-        return user
+        try:
+            return await authenticate(backend.database, credentials.credentials)
+        except UnknownToken:
+            backend.sign_ins.failed(address)
+            raise _error(401, "unknown token (never issued, replaced, or its user removed)",
+                         {"WWW-Authenticate": "Bearer"}) from None
+        except TokenExpired as exc:
+            raise _error(401, str(exc), {"WWW-Authenticate": "Bearer"}) from None
 
     async def admin(user: Annotated[User, Depends(current_user)]) -> User:
         if user.role != ADMIN:
@@ -201,7 +207,8 @@ def create_app(database: str | Path | URL, matrix_text: str | None = None, *,
 
     @app.get("/me", response_model=Me, responses=ERRORS, tags=["users"], summary="Who the token belongs to")
     async def me(user: Reader) -> Me:
-        return Me(name=user.name, role=user.role)
+        expires = user.expires_at_us
+        return Me(name=user.name, role=user.role, expires_at=None if expires is None else expiry_datetime(expires))
 
     @app.get("/authority", response_class=PlainTextResponse, responses={
         **ERRORS, 200: {"content": {"text/plain": {"schema": {"type": "string"}}},

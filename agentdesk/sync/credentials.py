@@ -12,6 +12,7 @@ import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from agentdesk.config import settings_path
 
@@ -84,20 +85,64 @@ def token_for(server: str) -> str | None:
         return None
 
 
-def store_login(server: str, user: str, token: str) -> str:
-    """Put the token in the keyring and remember the address; returns the keyring's name for the message."""
+def usable_keyring(*, plaintext_accepted: bool = False) -> Any:
+    """The keyring a login would write the token to; :class:`CredentialsError` when it is none or plaintext.
+
+    Plaintext is decided by the backend's type (keyrings.alt's ``PlaintextKeyring``, which
+    ``keyring`` picks by itself wherever keyrings.alt is installed and no system keyring
+    answers); it is accepted only when the user said so (``--plaintext-keyring``).
+    """
     import keyring
+    from keyring.backends import fail, null
+
+    chosen = keyring.get_keyring()
+    writer = _writing_backend(chosen)
+    if writer is None or isinstance(writer, (fail.Keyring, null.Keyring)):
+        raise _no_keyring()
+    if not plaintext_accepted and isinstance(writer, _plaintext_types()):
+        place = getattr(writer, "file_path", None) or "a file"
+        name = f"{type(writer).__module__}.{type(writer).__qualname__}"
+        raise CredentialsError(f"the keyring {name} would keep the token unencrypted in {place}; nothing was "
+                               f"stored: add --plaintext-keyring to accept that, or set {TOKEN_ENV} instead")
+    return chosen
+
+
+def _no_keyring() -> CredentialsError:
+    return CredentialsError(f"no keyring backend on this machine; set {TOKEN_ENV} to the token instead "
+                            "(it was not stored)")
+
+
+def _writing_backend(ring: Any) -> Any:
+    """The backend a new password would go to (None: none); a chain's first, a wrapper's wrapped one."""
+    from keyring.backends.chainer import ChainerBackend
+
+    if isinstance(ring, ChainerBackend):
+        backends = ring.backends
+        return _writing_backend(backends[0]) if backends else None
+    wrapped = getattr(ring, "_keyring", None)  # keyrings.alt's MultipartKeyringWrapper
+    return _writing_backend(wrapped) if wrapped is not None else ring
+
+
+def _plaintext_types() -> tuple[type, ...]:
+    try:
+        from keyrings.alt.file import PlaintextKeyring
+    except ImportError:  # keyrings.alt is not installed: nothing of it can be chosen
+        return ()
+    return (PlaintextKeyring,)
+
+
+def store_login(server: str, user: str, token: str, *, plaintext_accepted: bool = False) -> str:
+    """Put the token in the keyring and remember the address; returns the keyring's name for the message."""
     from keyring.errors import KeyringError, NoKeyringError
 
-    backend = keyring.get_keyring()
+    ring = usable_keyring(plaintext_accepted=plaintext_accepted)
     try:
-        keyring.set_password(SERVICE, _account(server, user), token)
+        ring.set_password(SERVICE, _account(server, user), token)
     except NoKeyringError:
-        raise CredentialsError(f"no keyring backend on this machine; set {TOKEN_ENV} to the token instead "
-                               "(it was not stored)") from None
+        raise _no_keyring() from None
     except KeyringError as exc:
         raise CredentialsError(f"the keyring refused the token ({exc}); set {TOKEN_ENV} instead") from None
     path = login_path()
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps({"server": server.rstrip("/"), "user": user}) + "\n", encoding="utf-8")
-    return type(backend).__name__
+    return type(_writing_backend(ring)).__name__
