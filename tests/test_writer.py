@@ -336,6 +336,18 @@ async def test_entry_moving_to_another_customer_updates_both(writer: StoreWriter
     assert set(waiting(writer)) == {"c-2"}
 
 
+async def test_two_entries_of_one_customer_moving_in_one_write_update_both_customers(writer: StoreWriter) -> None:
+    """Issue 12, finding 11: a store built locally, synced against a backend whose records put the same
+    entry ids on other customers, stopped with ``UNIQUE constraint failed: agentdesk_touched.customer_id``."""
+    other = Customer(id="c-2", name="Other")
+    await writer.upsert([AGENT, CUSTOMER, other, entry("i-1", 0), entry("i-2", 1)])
+    await writer.recompute_waiting(["c-1"])
+    assert set(waiting(writer)) == {"c-1"}
+    await writer.apply({w.TIMELINE: [record_row(entry(ident, n, customer="c-2"))[1]
+                                     for n, ident in enumerate(("i-1", "i-2"))]}, waiting_for=["c-2"])
+    assert set(waiting(writer)) == {"c-2"}
+
+
 async def test_recompute_agrees_with_the_migration_backfill(writer: StoreWriter) -> None:
     spec = importlib.util.spec_from_file_location("migration_0002", MIGRATION_0002)
     module = importlib.util.module_from_spec(spec)

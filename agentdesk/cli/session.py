@@ -181,7 +181,9 @@ COMMANDS: tuple[Command, ...] = (
             detail=("With a backend (--server, $AGENTDESK_SERVER or agentdesk login) decisions are pushed and "
                     "changes pulled while the session runs; a change of state (offline, back online) is "
                     "announced before the prompt.",
-                    "Examples: 'offline: 2 decisions waiting', 'synced 3 s ago', 'local only'.")),
+                    "Examples: 'offline: 2 decisions waiting', 'synced 3 s ago', 'local only'.",
+                    "Then one line for each decision the backend rejected and each change from it that could "
+                    "not be applied, with the reason; each is also announced once when it happens.")),
     Command("quit", "", "leave the session (ctrl+d too)", ("app.quit", "app.quit_anywhere"), aliases=("exit",)),
 )
 
@@ -379,7 +381,7 @@ class Syncing:
         status = self.sync.status() if self.sync is not None else None
         if status is None:
             return None
-        kind = (status.online, status.problem, status.rejected)
+        kind = (status.online, status.problem, status.rejected, status.set_aside)
         if kind == self.announced:
             return None
         self.announced = kind
@@ -560,11 +562,16 @@ class Session(Deciding):
     async def cmd_sync(self, rest: str) -> None:
         self.syncing.change()  # said now: not again before the next prompt
         self.say(f"sync: {self.syncing.words()}")
+        if self.syncing.sync is not None:
+            self.say(*(f"sync: {one_line(item.line(), 400)}"
+                       for item in await asyncio.to_thread(self.syncing.sync.kept)))
 
     async def announce(self) -> None:
         await super().announce()
         if self.syncing.sync is not None:
             self.syncing.sync.nudge()  # whatever the last command queued goes out now
+            for item in self.syncing.sync.take_fresh():
+                self.notice(f"sync: {one_line(item.line(), 400)}")
         changed = self.syncing.change()
         if changed is not None:
             self.notice(f"sync: {changed}")

@@ -8,10 +8,13 @@ import getpass
 import json
 import sys
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
 
 from agentdesk.cli.commands import CommandError, UsageError
+from agentdesk.domain.text import one_line
+from agentdesk.store.files import StoreError
 from agentdesk.sync.credentials import (
     TOKEN_ENV,
     CredentialsError,
@@ -20,12 +23,14 @@ from agentdesk.sync.credentials import (
     token_for,
     usable_keyring,
 )
+from agentdesk.sync.status import CHANGE, MUTATION, Kept
 
 SYNC_ATTEMPTS = 4
 """``agentdesk sync`` tries this many times (with growing waits) before it says the backend is offline."""
 
 if TYPE_CHECKING:
     from agentdesk.domain.authority import AuthorityMatrix
+    from agentdesk.sync.engine import SyncReport
 
 
 def _server(args: argparse.Namespace) -> str:
@@ -107,28 +112,58 @@ def _read_token() -> str:
 
 
 def sync(store: Path, args: argparse.Namespace, matrix: AuthorityMatrix) -> int:
+    """One push and one pull; every rejected and set-aside item still kept is listed, and keeps the exit at 1."""
     server = _server(args)
     token = _token(server)
-    report, waiting, online, error = asyncio.run(_sync_once(store, server, token, matrix))
+    try:
+        outcome = asyncio.run(_sync_once(store, server, token, matrix))
+    except (CommandError, StoreError):
+        raise
+    except Exception as exc:  # noqa: BLE001 - whatever failed, the user gets one line, never a traceback
+        from agentdesk.sync.status import failure_words
+
+        raise CommandError(f"sync failed: {failure_words(exc)}; nothing is lost, run agentdesk sync again") from None
+    report, waiting, kept = outcome.report, outcome.waiting, outcome.kept
     if args.json:
-        print(json.dumps({"server": server, "online": online, "pushed": report.applied, "refused": report.refused,
-                          "rejected": report.rejected, "pulled": report.pulled, "waiting": waiting}))
+        print(json.dumps({"server": server, "online": outcome.error is None, "pushed": report.applied,
+                          "refused": report.refused, "retrying": report.retrying,
+                          "rejected": [item.as_json() for item in kept if item.source == MUTATION],
+                          "set_aside": [item.as_json() for item in kept if item.source == CHANGE],
+                          "pulled": report.pulled, "waiting": waiting}, ensure_ascii=False))
     else:
         for line in report.refused:
-            print(f"refused: {line}")
-        for line in report.rejected:
-            print(f"rejected: {line}")
-    if error is not None:
-        raise CommandError(error)
+            print(f"refused: {one_line(line)}")
+        for line in report.retrying:
+            print(f"will try again: {one_line(line)}")
+        for item in kept:
+            print(one_line(item.line()))
+    if outcome.error is not None:
+        raise CommandError(outcome.error)
     summary = (f"pushed {report.applied}" + (f" ({len(report.refused)} refused)" if report.refused else "")
                + f", pulled {report.pulled:,} records; "
-               + ("nothing waiting" if not waiting else f"{waiting} still waiting"))
+               + ("nothing waiting" if not waiting else f"{waiting} still waiting")
+               + (f"; {_kept_words(kept)} kept, listed above" if kept else ""))
     print(summary, file=sys.stderr)
-    return 0 if waiting == 0 else 1
+    return 0 if waiting == 0 and not kept else 1
 
 
-async def _sync_once(store: Path, server: str, token: str,
-                     matrix: AuthorityMatrix) -> tuple[Any, int, bool, str | None]:
+def _kept_words(kept: list[Kept]) -> str:
+    rejected = sum(item.source == MUTATION for item in kept)
+    set_aside = len(kept) - rejected
+    parts = ([f"{rejected} rejected by the backend"] if rejected else []) + \
+        ([f"{set_aside} set aside (could not be applied)"] if set_aside else [])
+    return " and ".join(parts)
+
+
+@dataclass
+class _Outcome:
+    report: SyncReport
+    waiting: int
+    kept: list[Kept]
+    error: str | None
+
+
+async def _sync_once(store: Path, server: str, token: str, matrix: AuthorityMatrix) -> _Outcome:
     from agentdesk.store.ledger import Ledger
     from agentdesk.sync.client import BackendClient, BackendRefused, Unreachable
     from agentdesk.sync.engine import Backoff, SyncReport, Syncer
@@ -153,16 +188,13 @@ async def _sync_once(store: Path, server: str, token: str,
             except BackendRefused as exc:
                 error = f"{server} refused: {exc}"
                 break
-            report.applied += part.applied
-            report.refused += part.refused
-            report.rejected += part.rejected
-            report.pulled += part.pulled
+            report.add(part)
             error = None
             break
-        waiting, _ = await replica.counts()
+        waiting = (await replica.counts()).waiting
         if error is not None and waiting:
             error = f"offline: {waiting} decision{'s' if waiting != 1 else ''} waiting ({error})"
-        return report, waiting, error is None, error
+        return _Outcome(report, waiting, await syncer.kept(), error)
 
 
 # --- import --server --------------------------------------------------------------------

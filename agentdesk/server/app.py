@@ -46,6 +46,7 @@ from agentdesk.server.live import HeadWatch
 from agentdesk.server.migrate import upgrade
 from agentdesk.server.mutations import DEFAULT_OFFLINE_ALLOWANCE, Applier, MutationForbidden, MutationInvalid
 from agentdesk.server.records import store_records
+from agentdesk.server.reports import SetAsideReport, log_set_aside
 from agentdesk.server.tables import record
 from agentdesk.server.sign_in_limit import SignInLimit
 from agentdesk.server.users import ADMIN, TokenExpired, UnknownToken, User, authenticate, expiry_datetime
@@ -250,6 +251,12 @@ def create_app(database: str | Path | URL, matrix_text: str | None = None, *,
         if result is None:
             raise _error(404, f"no mutation {mutation_id}")
         return result
+
+    @app.post("/reports/set-aside", status_code=204, responses=ERRORS, tags=["sync"],
+              summary="Tell the backend's log of changes a workstation could not apply (logged, never stored)")
+    async def report_set_aside(body: SetAsideReport, user: Reader) -> Response:
+        log_set_aside(user.name, body)
+        return Response(status_code=204)
 
     @app.get("/changes", response_model=ChangesPage, tags=["sync"],
              responses={**ERRORS, 410: {"model": Gone, "description": "The cursor is older than the change log "

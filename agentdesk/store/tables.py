@@ -202,3 +202,21 @@ class SyncStateRow(SQLModel, table=True):
 
     key: str = Field(primary_key=True)
     value: str
+
+
+class SetAsideRow(SQLModel, table=True):
+    """A record from the backend's changes that the store could not hold, kept to be tried again on each pull.
+
+    ``record`` is the interchange object as the backend sent it, ``seq`` the change it came
+    with, ``reason`` why it could not be applied (one line, in words); ``reported``: the
+    backend's log has been told.
+    """
+
+    __tablename__ = "set_aside"
+
+    type: str = Field(primary_key=True)
+    id: str = Field(primary_key=True)
+    seq: int
+    reason: str
+    record: str
+    reported: bool = Field(default=False, sa_column_kwargs={"server_default": "0"})

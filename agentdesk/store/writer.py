@@ -367,16 +367,22 @@ def _decision_line(row: Sequence[Any]) -> tuple[Any, ...]:
 
 _WAITING_COLUMNS = tuple(column.name for column in WaitingRow.__table__.columns)
 
+# Inside a trigger, SQLite replaces a statement's own conflict clause with that of the statement
+# that fired it, and an upsert's DO UPDATE fires with ABORT: ``INSERT OR IGNORE`` would fail on the
+# second entry of one customer moving in the same upsert. So the triggers insert only what is absent.
+_TOUCH_OLD_CUSTOMER = ("INSERT INTO agentdesk_touched (customer_id) SELECT old.customer_id WHERE NOT EXISTS"
+                       " (SELECT 1 FROM agentdesk_touched WHERE customer_id = old.customer_id)")
+
 _TOUCHED_DDL = (
     "CREATE TEMP TABLE IF NOT EXISTS agentdesk_touched (customer_id TEXT PRIMARY KEY) WITHOUT ROWID",
     # An entry that moves to another customer leaves its old customer to recompute.
     f"""CREATE TEMP TRIGGER IF NOT EXISTS agentdesk_entry_moved
         AFTER UPDATE OF customer_id ON main.{TIMELINE}
         WHEN old.customer_id IS NOT new.customer_id
-        BEGIN INSERT OR IGNORE INTO agentdesk_touched (customer_id) VALUES (old.customer_id); END""",
+        BEGIN {_TOUCH_OLD_CUSTOMER}; END""",
     f"""CREATE TEMP TRIGGER IF NOT EXISTS agentdesk_entry_deleted
         AFTER DELETE ON main.{TIMELINE}
-        BEGIN INSERT OR IGNORE INTO agentdesk_touched (customer_id) VALUES (old.customer_id); END""",
+        BEGIN {_TOUCH_OLD_CUSTOMER}; END""",
 )
 
 # For each customer: the newest answer (walking their timeline index backwards to

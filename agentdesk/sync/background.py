@@ -9,10 +9,14 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 from agentdesk.sync.engine import Syncer
-from agentdesk.sync.status import SyncStatus
+from agentdesk.sync.status import Kept, SyncStatus
+
+KEPT_TIMEOUT = 10.0
+"""Seconds the session waits for the list of kept items (a read of the store on the sync thread)."""
 
 
 class BackgroundSync:
@@ -20,6 +24,8 @@ class BackgroundSync:
         self._store, self._server, self._token = store, server, token
         self._lock = threading.Lock()
         self._status: SyncStatus | None = None
+        self._fresh: list[Kept] = []
+        """Items set aside since the session last asked (see :meth:`take_fresh`)."""
         self._reports = 0
         self._loop: asyncio.AbstractEventLoop | None = None
         self._task: asyncio.Task[None] | None = None
@@ -33,6 +39,25 @@ class BackgroundSync:
     def status(self) -> SyncStatus | None:
         with self._lock:
             return self._status
+
+    def take_fresh(self) -> list[Kept]:
+        """The items rejected or set aside since the last call, each told once."""
+        with self._lock:
+            fresh, self._fresh = self._fresh, []
+        return fresh
+
+    def kept(self) -> list[Kept]:
+        """Every rejected mutation and change set aside that the store keeps; call it from another thread."""
+        loop, syncer = self._loop, self._syncer
+        if loop is None or syncer is None:  # the loop is still starting: read the store here
+            return asyncio.run(self._kept_in_store())
+        return asyncio.run_coroutine_threadsafe(syncer.kept(), loop).result(KEPT_TIMEOUT)
+
+    async def _kept_in_store(self) -> list[Kept]:
+        from agentdesk.sync.replica import Replica
+
+        async with Replica.open(self._store) as replica:
+            return await replica.kept()
 
     def nudge(self) -> None:
         """Something was queued: push it now rather than at the loop's next look."""
@@ -75,10 +100,14 @@ class BackgroundSync:
         if self._stopping.is_set():
             return
         async with Replica.open(self._store) as replica, BackendClient(self._server, self._token) as backend:
-            self._syncer = Syncer(replica, backend, on_status=self._keep)
+            self._syncer = Syncer(replica, backend, on_status=self._keep, on_kept=self._set_aside)
             await self._syncer.run()
 
     def _keep(self, status: SyncStatus) -> None:
         with self._lock:
             self._status = status
             self._reports += 1
+
+    def _set_aside(self, items: Sequence[Kept]) -> None:
+        with self._lock:
+            self._fresh.extend(items)

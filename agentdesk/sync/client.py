@@ -1,9 +1,11 @@
 """The backend's HTTP API as the workstation uses it (httpx over one keep-alive connection pool).
 
-Failures come in two kinds, because the sync loop treats them differently:
-:class:`Unreachable` (no answer, a dropped connection, a 5xx: try again later, nothing
-was lost) and :class:`BackendRefused` (the backend answered no: a bad token, a
-conflict; retrying the same request cannot help). A cursor older than the change log
+Failures come in three kinds, because the sync loop treats them differently:
+:class:`Unreachable` (no answer, a dropped connection, a 502/503/504: try again later,
+nothing was lost), :class:`ServerFailed` (a 500: the backend failed on this very
+request; a kind of ``Unreachable``, but a mutation that keeps failing is set aside) and
+:class:`BackendRefused` (the backend answered no: a bad token, a conflict; retrying the
+same request cannot help). A cursor older than the change log
 raises :class:`RefetchNeeded`.
 """
 
@@ -20,6 +22,18 @@ API_TIMEOUT = httpx.Timeout(15.0, connect=5.0)
 
 class Unreachable(Exception):
     """The backend could not be reached or did not answer; the request may be repeated as it is."""
+
+
+class ServerFailed(Unreachable):
+    """The backend failed on this request (500): another request may succeed, this one may fail again.
+
+    A pull treats it as any ``Unreachable``; a mutation is tried again a bounded number of
+    times and then set aside, so it cannot block the outbox behind it.
+    """
+
+
+UNAVAILABLE = frozenset({502, 503, 504})
+"""Answers that say the backend (or a proxy before it) is unavailable, not that this request is at fault."""
 
 
 class BackendRefused(Exception):
@@ -73,8 +87,10 @@ class BackendClient:
         return self._checked(response)
 
     def _checked(self, response: httpx.Response) -> httpx.Response:
-        if response.status_code >= 500:
+        if response.status_code in UNAVAILABLE:
             raise Unreachable(f"{self.base_url} answered {response.status_code}")
+        if response.status_code >= 500:
+            raise ServerFailed(f"the backend failed on this request ({_detail(response)})")
         if response.status_code == 410:
             raise RefetchNeeded(_detail(response))
         if response.status_code >= 400:
@@ -89,6 +105,10 @@ class BackendClient:
 
     async def changes(self, after: int, limit: int = 5000) -> dict[str, Any]:
         return (await self._request("GET", "/changes", params={"after": after, "limit": limit})).json()
+
+    async def report_set_aside(self, items: Iterable[Mapping[str, Any]]) -> None:
+        """Tell the backend's log about changes this workstation could not apply (``type``, ``id``, ``seq``, ``reason``)."""
+        await self._request("POST", "/reports/set-aside", json={"items": list(items)})
 
     async def upload(self, records: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
         return (await self._request("POST", "/records", json={"records": list(records)})).json()

@@ -6,6 +6,12 @@ lost on the way (the request, the answer, the process) is repaired by sending th
 same thing again, and the backend answers a repeat with what it stored the first
 time. Business refusals are answers too: they are stored and the queue moves on.
 
+Nothing one item does stops the rest: a mutation the backend refuses to take (4xx) is
+kept as rejected and the queue behind it moves on; one the backend fails on (500) is
+tried again after growing waits and set aside after :data:`SERVER_FAILURES` attempts; a
+change the store cannot apply is set aside (see :class:`~agentdesk.sync.replica.Replica`),
+reported once to the backend's log, and tried again at later pulls.
+
 The workstation runs :meth:`Syncer.run` for as long as it is open; ``agentdesk sync``
 runs :meth:`Syncer.once`. Neither ever touches the screen: they report through the
 ``on_status`` and ``on_applied`` callbacks.
@@ -15,14 +21,15 @@ from __future__ import annotations
 
 import asyncio
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
-from agentdesk.sync.client import BackendClient, BackendRefused, RefetchNeeded, Unreachable
+from agentdesk.store.outbox import OutboxItem
+from agentdesk.sync.client import BackendClient, BackendRefused, RefetchNeeded, ServerFailed, Unreachable
 from agentdesk.sync.mutations import describe, mutation_body
-from agentdesk.sync.replica import Replica
-from agentdesk.sync.status import SyncStatus
+from agentdesk.sync.replica import Pulled, Replica
+from agentdesk.sync.status import Kept, SyncStatus
 
 PAGE = 10_000
 """Changes asked for per pull request (the backend gives at most 10,000), and records applied per local
@@ -30,6 +37,13 @@ transaction of a snapshot: fewer, larger transactions make a first sync of a mil
 
 IDLE_SECONDS = 1.0
 """How often the loop looks at the outbox and refreshes the status while nothing wakes it."""
+
+SERVER_FAILURES = 5
+"""A mutation the backend failed on (500) this many times is set aside as rejected, with the backend's reason."""
+RETRY_FIRST, RETRY_CAP = timedelta(seconds=2), timedelta(minutes=5)
+"""The wait before trying a failed mutation again: doubling from the first, up to the cap."""
+REPORT_BATCH = 100
+"""Set-aside changes told to the backend's log per request (the backend takes at most this many)."""
 
 
 def _utc_now() -> datetime:
@@ -56,10 +70,22 @@ class SyncReport:
     applied: int = 0
     refused: list[str] = field(default_factory=list)
     """One line per business refusal: what was refused and why."""
-    rejected: list[str] = field(default_factory=list)
-    """One line per mutation the backend would not take at all (kept in the outbox)."""
+    rejected: list[Kept] = field(default_factory=list)
+    """Mutations the backend would not take at all, or failed on too often (kept in the outbox)."""
+    retrying: list[str] = field(default_factory=list)
+    """One line per mutation the backend failed on this time; it is tried again later."""
     pulled: int = 0
     """Records applied from the backend's changes."""
+    set_aside: list[Kept] = field(default_factory=list)
+    """Changes from the backend this pass could not apply (kept, tried again at later pulls)."""
+
+    def add(self, other: SyncReport) -> None:
+        self.applied += other.applied
+        self.refused += other.refused
+        self.rejected += other.rejected
+        self.retrying += other.retrying
+        self.pulled += other.pulled
+        self.set_aside += other.set_aside
 
 
 class Syncer:
@@ -68,12 +94,21 @@ class Syncer:
     def __init__(self, replica: Replica, backend: BackendClient, *,
                  clock: Callable[[], datetime] = _utc_now,
                  on_status: Callable[[SyncStatus], None] | None = None,
-                 on_applied: Callable[[], None] | None = None) -> None:
+                 on_applied: Callable[[], None] | None = None,
+                 on_kept: Callable[[Sequence[Kept]], None] | None = None) -> None:
+        """``on_kept`` is told of each mutation rejected and each change set aside, once, as it happens."""
         self.replica = replica
         self.backend = backend
         self.clock = clock
         self._on_status = on_status
         self._on_applied = on_applied
+        self._on_kept = on_kept
+        self._retry_at: dict[str, datetime] = {}
+        """Mutations the backend failed on, and when to try each again."""
+        self._set_aside_tried = False
+        """Whether this loop has tried the changes set aside earlier (once at its first pull, then after each
+        pull that brought records, which may be what they lacked)."""
+
         self._online: bool | None = None
         self._problem: str | None = None
         self._last_synced: datetime | None = None
@@ -93,36 +128,61 @@ class Syncer:
         so far is stored, the rest stays in the outbox.
         """
         report = SyncReport()
-        while True:
-            items = await self.replica.outbox()
-            if not items:
-                return report
+        after = 0
+        while items := await self.replica.outbox(after=after):
             for item in items:
+                after = item.seq
+                if self._retry_at.get(item.id, self.clock()) > self.clock():
+                    continue  # failed on a moment ago: its turn comes after its wait, the rest go now
                 try:
                     result = await self.backend.put_mutation(item.id, mutation_body(item))
+                except ServerFailed as exc:
+                    await self._server_failed(item, str(exc), report)
+                    continue
                 except BackendRefused as exc:
                     if exc.status == 401:
                         raise
                     # The backend will never take this one (a conflict, a role that may not write):
                     # keep it for the user to see, and let the queue behind it move on.
-                    await self.replica.failed(item.id, str(exc), rejected=True)
-                    report.rejected.append(f"{describe(item)}: {exc}")
+                    await self._rejected(item, str(exc), report)
                     continue
+                self._retry_at.pop(item.id, None)
                 cursor = result.get("cursor")
-                await self.replica.answered(item.id, result.get("records", ()), server=self.backend.base_url,
-                                            cursor=int(cursor) if cursor is not None else None)
+                stored = await self.replica.answered(item.id, result.get("records", ()), server=self.backend.base_url,
+                                                     cursor=int(cursor) if cursor is not None else None)
+                self._set_aside(stored, report)
                 if result.get("status") == "refused":
                     report.refused.append(f"{describe(item)}: {result.get('reason')}")
                 else:
                     report.applied += 1
                 self._applied()
+        return report
 
-    async def pull(self) -> int:
+    async def _server_failed(self, item: OutboxItem, reason: str, report: SyncReport) -> None:
+        """The backend failed on this mutation: wait longer before each new try; after the last, set it aside."""
+        attempts = await self.replica.failed(item.id, reason)
+        if attempts >= SERVER_FAILURES:
+            self._retry_at.pop(item.id, None)
+            await self._rejected(item, f"{reason}; tried {attempts} times", report)
+            return
+        wait = min(RETRY_FIRST * 2 ** (attempts - 1), RETRY_CAP)
+        self._retry_at[item.id] = self.clock() + wait
+        report.retrying.append(f"{describe(item)}: {reason}; tried {attempts} of {SERVER_FAILURES} times")
+
+    async def _rejected(self, item: OutboxItem, reason: str, report: SyncReport) -> None:
+        kept = await self.replica.reject(item, reason)
+        report.rejected.append(kept)
+        self._kept([kept])
+        self._applied()  # the decision now reads as rejected
+
+    async def pull(self, report: SyncReport | None = None) -> int:
         """Apply every change after the cursor, a page per local transaction; returns how many records.
 
         The next page is asked for while this one is applied, so the backend and the local
-        store work at the same time.
+        store work at the same time. Records the store cannot hold are set aside (listed in
+        ``report``), and those set aside before are tried again.
         """
+        report = report if report is not None else SyncReport()
         server = self.backend.base_url
         cursor = await self.replica.cursor(server)
         applied = 0
@@ -134,26 +194,56 @@ class Syncer:
                 more = bool(page.get("more"))
                 if more:
                     ahead = asyncio.ensure_future(self.backend.changes(cursor, PAGE))
-                records = [change["record"] for change in page["changes"]]
-                applied += await self.replica.pulled(records, cursor)
+                changes = page["changes"]
+                stored = await self.replica.pulled([change["record"] for change in changes], cursor,
+                                                   [change["seq"] for change in changes])
+                applied += stored.applied
+                self._set_aside(stored, report)
                 self._head_seen = max(self._head_seen, int(page.get("head", cursor)))
-                if records:
+                if changes:
                     self._applied()
                 if not more:
                     self._pulled_to = cursor
-                    return applied
+                    break
                 self._online, self._receiving = True, applied
                 await self._report()
         except RefetchNeeded:
-            return applied + await self._refetch()
+            applied += await self._refetch(report)
         finally:
             self._receiving = None
             if not ahead.done():
                 ahead.cancel()
             elif not ahead.cancelled():
                 ahead.exception()  # a failed look-ahead after a failed page: taken note of, not reported twice
+        return applied + await self._after_pull(brought=applied > 0)
 
-    async def _refetch(self) -> int:
+    async def _after_pull(self, *, brought: bool) -> int:
+        """Try the changes set aside again when records came that they may lack; tell the backend's log of new ones."""
+        applied = 0
+        if brought or not self._set_aside_tried:
+            self._set_aside_tried = True
+            applied, _still = await self.replica.retry_set_aside()
+            if applied:
+                self._applied()
+        await self._tell_backend()
+        return applied
+
+    async def _tell_backend(self) -> None:
+        """Report each change set aside once to the backend's log; an unreachable backend hears of it next time."""
+        while unreported := (await self.replica.unreported())[:REPORT_BATCH]:
+            try:
+                await self.backend.report_set_aside(
+                    {"type": kind, "id": ident, "seq": seq, "reason": reason} for kind, ident, seq, reason in unreported)
+            except Unreachable:
+                return
+            except BackendRefused as exc:
+                if exc.status == 401:
+                    raise
+                # A backend that will not take the report (an older one without the route) never will:
+                # it is not asked again; the workstation still lists what it set aside.
+            await self.replica.reported(unreported)
+
+    async def _refetch(self, report: SyncReport) -> int:
         """The cursor fell out of the change log: take the backend's whole state, then its cursor."""
         stream = self.backend.snapshot()
         first = await anext(stream)
@@ -162,9 +252,9 @@ class Syncer:
         async for record in stream:
             part.append(record)
             if len(part) >= PAGE:
-                applied += await self.replica.pulled_part(part)
+                applied += self._set_aside(await self.replica.pulled_part(part, cursor), report)
                 part = []
-        applied += await self.replica.pulled_part(part)
+        applied += self._set_aside(await self.replica.pulled_part(part, cursor), report)
         await self.replica.set_cursor(cursor)
         self._pulled_to = cursor
         self._applied()
@@ -173,9 +263,13 @@ class Syncer:
     async def once(self) -> SyncReport:
         """Push, then pull (answers to our own mutations come back in the pull as well)."""
         report = await self.push()
-        report.pulled = await self.pull()
+        report.pulled = await self.pull(report)
         await self._synced()
         return report
+
+    async def kept(self) -> list[Kept]:
+        """Every rejected mutation and every change set aside that this workstation keeps, with its reason."""
+        return await self.replica.kept()
 
     # --- continuously ------------------------------------------------------------------
 
@@ -184,8 +278,9 @@ class Syncer:
         self._wake.set()
 
     async def status(self) -> SyncStatus:
-        waiting, rejected = await self.replica.counts()
-        return SyncStatus(self._online, waiting, rejected, self._last_synced, self._problem, self._receiving)
+        counts = await self.replica.counts()
+        return SyncStatus(self._online, counts.waiting, counts.rejected, self._last_synced, self._problem,
+                          self._receiving, counts.set_aside)
 
     async def run(self) -> None:
         """Sync until cancelled: reconnects by itself and drains the outbox whenever the backend answers."""
@@ -265,6 +360,17 @@ class Syncer:
     def _applied(self) -> None:
         if self._on_applied is not None:
             self._on_applied()
+
+    def _set_aside(self, stored: Pulled, report: SyncReport) -> int:
+        """Note the records a write set aside; returns how many it applied."""
+        if stored.set_aside:
+            report.set_aside += stored.set_aside
+            self._kept(stored.set_aside)
+        return stored.applied
+
+    def _kept(self, items: Sequence[Kept]) -> None:
+        if self._on_kept is not None:
+            self._on_kept(items)
 
 
 def _problem(exc: BackendRefused) -> str:

@@ -5,21 +5,32 @@ records take the same idempotent upsert as an import, decisions get their timeli
 lines, and the waiting list stays right. A page and the cursor after it are one
 transaction; an answered mutation and the removal of its outbox row are one
 transaction. A crash between two of them repeats work, never loses or doubles it.
+
+One record the store cannot hold (it names a customer this store does not have, a time
+the timeline cannot show, a shape the codec refuses) must not stop the pull: the page is
+then applied in halves around it, and the record is kept in ``set_aside`` with the reason
+in words, to be tried again at each pull (its customer may come later).
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Iterable, Mapping
+from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
+from sqlalchemy.exc import DataError, IntegrityError
+
+from agentdesk.domain.text import one_line
 from agentdesk.interchange.codec import RecordError
 from agentdesk.interchange.load import to_row
-from agentdesk.store.outbox import OutboxItem
-from agentdesk.store.writer import COLUMNS, TIMELINE, StoreWriter, open_writer
+from agentdesk.store.outbox import APPROVE, DECISION, OutboxItem
+from agentdesk.store.writer import COLUMNS, REFERENCES, TIMELINE, StoreWriter, open_writer
+from agentdesk.sync.mutations import describe
+from agentdesk.sync.status import CHANGE, MUTATION, Kept
 
 REJECTED = "rejected: "
 """``last_error`` of a mutation the backend refused to take at all: kept, shown, not pushed again."""
@@ -29,8 +40,43 @@ _USER_KEY = "user:"
 """``sync_state`` key prefix: the user a token speaks for, by a digest of the token (see :meth:`Replica.user_of`)."""
 
 
-class ReplicaError(Exception):
-    """A record from the backend that this workstation cannot store; one line."""
+REJECTED_BY_BACKEND = "rejected by the backend: "
+"""How a decision whose mutation the backend rejected reads on the timeline (its refusal reason starts so)."""
+
+UNAPPLICABLE = (RecordError, IntegrityError, DataError, ArithmeticError, ValueError, TypeError, KeyError)
+"""What applying one record can raise when the record itself is the trouble (``ArithmeticError`` covers the
+``OverflowError`` of a time the timeline cannot show). A busy or broken store file (``OperationalError``) is
+not among them: that is no record's fault, and the pull fails whole and is tried again."""
+
+_TABLE_NOUN = {"support_case": "case"}
+
+
+class Counts(NamedTuple):
+    waiting: int
+    """Outbox rows still to push."""
+    rejected: int
+    """Outbox rows the backend rejected (kept, not pushed again)."""
+    set_aside: int
+    """Changes from the backend this store could not apply."""
+
+
+class Change(NamedTuple):
+    """A record from the backend and the seq of the change that brought it."""
+
+    seq: int
+    record: Mapping[str, Any]
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return str(self.record.get("type") or "record"), str(self.record.get("id") or "?")
+
+
+@dataclass
+class Pulled:
+    applied: int = 0
+    """Records stored (inserted or changed)."""
+    set_aside: list[Kept] = field(default_factory=list)
+    """Records newly set aside by this call."""
 
 
 class Replica:
@@ -50,20 +96,21 @@ class Replica:
 
     # --- the outbox ---------------------------------------------------------------
 
-    async def outbox(self, limit: int = 100) -> list[OutboxItem]:
-        """Mutations to push, oldest first; those the backend rejected are left out."""
+    async def outbox(self, limit: int = 100, after: int = 0) -> list[OutboxItem]:
+        """Mutations to push, oldest first, from after the outbox seq ``after``; those the backend rejected are left out."""
         rows = await self._writer.fetch(
             "SELECT seq, id, kind, body, attempts, last_error FROM outbox "
-            "WHERE last_error IS NULL OR last_error NOT LIKE ? ORDER BY seq LIMIT ?", (REJECTED + "%", limit))
+            "WHERE seq > ? AND (last_error IS NULL OR last_error NOT LIKE ?) ORDER BY seq LIMIT ?",
+            (after, REJECTED + "%", limit))
         return [OutboxItem(seq, ident, kind, json.loads(body), attempts, error)
                 for seq, ident, kind, body, attempts, error in rows]
 
-    async def counts(self) -> tuple[int, int]:
-        """``(waiting, rejected)`` outbox rows."""
+    async def counts(self) -> Counts:
         (row,) = await self._writer.fetch(
             "SELECT count(*) - count(CASE WHEN last_error LIKE ? THEN 1 END), "
-            "count(CASE WHEN last_error LIKE ? THEN 1 END) FROM outbox", (REJECTED + "%", REJECTED + "%"))
-        return int(row[0]), int(row[1])
+            "count(CASE WHEN last_error LIKE ? THEN 1 END), (SELECT count(*) FROM set_aside) FROM outbox",
+            (REJECTED + "%", REJECTED + "%"))
+        return Counts(int(row[0]), int(row[1]), int(row[2]))
 
     async def rejected(self) -> list[OutboxItem]:
         rows = await self._writer.fetch(
@@ -73,26 +120,55 @@ class Replica:
                 for seq, ident, kind, body, attempts, error in rows]
 
     async def answered(self, mutation_id: str, records: Iterable[Mapping[str, Any]], *,
-                       server: str | None = None, cursor: int | None = None) -> None:
+                       server: str | None = None, cursor: int | None = None) -> Pulled:
         """Store the backend's answer to a mutation and take it off the outbox, together.
 
         ``cursor`` is the answer's (the seq of its last change on ``server``). When the pull
         from that server has already gone past it, the answer is old news: a repeat after a
         lost answer gets the result stored back then, and the pull may since have brought
         newer versions of its records (an escalation approved meanwhile), which the old ones
-        must not overwrite. Then only the outbox row goes.
+        must not overwrite. Then only the outbox row goes. A record of the answer that the store
+        cannot hold is set aside as a pulled one is.
         """
         if server is not None and cursor is not None:
             state = await self._pull_state()
             if state.get("server") == server and int(state.get("cursor", 0)) >= cursor:
                 records = ()
-        await self._apply(records, [("DELETE FROM outbox WHERE id = ?", (mutation_id,))])
+        return await self._apply_page(_changes(records, None, cursor or 0),
+                                      [("DELETE FROM outbox WHERE id = ?", (mutation_id,))])
 
-    async def failed(self, mutation_id: str, error: str, *, rejected: bool) -> None:
-        """Count a failed attempt; a rejected mutation is kept but not pushed again."""
+    async def failed(self, mutation_id: str, error: str) -> int:
+        """Count a failed attempt that may succeed later; returns the attempts so far."""
         await self._writer.apply({}, statements=[(
-            "UPDATE outbox SET attempts = attempts + 1, last_error = ? WHERE id = ?",
-            ((REJECTED if rejected else "") + error, mutation_id))])
+            "UPDATE outbox SET attempts = attempts + 1, last_error = ? WHERE id = ?", (error, mutation_id))])
+        rows = await self._writer.fetch("SELECT attempts FROM outbox WHERE id = ?", (mutation_id,))
+        return int(rows[0][0]) if rows else 0
+
+    async def reject(self, item: OutboxItem, reason: str) -> Kept:
+        """The backend will never take this mutation: keep it (not pushed again), and let its decision say so.
+
+        The decision it carried turns ``refused`` with the reason, as a refusal by the backend
+        does (its timeline line and the notices say it, and it no longer counts against a
+        limit); its promise is cancelled. One transaction.
+        """
+        decision = _carried_decision(item)
+        statements: list[tuple[str, tuple[Any, ...]]] = [(
+            "UPDATE outbox SET attempts = attempts + 1, last_error = ? WHERE id = ?", (REJECTED + reason, item.id))]
+        if decision is not None:
+            statements += [
+                ("UPDATE decision SET state = 'refused', extra = json_set(coalesce(extra, '{}'), '$.refusal', ?) "
+                 "WHERE id = ? AND state IN ('pending', 'queued')", (REJECTED_BY_BACKEND + reason, decision)),
+                ("UPDATE promise SET state = 'cancelled' WHERE decision_id = ? AND state = 'open'", (decision,)),
+            ]
+        await self._writer.apply({}, statements=statements)
+        return _kept_mutation(item, reason)
+
+    async def kept(self) -> list[Kept]:
+        """Every rejected mutation and every change set aside, still kept here, oldest first."""
+        mutations = [_kept_mutation(item, (item.last_error or "").removeprefix(REJECTED))
+                     for item in await self.rejected()]
+        rows = await self._writer.fetch("SELECT type, id, seq, reason FROM set_aside ORDER BY seq, type, id")
+        return mutations + [_kept_change(kind, ident, seq, reason) for kind, ident, seq, reason in rows]
 
     # --- the pull cursor ------------------------------------------------------------
 
@@ -111,13 +187,121 @@ class Replica:
         """``server`` (the backend pulled from) and ``cursor`` (how far), as far as known."""
         return dict(await self._writer.fetch("SELECT key, value FROM sync_state WHERE key IN ('server', 'cursor')"))
 
-    async def pulled(self, records: Iterable[Mapping[str, Any]], cursor: int) -> int:
-        """Apply one page from the backend and move the cursor past it, in one transaction."""
-        return await self._apply(records, [_set_cursor(cursor)])
+    async def pulled(self, records: Iterable[Mapping[str, Any]], cursor: int,
+                     seqs: Iterable[int] | None = None) -> Pulled:
+        """Apply one page from the backend and move the cursor past it; ``seqs``: each record's change.
 
-    async def pulled_part(self, records: Iterable[Mapping[str, Any]]) -> int:
-        """Apply part of a snapshot; the cursor moves only when the whole snapshot is in (see :meth:`set_cursor`)."""
-        return await self._apply(records, [])
+        A record the store cannot hold is set aside and the rest applied (see :meth:`_apply_around`).
+        """
+        return await self._apply_page(_changes(records, seqs, cursor), [_set_cursor(cursor)])
+
+    async def pulled_part(self, records: Iterable[Mapping[str, Any]], seq: int = 0) -> Pulled:
+        """Apply part of a snapshot taken at ``seq``; the cursor moves only when the whole snapshot is in
+        (see :meth:`set_cursor`)."""
+        return await self._apply_page(_changes(records, None, seq), [])
+
+    async def retry_set_aside(self) -> tuple[int, list[Kept]]:
+        """Try every change set aside again; those that apply leave the list. ``(applied, still kept)``."""
+        rows = await self._writer.fetch("SELECT seq, record FROM set_aside ORDER BY seq, type, id")
+        if not rows:
+            return 0, []
+        changes = [Change(seq, json.loads(record)) for seq, record in rows]
+        applied, failed = await self._apply_around(changes)
+        await self._writer.apply({}, statements=self._set_aside_statements(changes, failed))
+        return applied, [_kept_change(*change.key, change.seq, reason) for change, reason in failed]
+
+    async def unreported(self) -> list[tuple[str, str, int, str]]:
+        """``(type, id, seq, reason)`` of the changes set aside that the backend's log was not told of yet."""
+        return [tuple(row) for row in await self._writer.fetch(  # type: ignore[misc]
+            "SELECT type, id, seq, reason FROM set_aside WHERE NOT reported ORDER BY seq")]
+
+    async def reported(self, items: Iterable[tuple[str, str, int, str]]) -> None:
+        await self._writer.apply({}, statements=[
+            ("UPDATE set_aside SET reported = 1 WHERE type = ? AND id = ? AND seq = ?", (kind, ident, seq))
+            for kind, ident, seq, _ in items])
+
+    async def _apply_page(self, changes: list[Change], statements: list[tuple[str, tuple[Any, ...]]]) -> Pulled:
+        """The page in one transaction with ``statements``; when a record spoils it, around that record."""
+        clearing = await self._clearing(changes)
+        try:
+            return Pulled(await self._apply([change.record for change in changes], clearing + statements))
+        except UNAPPLICABLE:
+            if not changes:
+                raise
+        applied, failed = await self._apply_around(changes)
+        await self._writer.apply({}, statements=self._set_aside_statements(changes, failed) + statements)
+        return Pulled(applied, [_kept_change(*change.key, change.seq, reason) for change, reason in failed])
+
+    async def _apply_around(self, changes: Sequence[Change]) -> tuple[int, list[tuple[Change, str]]]:
+        """Apply ``changes`` in halves until each part applies or is one record that cannot; in order, so a record
+        still comes after what it names. Returns how many rows were stored and the records that failed, with why.
+
+        Halving costs about two transactions per record that fails per doubling of the page, where one
+        transaction per record would cost a page's worth."""
+        try:
+            return await self._apply([change.record for change in changes], []), []
+        except UNAPPLICABLE as error:
+            if len(changes) == 1:
+                return 0, [(changes[0], await self._why(changes[0].record, error))]
+        middle = len(changes) // 2
+        first, first_failed = await self._apply_around(changes[:middle])
+        second, second_failed = await self._apply_around(changes[middle:])
+        return first + second, first_failed + second_failed
+
+    async def _clearing(self, changes: Sequence[Change]) -> list[tuple[str, tuple[Any, ...]]]:
+        """A record set aside earlier leaves the list when a newer change of it applies (in the same transaction)."""
+        if not changes or not await self._writer.fetch("SELECT 1 FROM set_aside LIMIT 1"):
+            return []
+        return self._set_aside_statements(changes, [])
+
+    @staticmethod
+    def _set_aside_statements(changes: Sequence[Change],
+                              failed: Sequence[tuple[Change, str]]) -> list[tuple[str, tuple[Any, ...]]]:
+        """Clear what applied from the list, then keep what failed (a change seen before keeps its ``reported``)."""
+        failed_keys = {change.key for change, _ in failed}
+        applied = [[*change.key, change.seq] for change in changes if change.key not in failed_keys]
+        statements: list[tuple[str, tuple[Any, ...]]] = []
+        if applied:
+            statements.append((
+                "DELETE FROM set_aside WHERE EXISTS (SELECT 1 FROM json_each(?) AS j WHERE "
+                "json_extract(j.value, '$[0]') = set_aside.type AND json_extract(j.value, '$[1]') = set_aside.id "
+                "AND json_extract(j.value, '$[2]') >= set_aside.seq)",
+                (json.dumps(applied),)))
+        for change, reason in failed:
+            statements.append((
+                "INSERT INTO set_aside (type, id, seq, reason, record, reported) VALUES (?, ?, ?, ?, ?, 0) "
+                "ON CONFLICT (type, id) DO UPDATE SET reason = excluded.reason, record = excluded.record, "
+                "reported = reported AND seq = excluded.seq, seq = excluded.seq WHERE excluded.seq >= seq",
+                (*change.key, change.seq, reason, json.dumps(change.record, ensure_ascii=False))))
+        return statements
+
+    async def _why(self, record: Mapping[str, Any], error: BaseException) -> str:
+        """Why one record cannot be applied, in words (never the SQL that failed)."""
+        if isinstance(error, RecordError):
+            return f"it is not a record this workstation can read: {one_line(error.message, 200)}"
+        if isinstance(error, IntegrityError):
+            text = str(error.orig)
+            if "FOREIGN KEY" in text:
+                missing = await self._missing_reference(record)
+                return f"it names {missing}, which this workstation does not have" if missing else \
+                    "it names a record this workstation does not have"
+            if "UNIQUE" in text:
+                return "it conflicts with a record this workstation holds (a value that must be unique is taken)"
+            return "this workstation's store refuses it (a value is missing or not allowed)"
+        detail = one_line(str(error), 120) or type(error).__name__
+        return f"a value in it cannot be stored or shown on this workstation ({detail})"
+
+    async def _missing_reference(self, record: Mapping[str, Any]) -> str | None:
+        """``customer c-77``: the first record ``record`` names that the store does not hold."""
+        try:
+            table, row = to_row(record)
+        except RecordError:
+            return None
+        for position, referred, _name in REFERENCES[table]:
+            value = row[position]
+            if value is not None and not await self._writer.known_ids(referred, [value]):
+                return f"{_TABLE_NOUN.get(referred, referred)} {value}"
+        return None
 
     async def set_cursor(self, cursor: int) -> None:
         await self._writer.apply({}, statements=[_set_cursor(cursor)])
@@ -148,10 +332,7 @@ class Replica:
         rows_by_table: dict[str, list[tuple[Any, ...]]] = {}
         customers: list[str] = []
         for obj in records:
-            try:
-                table, row = to_row(obj)
-            except RecordError as exc:
-                raise ReplicaError(f"the backend sent a record this workstation cannot store: {exc}") from exc
+            table, row = to_row(obj)
             rows_by_table.setdefault(table, []).append(row)
             if table == TIMELINE:
                 customers.append(row[_ENTRY_CUSTOMER])
@@ -161,3 +342,24 @@ class Replica:
 
 def _set_cursor(cursor: int) -> tuple[str, tuple[Any, ...]]:
     return "INSERT OR REPLACE INTO sync_state (key, value) VALUES ('cursor', ?)", (str(cursor),)
+
+
+def _changes(records: Iterable[Mapping[str, Any]], seqs: Iterable[int] | None, seq: int) -> list[Change]:
+    records = list(records)
+    return [Change(int(n), record) for n, record in zip(seqs if seqs is not None else [seq] * len(records), records,
+                                                         strict=True)]
+
+
+def _carried_decision(item: OutboxItem) -> str | None:
+    if item.kind in (DECISION, APPROVE):
+        decision = item.body.get("decision") or {}
+        return decision.get("id")
+    return None
+
+
+def _kept_mutation(item: OutboxItem, reason: str) -> Kept:
+    return Kept(MUTATION, item.id, describe(item), reason, _carried_decision(item))
+
+
+def _kept_change(kind: str, ident: str, seq: int, reason: str) -> Kept:
+    return Kept(CHANGE, ident, f"{kind} {ident} (change {seq})", reason)

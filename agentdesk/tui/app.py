@@ -59,6 +59,7 @@ from agentdesk.tui.messages import (
     StoreChanged,
     SyncApplied,
     SyncIdentity,
+    SyncKept,
     SyncStatusChanged,
     SyncStopped,
 )
@@ -482,6 +483,14 @@ class AgentDeskApp(App[None], inherit_bindings=False):
             self.desk.identity_note = None  # no backend to wait for: this workstation works locally
         self.syncer = None
         self._redraw_header()
+
+    def on_sync_kept(self, message: SyncKept) -> None:
+        """One notice per item set aside, with its reason; a rejected decision is told by the refusal watch instead,
+        since the decision itself now reads as refused (see :meth:`check_store`)."""
+        for item in message.items:
+            if item.decision is None:
+                self.notify(one_line(item.line(), 400), title="Set aside", severity="warning", timeout=30,
+                            markup=False)
 
     def on_sync_applied(self, message: SyncApplied) -> None:
         """Records came from the backend: look at the store now, not at the next second."""

@@ -10,7 +10,7 @@ from textual.message import Message
 from agentdesk.domain.model import Customer, Decision, Promise
 
 if TYPE_CHECKING:
-    from agentdesk.sync.status import SyncStatus
+    from agentdesk.sync.status import Kept, SyncStatus
 
 
 class OpenCustomer(Message):
@@ -118,6 +118,17 @@ class SyncApplied(Message, bubble=False):
     The app looks at the store at once instead of at its next one-second look, so a new
     interaction reaches an open customer view within a second.
     """
+
+
+class SyncKept(Message, bubble=False):
+    """The sync loop set items aside: mutations the backend rejected, changes from it this store could not apply.
+
+    Posted once per item as it happens; the app says each in a notice with its reason.
+    """
+
+    def __init__(self, items: tuple[Kept, ...]) -> None:
+        super().__init__()
+        self.items = items
 
 
 class SyncIdentity(Message, bubble=False):

@@ -4,8 +4,9 @@ The loop itself is :class:`agentdesk.sync.engine.Syncer`; here it is started wit
 what the command line found (:class:`BackendLink`) and made to speak in messages:
 :func:`follow` runs inside the app's sync worker, touches no widget and posts
 :class:`~agentdesk.tui.messages.SyncStatusChanged`,
-:class:`~agentdesk.tui.messages.SyncApplied`, :class:`~agentdesk.tui.messages.SyncIdentity`
-and :class:`~agentdesk.tui.messages.SyncStopped`; the app's handlers own the state.
+:class:`~agentdesk.tui.messages.SyncApplied`, :class:`~agentdesk.tui.messages.SyncKept`,
+:class:`~agentdesk.tui.messages.SyncIdentity` and :class:`~agentdesk.tui.messages.SyncStopped`;
+the app's handlers own the state.
 
 Start-up stays cheap: the sync package pulls in httpx and SQLAlchemy, so it is
 imported here only inside :func:`follow`, on a thread, after the first paint; and
@@ -25,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 from textual.message import Message
 
 from agentdesk.domain.text import one_line
-from agentdesk.tui.messages import SyncApplied, SyncIdentity, SyncStatusChanged, SyncStopped
+from agentdesk.tui.messages import SyncApplied, SyncIdentity, SyncKept, SyncStatusChanged, SyncStopped
 from agentdesk.tui.widgets.desk_header import SyncLine
 
 if TYPE_CHECKING:
@@ -62,16 +63,17 @@ class BackendLink:
 
 def status_line(status: SyncStatus, now: datetime) -> SyncLine:
     """The header's words for a state the loop reported; offline, stopped and rejected ask for the eye."""
-    alert = status.problem is not None or status.online is False or status.rejected > 0
+    alert = status.problem is not None or status.online is False or status.rejected > 0 or status.set_aside > 0
     return SyncLine(one_line(status.words(now), 200), alert)
 
 
-def _load_sync() -> tuple[Any, Any, Any]:
+def _load_sync() -> tuple[Any, Any, Any, Callable[[BaseException], str]]:
     from agentdesk.sync.client import BackendClient
     from agentdesk.sync.engine import Syncer
     from agentdesk.sync.replica import Replica
+    from agentdesk.sync.status import failure_words
 
-    return BackendClient, Syncer, Replica
+    return BackendClient, Syncer, Replica, failure_words
 
 
 async def follow(link: BackendLink, store: Path, clock: Callable[[], datetime],
@@ -88,13 +90,14 @@ async def follow(link: BackendLink, store: Path, clock: Callable[[], datetime],
     if not token:
         post(SyncStopped(link.no_token.words))
         return
-    backend_client, syncer_class, replica_class = await asyncio.to_thread(_load_sync)
+    backend_client, syncer_class, replica_class, failure_words = await asyncio.to_thread(_load_sync)
     while True:
         try:
             async with replica_class.open(store) as replica, backend_client(link.url, token) as backend:
                 syncer = syncer_class(replica, backend, clock=clock,
                                       on_status=lambda status: post(SyncStatusChanged(status)),
-                                      on_applied=lambda: post(SyncApplied()))
+                                      on_applied=lambda: post(SyncApplied()),
+                                      on_kept=lambda items: post(SyncKept(tuple(items))))
                 started(syncer)
                 post(SyncStatusChanged(await syncer.status()))  # what waits, before the first answer
                 remembered = await replica.user_of(token_key(token)) if link.user is None else None
@@ -111,8 +114,7 @@ async def follow(link: BackendLink, store: Path, clock: Callable[[], datetime],
             # Say it, then start over: a busy store file or a record this version cannot store
             # must not end syncing for the session (the outbox keeps everything meanwhile).
             failure = error.exceptions[0] if isinstance(error, ExceptionGroup) else error
-            post(SyncStopped(f"sync stopped: {one_line(str(failure) or type(failure).__name__, 200)}; "
-                             f"trying again in {RESTART_SECONDS:.0f} s"))
+            post(SyncStopped(f"sync stopped: {failure_words(failure)}; trying again in {RESTART_SECONDS:.0f} s"))
             await asyncio.sleep(RESTART_SECONDS)
 
 
