@@ -7,7 +7,17 @@ from decimal import Decimal
 
 import pytest
 
-from agentdesk.domain.decision_text import call_time, entry_id, shown_state, summary, timeline_entry
+from agentdesk.domain.decision_text import (
+    APPROVAL_SENT,
+    answer_words,
+    approval_refused,
+    call_time,
+    entry_id,
+    shown_state,
+    summary,
+    timeline_entry,
+    waiting_words,
+)
 from agentdesk.domain.model import Decision, Direction, EntryKind
 from agentdesk.domain.money import Money
 
@@ -76,3 +86,35 @@ def test_timeline_entry_of_a_decision() -> None:
     assert (entry.event_kind, entry.decision_id, entry.decision_state) == ("refund", "d-1", None)
     assert entry.body == "refund 39.90 EUR · double charge"
     assert entry.is_internal
+
+
+@pytest.mark.parametrize(
+    ("record", "expected"),
+    [
+        (decision("refund", state="pending"), None),
+        (decision("refund", state="queued"), None),
+        (decision("refund", state="undone"), None),
+        (decision("refund"), ("CONFIRMED", "by the backend")),
+        (decision("refund", state="refused", extra={"refusal": "case k-1 is\nclosed"}),
+         ("REFUSED", "by the backend: case k-1 is ⏎ closed")),  # one line, the break shown
+        (decision("refund", state="refused"), ("REFUSED", "by the backend: no reason given")),
+        (decision("escalate", escalate_to="lead", approval="waiting"), ("SENT", "waiting for lead's approval")),
+        (decision("escalate", state="queued", escalate_to="lead", approval="waiting"), None),
+        (decision("escalate", state="queued", approval="approved", approval_by="a-2"), ("APPROVED", "by Markus")),
+        (decision("escalate", approval="declined", approval_by="a-2", approval_reason="no proof"),
+         ("DECLINED", "by Markus: no proof")),
+        (decision("escalate", state="refused", approval="waiting", extra={"refusal": "case closed"}),
+         ("REFUSED", "by the backend: case closed")),
+    ],
+)
+def test_answer_words(record: Decision, expected: tuple[str, str] | None) -> None:
+    assert answer_words(record, {"a-2": "Markus"}.get) == expected
+
+
+def test_waiting_for_the_backend_and_an_approval_it_refused() -> None:
+    assert waiting_words(decision("voucher", state="queued")) == "waiting for the backend"
+    assert waiting_words(decision("escalate", state="queued", escalate_to="lead")) == (
+        "waiting for the backend, then goes to lead")
+    assert APPROVAL_SENT == "approval sent, waiting for the backend"
+    assert approval_refused(decision("refund", state="refused", extra={"refusal": "declined meanwhile"})) == (
+        "approval refused by the backend: declined meanwhile")

@@ -397,10 +397,10 @@ def test_a_refusal_names_the_limit_and_the_escalation_is_approved_by_the_lead(st
 class Live:
     """A session kept running, to interleave it with another one."""
 
-    def __init__(self, store: Path, settings: Path, *args: str) -> None:
+    def __init__(self, store: Path, settings: Path, *args: str, env: dict[str, str] | None = None) -> None:
         self.proc = subprocess.Popen([sys.executable, "-m", "agentdesk", "--plain", "--db", str(store), *args],
                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                     env=environment(settings), cwd=ROOT)
+                                     env={**environment(settings), **(env or {})}, cwd=ROOT)
         self.out = bytearray()
         self.seen = 0
         self._pump = threading.Thread(target=self._read, daemon=True)
@@ -462,6 +462,68 @@ def test_a_declined_escalation_is_told_at_the_agents_next_prompt(store: Path, se
         code, err = agent.close()
     assert (code, err) == (0, "")
     assert b"\x1b" not in agent.out
+
+
+def offline_backend(store: Path, settings: Path, agent: str) -> Live:
+    """A session with a backend that cannot be reached: what it queues waits for the backend's answer."""
+    from tests.test_sync_cli import closed_port_url
+
+    return Live(store, settings, "--server", closed_port_url(), "--as", agent, "--undo-window", "0",
+                env={"AGENTDESK_TOKEN": "adk_nobody"})
+
+
+def backend_answers(store: Path, state: str, refusal: str | None = None) -> list[str]:
+    """The backend's answer to what waits in the outbox, stored as the sync loop stores it."""
+    import asyncio
+
+    from tests.test_tui_decisions import backend_answers as answer_all
+
+    return asyncio.run(answer_all(store, state, refusal))
+
+
+def test_with_a_backend_nothing_is_confirmed_before_it_answered(store: Path, settings: Path) -> None:
+    agent = offline_backend(store, settings, "a-7")
+    try:
+        agent.until("queue> ")
+        agent.type("open c-2", "Ole Brandt> ")
+        taken = agent.type("voucher 5", "Ole Brandt> ")
+        assert re.search(r"TAKEN voucher 5\.00 EUR for Ole Brandt · waiting for the backend · promise due ", taken)
+        assert "queued for the backend" not in taken
+        assert backend_answers(store, "confirmed")
+        assert "CONFIRMED voucher 5.00 EUR for Ole Brandt · by the backend\n" in agent.type("", "Ole Brandt> ")
+
+        agent.type("refund", "Ole Brandt> ")
+        assert backend_answers(store, "refused", "case k-2 is closed")
+        told = agent.type("", "Ole Brandt> ")
+        assert "REFUSED refund 39.90 EUR for Ole Brandt · by the backend: case k-2 is closed\n" in told
+        assert "REFUSED" not in agent.type("", "Ole Brandt> ")  # once
+
+        escalated = agent.type("escalate voucher 40", "Ole Brandt> ")
+        assert ("ESCALATED to lead: voucher 40.00 EUR for Ole Brandt · waiting for the backend, then goes to lead\n"
+                in escalated)
+        assert backend_answers(store, "confirmed")
+        assert ("SENT escalation to lead: voucher 40.00 EUR for Ole Brandt · waiting for lead's approval\n"
+                in agent.type("", "Ole Brandt> "))
+    finally:
+        code, err = agent.close()
+    assert (code, err) == (0, "")
+
+    lead = offline_backend(store, settings, "a-9")
+    try:
+        lead.until("queue> ")
+        lead.type("approvals", "approvals> ")
+        sent = lead.type("approve 1", "approvals> ")
+        assert re.search(r"APPROVAL SENT voucher 40\.00 EUR for Ole Brandt: waiting for the backend, promise due "
+                         r".*; Jonas Weber is told once the backend has taken it\.\n", sent)
+        assert "APPROVED" not in sent
+        assert backend_answers(store, "refused", "declined meanwhile")
+        told = lead.type("", "approvals> ")
+        assert ("NOT APPROVED voucher 40.00 EUR for Ole Brandt: approval refused by the backend: declined meanwhile\n"
+                in told)
+        assert "approval refused by the backend: declined meanwhile" in lead.type("notices", "approvals> ")
+    finally:
+        code, err = lead.close()
+    assert (code, err) == (0, "")
 
 
 def test_an_ended_undo_window_is_queued_and_said_before_the_prompt(store: Path, settings: Path) -> None:

@@ -124,6 +124,83 @@ async def test_lead_sees_the_waiting_escalation_and_approves_it_with_one_key(mak
         assert "for your approval" not in screen_text(app)
 
 
+async def lead_with_a_backend(path: Path):  # noqa: ANN201
+    from tests.test_tui_decisions import with_a_backend
+
+    return make_app(path, agent_id=LEAD, backend=with_a_backend())
+
+
+async def approve_first(app, pilot) -> None:  # noqa: ANN001
+    await opened(app, pilot)
+    await pilot.press("w")
+    await settle(app, pilot)
+    await pilot.press("y")
+    await settle(app, pilot)
+
+
+def approvals_row(app, needle: str = "Ole Brandt") -> str:  # noqa: ANN001
+    from tests.test_tui_support import widget_strips
+
+    return next(strip.text for strip in widget_strips(app.screen.approvals) if needle in strip.text)
+
+
+async def test_with_a_backend_an_approval_is_sent_then_approved_once_the_backend_took_it(make_store) -> None:
+    from tests.test_tui_decisions import backend_answers
+
+    path = await make_store(queue_records())
+    escalation = await escalate_in(path, customer="c-2")
+    await backend_answers(path, "confirmed")  # the escalation reached the backend
+    app = await lead_with_a_backend(path)
+    async with app.run_test(size=(140, 40)) as pilot:
+        await approve_first(app, pilot)
+        text = screen_text(app)
+        assert ("Approval sent, waiting for the backend: refund 80.00 EUR for Ole Brandt; "
+                "Jonas Weber is told once the backend has taken it.") in text
+        assert "Approved" not in text and "is told." not in text
+        row = approvals_row(app)
+        assert "refund 80.00 EUR" in row and "approval sent, waiting for the backend" in row
+        assert "You approved it: approval sent, waiting for the backend" in text
+        assert "Waiting for your approval · 0" in text
+        await pilot.press("y")  # decided already: nothing happens twice
+        await settle(app, pilot)
+        assert len(await app.desk.ledger.unsettled_approvals(LEAD, FROZEN - timedelta(days=1))) == 1
+
+        await backend_answers(path, "confirmed")
+        await look(app, pilot)
+        text = screen_text(app)
+        assert "Approved: refund 80.00 EUR for Ole Brandt, promise due Fri 17 Jul 14:00; Jonas Weber is told." in text
+        assert "No escalation waits for your approval" in text
+        decided = await app.desk.ledger.decision(escalation.id)
+        assert decided is not None and decided.approval == "approved"
+
+
+async def test_with_a_backend_a_refused_approval_stays_on_its_row_and_in_the_notices(make_store) -> None:
+    from tests.test_tui_decisions import backend_answers
+
+    path = await make_store(queue_records())
+    await escalate_in(path, customer="c-2")
+    await backend_answers(path, "confirmed")  # the escalation reached the backend
+    app = await lead_with_a_backend(path)
+    async with app.run_test(size=(140, 40)) as pilot:
+        await approve_first(app, pilot)
+        reason = "declined meanwhile"
+        assert await backend_answers(path, "refused", refusal=reason)
+        await look(app, pilot)
+        text = screen_text(app)
+        assert (f"Not approved: the backend refused your approval of refund 80.00 EUR for Ole Brandt: {reason}."
+                in text)
+        assert "Approved" not in text
+        assert f"approval refused by the backend: {reason}" in approvals_row(app)
+        assert f"You approved it: approval refused by the backend: {reason}" in text
+
+        await pilot.press("escape", "w")  # away and back: the row still says it
+        await settle(app, pilot)
+        assert f"approval refused by the backend: {reason}" in approvals_row(app)
+    # the notices (ctrl+n) keep it, with the reason
+    assert [(n.title, n.message) for n in app.notice_log.newest_first()] == [
+        ("Refused by the backend", f"refund 80.00 EUR for Ole Brandt was not carried out: {reason}")]
+
+
 async def test_enter_opens_the_customer_and_escape_comes_back_to_the_approvals(make_store) -> None:
     from agentdesk.tui.screens.approvals import ApprovalsScreen
     from agentdesk.tui.screens.customer import CustomerScreen

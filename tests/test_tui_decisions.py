@@ -197,6 +197,96 @@ async def test_v_waits_out_the_window_then_is_queued_and_promised(stories: Path)
         assert timeline_rows(app, "voucher 15.00 EUR")
 
 
+NO_TOKEN = "http://127.0.0.1:9"
+"""A backend this workstation has no token for: it syncs nothing, but what it decides waits for the backend."""
+
+
+def with_a_backend():  # noqa: ANN201
+    from agentdesk.tui.syncing import BackendLink
+
+    return BackendLink(NO_TOKEN, lambda: None)
+
+
+async def backend_answers(path: Path, state: str, refusal: str | None = None,
+                          kinds: tuple[str, ...] = ("decision", "approve")) -> list[str]:
+    """Answer the outbox's mutations of ``kinds`` as the backend would, through the sync loop's own
+    :meth:`Replica.answered`; returns the ids of the decisions answered.
+
+    ``confirmed``: the decision and its promise as stored; ``refused``: the decision refused with
+    ``refusal`` as the reason, its promise cancelled.
+    """
+    from agentdesk.sync.mutations import mutation_body
+    from agentdesk.sync.replica import Replica
+
+    answered = []
+    async with Replica.open(path) as replica:
+        for item in await replica.outbox():
+            if item.kind not in kinds:
+                continue
+            body = mutation_body(item)
+            decision = {**body["decision"], "state": state}
+            if refusal is not None:
+                decision["refusal"] = refusal
+            promise = body["promise"]
+            if promise is not None and state == "refused":
+                promise = {**promise, "state": "cancelled"}
+            await replica.answered(item.id, [decision] + ([promise] if promise is not None else []))
+            answered.append(decision["id"])
+    return answered
+
+
+async def store_changed(app, pilot) -> None:  # noqa: ANN001
+    """What the app's one-second look at the store does, now: the open screens read again."""
+    assert await app.check_store()
+    await settle(app, pilot)
+
+
+async def test_with_a_backend_the_strip_waits_for_it_then_follows_its_answer(stories: Path) -> None:
+    clock = MovableClock()
+    app = make_clocked_app(stories, clock, backend=with_a_backend())
+    async with app.run_test(size=(140, 40)) as pilot:
+        screen = await open_customer(app, pilot, "c-1001")
+        await press_and_paint(app, pilot, screen, "v")
+        clock.advance(seconds=11)
+        screen.tick()  # the window ends: queued, in the outbox
+        await settle(app, pilot)
+        assert "QUEUED  voucher 15.00 EUR · waiting for the backend" in screen_text(app)
+        assert "queued for the backend" not in screen.decision_bar.plain
+
+        await backend_answers(stories, "confirmed")
+        await store_changed(app, pilot)
+        [row] = timeline_rows(app, "voucher 15.00 EUR")
+        assert "[confirmed] voucher 15.00 EUR" in row
+        assert "CONFIRMED  voucher 15.00 EUR · by the backend" in screen_text(app)
+        assert "QUEUED" not in screen.decision_bar.plain and "waiting" not in screen.decision_bar.plain
+
+        await press_and_paint(app, pilot, screen, "c")
+        await press_and_paint(app, pilot, screen, "s")  # sent now: queued at once
+        assert "QUEUED  callback Tue 14:15 their time (14:15 yours) · waiting for the backend" in (
+            screen.decision_bar.plain)
+        await backend_answers(stories, "refused", refusal="no technician free that day")
+        await store_changed(app, pilot)
+        [row] = timeline_rows(app, "[refused: no technic")  # the row, cut to its width
+        assert "callback Tue 1" in row
+        assert ("REFUSED  callback Tue 14:15 their time (14:15 yours) · by the backend: no technician free "
+                "that day") in screen_text(app)
+
+
+async def test_with_a_backend_an_escalation_is_sent_to_the_lead_only_once_the_backend_took_it(
+        stories: Path) -> None:
+    app = make_clocked_app(stories, MovableClock(), backend=with_a_backend(), undo_window=timedelta(0))
+    async with app.run_test(size=(140, 40)) as pilot:
+        screen = await open_customer(app, pilot, "c-1002")
+        await press_and_paint(app, pilot, screen, "r")  # 59.90 EUR: over the limit
+        await press_and_paint(app, pilot, screen, "e")
+        bar = screen.decision_bar.plain
+        assert "TAKEN  escalate to lead: refund 59.90 EUR · waiting for the backend, then goes to lead" in bar
+        assert "sent to lead" not in bar
+        await backend_answers(stories, "confirmed")
+        await store_changed(app, pilot)
+        assert "SENT  escalate to lead: refund 59.90 EUR · waiting for lead's approval" in screen.decision_bar.plain
+
+
 async def test_without_a_time_limit_the_strip_says_so_and_s_sends_it(stories: Path) -> None:
     app = make_clocked_app(stories, MovableClock(), undo_window=None)
     async with app.run_test(size=(140, 40)) as pilot:

@@ -7,9 +7,10 @@ at all; the commands then answer in one line that decisions are not available.
 
 Before each prompt :meth:`Deciding.announce` says what happened meanwhile, one line
 each: decisions whose undo window ended (queued now), callbacks of the signed-in
-agent that fell due (once each), and escalations of theirs that were approved or
+agent that fell due (once each), escalations of theirs that were approved or
 declined (the workstation's ``StoreWatch`` semantics, read here with plain SQL on a
-read-only connection of the session's own).
+read-only connection of the session's own), and, with a backend, its answer to what this
+session queued: nothing is said to be approved or confirmed before the backend has taken it.
 """
 
 from __future__ import annotations
@@ -21,9 +22,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, timezone, tzinfo
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from agentdesk.cli.plain import day_time
 from agentdesk.cli.session_text import (
+    answer_line,
     countdown,
     decision_words,
     escalate_command,
@@ -43,13 +46,16 @@ from agentdesk.domain.authority import (
     customer_zone,
     decision_currency,
 )
-from agentdesk.domain.decision_text import terms
+from agentdesk.domain.decision_text import WAITING_FOR_BACKEND, approval_refused, terms
 from agentdesk.domain.model import Agent, Customer, Decision, Promise
 from agentdesk.domain.text import one_line
 from agentdesk.domain.timefmt import duration, zone
 from agentdesk.store.escalations import decided_escalations, read_only_connection
 from agentdesk.store.ledger import Choices, Ledger, LedgerError
 from agentdesk.store.reader import OPEN_PROMISE_STATES, StoreReader
+
+if TYPE_CHECKING:
+    from agentdesk.cli.session import Syncing
 
 READ_ONLY = "read-only: decisions are not available"
 NO_AGENT = "no agent selected: decisions are not available (start with --as AGENT)"
@@ -142,6 +148,8 @@ class DecideState:
     """The approvals list as last shown: ``approve N`` and ``decline N`` count in it."""
     notices: deque[tuple[datetime, str]] = field(default_factory=lambda: deque(maxlen=KEPT_NOTICES))
     """What was announced in this session, oldest first (``notices`` says them again)."""
+    awaited: set[str] = field(default_factory=set)
+    """Decisions (approvals too) this session queued for the backend: its answer is announced once."""
 
 
 class Deciding:
@@ -157,6 +165,7 @@ class Deciding:
     cannot_decide: str | None
     customer: Customer | None
     decide: DecideState
+    syncing: Syncing
     say: Callable[..., None]
 
     # --- who may decide -----------------------------------------------------------------
@@ -180,6 +189,16 @@ class Deciding:
             raise Bad(self.cannot_decide or NO_AGENT)
         assert self.customer is not None  # the dispatcher only runs these with a customer open
         return self.ledger, self.agent, self.customer
+
+    @property
+    def uses_backend(self) -> bool:
+        """Is a backend named (syncing, or waiting for a token)? Then only its answer makes a decision final."""
+        return self.syncing.sync is not None or self.syncing.note is not None
+
+    def _await(self, decision: Decision) -> None:
+        """Queued for the backend: its answer is announced before a prompt (with a backend)."""
+        if self.uses_backend and decision.state == "queued":
+            self.decide.awaited.add(decision.id)
 
     @property
     def role(self) -> Role | None:
@@ -293,8 +312,9 @@ class Deciding:
         else:
             head = f"{badge} {decision_words(decision, self.their_zone(customer))}"
         parts = [f"{one_line(head, 200)} for {name}", *middle]
-        if badge != "QUEUED" or decision.kind == "escalate":  # "QUEUED … queued for the backend" says it twice
-            parts.append(sent_words(decision))
+        backend = self.uses_backend
+        if badge != "QUEUED" or decision.kind == "escalate" or backend:  # "QUEUED … queued for the backend" twice
+            parts.append(sent_words(decision, backend=backend))
         if promise is not None:
             parts.append(f"promise due {day_time(promise.due)}")
         return " · ".join(parts)
@@ -331,6 +351,7 @@ class Deciding:
         try:
             for decision in await ledger.release_due():
                 if decision.agent == agent.id:
+                    self._await(decision)
                     customer = await self.reader.customer(decision.customer)
                     self.notice(self._gone_line("QUEUED", decision, customer, await self._promise_of(decision),
                                                 "its undo window ended"))
@@ -340,8 +361,31 @@ class Deciding:
                 self.decide.known_outcomes |= {o.escalation.id for o in outcomes}
                 for outcome in outcomes:
                     self.notice(self.outcome_line(outcome))
+            await self._announce_answers()
         except (sqlite3.Error, LedgerError):
             pass  # busy or briefly unavailable: the next prompt looks again
+
+    async def _announce_answers(self) -> None:
+        """The backend's answers to what this session queued, one line each, once."""
+        for ident in sorted(self.decide.awaited):
+            decision = await self.reader.decision(ident)
+            if decision is not None and decision.state == "queued":
+                continue
+            self.decide.awaited.discard(ident)
+            if decision is None or decision.state not in ("confirmed", "refused"):
+                continue
+            customer = await self.reader.customer(decision.customer)
+            name = self._name(customer, decision.customer)
+            if decision.approves is None:
+                self.notice(answer_line(decision, name, self.their_zone(customer), self.person))
+                continue
+            what = one_line(terms(decision, customer.timezone if customer else None), 120)
+            if decision.state == "refused":
+                self.notice(f"NOT APPROVED {what} for {name}: {approval_refused(decision)}")
+                continue
+            escalation = await self.reader.decision(decision.approves)
+            told = f"; {one_line(self.person(escalation.agent), 60)} is told" if escalation is not None else ""
+            self.notice(f"APPROVED {what} for {name}: the backend has taken your approval{told}.")
 
     async def _announce_callbacks(self, ledger: Ledger, agent: Agent) -> None:
         due = await ledger.due_callbacks(agent.id, self.now())
@@ -499,6 +543,7 @@ class Deciding:
         if decision.state == "pending":
             self.say(self.pending_line(decision, customer))
             return
+        self._await(decision)
         badge = "ESCALATED" if decision.kind == "escalate" else "TAKEN"
         self.say(self._gone_line(badge, decision, customer, taken.promise))
 
@@ -526,6 +571,7 @@ class Deciding:
             self.say(f"UNDONE {what}: taken back, nothing was sent")
             return
         sent = await ledger.send_now(agent.id, newest.id)
+        self._await(sent)
         self.say(self._gone_line("QUEUED", sent, customer, await self._promise_of(sent)))
 
     # --- approvals ------------------------------------------------------------------------
@@ -604,10 +650,13 @@ class Deciding:
             self.say(f"NOT APPROVED {what} for {name}: your own limits refuse it: "
                      f"{one_line(verdict.reason or 'outside your authority', 300)}{higher}. It still waits.")
             return
-        line = f"APPROVED {what} for {name}: queued"
-        if taken.promise is not None:
-            line += f", promise due {day_time(taken.promise.due)}"
-        self.say(f"{line}; {escalated_by} is told.")
+        due = f", promise due {day_time(taken.promise.due)}" if taken.promise is not None else ""
+        if self.uses_backend:  # approved once the backend has taken it: it may still refuse
+            self._await(decision)
+            self.say(f"APPROVAL SENT {what} for {name}: {WAITING_FOR_BACKEND}{due}; "
+                     f"{escalated_by} is told once the backend has taken it.")
+            return
+        self.say(f"APPROVED {what} for {name}: queued{due}; {escalated_by} is told.")
 
     async def cmd_decline(self, rest: str) -> None:
         ledger, agent = self._approver()

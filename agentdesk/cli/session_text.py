@@ -57,11 +57,28 @@ def countdown(decision: Decision, now: datetime) -> str:
     return words.countdown(decision, now) or f"{words.pending_verb(decision)} when you type send"
 
 
-def sent_words(decision: Decision) -> str:
-    """What happens once the undo window is over."""
+def sent_words(decision: Decision, *, backend: bool) -> str:
+    """What happens once the undo window is over: with a backend, ``waiting for the backend`` until it answers."""
+    if backend:
+        return words.waiting_words(decision)
     if decision.kind == "escalate":
         return f"waits for approval by {decision.escalate_to or 'the next role up'}"
     return "queued for the backend"
+
+
+def answer_line(decision: Decision, customer_name: str, their_zone: tzinfo | None,
+                person: Callable[[str], str]) -> str:
+    """The backend's answer to a decision: ``CONFIRMED voucher 15.00 EUR for Ole Brandt · by the backend``,
+    ``REFUSED … · by the backend: <why>``, ``SENT escalation to lead: refund 80.00 EUR for … · waiting for
+    lead's approval``."""
+    answer = words.answer_words(decision, person)
+    badge, said = answer if answer is not None else ("QUEUED", words.waiting_words(decision))
+    if decision.kind == "escalate":
+        inner = Proposal(decision.proposal_kind or "", decision.amount, decision.scheduled)
+        head = f"{badge} escalation to {decision.escalate_to}: {proposal_words(inner, their_zone)}"
+    else:
+        head = f"{badge} {decision_words(decision, their_zone)}"
+    return f"{one_line(head, 200)} for {customer_name} · {said}"
 
 
 def escalate_command(proposal: Proposal, their_zone: tzinfo | None) -> str | None:

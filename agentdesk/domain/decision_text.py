@@ -185,6 +185,53 @@ def decision_words(decision: Decision, their_zone: tzinfo | None,
     return proposal_words(Proposal(decision.kind, decision.amount, decision.scheduled), their_zone, to_viewer)
 
 
+WAITING_FOR_BACKEND = "waiting for the backend"
+"""A decision out of its undo window that the backend has not answered yet (a backend is in use)."""
+
+
+def waiting_words(decision: Decision) -> str:
+    """A queued decision with a backend in use: ``waiting for the backend`` (an escalation: ``…, then goes to lead``).
+
+    Nothing is "sent" or "approved" before the backend has taken it: it may still refuse.
+    """
+    if decision.kind == "escalate":
+        return f"{WAITING_FOR_BACKEND}, then goes to {decision.escalate_to or 'the next role up'}"
+    return WAITING_FOR_BACKEND
+
+
+def answer_words(decision: Decision, person: Callable[[str], str] = str) -> tuple[str, str] | None:
+    """The answer a decision got, as a badge and words; None while there is none (pending, queued, undone).
+
+    ``("CONFIRMED", "by the backend")``, ``("REFUSED", "by the backend: case k-1 is closed")``, an
+    escalation the backend took ``("SENT", "waiting for lead's approval")``, then ``("APPROVED", "by
+    Markus Brandt")`` or ``("DECLINED", "by Markus Brandt: no proof")``. An approval is an answer in
+    any state: without a backend a lead approves on the same store. ``person`` names an agent id.
+    """
+    if decision.state == "refused":
+        reason = refusal_reason(decision)
+        return "REFUSED", f"by the backend: {one_line(reason, 300) if reason else 'no reason given'}"
+    if decision.kind == "escalate" and decision.approval in ("approved", "declined"):
+        who = one_line(person(decision.approval_by), 60) if decision.approval_by else "a lead"
+        if decision.approval == "approved":
+            return "APPROVED", f"by {who}"
+        return "DECLINED", f"by {who}: {one_line(decision.approval_reason or 'no reason given', 300)}"
+    if decision.state != "confirmed":
+        return None
+    if decision.kind == "escalate":
+        return "SENT", f"waiting for {decision.escalate_to or 'the next role up'}'s approval"
+    return "CONFIRMED", "by the backend"
+
+
+APPROVAL_SENT = f"approval sent, {WAITING_FOR_BACKEND}"
+"""A lead's approval the backend has not answered yet; only its answer makes it approved."""
+
+
+def approval_refused(approval: Decision) -> str:
+    """``approval refused by the backend: <why>``: a lead's approval (their decision in place of the escalation)."""
+    reason = refusal_reason(approval)
+    return f"approval refused by the backend: {one_line(reason, 300) if reason else 'no reason given'}"
+
+
 def pending_verb(decision: Decision) -> str:
     """What ends a decision's undo window does to it: ``queued``, or ``goes to lead`` for an escalation."""
     return f"goes to {decision.escalate_to}" if decision.kind == "escalate" and decision.escalate_to else "queued"

@@ -166,6 +166,14 @@ class Ledger:
             "SELECT * FROM decision WHERE approval = 'waiting' AND escalate_to = ? AND state IN ('queued', 'confirmed') "
             "ORDER BY at_us, id", (role.name,))
 
+    async def unsettled_approvals(self, agent_id: str, refused_since: datetime) -> list[Decision]:
+        """``agent_id``'s approvals the backend has not taken: queued (no answer yet), or refused
+        from ``refused_since`` on; oldest first."""
+        return await self._run(self._select_decisions,
+                               "SELECT * FROM decision WHERE state IN ('queued', 'refused') AND approves IS NOT NULL "
+                               "AND agent_id = ? AND (state = 'queued' OR at_us >= ?) ORDER BY at_us, id",
+                               (agent_id, utc_micros(refused_since)))
+
     async def due_callbacks(self, agent_id: str, until: datetime) -> list[tuple[Decision, Promise]]:
         """This agent's callbacks that are open and due by ``until``, earliest first."""
         return await self._run(self._due_callbacks, agent_id, until)

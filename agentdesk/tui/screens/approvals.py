@@ -4,15 +4,21 @@
 their own, checked against their own limits), ``d`` declines it at once, ``D``
 declines it with a reason typed in a small dialog. ``enter`` opens the customer;
 ``escape`` goes back to the queue. Every change goes through the ledger; the
-outcome is said in one line under the list.
+outcome is said in one line above the list.
+
+With a backend, an approval is final only once the backend has taken it: until then the
+line says ``approval sent, waiting for the backend`` and the row stays, saying so; the line
+says ``Approved: …`` when the backend's answer is in the store, and a refusal stays on its row
+(for :data:`REFUSALS_SHOWN_FOR`) with the backend's reason. Without a backend the local
+approval is the last word, as it always was.
 """
 
 from __future__ import annotations
 
-import sqlite3
-
 import asyncio
-from datetime import datetime
+import sqlite3
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, ClassVar
 
 from rich.text import Text
@@ -22,8 +28,8 @@ from textual.binding import Binding, BindingType
 from textual.message import Message
 from textual.widgets import Static
 
-from agentdesk.domain.decision_text import terms
-from agentdesk.domain.model import Case, Customer
+from agentdesk.domain.decision_text import APPROVAL_SENT, refusal_reason, terms
+from agentdesk.domain.model import Case, Customer, Decision
 from agentdesk.domain.text import one_line
 from agentdesk.domain.timefmt import duration
 from agentdesk.tui.keymap import key_shown
@@ -31,6 +37,7 @@ from agentdesk.tui.messages import DecisionsQueued, OpenCustomer, StoreChanged
 from agentdesk.tui.screens import DeskScreen
 from agentdesk.tui.screens.prompt import PromptScreen
 from agentdesk.tui.widgets.approval_list import ApprovalItem, ApprovalList
+from agentdesk.tui.widgets.decision_bar import uses_backend
 from agentdesk.tui.widgets.desk_header import DeskHeader
 from agentdesk.tui.widgets.key_bar import KeyBar
 from agentdesk.tui.widgets.line_list import LineList
@@ -41,6 +48,20 @@ if TYPE_CHECKING:
 __all__ = ["ApprovalsScreen"]
 
 REFRESH_SECONDS = 30
+REFUSALS_SHOWN_FOR = timedelta(days=1)
+"""An approval the backend refused stays on the list this long (a working day), with why."""
+
+
+@dataclass(frozen=True, slots=True)
+class SentApproval:
+    """An approval this screen sent, until the backend answered it: what the outcome line then says."""
+
+    escalation_id: str
+    what: str
+    """``refund 80.00 EUR for Ole Brandt``, made safe to show."""
+    promise: str
+    """``, promise due Fri 17 Jul 14:00`` or nothing."""
+    escalated_by: str
 
 
 class ApprovalsScreen(DeskScreen):
@@ -56,13 +77,15 @@ class ApprovalsScreen(DeskScreen):
     ]
 
     class Loaded(Message):
-        def __init__(self, items: list[ApprovalItem], now: datetime) -> None:
+        def __init__(self, items: list[ApprovalItem], now: datetime, answered: tuple[Decision, ...] = ()) -> None:
             super().__init__()
             self.items = items
             self.now = now
+            self.answered = answered
+            """Approvals sent from this screen that the backend has answered since (confirmed or refused)."""
 
     class Done(Message):
-        """An approve or decline finished: ``line`` says how, ``kind`` is approved/refused/declined/failed."""
+        """An approve or decline finished: ``line`` says how, ``kind`` is approved/sent/refused/declined/failed."""
 
         def __init__(self, escalation_id: str, kind: str, line: str) -> None:
             super().__init__()
@@ -70,12 +93,22 @@ class ApprovalsScreen(DeskScreen):
             self.kind = kind
             self.line = line
 
+    class Sent(Message):
+        """An approval is stored and queued for the backend (with a backend): it is not approved before it answers."""
+
+        def __init__(self, approval_id: str, sent: SentApproval) -> None:
+            super().__init__()
+            self.approval_id = approval_id
+            self.sent = sent
+
     def __init__(self, desk: Desk) -> None:
         super().__init__()
         self.desk = desk
         self._busy: set[str] = set()
         """Escalations with an approve or decline on its way (a second key press is ignored)."""
         self.last_outcome: str = ""
+        self._sent: dict[str, SentApproval] = {}
+        """Approval decision id -> what to say when the backend has answered it (with a backend only)."""
 
     # --- layout ---------------------------------------------------------------------
 
@@ -118,15 +151,28 @@ class ApprovalsScreen(DeskScreen):
         if ledger is None or agent is None:
             self.post_message(self.Loaded([], self.desk.now()))
             return
-        waiting = await ledger.waiting_approvals(agent.id)
-        customer_ids = list(dict.fromkeys(decision.customer for decision in waiting))
+        now = self.desk.now()
+        rows: list[tuple[Decision, Decision | None]] = [(d, None) for d in await ledger.waiting_approvals(agent.id)]
+        unsettled = await ledger.unsettled_approvals(agent.id, now - REFUSALS_SHOWN_FOR) if self.uses_backend else []
+        escalations = await asyncio.gather(*(reader.decision(approval.approves or "") for approval in unsettled))
+        rows += [(escalation, approval) for escalation, approval in zip(escalations, unsettled, strict=True)
+                 if escalation is not None]
+        rows.sort(key=lambda row: (row[0].at, row[0].id))
+        customer_ids = list(dict.fromkeys(escalation.customer for escalation, _ in rows))
         customers: list[Customer | None] = list(await asyncio.gather(*(reader.customer(c) for c in customer_ids)))
         cases_of: list[list[Case]] = list(await asyncio.gather(*(reader.open_cases(c) for c in customer_ids)))
         by_id = dict(zip(customer_ids, customers, strict=True))
         cases = {case.id: case for found in cases_of for case in found}
-        items = [ApprovalItem(decision, by_id.get(decision.customer), cases.get(decision.case or ""))
-                 for decision in waiting]
-        self.post_message(self.Loaded(items, self.desk.now()))
+        items = [ApprovalItem(escalation, by_id.get(escalation.customer), cases.get(escalation.case or ""), approval)
+                 for escalation, approval in rows]
+        sent = await asyncio.gather(*(ledger.decision(ident) for ident in list(self._sent)))
+        answered = tuple(d for d in sent if d is not None and d.state in ("confirmed", "refused"))
+        self.post_message(self.Loaded(items, now, answered))
+
+    @property
+    def uses_backend(self) -> bool:
+        """With a backend an approval is final once the backend has taken it; local only, once it is stored."""
+        return uses_backend(self.app)
 
     def on_approvals_screen_loaded(self, message: ApprovalsScreen.Loaded) -> None:
         approvals = self.approvals
@@ -139,10 +185,26 @@ class ApprovalsScreen(DeskScreen):
                 break
         approvals.now = message.now
         approvals.set_items(message.items, cursor=min(row, max(len(message.items) - 1, 0)))
-        count = len(message.items)
+        count = sum(item.approval is None for item in message.items)
         approvals.border_title = f"Waiting for your approval · {count}"
         self._show_detail(approvals.cursor_item)
         self.refresh_bindings()
+        for approval in message.answered:
+            self._answered(approval)
+
+    def _answered(self, approval: Decision) -> None:
+        """The backend took an approval sent from here, or refused it: the outcome line says which."""
+        sent = self._sent.pop(approval.id, None)
+        if sent is None:
+            return
+        if approval.state == "confirmed":
+            line = f"Approved: {sent.what}{sent.promise}; {sent.escalated_by} is told."
+            self._tell(ApprovalsScreen.Done(sent.escalation_id, "approved", line))
+        else:
+            reason = refusal_reason(approval)
+            line = (f"Not approved: the backend refused your approval of {sent.what}: "
+                    f"{one_line(reason, 300) if reason else 'no reason given'}.")
+            self._tell(ApprovalsScreen.Done(sent.escalation_id, "refused", line))
 
     @on(LineList.Highlighted, "#approvals")
     def _highlighted(self, message: LineList.Highlighted) -> None:
@@ -175,6 +237,9 @@ class ApprovalsScreen(DeskScreen):
             text.append(f"“{one_line(escalation.reason, 300)}”")
         else:
             text.append("no reason given")
+        if item.status is not None:
+            text.append("\nYou approved it: ", "bold")
+            text.append(item.status)
         detail.update(text)
 
     # --- deciding -------------------------------------------------------------------
@@ -183,12 +248,13 @@ class ApprovalsScreen(DeskScreen):
         if action in ("approve", "decline", "decline_with_reason"):
             if not self.desk.approves:
                 return False  # never offered to who approves nothing (the queue has no way here then)
-            return True if self.approvals.cursor_item is not None else None
+            item = self.approvals.cursor_item
+            return True if item is not None and item.approval is None else None  # a sent approval is decided
         return True
 
     def _selected(self) -> ApprovalItem | None:
         item = self.approvals.cursor_item
-        if item is None or item.escalation.id in self._busy or not self.desk.approves:
+        if item is None or item.approval is not None or item.escalation.id in self._busy or not self.desk.approves:
             return None
         return item
 
@@ -254,13 +320,14 @@ class ApprovalsScreen(DeskScreen):
                                         f"Not approved — your own limits refuse it: {reason}{higher}. It still waits."))
             return
         self.app.post_message(DecisionsQueued((decision.id,)))  # the approval is in the outbox: pushed at once
-        line = f"Approved: {terms(decision, item.customer.timezone if item.customer else None)} " \
-               f"for {customer} queued"
+        what = f"{terms(decision, item.customer.timezone if item.customer else None)} for {customer}"
         promise = taken.promise
-        if promise is not None:
-            line += f", promise due {self.desk.to_viewer(promise.due):%a %d %b %H:%M}"
-        line += f"; {one_line(self.desk.person(escalation.agent), 60)} is told."
-        self.post_message(self.Done(escalation.id, "approved", line))
+        due = f", promise due {self.desk.to_viewer(promise.due):%a %d %b %H:%M}" if promise is not None else ""
+        escalated_by = one_line(self.desk.person(escalation.agent), 60)
+        if self.uses_backend:  # approved once the backend has taken it: it may still refuse
+            self.post_message(self.Sent(decision.id, SentApproval(escalation.id, what, due, escalated_by)))
+            return
+        self.post_message(self.Done(escalation.id, "approved", f"Approved: {what} queued{due}; {escalated_by} is told."))
 
     @work(group="decide", exit_on_error=False, description="Declining")
     async def decline(self, item: ApprovalItem, reason: str) -> None:
@@ -282,7 +349,17 @@ class ApprovalsScreen(DeskScreen):
             f"({one_line(declined.approval_reason or reason, 200)}); "
             f"{one_line(self.desk.person(escalation.agent), 60)} is told."))
 
+    def on_approvals_screen_sent(self, message: ApprovalsScreen.Sent) -> None:
+        self._sent[message.approval_id] = sent = message.sent
+        self._tell(ApprovalsScreen.Done(sent.escalation_id, "sent",
+                                        f"{APPROVAL_SENT.capitalize()}: {sent.what}; "
+                                        f"{sent.escalated_by} is told once the backend has taken it."))
+
     def on_approvals_screen_done(self, message: ApprovalsScreen.Done) -> None:
+        self._tell(message)
+
+    def _tell(self, message: ApprovalsScreen.Done) -> None:
+        """Say the outcome above the list, and read the list again (the row moves on)."""
         self._busy.discard(message.escalation_id)
         self.last_outcome = message.line
         outcome = self.query_one("#outcome", Static)

@@ -38,7 +38,8 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from functools import partial
 from typing import TYPE_CHECKING, ClassVar
 
@@ -54,11 +55,12 @@ from textual.widgets import Static
 from agentdesk.domain.authority import ESCALATABLE_KINDS, MONEY_KINDS, Proposal, Verdict
 from agentdesk.domain.model import Case, Decision, EntryKind, Promise, TimelineEntry
 from agentdesk.domain.decision_text import (
+    WAITING_FOR_BACKEND,
+    answer_words,
     at_least_zero,
     countdown,
     decision_words,
     proposal_words,
-    refusal_reason,
     refusal_text,
 )
 from agentdesk.domain.queue import URGENCY_WORDS
@@ -71,7 +73,14 @@ from agentdesk.tui.messages import DecisionsQueued, StoreChanged
 from agentdesk.tui.screens.help import scroll_bindings
 from agentdesk.tui.screens import DeskScreen
 from agentdesk.tui.themes import text_style
-from agentdesk.tui.widgets.decision_bar import READ_ONLY_TEXT, DecisionBar, Group, options_items, sent_words
+from agentdesk.tui.widgets.decision_bar import (
+    READ_ONLY_TEXT,
+    DecisionBar,
+    Group,
+    options_items,
+    sent_words,
+    uses_backend,
+)
 from agentdesk.tui.widgets.desk_header import DeskHeader
 from agentdesk.tui.widgets.key_bar import KeyBar
 from agentdesk.tui.widgets.line_list import LineList
@@ -145,6 +154,8 @@ class DecisionState:
     """This customer's escalations waiting for approval: not offered for escalation again."""
     unavailable: str | None = None
     """Why there is nothing to decide (read-only, no agent, an error), in one line."""
+    current: Mapping[str, Decision] = field(default_factory=dict)
+    """This customer's decisions as stored now, by id: the outcome line follows its decision's state."""
 
 
 async def read_decisions(desk: Desk, customer_id: str) -> DecisionState:
@@ -168,7 +179,7 @@ async def read_decisions(desk: Desk, customer_id: str) -> DecisionState:
         return DecisionState(unavailable=f"decisions are not available: {one_line(str(error), 200)}")
     waiting = tuple(d for d in decisions if d.kind == "escalate" and d.approval == "waiting"
                     and d.state in ("pending", "queued", "confirmed"))
-    return DecisionState(choices, tuple(pending), waiting)
+    return DecisionState(choices, tuple(pending), waiting, current={d.id: d for d in decisions})
 
 
 @dataclass(frozen=True, slots=True)
@@ -202,6 +213,20 @@ async def read_customer(desk: Desk, customer_id: str) -> CustomerData | None:
     tail = await reader.timeline_page(customer_id, offset, limit, total=count) if limit else []
     owner = desk.agents.get(customer.owner) if customer.owner else None
     return CustomerData(CustomerCard(customer, owner), count, cases, promises, offset, tuple(tail), decisions)
+
+
+@dataclass(frozen=True, slots=True)
+class Followed:
+    """The outcome line follows this decision out of its undo window until the backend has answered it."""
+
+    badge: str
+    """Until there is an answer: ``TAKEN`` (queued at once) or ``QUEUED`` (its window ended, or sent now)."""
+    decision: Decision
+    """As it was when the line was set; the stored version in :attr:`DecisionState.current` wins."""
+
+
+ANSWER_STYLES = {"REFUSED": "refused", "DECLINED": "badge"}
+"""The badge style of an answer (:func:`answer_words`); the others are ``done``."""
 
 
 class CustomerScreen(DeskScreen):
@@ -275,7 +300,8 @@ class CustomerScreen(DeskScreen):
         self._pending: tuple[Decision, ...] = ()
         self._refused: tuple[Proposal, Verdict] | None = None
         """The last refusal on this customer that could be escalated: ``e`` escalates exactly that."""
-        self._outcome: Group | None = None
+        self._outcome: Group | Followed | None = None
+        """What just happened, under the PENDING strip: a fixed line, or a decision whose state it follows."""
         self._busy = False
         """A ledger write and the read after it are on their way: decision keys wait for them, in order."""
         self._deferred: list[Callable[[], None]] = []
@@ -719,7 +745,9 @@ class CustomerScreen(DeskScreen):
             if len(self._pending) > 1:
                 parts.append(f"{len(self._pending) - 1} more pending")
             groups.append(self._badge_line("PENDING", "badge", *parts))
-        if self._outcome is not None:
+        if isinstance(self._outcome, Followed):
+            groups.append(self._followed_line(self._outcome))
+        elif self._outcome is not None:
             groups.append(self._outcome)
         choices = decisions.choices
         if choices is not None:
@@ -734,6 +762,26 @@ class CustomerScreen(DeskScreen):
                 group.append(item)
             groups.append(group)
         bar.show(groups)
+
+    @property
+    def uses_backend(self) -> bool:
+        """With a backend nothing is sent or final before it answered (local only, the store is the last word)."""
+        return uses_backend(self.app)
+
+    def _followed_line(self, followed: Followed) -> Group:
+        """`` CONFIRMED  refund 39.90 EUR · by the backend``: the decision's state as stored now, in words."""
+        current = self.data.decisions.current if self.data is not None else {}
+        decision = current.get(followed.decision.id, followed.decision)
+        what = one_line(decision_words(decision, self._their_zone(), self.desk.to_viewer), 200)
+        if decision.customer != self.customer_id:
+            what += f" for customer {one_line(decision.customer, 40)}"
+        answer = answer_words(decision, self.desk.person)
+        if answer is not None:
+            badge, words = answer
+            return self._badge_line(badge, ANSWER_STYLES.get(badge, "done"), what, words)
+        backend = self.uses_backend
+        return self._badge_line(followed.badge, "badge" if backend else "done", what,
+                                sent_words(decision, backend=backend))
 
     def _say(self, outcome: Group | str) -> None:
         """Put one line of outcome in the bar (and release anyone waiting for the paint)."""
@@ -979,7 +1027,6 @@ class CustomerScreen(DeskScreen):
             self._deferred.pop(0)()
 
     def on_customer_screen_decision_done(self, message: CustomerScreen.DecisionDone) -> None:
-        their_zone, to_viewer = self._their_zone(), self.desk.to_viewer
         if message.error is not None:
             self._outcome = self._badge_line("NOT DONE", "refused", one_line(message.error, 300))
         elif message.verb == "take" and message.taken is not None:
@@ -1000,19 +1047,18 @@ class CustomerScreen(DeskScreen):
                     self._outcome = None  # the PENDING strip says it
                     self._set_pending((*self._pending, decision), render=False)
                 else:
-                    words = one_line(decision_words(decision, their_zone, to_viewer), 200)
-                    self._outcome = self._badge_line("TAKEN", "done", words, sent_words(decision))
+                    self._outcome = Followed("TAKEN", decision)
         elif message.decision is not None:
             decision = message.decision
-            words = one_line(decision_words(decision, their_zone, to_viewer), 200)
             self._set_pending(tuple(d for d in self._pending if d.id != decision.id), render=False)
             if message.verb == "undo":
                 restored = self._escalated_refusals.pop(decision.id, None)
                 if restored is not None and message.customer_id == self.customer_id:
                     self._refused = restored
+                words = one_line(decision_words(decision, self._their_zone(), self.desk.to_viewer), 200)
                 self._outcome = self._badge_line("UNDONE", "done", words, "taken back, nothing was sent")
             else:
-                self._outcome = self._badge_line("QUEUED", "done", words, sent_words(decision))
+                self._outcome = Followed("QUEUED", decision)
         self._render_bar()
         self.call_after_refresh(self.decision_painted.set)
 
@@ -1023,12 +1069,12 @@ class CustomerScreen(DeskScreen):
             return
         self._set_pending(tuple(d for d in self._pending if d.id not in {d.id for d in released}), render=False)
         if len(released) == 1:
-            words = one_line(decision_words(released[0], self._their_zone(), self.desk.to_viewer), 200)
-            if released[0].customer != self.customer_id:
-                words += f" for customer {one_line(released[0].customer, 40)}"
-            self._outcome = self._badge_line("QUEUED", "done", words, sent_words(released[0]))
+            self._outcome = Followed("QUEUED", released[0])
         else:
-            self._outcome = self._badge_line("QUEUED", "done", f"{len(released)} of your decisions left their undo window")
+            parts = [f"{len(released)} of your decisions left their undo window"]
+            if self.uses_backend:
+                parts.append(WAITING_FOR_BACKEND)
+            self._outcome = self._badge_line("QUEUED", "badge" if self.uses_backend else "done", *parts)
         self._render_bar()
 
     def on_customer_screen_refreshed(self, message: CustomerScreen.Refreshed) -> None:
@@ -1045,16 +1091,12 @@ class CustomerScreen(DeskScreen):
     def on_store_changed(self, message: StoreChanged) -> None:
         """Someone committed to the store (a lead approved, another workstation decided, the backend answered): read again.
 
-        A decision on this customer that the backend refused replaces the bar's outcome line,
-        which may still say it was queued.
+        The outcome line follows its decision's state as read again; a decision on this customer that
+        the backend refused takes the line over, whichever decision it followed.
         """
         for refusal in message.refusals:
-            decision = refusal.decision
-            if decision.customer == self.customer_id:
-                words = one_line(decision_words(decision, self._their_zone(), self.desk.to_viewer), 200)
-                reason = refusal_reason(decision)
-                self._outcome = self._badge_line("REFUSED", "refused", words, "by the backend: "
-                                                 + (one_line(reason, 200) if reason else "no reason given"))
+            if refusal.decision.customer == self.customer_id:
+                self._outcome = Followed("REFUSED", refusal.decision)
         if self.data is not None and self.is_mounted:
             self._reread_worker(self.customer_id)
 

@@ -1,4 +1,9 @@
-"""Escalations waiting for a lead's approval, as a line list: one row each, nothing else per row."""
+"""Escalations waiting for a lead's approval, as a line list: one row each, nothing else per row.
+
+With a backend, an escalation the lead approved stays on the list until the backend has taken the
+approval (``approval sent, waiting for the backend``), and for a day when it refused it
+(``approval refused by the backend: <why>``).
+"""
 
 from __future__ import annotations
 
@@ -10,7 +15,7 @@ from typing import ClassVar
 from rich.text import Text
 from textual.binding import BindingType
 
-from agentdesk.domain.decision_text import terms
+from agentdesk.domain.decision_text import APPROVAL_SENT, approval_refused, terms
 from agentdesk.domain.model import Case, Customer, Decision
 from agentdesk.domain.text import one_line
 from agentdesk.domain.timefmt import duration
@@ -27,6 +32,19 @@ class ApprovalItem:
     escalation: Decision
     customer: Customer | None
     case: Case | None
+    approval: Decision | None = None
+    """The signed-in lead's approval of it, sent but not taken by the backend (queued or refused)."""
+
+    @property
+    def status(self) -> str | None:
+        """Where the lead's approval stands; None when the escalation still waits for the lead."""
+        if self.approval is None:
+            return None
+        return approval_refused(self.approval) if self.approval.state == "refused" else APPROVAL_SENT
+
+    @property
+    def refused(self) -> bool:
+        return self.approval is not None and self.approval.state == "refused"
 
     @property
     def customer_name(self) -> str:
@@ -105,6 +123,11 @@ class ApprovalList(LineList[ApprovalItem]):
         text.append(GAP)
         text.append(fit(one_line(item.proposal, columns.proposal * 2), columns.proposal), self.style("accent"))
         text.append(GAP)
+        status = item.status
+        if status is not None:  # in place of the waiting time, the case and the reason: what became of it
+            rest = max(width - text.cell_len, 0)
+            text.append(fit(one_line(status, rest * 2), rest), self.style("warning" if item.refused else "muted"))
+            return text
         text.append(fit(duration(self.now - item.escalation.at), columns.waited))
         if columns.case:
             text.append(GAP)

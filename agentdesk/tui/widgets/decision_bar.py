@@ -7,7 +7,8 @@ off, whatever the width. Items are ``rich.text.Text``; customer text in them has
 already passed through :mod:`agentdesk.domain.text`.
 
 The words of each item (``r refund 39.90 EUR (limit 50.00)``,
-``PENDING refund 39.90 EUR · queued in 8 s · u undo · s send now``…) are made by
+``PENDING refund 39.90 EUR · queued in 8 s · u undo · s send now``,
+``QUEUED refund 39.90 EUR · waiting for the backend``…) are made by
 the helpers below from the ledger's choices, so the screen and the tests read the
 same sentences.
 """
@@ -25,10 +26,12 @@ from textual.geometry import Size
 from textual.widget import Widget
 
 from agentdesk.domain.authority import Option, Proposal
-from agentdesk.domain.decision_text import limit_text, proposal_words, refusal_text
+from agentdesk.domain.decision_text import limit_text, proposal_words, refusal_text, waiting_words
 from agentdesk.domain.model import Decision
 
 if TYPE_CHECKING:
+    from textual.app import App
+
     from agentdesk.store.ledger import Choices
 
 GAP = "   "
@@ -152,8 +155,19 @@ class DecisionBar(Widget):
 # --------------------------------------------------------------------------- the words
 
 
-def sent_words(decision: Decision) -> str:
-    """What happens once the undo window is over: ``queued for the backend``, ``sent to lead for approval``."""
+def uses_backend(app: App[object]) -> bool:
+    """Does this workstation sync with a backend? Then only the backend's answer makes a decision final."""
+    return getattr(app, "backend", None) is not None
+
+
+def sent_words(decision: Decision, *, backend: bool) -> str:
+    """What happens once the undo window is over, until an answer is in (see :func:`answer_words`).
+
+    With a backend: ``waiting for the backend``. Local only, the store is where it ends:
+    ``queued for the backend``, ``sent to lead for approval``.
+    """
+    if backend:
+        return waiting_words(decision)
     if decision.kind == "escalate":
         return f"sent to {decision.escalate_to or 'the next role'} for approval"
     return "queued for the backend"
