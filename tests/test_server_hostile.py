@@ -232,3 +232,4 @@ async def test_hostile_mutations_leave_a_backend_every_workstation_can_sync(back
         local_promises = set(rows(store, "SELECT id, customer_id, decision_id, state FROM promise"))
         assert local_promises == promises, f"{store.name}: {local_promises ^ promises}"
         assert rows(store, "SELECT count(*) FROM outbox") == [(0,)]
+        assert rows(store, "SELECT type, id, reason FROM set_aside") == [], "a published change could not be applied"
