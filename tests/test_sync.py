@@ -90,6 +90,30 @@ async def test_two_workstations_over_one_disputed_amount_one_is_refused_and_its_
     assert rows(stores["a-7"], decisions) == rows(stores["a-8"], decisions)
 
 
+async def test_a_refusal_the_backend_answers_to_its_sender_alone_still_marks_the_senders_copy(backend, tmp_path):
+    """A decision on a customer only this store holds: refused, never published, and refused here too.
+
+    The answer's cursor is the head the pull has already reached, so it reads as old news;
+    the decision still waiting here for it must take it all the same.
+    """
+    server, tokens = backend
+    store = tmp_path / "jonas.sqlite3"
+    await sync_once(store, server.url, tokens["a-7"])
+    from agentdesk.interchange.load import load_records
+
+    report = await load_records([{"type": "customer", "id": "c-local", "name": "Only Here",
+                                  "timezone": "Europe/Berlin"}], store)
+    assert not report.errors
+    async with Ledger.open(store, MATRIX) as ledger:
+        taken = await ledger.take("a-7", "c-local", Proposal("note", reason="local only"), undo_window=QUEUED)
+    assert taken.decision is not None
+    result = await sync_once(store, server.url, tokens["a-7"])
+    assert len(result.refused) == 1 and "no customer c-local" in result.refused[0]
+    state, extra = rows(store, "SELECT state, extra FROM decision WHERE id = ?", taken.decision.id)[0]
+    assert state == "refused" and "no customer c-local" in extra
+    assert fetch(server.database, "SELECT count(*) FROM record WHERE customer_id = 'c-local'") == [(0,)]
+
+
 async def test_unreachable_backend_keeps_the_outbox_and_a_later_sync_drains_it(backend, tmp_path) -> None:
     server, tokens = backend
     store = tmp_path / "jonas.sqlite3"

@@ -127,15 +127,28 @@ class Replica:
         from that server has already gone past it, the answer is old news: a repeat after a
         lost answer gets the result stored back then, and the pull may since have brought
         newer versions of its records (an escalation approved meanwhile), which the old ones
-        must not overwrite. Then only the outbox row goes. A record of the answer that the store
-        cannot hold is set aside as a pulled one is.
+        must not overwrite. Then only what the pull cannot have brought is kept: the decision
+        still waiting here for its answer, and its promise (a refusal the backend answered to
+        its sender alone, because it named what the backend does not hold, is never pulled).
+        A record of the answer that the store cannot hold is set aside as a pulled one is.
         """
         if server is not None and cursor is not None:
             state = await self._pull_state()
             if state.get("server") == server and int(state.get("cursor", 0)) >= cursor:
-                records = ()
+                records = await self._still_unanswered(list(records))
         return await self._apply_page(_changes(records, None, cursor or 0),
                                       [("DELETE FROM outbox WHERE id = ?", (mutation_id,))])
+
+    async def _still_unanswered(self, records: list[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
+        """The decisions of ``records`` that this store still holds as pending or queued, and their promises."""
+        ids = [r.get("id") for r in records if r.get("type") == "decision"]
+        if not ids:
+            return []
+        marks = ", ".join("?" * len(ids))
+        waiting = {ident for (ident,) in await self._writer.fetch(
+            f"SELECT id FROM decision WHERE id IN ({marks}) AND state IN ('pending', 'queued')", tuple(ids))}
+        return [r for r in records if (r.get("type") == "decision" and r.get("id") in waiting)
+                or (r.get("type") == "promise" and r.get("decision") in waiting)]
 
     async def failed(self, mutation_id: str, error: str) -> int:
         """Count a failed attempt that may succeed later; returns the attempts so far."""
