@@ -109,7 +109,8 @@ async def test_a_page_with_records_the_store_cannot_hold_is_applied_around_them(
     reasons = {item.id: item.reason for item in kept}
     assert reasons["d-ghost"] == "it names customer c-404, which this workstation does not have"
     assert reasons["d-approves-nothing"] == "it names decision d-404, which this workstation does not have"
-    assert "cannot be stored or shown" in reasons["d-year-one"]
+    # The codec refuses a time before 1900 before the timeline words could fail on it.
+    assert "before 1900-01-01" in reasons["d-year-one"]
     assert reasons["d-unreadable"].startswith("it is not a record this workstation can read: ")
     for item in kept:
         assert item.what.startswith(f"decision {item.id} (change ")
