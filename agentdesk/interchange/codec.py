@@ -71,6 +71,7 @@ __all__ = [
     "decode_json",
     "decode_line",
     "dumps",
+    "lone_surrogate_at",
     "parse_line",
     "parse_record",
     "record_label",
@@ -649,39 +650,46 @@ def _check_text_and_size(obj: Mapping[str, Any], kind: str, max_record_bytes: in
         raise RecordError(f"{_label(kind, obj)}: {size_refusal(size, max_record_bytes, flag=None)}")
 
 
-def _lone_surrogate(value: Any) -> str | None:
-    """The first lone surrogate in the strings of ``value`` (keys included), or None."""
+def lone_surrogate_at(value: Any, path: tuple[str | int, ...] = ()) -> tuple[tuple[str | int, ...], bool, str] | None:
+    """The first lone surrogate in the strings of a JSON value: ``(path to it, whether it is in a field
+    name, the surrogate)``, or None. Keys are looked at before their values."""
     if isinstance(value, str):
         if value.isascii():
             return None
         try:
             value.encode("utf-8")
         except UnicodeEncodeError as exc:
-            return value[exc.start]
+            return path, False, value[exc.start]
         return None
     if isinstance(value, Mapping):
-        items: Any = (part for pair in value.items() for part in pair)
+        for key, item in value.items():
+            in_key = lone_surrogate_at(key)
+            if in_key is not None:
+                return path, True, in_key[2]
+            found = lone_surrogate_at(item, (*path, key))
+            if found is not None:
+                return found
     elif isinstance(value, (list, tuple)):
-        items = value
-    else:
-        return None
-    for item in items:
-        found = _lone_surrogate(item)
-        if found is not None:
-            return found
+        for index, item in enumerate(value):
+            found = lone_surrogate_at(item, (*path, index))
+            if found is not None:
+                return found
     return None
+
+
+def _lone_surrogate(value: Any) -> str | None:
+    found = lone_surrogate_at(value)
+    return found[2] if found is not None else None
 
 
 def _surrogate_refusal(obj: Mapping[str, Any], kind: str) -> RecordError:
     """``decision d-1: reason is not valid Unicode (lone surrogate \\ud800)``, itself valid Unicode."""
     label = kind if _lone_surrogate(obj.get("id")) is not None else _label(kind, obj)
-    for key, value in obj.items():
-        found, where = _lone_surrogate(key), "a field name"
-        if found is None:
-            found, where = _lone_surrogate(value), key
-        if found is not None:
-            return RecordError(f"{label}: {where} is not valid Unicode (lone surrogate \\u{ord(found):04x})")
-    raise AssertionError("no lone surrogate in the record")
+    found = lone_surrogate_at(obj)
+    assert found is not None, "no lone surrogate in the record"
+    path, in_key, char = found
+    where = path[0] if path else "a field name"
+    return RecordError(f"{label}: {where} is not valid Unicode (lone surrogate \\u{ord(char):04x})")
 
 
 # ---------------------------------------------------------------------------

@@ -8,6 +8,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Discriminator, Field
 from pydantic_core import PydanticCustomError
 
+from agentdesk.interchange.codec import lone_surrogate_at
 from agentdesk.server.limits import MAX_FREE_TEXT_CHARS
 from agentdesk.server.records import MAX_RECORDS
 
@@ -80,37 +81,13 @@ class DeclineMutation(_Mutation):
     at: str | None = Field(default=None, description="When the approver declined (ISO 8601)")
 
 
-def _lone_surrogate_at(value: Any, path: str = "") -> str | None:
-    """Where a lone surrogate sits in a JSON value (``decision.reason``, ``a field name in decision``), or None."""
-    if isinstance(value, str):
-        return None if value.isascii() or _encodes(value) else path or "the body"
-    items: Any = ()
-    if isinstance(value, dict):
-        for key in value:
-            if not _encodes(key):
-                return f"a field name in {path}" if path else "a field name"
-        items = value.items()
-    elif isinstance(value, list):
-        items = enumerate(value)
-    for key, item in items:
-        found = _lone_surrogate_at(item, f"{path}.{key}" if path else str(key))
-        if found is not None:
-            return found
-    return None
-
-
-def _encodes(text: str) -> bool:
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
-
-
 def _valid_unicode(body: Any) -> Any:
     """Refuse a mutation holding a lone surrogate ("\\ud800") before anything hashes, stores or echoes it."""
-    where = _lone_surrogate_at(body)
-    if where is not None:
+    found = lone_surrogate_at(body)
+    if found is not None:
+        path, in_key, _ = found
+        dotted = ".".join(map(str, path))
+        where = (f"a field name in {dotted}" if dotted else "a field name") if in_key else dotted or "the body"
         raise PydanticCustomError("unicode", "{where} is not valid Unicode (a lone surrogate)", {"where": where})
     return body
 
