@@ -207,15 +207,16 @@ def _print_token(issued) -> None:  # noqa: ANN001 - agentdesk.server.users.Issue
 def _list_users(found: list, *, as_json: bool) -> None:
     import json
 
+    from agentdesk.domain.timeline import from_utc_micros
     from agentdesk.server.changes import now_us
-    from agentdesk.server.users import expiry_datetime, expiry_text
+    from agentdesk.server.users import expiry_text
 
     now = now_us()
     for user in found:
         at = user.expires_at_us
         if as_json:
             print(json.dumps({"name": user.name, "role": user.role,
-                              "expires_at": None if at is None else expiry_datetime(at).isoformat(),
+                              "expires_at": None if at is None else from_utc_micros(at).isoformat(),
                               "expired": at is not None and at <= now}))
         elif at is None:
             print(f"{user.name}\t{user.role}\tnever expires (made before tokens expired; rotate it)")

@@ -19,6 +19,11 @@ def utc_micros(at: datetime) -> int:
     return (at - _EPOCH) // _MICROSECOND
 
 
+def from_utc_micros(micros: int) -> datetime:
+    """The aware UTC time of :func:`utc_micros`' key."""
+    return _EPOCH + micros * _MICROSECOND
+
+
 def order_key(entry: TimelineEntry) -> tuple[int, str]:
     """UTC time first, then id, so entries at the same instant never swap places."""
     return utc_micros(entry.at), entry.id

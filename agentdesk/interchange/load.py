@@ -41,6 +41,7 @@ from typing import Any, BinaryIO
 
 from agentdesk.domain.limits import EARLIEST_TIME, FUTURE_ALLOWANCE
 from agentdesk.domain.model import Channel, Direction
+from agentdesk.domain.timeline import utc_micros
 from agentdesk.interchange import codec
 from agentdesk.interchange.codec import DEFAULT_MAX_RECORD_BYTES, RecordError, decode_line, parse_record, size_refusal
 from agentdesk.store.convert import extra_to_column
@@ -150,13 +151,13 @@ _fromisoformat = datetime.fromisoformat
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 _MICROSECOND = timedelta(microseconds=1)
 # utc_micros(at) == (at - _EPOCH) // _MICROSECOND, in two C calls; a test holds the lanes to record_row.
-_EARLIEST_US = (EARLIEST_TIME - _EPOCH) // _MICROSECOND
+_EARLIEST_US = utc_micros(EARLIEST_TIME)
 
 
 def _latest_us(now: datetime) -> int:
     """The latest ``at`` the fast lane takes (as microseconds): anything later goes to the checked lane,
     which refuses it in words."""
-    return (now + FUTURE_ALLOWANCE - _EPOCH) // _MICROSECOND
+    return utc_micros(now + FUTURE_ALLOWANCE)
 
 
 def _interaction_row(obj: dict[str, Any], latest_us: int) -> Row | None:

@@ -28,6 +28,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 import agentdesk.authority_file
 from agentdesk import __version__
 from agentdesk.domain.authority import AuthorityMatrix, parse_matrix
+from agentdesk.domain.timeline import from_utc_micros
 from agentdesk.server.api_models import (
     ChangesPage,
     ErrorDetail,
@@ -49,7 +50,7 @@ from agentdesk.server.records import store_records
 from agentdesk.server.reports import SetAsideReport, log_set_aside
 from agentdesk.server.tables import record
 from agentdesk.server.sign_in_limit import SignInLimit
-from agentdesk.server.users import ADMIN, TokenExpired, UnknownToken, User, authenticate, expiry_datetime
+from agentdesk.server.users import ADMIN, TokenExpired, UnknownToken, User, authenticate
 
 log = logging.getLogger("agentdesk.server")
 
@@ -209,7 +210,7 @@ def create_app(database: str | Path | URL, matrix_text: str | None = None, *,
     @app.get("/me", response_model=Me, responses=ERRORS, tags=["users"], summary="Who the token belongs to")
     async def me(user: Reader) -> Me:
         expires = user.expires_at_us
-        return Me(name=user.name, role=user.role, expires_at=None if expires is None else expiry_datetime(expires))
+        return Me(name=user.name, role=user.role, expires_at=None if expires is None else from_utc_micros(expires))
 
     @app.get("/authority", response_class=PlainTextResponse, responses={
         **ERRORS, 200: {"content": {"text/plain": {"schema": {"type": "string"}}},

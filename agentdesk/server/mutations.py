@@ -41,7 +41,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import BigInteger, bindparam, select, text
@@ -62,6 +62,7 @@ from agentdesk.domain.authority import (
 from agentdesk.domain.ids import new_id
 from agentdesk.domain.model import AuditEntry, Case, Customer, Decision, Promise
 from agentdesk.domain.money import Money
+from agentdesk.domain.timeline import from_utc_micros
 from agentdesk.interchange.codec import RecordError, parse_record, to_json_obj
 from agentdesk.server.changes import Change, canonical, head, now_us, write_changes
 from agentdesk.server.database import RETRIES, Database, worth_retrying
@@ -75,7 +76,6 @@ DEFAULT_OFFLINE_ALLOWANCE = timedelta(days=7)
 """How long after it was taken (offline, say) the backend still takes a decision."""
 HORIZON = timedelta(days=365)
 """How far ahead a callback or a promise may lie."""
-_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 _LOCK_ID = text("SELECT pg_advisory_xact_lock(:key)").bindparams(bindparam("key", type_=BigInteger))
 
 
@@ -150,7 +150,7 @@ class Applier:
             return _repeat(mutation_id, earlier, digest)
         # The clock is read after the locks, so whatever committed while this waited lies in its past.
         received_us = now_us()
-        now = _EPOCH + timedelta(microseconds=received_us)
+        now = from_utc_micros(received_us)
         reader = _Reader(connection, self.matrix, user, now, self.offline_allowance)
         outcome = await action.apply(reader)
         cursor = None
@@ -261,7 +261,7 @@ class _Reader:
         """
         if received_us is None:  # uploaded history: its own time is all there is
             return decision.at
-        received = _EPOCH + timedelta(microseconds=received_us)
+        received = from_utc_micros(received_us)
         return min(max(decision.at, received), self.now)
 
     def check_times(self, decision: Decision, promise: Promise | None) -> None:

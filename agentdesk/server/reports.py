@@ -14,6 +14,7 @@ import logging
 from pydantic import BaseModel, ConfigDict, Field
 
 from agentdesk.domain.text import one_line
+from agentdesk.server.limits import MAX_SEQ
 
 log = logging.getLogger("agentdesk.server.reports")
 
@@ -27,7 +28,7 @@ class SetAsideItem(BaseModel):
 
     type: str = Field(min_length=1, max_length=40, description="The record's type, e.g. decision")
     id: str = Field(min_length=1, max_length=200, description="The record's id")
-    seq: int = Field(ge=0, le=2**63 - 1, description="The seq of the change that brought it")
+    seq: int = Field(ge=0, le=MAX_SEQ, description="The seq of the change that brought it")
     reason: str = Field(min_length=1, max_length=MAX_REASON, description="Why it could not be applied, one line")
 
 

@@ -20,7 +20,6 @@ import hashlib
 import json
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timezone
 from typing import NamedTuple
 
 from sqlalchemy import delete, select, update
@@ -28,6 +27,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from agentdesk.domain.model import Agent
+from agentdesk.domain.timeline import from_utc_micros
 from agentdesk.interchange.codec import parse_record
 from agentdesk.server.changes import Change, now_us, write_changes
 from agentdesk.server.database import Database
@@ -83,13 +83,9 @@ def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
-def expiry_datetime(at_us: int) -> datetime:
-    return datetime.fromtimestamp(at_us / 1_000_000, timezone.utc)
-
-
 def expiry_text(at_us: int) -> str:
     """``2027-03-05 14:30 UTC``."""
-    return expiry_datetime(at_us).strftime("%Y-%m-%d %H:%M UTC")
+    return from_utc_micros(at_us).strftime("%Y-%m-%d %H:%M UTC")
 
 
 def _expiry(days: int) -> int:
