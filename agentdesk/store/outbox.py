@@ -66,3 +66,28 @@ def waiting(db: sqlite3.Connection, limit: int | None = None) -> list[OutboxItem
 
 def waiting_count(db: sqlite3.Connection) -> int:
     return int(db.execute("SELECT count(*) FROM outbox").fetchone()[0])
+
+
+UNANSWERED_STATES = "('pending', 'queued')"
+"""SQL: the states of a decision the backend has not answered yet."""
+
+
+def rejected(mutation_id: str, last_error: str, decision_id: str | None,
+             refusal: str) -> list[tuple[str, tuple[Any, ...]]]:
+    """The backend will never take this mutation: it stays (with ``last_error``) and its decision, if it
+    still waits for an answer, reads refused with ``refusal``; its open promise is cancelled."""
+    statements: list[tuple[str, tuple[Any, ...]]] = [
+        ("UPDATE outbox SET attempts = attempts + 1, last_error = ? WHERE id = ?", (last_error, mutation_id))]
+    if decision_id is not None:
+        statements += [
+            ("UPDATE decision SET state = 'refused', extra = json_set(coalesce(extra, '{}'), '$.refusal', ?) "
+             f"WHERE id = ? AND state IN {UNANSWERED_STATES}", (refusal, decision_id)),
+            ("UPDATE promise SET state = 'cancelled' WHERE decision_id = ? AND state = 'open'", (decision_id,)),
+        ]
+    return statements
+
+
+def unanswered(decision_ids: list[str]) -> tuple[str, tuple[Any, ...]]:
+    """The query for which of ``decision_ids`` still wait for the backend's answer."""
+    marks = ", ".join("?" * len(decision_ids))
+    return f"SELECT id FROM decision WHERE id IN ({marks}) AND state IN {UNANSWERED_STATES}", tuple(decision_ids)

@@ -27,6 +27,7 @@ from sqlalchemy.exc import DataError, IntegrityError
 from agentdesk.domain.text import one_line
 from agentdesk.interchange.codec import RecordError
 from agentdesk.interchange.load import to_row
+from agentdesk.store import outbox, set_aside
 from agentdesk.store.outbox import APPROVE, DECISION, OutboxItem
 from agentdesk.store.writer import COLUMNS, REFERENCES, TIMELINE, StoreWriter, open_writer
 from agentdesk.sync.mutations import describe
@@ -141,12 +142,10 @@ class Replica:
 
     async def _still_unanswered(self, records: list[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
         """The decisions of ``records`` that this store still holds as pending or queued, and their promises."""
-        ids = [r.get("id") for r in records if r.get("type") == "decision"]
+        ids = [str(r.get("id")) for r in records if r.get("type") == "decision"]
         if not ids:
             return []
-        marks = ", ".join("?" * len(ids))
-        waiting = {ident for (ident,) in await self._writer.fetch(
-            f"SELECT id FROM decision WHERE id IN ({marks}) AND state IN ('pending', 'queued')", tuple(ids))}
+        waiting = {ident for (ident,) in await self._writer.fetch(*outbox.unanswered(ids))}
         return [r for r in records if (r.get("type") == "decision" and r.get("id") in waiting)
                 or (r.get("type") == "promise" and r.get("decision") in waiting)]
 
@@ -164,23 +163,15 @@ class Replica:
         does (its timeline line and the notices say it, and it no longer counts against a
         limit); its promise is cancelled. One transaction.
         """
-        decision = _carried_decision(item)
-        statements: list[tuple[str, tuple[Any, ...]]] = [(
-            "UPDATE outbox SET attempts = attempts + 1, last_error = ? WHERE id = ?", (REJECTED + reason, item.id))]
-        if decision is not None:
-            statements += [
-                ("UPDATE decision SET state = 'refused', extra = json_set(coalesce(extra, '{}'), '$.refusal', ?) "
-                 "WHERE id = ? AND state IN ('pending', 'queued')", (REJECTED_BY_BACKEND + reason, decision)),
-                ("UPDATE promise SET state = 'cancelled' WHERE decision_id = ? AND state = 'open'", (decision,)),
-            ]
-        await self._writer.apply({}, statements=statements)
+        await self._writer.apply({}, statements=outbox.rejected(item.id, REJECTED + reason, _carried_decision(item),
+                                                                REJECTED_BY_BACKEND + reason))
         return _kept_mutation(item, reason)
 
     async def kept(self) -> list[Kept]:
         """Every rejected mutation and every change set aside, still kept here, oldest first."""
         mutations = [_kept_mutation(item, (item.last_error or "").removeprefix(REJECTED))
                      for item in await self.rejected()]
-        rows = await self._writer.fetch("SELECT type, id, seq, reason FROM set_aside ORDER BY seq, type, id")
+        rows = await self._writer.fetch(set_aside.KEPT)
         return mutations + [_kept_change(kind, ident, seq, reason) for kind, ident, seq, reason in rows]
 
     # --- the pull cursor ------------------------------------------------------------
@@ -215,7 +206,7 @@ class Replica:
 
     async def retry_set_aside(self) -> tuple[int, list[Kept]]:
         """Try every change set aside again; those that apply leave the list. ``(applied, still kept)``."""
-        rows = await self._writer.fetch("SELECT seq, record FROM set_aside ORDER BY seq, type, id")
+        rows = await self._writer.fetch(set_aside.RECORDS)
         if not rows:
             return 0, []
         changes = [Change(seq, json.loads(record)) for seq, record in rows]
@@ -225,13 +216,10 @@ class Replica:
 
     async def unreported(self) -> list[tuple[str, str, int, str]]:
         """``(type, id, seq, reason)`` of the changes set aside that the backend's log was not told of yet."""
-        return [tuple(row) for row in await self._writer.fetch(  # type: ignore[misc]
-            "SELECT type, id, seq, reason FROM set_aside WHERE NOT reported ORDER BY seq")]
+        return [tuple(row) for row in await self._writer.fetch(set_aside.UNREPORTED)]  # type: ignore[misc]
 
     async def reported(self, items: Iterable[tuple[str, str, int, str]]) -> None:
-        await self._writer.apply({}, statements=[
-            ("UPDATE set_aside SET reported = 1 WHERE type = ? AND id = ? AND seq = ?", (kind, ident, seq))
-            for kind, ident, seq, _ in items])
+        await self._writer.apply({}, statements=set_aside.reported(items))
 
     async def _apply_page(self, changes: list[Change], statements: list[tuple[str, tuple[Any, ...]]]) -> Pulled:
         """The page in one transaction with ``statements``; when a record spoils it, around that record."""
@@ -263,7 +251,7 @@ class Replica:
 
     async def _clearing(self, changes: Sequence[Change]) -> list[tuple[str, tuple[Any, ...]]]:
         """A record set aside earlier leaves the list when a newer change of it applies (in the same transaction)."""
-        if not changes or not await self._writer.fetch("SELECT 1 FROM set_aside LIMIT 1"):
+        if not changes or not await self._writer.fetch(set_aside.ANY):
             return []
         return self._set_aside_statements(changes, [])
 
@@ -272,21 +260,9 @@ class Replica:
                               failed: Sequence[tuple[Change, str]]) -> list[tuple[str, tuple[Any, ...]]]:
         """Clear what applied from the list, then keep what failed (a change seen before keeps its ``reported``)."""
         failed_keys = {change.key for change, _ in failed}
-        applied = [[*change.key, change.seq] for change in changes if change.key not in failed_keys]
-        statements: list[tuple[str, tuple[Any, ...]]] = []
-        if applied:
-            statements.append((
-                "DELETE FROM set_aside WHERE EXISTS (SELECT 1 FROM json_each(?) AS j WHERE "
-                "json_extract(j.value, '$[0]') = set_aside.type AND json_extract(j.value, '$[1]') = set_aside.id "
-                "AND json_extract(j.value, '$[2]') >= set_aside.seq)",
-                (json.dumps(applied),)))
-        for change, reason in failed:
-            statements.append((
-                "INSERT INTO set_aside (type, id, seq, reason, record, reported) VALUES (?, ?, ?, ?, ?, 0) "
-                "ON CONFLICT (type, id) DO UPDATE SET reason = excluded.reason, record = excluded.record, "
-                "reported = reported AND seq = excluded.seq, seq = excluded.seq WHERE excluded.seq >= seq",
-                (*change.key, change.seq, reason, json.dumps(change.record, ensure_ascii=False))))
-        return statements
+        applied = [(change.key, change.seq) for change in changes if change.key not in failed_keys]
+        return [*set_aside.cleared(applied),
+                *(set_aside.kept(change.key, change.seq, reason, change.record) for change, reason in failed)]
 
     async def _why(self, record: Mapping[str, Any], error: BaseException) -> str:
         """Why one record cannot be applied, in words (never the SQL that failed)."""
