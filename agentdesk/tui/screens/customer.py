@@ -37,8 +37,7 @@ something is pending); tests call it after moving their clock to release a decis
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from functools import partial
 from typing import TYPE_CHECKING, ClassVar
