@@ -26,6 +26,8 @@ from agentdesk.domain.money import MINOR_UNITS, Money, MoneyError, parse_amount
 KINDS = ("refund", "voucher", "callback", "escalate", "note")
 MONEY_KINDS = ("refund", "voucher")
 ESCALATABLE_KINDS = ("refund", "voucher", "callback")
+COUNTED_KINDS = MONEY_KINDS
+"""Only decisions of these kinds spend a customer's budget (notes, callbacks, escalations do not)."""
 COUNTED_STATES = frozenset({"pending", "queued", "confirmed"})
 """Decisions in these states count against limits; refused and undone ones do not."""
 WINDOW = timedelta(days=30)
@@ -403,6 +405,12 @@ def check(matrix: AuthorityMatrix, situation: Situation, proposal: Proposal) -> 
     case = situation.case
     if case is not None and not case.status.is_open:
         return Verdict(False, proposal, "case.status", f"case {case.id} is {case.status.value}; reopen it first")
+    amount = proposal.escalates.amount if proposal.escalates is not None else proposal.amount
+    if case is not None and case.disputed is not None and amount is not None \
+            and amount.currency != case.disputed.currency:
+        # The disputed-amount check compares only like with like, so an amount on a case is in its currency.
+        return Verdict(False, proposal, "case.currency", f"{kind} {amount} is not in the currency of case "
+                                                         f"{case.id} ({case.disputed.currency})")
     if kind in MONEY_KINDS:
         return _check_money(matrix, role, situation, proposal)
     if kind == "callback":
@@ -417,10 +425,13 @@ def check_approval(matrix: AuthorityMatrix, situation: Situation, escalated_by_r
     """May ``situation.role`` approve ``proposal``, escalated by someone of ``escalated_by_role``?"""
     role = matrix.role(situation.role)
     if role is not None and not role.read_only and escalated_by_role not in role.approves:
-        whom = ", ".join(role.approves) or "nobody"
-        return Verdict(False, proposal, f"{role.name}.approves",
-                       f"the {role.name} role approves escalations of {whom}, not of {escalated_by_role}")
+        return Verdict(False, proposal, f"{role.name}.approves", not_approved_by(role, escalated_by_role))
     return check(matrix, situation, proposal)
+
+
+def not_approved_by(role: Role, escalated_by_role: str | None) -> str:
+    whom = ", ".join(role.approves) or "nobody"
+    return f"the {role.name} role does not approve escalations of {escalated_by_role} (it approves {whom})"
 
 
 def _refusal(proposal: Proposal, rule: str, reason: str, role: Role, **extra: Any) -> Verdict:
@@ -510,16 +521,26 @@ def _check_escalation(matrix: AuthorityMatrix, role: Role, situation: Situation,
 
 
 def counts(decision: Decision) -> bool:
-    return decision.state in COUNTED_STATES
+    """Does ``decision`` spend budget at all? Its kind is one of :data:`COUNTED_KINDS`, its state one of
+    :data:`COUNTED_STATES`. Both stores select with these same constants (see ``domain.workflow``)."""
+    return decision.kind in COUNTED_KINDS and decision.state in COUNTED_STATES
+
+
+def window_start(now: datetime) -> datetime:
+    """A decision counted after this moment (and not after ``now``) is inside the 30-day window."""
+    return now - WINDOW
+
+
+def in_window(counted_at: datetime, now: datetime) -> bool:
+    return window_start(now) < counted_at <= now
 
 
 def spent_in_window(decisions: Iterable[Decision], kind: str, currency: str, now: datetime) -> Money:
     """The customer's ``kind`` total in ``currency`` over the 30 days before ``now``."""
-    since = now - WINDOW
     total = Decimal(0)
     for decision in decisions:
         if (decision.kind == kind and counts(decision) and decision.amount is not None
-                and decision.amount.currency == currency and since < decision.at <= now):
+                and decision.amount.currency == currency and in_window(decision.at, now)):
             total += decision.amount.amount
     return Money(total, currency)
 

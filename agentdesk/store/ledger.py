@@ -1,8 +1,8 @@
 """Taking decisions: checked, durable before anyone is told, and applied exactly once.
 
 Every decision goes through :class:`Ledger`. Each operation is one SQLite
-transaction (``BEGIN IMMEDIATE``) that reads what the rules need, checks it with
-:mod:`agentdesk.domain.authority` and writes the decision, its timeline row, its
+transaction (``BEGIN IMMEDIATE``) that runs the use case of :mod:`agentdesk.domain.workflow`
+over this store (:class:`agentdesk.store.world.StoreWorld`) and writes the decision, its timeline row, its
 promise and its audit record together; the commit is ``synchronous = FULL``, so
 when a call returns, the decision is on disk and survives a crash or power loss.
 Reading inside the write transaction matters: two workstations on one store
@@ -32,48 +32,24 @@ from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
 
-from agentdesk.domain.authority import (
-    COUNTED_STATES,
-    MONEY_KINDS,
-    WINDOW,
-    AuthorityMatrix,
-    Option,
-    Proposal,
-    Role,
-    Situation,
-    Verdict,
-    check,
-    check_approval,
-    customer_zone,
-    options,
-)
+from agentdesk.domain import workflow
+from agentdesk.domain.authority import AuthorityMatrix, Option, Proposal, Role, Situation, Verdict, options
 from agentdesk.domain.decision_text import entry_id, timeline_entry
-from agentdesk.domain.ids import new_id
 from agentdesk.domain.limits import free_text_refusal
-from agentdesk.domain.model import Agent, Case, Customer, Decision, Promise
-from agentdesk.domain.money import Money
+from agentdesk.domain.model import Agent, AuditEntry, Case, Decision, Promise
 from agentdesk.domain.timefmt import duration
 from agentdesk.domain.timeline import utc_micros
-from agentdesk.store.convert import (
-    agent_from_row,
-    case_from_row,
-    customer_from_row,
-    decision_from_row,
-    from_columns,
-    promise_from_row,
-    to_columns,
-)
+from agentdesk.store.convert import decision_from_row, promise_from_row, to_columns
 from agentdesk.store.files import CONNECTION_PRAGMAS, prepare_store
 from agentdesk.store.outbox import DECLINE, enqueue, enqueue_decision
 from agentdesk.store.own_thread import OwnThread
+from agentdesk.store.world import StoreWorld
 
 T = TypeVar("T")
 
 DURABLE_PRAGMA = "PRAGMA synchronous = FULL"
 """Every commit of the ledger is flushed to disk before it returns (WAL + FULL)."""
 
-_MONEY_SQL = ", ".join(f"'{kind}'" for kind in MONEY_KINDS)
-_COUNTED_SQL = ", ".join(f"'{state}'" for state in sorted(COUNTED_STATES))
 
 
 class LedgerError(Exception):
@@ -118,6 +94,7 @@ class Ledger:
 
     def __init__(self, thread: OwnThread, matrix: AuthorityMatrix, clock: Callable[[], datetime]) -> None:
         self._db = thread.db
+        self._world = StoreWorld(thread.db)
         self._run = thread.run
         self.matrix = matrix
         self.clock = clock
@@ -214,41 +191,22 @@ class Ledger:
               undo_window: timedelta | None) -> Taken:
         now = self.clock()
         with self._transaction():
-            agent, situation = self._situation(agent_id, customer_id, case_id, now,
-                                               with_slots="callback" in (proposal.kind, _inner_kind(proposal)))
-            verdict = check(self.matrix, situation, proposal)
+            judged = self._known(lambda: workflow.judge(
+                self._world, self.matrix, agent_id, customer_id, self._case_id(customer_id, case_id), proposal, now))
+            verdict = judged.verdict
             if not verdict.allowed:
-                self._audit(now, agent.id, "refused", customer_id, None, proposal, verdict)
+                self._audit(workflow.audit_entry(now, judged.agent.id, "refused", customer_id, None, proposal,
+                                                 verdict))
                 return Taken(verdict, None)
-            decision = self._new_decision(agent, situation, proposal, verdict, now, undo_window)
+            decision = workflow.new_decision(self.matrix, judged.agent, judged.situation, proposal, verdict, now,
+                                             undo_window)
             self._insert_decision(decision)
-            self._audit(now, agent.id, "escalated" if decision.kind == "escalate" else "taken",
-                        customer_id, decision.id, proposal, verdict)
+            self._audit(workflow.audit_entry(now, judged.agent.id, "escalated" if decision.kind == "escalate"
+                                             else "taken", customer_id, decision.id, proposal, verdict))
             promise = None
             if decision.state == "queued":
                 decision, promise = self._queue(decision, now)
         return Taken(verdict, decision, promise)
-
-    def _new_decision(self, agent: Agent, situation: Situation, proposal: Proposal, verdict: Verdict,
-                      now: datetime, undo_window: timedelta | None) -> Decision:
-        state = "queued" if undo_window is not None and undo_window <= timedelta(0) else "pending"
-        undo_until = now + undo_window if state == "pending" and undo_window is not None else None
-        case = situation.case.id if situation.case is not None else None
-        common = dict(id=new_id("d", now), customer=situation.customer.id, agent=agent.id, at=now, state=state,
-                      case=case, reason=proposal.reason, undo_until=undo_until)
-        if proposal.kind == "escalate":
-            inner = proposal.escalates
-            assert inner is not None  # check() refuses an escalation without a proposal
-            return Decision(kind="escalate", amount=inner.amount, scheduled=self._their_clock(situation, inner.at),
-                            escalate_to=verdict.escalate_to,
-                            proposal_kind=inner.kind, approval="waiting",
-                            phone=situation.customer.phone if inner.kind == "callback" else None, **common)
-        return Decision(kind=proposal.kind, amount=proposal.amount, scheduled=self._their_clock(situation, proposal.at),
-                        phone=situation.customer.phone if proposal.kind == "callback" else None, **common)
-
-    def _their_clock(self, situation: Situation, at: datetime | None) -> datetime | None:
-        """A callback time in the customer's own offset, so its promise and the queue read their clock."""
-        return at.astimezone(customer_zone(self.matrix, situation.customer)) if at is not None else None
 
     async def undo(self, agent_id: str, decision_id: str) -> Decision:
         """Take back a pending decision while its window is open; it leaves the timeline, not the audit."""
@@ -266,7 +224,8 @@ class Ledger:
                 self._db.execute("UPDATE decision SET state = 'undone', undo_until_us = NULL WHERE id = ?",
                                  (decision.id,))
                 self._db.execute("DELETE FROM timeline_entry WHERE id = ?", (entry_id(decision.id),))
-                self._audit(now, agent_id, "undone", decision.customer, decision.id, _proposal_of(decision), None)
+                self._audit(workflow.audit_entry(now, agent_id, "undone", decision.customer, decision.id,
+                                                 workflow.proposal_of(decision)))
         if closed:
             assert decision.undo_until is not None
             raise LedgerError(f"the undo window of this {decision.kind} closed "
@@ -311,12 +270,15 @@ class Ledger:
         Queued means on its way to the backend: the outbox row is written in the same
         transaction, so a decision is never queued without being pushed, nor pushed twice.
         """
-        queued = replace(decision, state="queued", undo_until=None)
+        queued = workflow.queued(decision)
         self._db.execute("UPDATE decision SET state = 'queued', undo_until_us = NULL WHERE id = ?", (decision.id,))
-        promise = self._promise_for(queued)
+        customer = self._world.customer(decision.customer)
+        assert customer is not None  # the decision's foreign key
+        promise = workflow.promise_for(self.matrix, queued, customer)
         if promise is not None:
             self._insert_promise(promise)
-        self._audit(now, decision.agent, "queued", decision.customer, decision.id, _proposal_of(decision), None)
+        self._audit(workflow.audit_entry(now, decision.agent, "queued", decision.customer, decision.id,
+                                         workflow.proposal_of(decision)))
         enqueue_decision(self._db, decision.id, promise.id if promise is not None else None, now,
                          approving=approving)
         return queued, promise
@@ -330,22 +292,23 @@ class Ledger:
     def _approve(self, agent_id: str, escalation_id: str) -> Taken:
         now = self.clock()
         with self._transaction():
-            escalation, approver, escalating_role = self._open_escalation(agent_id, escalation_id)
-            proposal = Proposal(escalation.proposal_kind or "", escalation.amount, escalation.scheduled,
-                                escalation.reason)
-            _, situation = self._situation(approver.id, escalation.customer, escalation.case, now)
-            verdict = check_approval(self.matrix, situation, escalating_role, proposal)
+            opened = self._open_escalation(agent_id, escalation_id)
+            escalation = opened.escalation
+            approval = self._known(lambda: workflow.judge_approval(
+                self._world, self.matrix, opened, workflow.approval_proposal(escalation), now))
+            verdict = approval.verdict
             if not verdict.allowed:
-                self._audit(now, approver.id, "refused", escalation.customer, escalation.id, proposal, verdict)
+                self._audit(workflow.audit_entry(now, opened.approver.id, "refused", escalation.customer,
+                                                 escalation.id, approval.proposal, verdict))
                 return Taken(verdict, None)
-            escalated_by = self._agent(escalation.agent).name
-            decision = replace(self._new_decision(approver, situation, proposal, verdict, now, timedelta(0)),
-                               approves=escalation.id, reason=f"approved escalation from {escalated_by}")
+            decision = replace(workflow.new_decision(self.matrix, opened.approver, approval.situation,
+                                                     approval.proposal, verdict, now, timedelta(0)),
+                               approves=escalation.id, reason=f"approved escalation from {opened.escalated_by.name}")
             self._insert_decision(decision)
             self._db.execute(
                 "UPDATE decision SET approval = 'approved', approval_by = ?, approval_at_us = ?, approval_offset_s = ? "
-                "WHERE id = ?", (approver.id, *to_columns(now), escalation.id))
-            self._audit(now, approver.id, "approved", escalation.customer, escalation.id, proposal, verdict)
+                "WHERE id = ?", (opened.approver.id, *to_columns(now), escalation.id))
+            self._audit(workflow.approved_audit(now, escalation, opened.approver.id, decision.id, verdict))
             return Taken(verdict, *self._queue(decision, now, approving=escalation.id))
 
     async def decline(self, agent_id: str, escalation_id: str, reason: str) -> Decision:
@@ -355,80 +318,49 @@ class Ledger:
 
     def _decline(self, agent_id: str, escalation_id: str, reason: str) -> Decision:
         now = self.clock()
-        reason = reason.strip() or "declined without a reason"
         with self._transaction():
-            escalation, approver, _ = self._open_escalation(agent_id, escalation_id)
+            opened = self._open_escalation(agent_id, escalation_id)
+            declined = workflow.declined(opened.escalation, opened.approver.id, now, reason)
             self._db.execute(
                 "UPDATE decision SET approval = 'declined', approval_by = ?, approval_at_us = ?, approval_offset_s = ?, "
-                "approval_reason = ? WHERE id = ?", (approver.id, *to_columns(now), reason, escalation.id))
-            self._audit(now, approver.id, "declined", escalation.customer, escalation.id,
-                        _proposal_of(escalation), None, detail=reason)
+                "approval_reason = ? WHERE id = ?",
+                (declined.approval_by, *to_columns(now), declined.approval_reason, declined.id))
+            self._audit(workflow.declined_audit(now, declined, opened.approver.id))
             at_us, at_offset_s = to_columns(now)
-            enqueue(self._db, DECLINE, {"escalation": escalation.id, "agent": approver.id, "reason": reason,
-                                        "at_us": at_us, "at_offset_s": at_offset_s}, now)
-        return replace(escalation, approval="declined", approval_by=approver.id, approval_at=now,
-                       approval_reason=reason)
+            enqueue(self._db, DECLINE, {"escalation": declined.id, "agent": opened.approver.id,
+                                        "reason": declined.approval_reason, "at_us": at_us,
+                                        "at_offset_s": at_offset_s}, now)
+        return declined
 
-    def _open_escalation(self, agent_id: str, escalation_id: str) -> tuple[Decision, Agent, str]:
-        escalation = self._decision(escalation_id)
-        if escalation is None or escalation.kind != "escalate":
-            raise LedgerError(f"no escalation {escalation_id!r}")
-        if escalation.approval != "waiting":
-            raise LedgerError(f"this escalation is already {escalation.approval}")
-        if escalation.state not in ("queued", "confirmed"):
-            raise LedgerError(f"this escalation is {escalation.state}, not waiting for approval")
-        approver = self._agent(agent_id)
-        if approver.id == escalation.agent:
-            raise LedgerError("nobody approves their own escalation")
-        escalating_role = self._agent(escalation.agent).role
-        role = self.matrix.role(approver.role)
-        if role is None or escalating_role not in role.approves:
-            raise LedgerError(f"the {approver.role} role does not approve escalations of {escalating_role}")
-        return escalation, approver, escalating_role
+    def _open_escalation(self, agent_id: str, escalation_id: str) -> workflow.OpenEscalation:
+        try:
+            return self._known(lambda: workflow.open_escalation(self._world, self.matrix, agent_id, escalation_id))
+        except workflow.Refused as refused:
+            raise LedgerError(refused.refusal.reason) from None
 
     # --- reading what the rules need --------------------------------------------------
 
+    def _known(self, use_case: Callable[[], T]) -> T:
+        """Runs ``use_case``; what it names and this store does not hold is a :class:`LedgerError`."""
+        try:
+            return use_case()
+        except workflow.Unknown as unknown:
+            raise LedgerError(unknown.words("in this store" if unknown.customer is None else "", quote=True)) from None
+
     def _agent(self, agent_id: str) -> Agent:
-        row = self._db.execute("SELECT * FROM agent WHERE id = ?", (agent_id,)).fetchone()
-        if row is None:
-            raise LedgerError(f"no agent {agent_id!r} in this store")
-        return agent_from_row(row)
+        return self._known(lambda: workflow.acting_agent(self._world, agent_id))
 
-    def _situation(self, agent_id: str, customer_id: str, case_id: str | None, now: datetime,
-                   with_slots: bool = True) -> tuple[Agent, Situation]:
-        """The agent and what the rules need; ``with_slots``: also the agent's booked callback times."""
-        agent = self._agent(agent_id)
-        row = self._db.execute("SELECT * FROM customer WHERE id = ?", (customer_id,)).fetchone()
-        if row is None:
-            raise LedgerError(f"no customer {customer_id!r} in this store")
-        customer = customer_from_row(row)
-        case = self._case(customer, case_id)
-        since = utc_micros(now - WINDOW)
-        # Only money that counts takes part in the rules; notes, undone and refused decisions
-        # are left in the store, so a long history costs nothing here.
-        decisions = self._select_decisions(
-            f"SELECT * FROM decision WHERE customer_id = ? AND (at_us > ? OR case_id = ?) "
-            f"AND kind IN ({_MONEY_SQL}) AND state IN ({_COUNTED_SQL}) ORDER BY at_us, id",
-            (customer.id, since, case.id if case is not None else None))
-        slots: frozenset[datetime] = frozenset()
-        if with_slots:
-            taken = self._db.execute(
-                f"SELECT scheduled_us FROM decision WHERE kind = 'callback' AND agent_id = ? "
-                f"AND state IN ({_COUNTED_SQL}) AND scheduled_us >= ?", (agent.id, utc_micros(now))).fetchall()
-            slots = frozenset(from_columns(us, 0) for (us,) in taken)
-        return agent, Situation(agent.role, customer, case, decisions, now, slots)
-
-    def _case(self, customer: Customer, case_id: str | None) -> Case | None:
-        """The named case, or the one a decision goes to by default: the oldest open one with money disputed."""
+    def _case_id(self, customer_id: str, case_id: str | None) -> str | None:
+        """The named case, or the one a decision goes to by default."""
         if case_id is not None:
-            row = self._db.execute("SELECT * FROM support_case WHERE id = ?", (case_id,)).fetchone()
-            if row is None or row["customer_id"] != customer.id:
-                raise LedgerError(f"no case {case_id!r} for customer {customer.id}")
-            return case_from_row(row)
-        row = self._db.execute(
-            "SELECT * FROM support_case WHERE customer_id = ? AND status IN ('open', 'pending') "
-            "ORDER BY disputed_amount IS NULL, opened_at_us, id LIMIT 1", (customer.id,)).fetchone()
-        return case_from_row(row) if row is not None else None
+            return case_id
+        default = self._world.default_case(customer_id)
+        return default.id if default is not None else None
+
+    def _situation(self, agent_id: str, customer_id: str, case_id: str | None, now: datetime) -> tuple[Agent, Situation]:
+        agent = self._agent(agent_id)
+        return agent, self._known(lambda: workflow.situation(
+            self._world, agent, customer_id, self._case_id(customer_id, case_id), now))
 
     # --- writing --------------------------------------------------------------------
 
@@ -466,51 +398,21 @@ class Ledger:
         row = self._db.execute("SELECT timezone FROM customer WHERE id = ?", (customer_id,)).fetchone()
         return row["timezone"] if row is not None else None
 
-    def _promise_for(self, decision: Decision) -> Promise | None:
-        terms = self.matrix.promises
-        if decision.kind == "refund":
-            what, due = f"refund {decision.amount}", decision.at + terms.refund
-        elif decision.kind == "voucher":
-            what, due = f"goodwill voucher {decision.amount}", decision.at + terms.voucher
-        elif decision.kind == "callback" and decision.scheduled is not None:
-            row = self._db.execute("SELECT * FROM customer WHERE id = ?", (decision.customer,)).fetchone()
-            local = decision.scheduled.astimezone(customer_zone(self.matrix, customer_from_row(row)))
-            what = f"callback on {decision.phone} at {local:%a %d %b %H:%M} {local.tzname()}"
-            due = decision.scheduled
-        else:
-            return None
-        return Promise(new_id("p", decision.at), decision.customer, what, due, "open", decision=decision.id)
-
     def _insert_promise(self, promise: Promise) -> None:
         self._db.execute(
             "INSERT INTO promise (id, decision_id, customer_id, what, due_us, due_offset_s, state) "
             "VALUES (?, ?, ?, ?, ?, ?, ?)",
             (promise.id, promise.decision, promise.customer, promise.what, *to_columns(promise.due), promise.state))
 
-    def _audit(self, now: datetime, actor: str, action: str, customer_id: str, decision_id: str | None,
-               proposal: Proposal, verdict: Verdict | None, detail: str | None = None) -> None:
-        amount = proposal.escalates.amount if proposal.escalates is not None else proposal.amount
-        limit: Money | None = verdict.limit if verdict is not None else None
+    def _audit(self, entry: AuditEntry) -> None:
+        amount, limit = entry.amount, entry.limit
         currency = amount.currency if amount is not None else (limit.currency if limit is not None else None)
         self._db.execute(
             "INSERT INTO audit (id, at_us, at_offset_s, actor, action, customer_id, decision_id, kind, amount, "
             "currency, rule, limit_amount, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (new_id("au", now), *to_columns(now), actor, action, customer_id, decision_id, proposal.kind,
-             amount.text if amount is not None else None, currency,
-             verdict.rule if verdict is not None else None,
-             limit.text if limit is not None else None,
-             detail if detail is not None else (verdict.reason if verdict is not None else None)))
-
-
-def _inner_kind(proposal: Proposal) -> str | None:
-    return proposal.escalates.kind if proposal.escalates is not None else None
-
-
-def _proposal_of(decision: Decision) -> Proposal:
-    if decision.kind == "escalate":
-        inner = Proposal(decision.proposal_kind or "", decision.amount, decision.scheduled)
-        return Proposal("escalate", escalates=inner, reason=decision.reason)
-    return Proposal(decision.kind, decision.amount, decision.scheduled, decision.reason)
+            (entry.id, *to_columns(entry.at), entry.actor, entry.action, entry.customer, entry.decision, entry.kind,
+             amount.text if amount is not None else None, currency, entry.rule,
+             limit.text if limit is not None else None, entry.detail))
 
 
 def _connect(path: Path) -> sqlite3.Connection:
