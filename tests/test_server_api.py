@@ -143,7 +143,7 @@ def test_openapi_lists_every_endpoint_with_its_models(world: World) -> None:
 
 
 def test_serve_applied_its_own_migrations(world: World) -> None:
-    assert fetch(world.server.database, "SELECT version_num FROM alembic_version") == [("0002_integrity",)]
+    assert fetch(world.server.database, "SELECT version_num FROM alembic_version") == [("0003_decision_columns",)]
     assert fetch(world.server.database, "SELECT id, floor FROM change_counter") == [(1, 0)]
 
 
@@ -324,8 +324,8 @@ def test_over_the_per_decision_limit_is_refused_and_stored_refused(world: World)
 def test_a_closed_case_is_refused(world: World) -> None:
     c, k = setup_customer(world, status="closed")
     result = _refused(world, decide(decision(c, "refund", amount="10.00", case_id=k)))
-    assert result["rule"] == "case.state"
-    assert result["reason"] == f"case {k} is closed"
+    assert result["rule"] == "case.status"
+    assert result["reason"] == f"case {k} is closed; reopen it first"
 
 
 def test_the_30_day_total_is_counted_on_the_server(world: World) -> None:

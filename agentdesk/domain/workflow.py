@@ -107,9 +107,11 @@ class Refusal:
 
 
 class Refused(Exception):
-    def __init__(self, refusal: Refusal) -> None:
+    """A precondition failed; ``escalation``: the escalation it was about, when there is one."""
+
+    def __init__(self, refusal: Refusal, escalation: Decision | None = None) -> None:
         super().__init__(refusal.reason)
-        self.refusal = refusal
+        self.refusal, self.escalation = refusal, escalation
 
 
 # --------------------------------------------------------------------------- reading the situation
@@ -272,7 +274,7 @@ def open_escalation(world: World, matrix: AuthorityMatrix, approver_id: str, esc
     escalated_by = world.agent(escalation.agent)
     refusal = escalation_refusal(matrix, escalation, approver, escalated_by)
     if refusal is not None:
-        raise Refused(refusal)
+        raise Refused(refusal, escalation)
     assert escalated_by is not None
     return OpenEscalation(escalation, approver, escalated_by)
 

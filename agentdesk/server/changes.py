@@ -41,7 +41,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from agentdesk.interchange.codec import Record, to_json_obj
-from agentdesk.server.tables import change_counter, change_log, record
+from agentdesk.server.tables import DECISION_COLUMNS, change_counter, change_log, decision_columns, record
 
 NOTIFY_CHANNEL = "agentdesk_changes"
 
@@ -82,7 +82,8 @@ def _upsert(dialect: Any) -> Any:
     insert = dialect.insert(record)
     return insert.on_conflict_do_update(index_elements=[record.c.type, record.c.id],
                                         set_={"customer_id": insert.excluded.customer_id,
-                                              "body": insert.excluded.body, "seq": insert.excluded.seq})
+                                              "body": insert.excluded.body, "seq": insert.excluded.seq,
+                                              **{name: insert.excluded[name] for name in DECISION_COLUMNS}})
 
 
 _UPSERT = {True: _upsert(postgresql), False: _upsert(sqlite)}
@@ -110,7 +111,7 @@ async def write_changes(connection: AsyncConnection, changes: Sequence[Change], 
     first_seq = last_seq - count + 1
     at_us = now_us()
     rows = [{"type": c.type, "id": c.id, "customer_id": c.customer_id, "body": c.body, "seq": first_seq + i,
-             "received_us": received_us} for i, c in enumerate(changes)]
+             "received_us": received_us, **decision_columns(c.obj)} for i, c in enumerate(changes)]
     await connection.execute(_UPSERT[postgres], rows)
     await connection.execute(change_log.insert(), [
         {"seq": row["seq"], "record_type": row["type"], "record_id": row["id"], "body": row["body"], "at_us": at_us}

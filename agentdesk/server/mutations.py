@@ -2,8 +2,9 @@
 
 The workstation checked the decision against the authority matrix when it was taken,
 but it saw only its own replica: two agents on two machines may each spend the same
-customer's budget. So the backend checks again, with the same pure rules
-(:mod:`agentdesk.domain.authority`), on its own records, under a lock:
+customer's budget. So the backend runs the same use case again (:mod:`agentdesk.domain.workflow`)
+on its own records (:mod:`agentdesk.server.world`), under a lock; this module keeps only the
+I/O around it (reading the pushed body, locking, storing, the change log, the answer):
 
 * PostgreSQL: ``SELECT … FROM record WHERE type = 'customer' AND id = :c FOR UPDATE``,
   so mutations of one customer run one after another (others in parallel);
@@ -31,9 +32,8 @@ the backend takes, would break every workstation that pulled it. Such a refusal 
 stored only as the mutation's result, for the sender to mark its own copy; nothing of
 it reaches the change log.
 
-The 30-day windows count a decision stored by a mutation from the later of its claimed
-time and when the backend received it, so a backdated decision still counts for 30 days
-of receipts; and a decision taken longer ago than the offline allowance is refused.
+A decision taken longer ago than the offline allowance is refused (how the 30-day windows
+count a backdated one: :mod:`agentdesk.server.world`).
 """
 
 from __future__ import annotations
@@ -48,29 +48,16 @@ from sqlalchemy import BigInteger, bindparam, select, text
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from agentdesk.domain.authority import (
-    COUNTED_STATES,
-    MONEY_KINDS,
-    WINDOW,
-    AuthorityMatrix,
-    Proposal,
-    Situation,
-    Verdict,
-    check,
-    check_approval,
-)
-from agentdesk.domain.ids import new_id
-from agentdesk.domain.model import AuditEntry, Case, Customer, Decision, Promise
-from agentdesk.domain.money import Money
+from agentdesk.domain import workflow
+from agentdesk.domain.authority import AuthorityMatrix, Verdict
+from agentdesk.domain.model import Decision, Promise
 from agentdesk.domain.timeline import from_utc_micros
 from agentdesk.interchange.codec import RecordError, parse_record, to_json_obj
 from agentdesk.server.changes import Change, canonical, head, now_us, write_changes
 from agentdesk.server.database import RETRIES, Database, worth_retrying
 from agentdesk.server.tables import mutation, record
 from agentdesk.server.users import User
-
-CARRIED_OUT_BY_BACKEND = ("refund", "voucher")
-"""Promises the backend fulfils the moment it confirms the decision: they are "kept" at once."""
+from agentdesk.server.world import RecordsWorld
 
 DEFAULT_OFFLINE_ALLOWANCE = timedelta(days=7)
 """How long after it was taken (offline, say) the backend still takes a decision."""
@@ -151,8 +138,9 @@ class Applier:
         # The clock is read after the locks, so whatever committed while this waited lies in its past.
         received_us = now_us()
         now = from_utc_micros(received_us)
-        reader = _Reader(connection, self.matrix, user, now, self.offline_allowance)
-        outcome = await action.apply(reader)
+        outcome = await connection.run_sync(
+            lambda sync: action.apply(_Reader(RecordsWorld(sync, user.name, user.role), self.matrix, user, now,
+                                              self.offline_allowance)))
         cursor = None
         if outcome.published:
             changes = [Change.of(r) for r in outcome.records]
@@ -199,70 +187,20 @@ def _repeat(mutation_id: str, earlier: tuple[str, str], digest: str) -> dict[str
     return json.loads(earlier[1])
 
 
-# --------------------------------------------------------------------------- reading the situation
+# --------------------------------------------------------------------------- the situation
 
 
 class _Reader:
-    """What the rules need, read inside the locked transaction."""
+    """What a mutation reads, inside the locked transaction: the records (as the workflow's
+    :class:`~agentdesk.server.world.RecordsWorld`), the matrix, the user and the backend's clock."""
 
-    def __init__(self, connection: AsyncConnection, matrix: AuthorityMatrix, user: User, now: datetime,
+    def __init__(self, world: RecordsWorld, matrix: AuthorityMatrix, user: User, now: datetime,
                  offline_allowance: timedelta = DEFAULT_OFFLINE_ALLOWANCE) -> None:
-        self.connection = connection
+        self.world = world
         self.matrix = matrix
         self.user = user
         self.now = now
         self.offline_allowance = offline_allowance
-
-    async def body(self, kind: str, ident: str) -> dict[str, Any] | None:
-        row = (await self.connection.execute(
-            select(record.c.body).where(record.c.type == kind, record.c.id == ident))).first()
-        return json.loads(row[0]) if row is not None else None
-
-    async def customer(self, customer_id: str) -> Customer:
-        obj = await self.body("customer", customer_id)
-        if obj is None:
-            raise Refused("customer", f"no customer {customer_id} on the backend", published=False)
-        return parse_record(obj)  # type: ignore[return-value]
-
-    async def case(self, customer: Customer, case_id: str | None) -> Case | None:
-        if case_id is None:
-            return None
-        obj = await self.body("case", case_id)
-        if obj is None or obj.get("customer") != customer.id:
-            raise Refused("case", f"no case {case_id} for customer {customer.id} on the backend", published=False)
-        case: Case = parse_record(obj)  # type: ignore[assignment]
-        if not case.status.is_open:
-            raise Refused("case.state", f"case {case.id} is {case.status.value}")
-        return case
-
-    async def situation(self, customer_id: str, case_id: str | None, *, slots: bool) -> Situation:
-        customer = await self.customer(customer_id)
-        case = await self.case(customer, case_id)
-        since = self.now - WINDOW
-        rows = await self.connection.execute(
-            select(record.c.body, record.c.received_us)
-            .where(record.c.customer_id == customer.id, record.c.type == "decision"))
-        decisions = []
-        for body, received_us in rows:
-            decision: Decision = parse_record(json.loads(body))  # type: ignore[assignment]
-            if decision.kind not in MONEY_KINDS or decision.state not in COUNTED_STATES:
-                continue
-            decision = replace(decision, at=self.counted_at(decision, received_us))
-            if decision.at > since or (case is not None and decision.case == case.id):
-                decisions.append(decision)
-        taken = await self.taken_slots() if slots else frozenset()
-        return Situation(self.user.role, customer, case, decisions, self.now, taken)
-
-    def counted_at(self, decision: Decision, received_us: int | None) -> datetime:
-        """When ``decision`` counts in the 30-day windows: the later of its claimed time and its receipt.
-
-        Never after now: another backend process's clock may run ahead of this one's, and a decision
-        it just stored must count here all the same.
-        """
-        if received_us is None:  # uploaded history: its own time is all there is
-            return decision.at
-        received = from_utc_micros(received_us)
-        return min(max(decision.at, received), self.now)
 
     def check_times(self, decision: Decision, promise: Promise | None) -> None:
         """Refuses a decision taken longer ago than the offline allowance, and a callback or promise
@@ -283,32 +221,10 @@ class _Reader:
             raise Refused(rule, f"{what} is not between {_span(self.offline_allowance)} ago and a year ahead",
                           published=False)
 
-    async def taken_slots(self) -> frozenset[datetime]:
-        """Callback times this user has already promised, from now on."""
-        agent_field = '"agent":' + json.dumps(self.user.name, ensure_ascii=False)
-        rows = await self.connection.execute(
-            select(record.c.body).where(record.c.type == "decision",
-                                        record.c.body.contains(agent_field, autoescape=True),
-                                        record.c.body.contains('"kind":"callback"', autoescape=True)))
-        taken = set()
-        for (body,) in rows:
-            decision: Decision = parse_record(json.loads(body))  # type: ignore[assignment]
-            if (decision.agent == self.user.name and decision.kind == "callback"
-                    and decision.state in COUNTED_STATES and decision.scheduled is not None
-                    and decision.scheduled >= self.now):
-                taken.add(decision.scheduled)
-        return frozenset(taken)
 
-    async def escalation(self, escalation_id: str, customer_id: str | None = None) -> Decision:
-        obj = await self.body("decision", escalation_id)
-        if obj is None or obj.get("kind") != "escalate" or (customer_id is not None and obj.get("customer") != customer_id):
-            # Unpublished: an approval naming it would name a decision no workstation holds.
-            raise Refused("escalation", f"no escalation {escalation_id} on the backend", published=False)
-        return parse_record(obj)  # type: ignore[return-value]
-
-    async def role_of(self, agent_id: str) -> str | None:
-        obj = await self.body("agent", agent_id)
-        return obj.get("role") if obj is not None else None
+def _unknown(unknown: workflow.Unknown) -> Refused:
+    """Unpublished: records naming what the backend does not hold would break every workstation that pulled them."""
+    return Refused(unknown.rule, unknown.words("on the backend", quote=False), published=False)
 
 
 def _span(span: timedelta) -> str:
@@ -377,20 +293,9 @@ class _Action:
         """The ``type:id`` keys of the records this mutation creates; none of them may exist yet."""
         return []
 
-    async def apply(self, reader: _Reader) -> _Outcome:
+    def apply(self, reader: _Reader) -> _Outcome:
+        """The outcome, decided by :mod:`agentdesk.domain.workflow` (runs inside ``run_sync``)."""
         raise NotImplementedError
-
-    def audit(self, reader: _Reader, action: str, customer: str, decision: str | None, kind: str | None,
-              amount: Money | None, verdict: Verdict | None = None, rule: str | None = None,
-              detail: str | None = None) -> AuditEntry:
-        limit = verdict.limit if verdict is not None else None
-        if limit is not None and amount is not None and limit.currency != amount.currency:
-            limit = None  # one audit line carries one currency
-        return AuditEntry(id=new_id("au", reader.now), at=reader.now, actor=self.user.name, action=action,
-                          customer=customer, decision=decision, kind=kind, amount=amount,
-                          rule=rule if rule is not None else (verdict.rule if verdict is not None else None),
-                          limit=limit, detail=detail if detail is not None else
-                          (verdict.reason if verdict is not None else None))
 
 
 class _DecisionAction(_Action):
@@ -421,13 +326,6 @@ class _DecisionAction(_Action):
             claimed.append(f"promise:{self.promise.id}")
         return claimed
 
-    def proposal(self) -> Proposal:
-        d = self.decision
-        if d.kind == "escalate":
-            return Proposal("escalate", reason=d.reason,
-                            escalates=Proposal(d.proposal_kind or "", d.amount, d.scheduled, d.reason))
-        return Proposal(d.kind, d.amount, d.scheduled, d.reason)
-
     def decided_at(self, reader: _Reader) -> Decision:
         """The decision as taken, but never later than the backend's clock (a fast clock must not hide it
         from the 30-day totals, which count decisions up to now)."""
@@ -436,78 +334,45 @@ class _DecisionAction(_Action):
             d = replace(d, at=reader.now.astimezone(d.at.tzinfo))
         return replace(d, undo_until=None)
 
-    async def verdict(self, reader: _Reader, situation: Situation) -> Verdict:
-        return check(reader.matrix, situation, self.proposal())
+    def verdict(self, reader: _Reader) -> Verdict:
+        d = self.decision
+        return workflow.judge(reader.world, reader.matrix, d.agent, d.customer, d.case,
+                              workflow.proposal_of(d), reader.now).verdict
 
-    async def check_ids_are_new(self, reader: _Reader) -> None:
+    def check_ids_are_new(self, reader: _Reader) -> None:
         """An id is bound to the record that first took it: a mutation never overwrites one."""
-        if await reader.body("decision", self.decision.id) is not None:
+        if reader.world.body("decision", self.decision.id) is not None:
             raise MutationInvalid(f"decision {self.decision.id} is already on the backend")
-        if self.promise is not None and await reader.body("promise", self.promise.id) is not None:
+        if self.promise is not None and reader.world.body("promise", self.promise.id) is not None:
             raise MutationInvalid(f"promise {self.promise.id} is already on the backend")
 
-    async def apply(self, reader: _Reader) -> _Outcome:
-        d = self.decision
-        await self.check_ids_are_new(reader)
-        callback = "callback" in (d.kind, d.proposal_kind)
+    def apply(self, reader: _Reader) -> _Outcome:
+        self.check_ids_are_new(reader)
         try:
-            reader.check_times(d, self.promise)
-            if await reader.role_of(d.agent) is None:
-                raise Refused("agent", f"no agent {d.agent} on the backend", published=False)
-            situation = await reader.situation(d.customer, d.case, slots=callback)
-            _check_currency(d, situation)
-            verdict = await self.verdict(reader, situation)
+            reader.check_times(self.decision, self.promise)
+            try:
+                verdict = self.verdict(reader)
+            except workflow.Unknown as unknown:
+                raise _unknown(unknown) from None
+            except workflow.Refused as refused:
+                raise Refused(refused.refusal.rule, refused.refusal.reason) from None
         except Refused as refusal:
-            return self.refused(reader, refusal.rule, refusal.reason, None, published=refusal.published)
+            return self.refused(reader, workflow.Refusal(refusal.rule, refusal.reason), None,
+                                published=refusal.published)
         if not verdict.allowed:
-            return self.refused(reader, verdict.rule, verdict.reason or "refused", verdict)
+            return self.refused(reader, workflow.Refusal(verdict.rule, verdict.reason or "refused"), verdict)
         return self.confirmed(reader, verdict)
 
     def confirmed(self, reader: _Reader, verdict: Verdict) -> _Outcome:
-        d = replace(self.decided_at(reader), state="confirmed")
-        if d.kind == "escalate":
-            d = replace(d, approval="waiting", approval_by=None, approval_at=None, approval_reason=None,
-                        escalate_to=verdict.escalate_to or d.escalate_to)
-        records: list[Any] = [d]
-        if self.promise is not None:
-            records.append(replace(self.promise, state="kept" if d.kind in CARRIED_OUT_BY_BACKEND else "open"))
-        records.append(self.audit(reader, "confirmed", d.customer, d.id, d.kind, d.amount, verdict))
-        return _Outcome("applied", records)
+        return _Outcome("applied", workflow.confirmed(self.decided_at(reader), self.promise, verdict,
+                                                      self.user.name, reader.now))
 
-    def refused(self, reader: _Reader, rule: str, reason: str, verdict: Verdict | None, *,
+    def refused(self, reader: _Reader, refusal: workflow.Refusal, verdict: Verdict | None, *,
                 published: bool = True) -> _Outcome:
-        d = self.decided_at(reader)
-        d = replace(d, state="refused", extra={**d.extra, "refusal": reason, "refusal_rule": rule})
-        records: list[Any] = [d]
-        if self.promise is not None:
-            records.append(replace(self.promise, state="cancelled"))
-        if published:  # an unpublished refusal leaves no trace on the backend but its stored answer
-            records.append(self.audit(reader, "refused", d.customer, d.id, d.kind, d.amount, verdict, rule, reason))
-        return _Outcome("refused", records, reason, rule, published)
-
-
-def _check_currency(decision: Decision, situation: Situation) -> None:
-    """An amount on a case is in the case's currency (the disputed-amount check compares only like with like)."""
-    case = situation.case
-    if decision.amount is None or case is None or case.disputed is None:
-        return
-    if decision.amount.currency != case.disputed.currency:
-        raise Refused("case.currency", f"{decision.kind} {decision.amount} is not in the currency of case "
-                                       f"{case.id} ({case.disputed.currency})")
-
-
-def _already(escalation: Decision) -> Refused:
-    by = f" by {escalation.approval_by}" if escalation.approval_by else ""
-    return Refused("escalation.approval", f"escalation {escalation.id} was already {escalation.approval}{by}")
-
-
-def _still_open(escalation: Decision) -> None:
-    """Only an escalation the backend confirmed, and nobody decided yet, waits for an approver."""
-    if escalation.state != "confirmed":
-        raise Refused("escalation.state", f"escalation {escalation.id} is {escalation.state}, "
-                                          "not waiting for approval")
-    if escalation.approval != "waiting":
-        raise _already(escalation)
+        # An unpublished refusal leaves no trace on the backend but its stored answer: no audit line.
+        records = workflow.refused(self.decided_at(reader), self.promise, refusal, verdict, self.user.name,
+                                   reader.now, audited=published)
+        return _Outcome("refused", records, refusal.reason, refusal.rule, published)
 
 
 class _ApproveAction(_DecisionAction):
@@ -529,23 +394,18 @@ class _ApproveAction(_DecisionAction):
         self.decision = replace(self.decision, approves=escalation)
         self.escalation: Decision | None = None
 
-    async def verdict(self, reader: _Reader, situation: Situation) -> Verdict:
-        escalation = await reader.escalation(self.escalation_id, self.decision.customer)
-        _still_open(escalation)
-        if escalation.agent == self.user.name:
-            raise Refused("escalation.self", "nobody approves their own escalation")
-        escalating_role = await reader.role_of(escalation.agent)
-        if escalating_role is None:
-            raise Refused("escalation", f"agent {escalation.agent}, who escalated, is not on the backend")
-        self.escalation = escalation
-        return check_approval(reader.matrix, situation, escalating_role, self.proposal())
+    def verdict(self, reader: _Reader) -> Verdict:
+        opened = workflow.open_escalation(reader.world, reader.matrix, self.user.name, self.escalation_id,
+                                          self.decision.customer)
+        self.escalation = opened.escalation
+        return workflow.judge_approval(reader.world, reader.matrix, opened, workflow.proposal_of(self.decision),
+                                       reader.now).verdict
 
     def confirmed(self, reader: _Reader, verdict: Verdict) -> _Outcome:
         outcome = super().confirmed(reader, verdict)
         assert self.escalation is not None
-        approved = replace(self.escalation, approval="approved", approval_by=self.user.name, approval_at=reader.now)
-        audit = self.audit(reader, "approved", approved.customer, approved.id, approved.kind, approved.amount,
-                           verdict, detail=f"approved as decision {self.decision.id}")
+        approved = workflow.approved(self.escalation, self.user.name, reader.now)
+        audit = workflow.approved_audit(reader.now, approved, self.user.name, self.decision.id, verdict)
         outcome.records[-1:-1] = [approved]
         outcome.records.append(audit)
         return outcome
@@ -561,32 +421,25 @@ class _DeclineAction(_Action):
         if reason is not None and not isinstance(reason, str):
             raise MutationInvalid("reason must be a string")
         self.escalation_id = escalation
-        self.reason = (reason or "").strip() or "declined without a reason"
+        self.reason = workflow.decline_reason(reason)
 
     async def customer_id(self, connection: AsyncConnection) -> str | None:
         row = (await connection.execute(select(record.c.customer_id).where(
             record.c.type == "decision", record.c.id == self.escalation_id))).first()
         return row[0] if row is not None else None
 
-    async def apply(self, reader: _Reader) -> _Outcome:
+    def apply(self, reader: _Reader) -> _Outcome:
         try:
-            escalation = await reader.escalation(self.escalation_id)
-        except Refused as refusal:
+            opened = workflow.open_escalation(reader.world, reader.matrix, self.user.name, self.escalation_id)
+        except workflow.Unknown as unknown:
+            refusal = _unknown(unknown)
             return _Outcome("refused", [], refusal.reason, refusal.rule)
-        try:
-            role = reader.matrix.role(self.user.role)
-            escalating_role = await reader.role_of(escalation.agent)
-            if role is None or escalating_role not in role.approves:
-                whom = ", ".join(role.approves) if role is not None and role.approves else "nobody"
-                raise Refused(f"{self.user.role}.approves",
-                              f"the {self.user.role} role approves escalations of {whom}, not of {escalating_role}")
-            _still_open(escalation)
-        except Refused as refusal:
-            audit = self.audit(reader, "refused", escalation.customer, escalation.id, escalation.kind,
-                               escalation.amount, rule=refusal.rule, detail=refusal.reason)
-            return _Outcome("refused", [audit], refusal.reason, refusal.rule)
-        declined = replace(escalation, approval="declined", approval_by=self.user.name, approval_at=reader.now,
-                           approval_reason=self.reason)
-        audit = self.audit(reader, "declined", escalation.customer, escalation.id, escalation.kind,
-                           escalation.amount, detail=self.reason)
-        return _Outcome("applied", [declined, audit])
+        except workflow.Refused as refused:
+            escalation = refused.escalation
+            assert escalation is not None
+            audit = workflow.audit_entry(reader.now, self.user.name, "refused", escalation.customer, escalation.id,
+                                         workflow.proposal_of(escalation), rule=refused.refusal.rule,
+                                         detail=refused.refusal.reason)
+            return _Outcome("refused", [audit], refused.refusal.reason, refused.refusal.rule)
+        declined = workflow.declined(opened.escalation, self.user.name, reader.now, self.reason)
+        return _Outcome("applied", [declined, workflow.declined_audit(reader.now, declined, self.user.name)])

@@ -1,7 +1,9 @@
 """The backend's tables (PostgreSQL and SQLite alike); their migrations are in ``migrations/server/``.
 
 Every record is kept whole, as its canonical interchange JSON: the backend checks
-decisions and hands records on, it never needs them cut into columns. Counters and
+decisions and hands records on. A decision also carries, beside its body, the few
+columns the decision rules select by (:func:`decision_columns`), so the 30-day window
+and the booked callback slots are filtered in SQL, not by reading every body. Counters and
 times are BIGINT, so they do not overflow PostgreSQL's 32-bit INTEGER.
 
 The tables live on a registry of their own, apart from the workstation store's
@@ -10,9 +12,15 @@ tables, so neither side's metadata ever sees the other's.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
 from sqlalchemy import BigInteger, Index, Text
 from sqlalchemy.orm import registry
 from sqlmodel import Field, SQLModel
+
+from agentdesk.domain.timeline import utc_micros
 
 
 class ServerTable(SQLModel, registry=registry()):
@@ -36,6 +44,7 @@ class StoredRecord(ServerTable, table=True):
     __table_args__ = (
         Index("ix_record_customer_type", "customer_id", "type"),
         Index("ix_record_seq", "seq"),
+        Index("ix_record_decision_agent", "decision_agent", "decision_kind"),
     )
 
     type: str = Field(primary_key=True)
@@ -47,6 +56,13 @@ class StoredRecord(ServerTable, table=True):
     """The change that last wrote it."""
     received_us: int | None = Field(default=None, sa_type=BigInteger)
     """When a workstation's mutation first stored it (None for uploaded records)."""
+    decision_kind: str | None = None
+    """A decision's kind, state, case, agent, time and callback time (None on other records)."""
+    decision_state: str | None = None
+    decision_case: str | None = None
+    decision_agent: str | None = None
+    decision_at_us: int | None = Field(default=None, sa_type=BigInteger)
+    decision_scheduled_us: int | None = Field(default=None, sa_type=BigInteger)
 
 
 class ChangeLogEntry(ServerTable, table=True):
@@ -78,6 +94,24 @@ class AppliedMutation(ServerTable, table=True):
     status: str
     result: str = Field(sa_type=Text)
     applied_at_us: int = Field(sa_type=BigInteger)
+
+
+DECISION_COLUMNS = ("decision_kind", "decision_state", "decision_case", "decision_agent", "decision_at_us",
+                    "decision_scheduled_us")
+
+
+def decision_columns(obj: Mapping[str, Any]) -> dict[str, Any]:
+    """The selecting columns of a record's interchange object (all None unless it is a decision)."""
+    if obj.get("type") != "decision":
+        return dict.fromkeys(DECISION_COLUMNS)
+    scheduled = obj.get("scheduled")
+    return {"decision_kind": obj.get("kind"), "decision_state": obj.get("state"), "decision_case": obj.get("case"),
+            "decision_agent": obj.get("agent"), "decision_at_us": _micros(obj["at"]),
+            "decision_scheduled_us": _micros(scheduled) if isinstance(scheduled, str) else None}
+
+
+def _micros(text: str) -> int:
+    return utc_micros(datetime.fromisoformat(text))
 
 
 api_user = ApiUser.__table__

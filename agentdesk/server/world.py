@@ -1,0 +1,95 @@
+"""The backend's :class:`agentdesk.domain.workflow.World`: its records, read under the mutation's lock.
+
+Synchronous, over the sync face of the transaction's connection: the applier runs a whole
+use case in ``await connection.run_sync(...)`` (see :mod:`agentdesk.domain.workflow`).
+
+The 30-day window is selected in SQL over the decision columns beside each body
+(``tables.decision_columns``): only the decisions that count are read and parsed. A decision
+stored by a mutation counts from the later of its claimed time and when the backend received
+it (a backdated decision still counts for 30 days of receipts), never after now: another
+backend process's clock may run ahead of this one's, and a decision it just stored must count
+here all the same.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, or_, select
+
+from agentdesk.domain.authority import COUNTED_KINDS, COUNTED_STATES
+from agentdesk.domain.model import Agent, Case, Customer, Decision
+from agentdesk.domain.timeline import from_utc_micros, utc_micros
+from agentdesk.interchange.codec import parse_record
+from agentdesk.server.tables import record
+
+
+class RecordsWorld:
+    """The backend's records as the decision rules see them; ``user`` decides in their token's role."""
+
+    def __init__(self, connection: Connection, user_name: str, user_role: str) -> None:
+        self.connection = connection
+        self.user_name = user_name
+        self.user_role = user_role
+
+    def body(self, kind: str, ident: str) -> dict[str, Any] | None:
+        row = self.connection.execute(
+            select(record.c.body).where(record.c.type == kind, record.c.id == ident)).first()
+        return json.loads(row[0]) if row is not None else None
+
+    def _parsed(self, kind: str, ident: str) -> Any:
+        obj = self.body(kind, ident)
+        return parse_record(obj) if obj is not None else None
+
+    def agent(self, agent_id: str) -> Agent | None:
+        agent: Agent | None = self._parsed("agent", agent_id)
+        if agent is not None and agent_id == self.user_name:
+            return replace(agent, role=self.user_role)  # the token says what its holder may decide
+        return agent
+
+    def customer(self, customer_id: str) -> Customer | None:
+        return self._parsed("customer", customer_id)  # type: ignore[no-any-return]
+
+    def case(self, case_id: str) -> Case | None:
+        return self._parsed("case", case_id)  # type: ignore[no-any-return]
+
+    def decision(self, decision_id: str) -> Decision | None:
+        return self._parsed("decision", decision_id)  # type: ignore[no-any-return]
+
+    def counting_decisions(self, customer_id: str, case_id: str | None, since: datetime,
+                           now: datetime) -> list[Decision]:
+        since_us = utc_micros(since)
+        # The later of two times is after ``since`` when either is.
+        in_window = [record.c.decision_at_us > since_us, record.c.received_us > since_us]
+        if case_id is not None:
+            in_window.append(record.c.decision_case == case_id)
+        rows = self.connection.execute(
+            select(record.c.body, record.c.received_us)
+            .where(record.c.customer_id == customer_id, record.c.type == "decision",
+                   record.c.decision_kind.in_(COUNTED_KINDS), record.c.decision_state.in_(sorted(COUNTED_STATES)),
+                   or_(*in_window))
+            .order_by(record.c.decision_at_us, record.c.id))
+        decisions = []
+        for body, received_us in rows:
+            decision: Decision = parse_record(json.loads(body))  # type: ignore[assignment]
+            decisions.append(replace(decision, at=counted_at(decision, received_us, now)))
+        return decisions
+
+    def booked_slots(self, agent_id: str, since: datetime) -> frozenset[datetime]:
+        rows = self.connection.execute(
+            select(record.c.decision_scheduled_us)
+            .where(record.c.decision_agent == agent_id, record.c.decision_kind == "callback",
+                   record.c.type == "decision", record.c.decision_state.in_(sorted(COUNTED_STATES)),
+                   record.c.decision_scheduled_us >= utc_micros(since)))
+        return frozenset(from_utc_micros(us) for (us,) in rows)
+
+
+def counted_at(decision: Decision, received_us: int | None, now: datetime) -> datetime:
+    """When ``decision`` counts in the 30-day windows: the later of its claimed time and its receipt, never
+    after ``now`` (uploaded history has no receipt: its own time is all there is)."""
+    if received_us is None:
+        return decision.at
+    return min(max(decision.at, from_utc_micros(received_us)), now)
