@@ -258,3 +258,13 @@ async def test_two_workstations_refunding_one_case_at_once_never_exceed_the_disp
     assert len(allowed) == 1
     assert all(r.verdict.rule == "case.disputed_amount" for r in results if r.decision is None)
     assert rows(store, "SELECT sum(CAST(amount AS REAL)) FROM decision WHERE kind = 'refund'") == [(39.9,)]
+
+
+async def test_an_audit_line_carries_one_currency_the_amounts(make_store) -> None:
+    """A refusal in another currency than the limit's keeps its amount's currency and drops the limit."""
+    store = await make_store([*records(), {"type": "customer", "id": "c-2", "name": "Ines Brandt"}])
+    async with Ledger.open(store, MATRIX, Clock()) as ledger:
+        refused = await ledger.take("a-7", "c-2", Proposal("voucher", Money.parse("10.00", "USD")))
+    assert refused.decision is None and refused.verdict.rule == "agent.voucher.currency"
+    assert rows(store, "SELECT amount, currency, rule, limit_amount FROM audit WHERE action = 'refused'") == [
+        ("10.00", "USD", "agent.voucher.currency", None)]

@@ -52,6 +52,9 @@ DURABLE_PRAGMA = "PRAGMA synchronous = FULL"
 
 
 
+_APPROVABLE = ", ".join("?" for _ in workflow.APPROVABLE_STATES)
+
+
 class LedgerError(Exception):
     """An operation that cannot be done as asked; the message is one line for the user."""
 
@@ -138,10 +141,10 @@ class Ledger:
         role = self.matrix.role(agent.role)
         if role is None or role.read_only or not role.approves:
             return []
-        # Only decisions whose undo window has closed are put before the approver.
+        # What the workflow lets an approver take (never one still in its undo window).
         return self._select_decisions(
-            "SELECT * FROM decision WHERE approval = 'waiting' AND escalate_to = ? AND state IN ('queued', 'confirmed') "
-            "ORDER BY at_us, id", (role.name,))
+            f"SELECT * FROM decision WHERE approval = 'waiting' AND escalate_to = ? AND state IN ({_APPROVABLE}) "
+            "ORDER BY at_us, id", (role.name, *workflow.APPROVABLE_STATES))
 
     async def unsettled_approvals(self, agent_id: str, refused_since: datetime) -> list[Decision]:
         """``agent_id``'s approvals the backend has not taken: queued (no answer yet), or refused
