@@ -511,7 +511,7 @@ from hypothesis import strategies as st  # noqa: E402
 
 from agentdesk.interchange import load as load_module  # noqa: E402
 from agentdesk.interchange.codec import RecordError, decode_line, parse_record  # noqa: E402
-from agentdesk.store.writer import record_row  # noqa: E402
+from agentdesk.store.rows import row as record_row  # noqa: E402
 
 _text = st.text(st.characters(blacklist_categories=("Cs",)), max_size=12)
 _json = st.recursive(
@@ -548,7 +548,9 @@ _timeline_objects = st.fixed_dictionaries(
 
 
 def test_fast_lane_is_in_use() -> None:
-    assert load_module.FAST_LANE
+    plain = interaction("i-1", "c-1", 1, "in")
+    assert load_module._FAST["interaction"](plain, load_module._latest_us(_NOW)) == record_row(
+        parse_record(plain, now=_NOW))[1]
 
 
 @settings(max_examples=500, suppress_health_check=[HealthCheck.too_slow])

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
+from dataclasses import replace
+from datetime import timedelta, timezone
 from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine
 
+from agentdesk.domain.model import Decision
 from agentdesk.store.files import HEAD_REVISION, create_private_file
 from agentdesk.store.migrate import upgrade
 
@@ -208,3 +212,94 @@ def _downgrade(path: Path, revision: str) -> None:
             command.downgrade(config, revision)
     finally:
         engine.dispose()
+
+
+# ---------------------------------------------------------------------------
+# 0006: the outbox's waiting rows become the mutations they were pushed as
+
+SET_ASIDE = "0005_set_aside"
+
+
+def _old_mutation_body(kind: str, body: dict) -> dict:
+    """What sync pushed for an outbox row before 0006 (``sync.mutations.mutation_body`` of that time)."""
+    from agentdesk.interchange.codec import to_json_obj
+    from agentdesk.store.convert import decision_from_row, from_columns, promise_from_row
+
+    if kind == "decline":
+        return {"kind": "decline", "escalation": body["escalation"], "reason": body["reason"],
+                "at": from_columns(body["at_us"], body["at_offset_s"]).isoformat()}
+    promise = body.get("promise")
+    mutation = {"kind": kind, "decision": to_json_obj(decision_from_row(body["decision"])),
+                "promise": to_json_obj(promise_from_row(promise)) if promise is not None else None}
+    if kind == "approve":
+        mutation["escalation"] = body["escalation"]
+    return mutation
+
+
+def _store_at_0005_with_waiting_mutations(path: Path) -> list[tuple[str, str]]:
+    """Decisions queued by the old ledger: a refund with its promise, an approval, a callback and a decline."""
+    from agentdesk.store import rows
+    from tests.test_writer import AGENT, APPROVING, CASE, CUSTOMER, DECISION, ESCALATION, PROMISE, at
+
+    create_private_file(path)
+    upgrade(path, SET_ASIDE)
+    lead = replace(AGENT, id="a-9", name="Mira Scholz", role="lead", extra={})
+    callback = Decision(id="d-4", customer="c-1", kind="callback", agent="a-7", at=at(50), state="queued",
+                        scheduled=at(600, timezone(timedelta(hours=-4))), phone="+49 170 555 0199",
+                        reason="Rückruf ✓", extra={"screen": "customer"})
+    con = sqlite3.connect(path)
+    con.row_factory = sqlite3.Row
+    con.execute("PRAGMA foreign_keys = ON")
+    rows.insert_many(con, [AGENT, lead, CUSTOMER, CASE, replace(DECISION, state="queued"), PROMISE, ESCALATION,
+                           APPROVING, callback])
+
+    def stored(table: str, ident: str) -> dict:
+        return dict(con.execute(f"SELECT * FROM {table} WHERE id = ?", (ident,)).fetchone())
+
+    bodies = [
+        ("decision", {"decision": stored("decision", "d-1"), "promise": stored("promise", "p-1")}),
+        ("approve", {"decision": stored("decision", "d-3"), "promise": None, "escalation": "d-2"}),
+        ("decision", {"decision": stored("decision", "d-4"), "promise": None}),
+        ("decline", {"escalation": "d-2", "agent": "a-9", "reason": "schon erledigt",
+                     "at_us": 1_784_000_000_000_000, "at_offset_s": -14_400}),
+    ]
+    old = [(kind, json.dumps(body, ensure_ascii=False, sort_keys=True)) for kind, body in bodies]
+    con.executemany("INSERT INTO outbox (id, kind, body, created_at_us) VALUES (?, ?, ?, ?)",
+                    [(f"m-{n}", kind, body, 1_785_000_000_000_000 + n) for n, (kind, body) in enumerate(old)])
+    con.commit()
+    con.close()
+    return old
+
+
+def test_upgrade_to_0006_freezes_waiting_mutations_as_they_were_pushed(tmp_path: Path) -> None:
+    from agentdesk.store.outbox import waiting
+    from agentdesk.sync.mutations import mutation_body
+
+    path = tmp_path / "old.sqlite3"
+    old = _store_at_0005_with_waiting_mutations(path)
+    pushed_before = [_old_mutation_body(kind, json.loads(body)) for kind, body in old]
+
+    upgrade(path)
+
+    con = sqlite3.connect(path)
+    try:
+        items = waiting(con)
+    finally:
+        con.close()
+    assert [mutation_body(item) for item in items] == pushed_before
+    assert [item.id for item in items] == ["m-0", "m-1", "m-2", "m-3"]
+    assert pushed_before[2]["decision"]["reason"] == "Rückruf ✓" and pushed_before[2]["decision"]["screen"] == "customer"
+
+
+def test_downgrade_from_0006_gives_the_rows_back(tmp_path: Path) -> None:
+    path = tmp_path / "old.sqlite3"
+    old = _store_at_0005_with_waiting_mutations(path)
+    upgrade(path)
+
+    _downgrade(path, SET_ASIDE)
+
+    restored = _dump(path, "outbox", "seq, kind, body")
+    assert [(kind, json.loads(body)) for _, kind, body in restored] == [
+        (kind, json.loads(body) | ({"agent": None} if kind == "decline" else {})) for kind, body in old]
+    upgrade(path)
+    assert [json.loads(body)["kind"] for _, body in _dump(path, "outbox", "seq, body")] == [kind for kind, _ in old]

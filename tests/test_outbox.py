@@ -45,7 +45,8 @@ async def test_a_pending_decision_has_no_mutation_until_its_window_closes(store:
     (item,) = outbox(store)
     assert item.kind == DECISION and item.body["decision"]["id"] == released.id
     assert item.body["decision"]["state"] == "queued"
-    assert item.body["promise"]["decision_id"] == released.id
+    assert item.body["promise"]["decision"] == released.id
+    assert item.body == mutation_body(item) and item.body["kind"] == DECISION
 
 
 async def test_an_undone_decision_never_reaches_the_outbox(store: Path) -> None:

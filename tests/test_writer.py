@@ -29,6 +29,7 @@ from agentdesk.domain.money import Money
 from agentdesk.domain.timeline import utc_micros
 from agentdesk.domain.contact import email_key, phone_key
 from agentdesk.store import writer as w
+from agentdesk.store import rows
 from agentdesk.store.convert import from_columns
 from agentdesk.store.tables import TimelineEntryRow
 from agentdesk.store.writer import (
@@ -377,9 +378,9 @@ async def test_recompute_agrees_with_the_migration_backfill(writer: StoreWriter)
         assert sorted(mine[customer][1].split(",")) == sorted(channels.split(","))
 
 
-def test_every_table_has_a_complete_row_mapping() -> None:
-    for table in TABLE_ORDER:
-        assert set(w.ROW_VALUES[table]) == set(COLUMNS[table])
+def test_the_row_mapping_names_the_columns_of_the_tables_in_their_order() -> None:
+    assert rows.COLUMNS == COLUMNS
+    assert set(rows.TABLE_OF.values()) == set(TABLE_ORDER)
 
 
 async def test_one_row_statements_behave_the_same(tmp_path: Path) -> None:

@@ -23,7 +23,7 @@ Speed: interactions and events, the bulk of any file, take a fast lane straight
 from the JSON object to the row when they have the plain shape (strings where
 strings belong, a known channel, an ISO time with an offset, ...). Everything
 else, and every refusal, goes through :func:`codec.parse_record` and
-:func:`writer.record_row`; a test holds both lanes to the same rows.
+:func:`agentdesk.store.rows.row`; a test holds both lanes to the same rows.
 """
 
 from __future__ import annotations
@@ -44,6 +44,7 @@ from agentdesk.domain.model import Channel, Direction
 from agentdesk.domain.timeline import utc_micros
 from agentdesk.interchange import codec
 from agentdesk.interchange.codec import DEFAULT_MAX_RECORD_BYTES, RecordError, decode_line, parse_record, size_refusal
+from agentdesk.store import rows
 from agentdesk.store.convert import extra_to_column
 from agentdesk.store.files import StoreError
 from agentdesk.store.writer import (
@@ -53,7 +54,6 @@ from agentdesk.store.writer import (
     TIMELINE,
     StoreWriter,
     open_writer,
-    record_row,
 )
 
 __all__ = ["DEFAULT_BATCH_SIZE", "LoadReport", "load_jsonl", "load_records", "to_row"]
@@ -135,13 +135,8 @@ def _label(table: str, row: Row) -> str:
 # ---------------------------------------------------------------------------
 # The fast lane for timeline entries
 
-# The row the fast lane builds, in this order; used only while it matches the table.
-_FAST_TIMELINE_COLUMNS = (
-    "id", "customer_id", "case_id", "kind", "channel", "direction", "at_us", "at_offset_s",
-    "author", "body", "event_kind", "duration_s", "wait_s", "extra", "decision_id",
-)
-FAST_LANE = COLUMNS[TIMELINE] == _FAST_TIMELINE_COLUMNS
-
+# The fast lane names its columns as store.rows does and takes their order from it.
+_timeline_row = rows.in_order(TIMELINE)
 _CHANNEL_NAMES = frozenset(channel.value for channel in Channel)
 _DIRECTION_NAMES = frozenset(direction.value for direction in Direction)
 _INTERACTION_FIELDS = frozenset(codec.FIELDS["interaction"])
@@ -150,7 +145,7 @@ _MAX_INT = (1 << 63) - 1
 _fromisoformat = datetime.fromisoformat
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 _MICROSECOND = timedelta(microseconds=1)
-# utc_micros(at) == (at - _EPOCH) // _MICROSECOND, in two C calls; a test holds the lanes to record_row.
+# utc_micros(at) == (at - _EPOCH) // _MICROSECOND, in two C calls; a test holds the lanes to rows.row.
 _EARLIEST_US = utc_micros(EARLIEST_TIME)
 
 
@@ -199,10 +194,12 @@ def _interaction_row(obj: dict[str, Any], latest_us: int) -> Row | None:
     extra = None
     if not obj.keys() <= _INTERACTION_FIELDS:
         extra = extra_to_column({key: value for key, value in obj.items() if key not in _INTERACTION_FIELDS})
-    return (
-        ident, customer, case, "interaction", channel, direction, at_us,
-        offset.days * 86_400 + offset.seconds, author, body, None, duration, wait, extra, None,
-    )
+    return _timeline_row({
+        "id": ident, "customer_id": customer, "case_id": case, "kind": "interaction", "channel": channel,
+        "direction": direction, "at_us": at_us, "at_offset_s": offset.days * 86_400 + offset.seconds,
+        "author": author, "body": body, "event_kind": None, "duration_s": duration, "wait_s": wait,
+        "extra": extra, "decision_id": None,
+    })
 
 
 def _event_row(obj: dict[str, Any], latest_us: int) -> Row | None:
@@ -234,15 +231,15 @@ def _event_row(obj: dict[str, Any], latest_us: int) -> Row | None:
     extra = None
     if not obj.keys() <= _EVENT_FIELDS:
         extra = extra_to_column({key: value for key, value in obj.items() if key not in _EVENT_FIELDS})
-    return (
-        ident, customer, case, "event", None, "internal", at_us,
-        offset.days * 86_400 + offset.seconds, author, body or "", kind, None, None, extra, None,
-    )
+    return _timeline_row({
+        "id": ident, "customer_id": customer, "case_id": case, "kind": "event", "channel": None,
+        "direction": "internal", "at_us": at_us, "at_offset_s": offset.days * 86_400 + offset.seconds,
+        "author": author, "body": body or "", "event_kind": kind, "duration_s": None, "wait_s": None,
+        "extra": extra, "decision_id": None,
+    })
 
 
-_FAST: dict[Any, Callable[[dict[str, Any], int], Row | None]] = (
-    {"interaction": _interaction_row, "event": _event_row} if FAST_LANE else {}
-)
+_FAST: dict[Any, Callable[[dict[str, Any], int], Row | None]] = {"interaction": _interaction_row, "event": _event_row}
 
 
 def to_row(obj: Mapping[str, Any], *, now: datetime | None = None,
@@ -263,7 +260,7 @@ def _to_row(obj: Mapping[str, Any], now: datetime, latest_us: int, max_record_by
             row = fast(obj, latest_us)
             if row is not None:
                 return TIMELINE, row
-    return record_row(parse_record(obj, now=now, max_record_bytes=max_record_bytes))
+    return rows.row(parse_record(obj, now=now, max_record_bytes=max_record_bytes))
 
 
 # ---------------------------------------------------------------------------

@@ -1,5 +1,7 @@
 """Column values <-> domain values, and stored rows -> domain records; shared by the reader and the writer.
 
+The other way, records -> rows, is :mod:`agentdesk.store.rows`.
+
 Rows are mappings by column name (``sqlite3.Row`` or a dict).
 """
 
@@ -9,6 +11,7 @@ import json
 from collections.abc import Mapping
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
+from enum import Enum
 from typing import Any
 
 from agentdesk.domain.model import (
@@ -51,6 +54,27 @@ def offset_seconds(at: datetime) -> int:
 def to_columns(at: datetime) -> tuple[int, int]:
     """``(microseconds since the epoch in UTC, the original offset in seconds)``."""
     return utc_micros(at), offset_seconds(at)
+
+
+def micros_column(at: datetime | None) -> int | None:
+    return None if at is None else utc_micros(at)
+
+
+def offset_column(at: datetime | None) -> int | None:
+    return None if at is None else offset_seconds(at)
+
+
+def amount_column(money: Money | None) -> str | None:
+    """The amount at its currency's precision (``"39.90"``)."""
+    return None if money is None else money.text
+
+
+def currency_column(money: Money | None) -> str | None:
+    return None if money is None else money.currency
+
+
+def enum_column(member: Enum | None) -> Any:
+    return None if member is None else member._value_
 
 
 def _zone(offset_s: int) -> timezone:

@@ -10,7 +10,7 @@ import os
 import sqlite3
 from pathlib import Path
 
-HEAD_REVISION = "0005_set_aside"
+HEAD_REVISION = "0006_outbox_mutations"
 """The newest migration; a test keeps this equal to the head of ``migrations/``."""
 
 CONNECTION_PRAGMAS = (

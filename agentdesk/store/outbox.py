@@ -1,9 +1,9 @@
 """The outbox: mutations for the backend, written in the same transaction as the change they carry.
 
-A row's body is frozen when it is written (the stored rows of the decision and its
-promise, as JSON), so a retry after a lost answer sends the same bytes under the
-same id and the backend recognises it. The sync layer turns bodies into the
-backend's mutation format; the store only keeps them in order.
+A row's body is the mutation exactly as it is pushed, frozen when it is written: the
+decision and its promise as canonical interchange JSON, so a retry after a lost answer
+sends the same bytes under the same id, and sync sends the body without converting
+anything. The store only keeps the bodies in order.
 """
 
 from __future__ import annotations
@@ -15,7 +15,10 @@ from datetime import datetime
 from typing import Any
 
 from agentdesk.domain.ids import new_id
+from agentdesk.domain.model import Decision, Promise
 from agentdesk.domain.timeline import utc_micros
+from agentdesk.interchange.codec import to_json_obj
+from agentdesk.store.convert import decision_from_row, from_columns, promise_from_row
 
 DECISION, APPROVE, DECLINE = "decision", "approve", "decline"
 
@@ -26,33 +29,67 @@ class OutboxItem:
     id: str
     kind: str
     body: dict[str, Any]
+    """The mutation as the backend takes it: ``kind``, then ``decision``/``promise`` (interchange
+    objects) and ``escalation`` for an approval, or ``escalation``/``reason``/``at`` for a decline."""
     attempts: int
     last_error: str | None
 
 
-def stored_row(db: sqlite3.Connection, table: str, ident: str) -> dict[str, Any] | None:
-    row = db.execute(f"SELECT * FROM {table} WHERE id = ?", (ident,)).fetchone()
-    return dict(row) if row is not None else None
+def decided(kind: str, decision: Decision, promise: Promise | None, *,
+            approving: str | None = None) -> dict[str, Any]:
+    """The mutation of a queued decision (``DECISION``) or of an approval (``APPROVE``, naming its escalation)."""
+    mutation: dict[str, Any] = {
+        "kind": kind,
+        "decision": to_json_obj(decision),
+        "promise": to_json_obj(promise) if promise is not None else None,
+    }
+    if approving is not None:
+        mutation["escalation"] = approving
+    return mutation
 
 
-def enqueue(db: sqlite3.Connection, kind: str, body: dict[str, Any], now: datetime) -> str:
-    """Add a mutation (inside the caller's transaction); returns its client-made id."""
+def declined(escalation_id: str, reason: str, at: datetime) -> dict[str, Any]:
+    """The mutation of a declined escalation."""
+    return {"kind": DECLINE, "escalation": escalation_id, "reason": reason, "at": at.isoformat()}
+
+
+def enqueue_mutation(db: sqlite3.Connection, mutation: dict[str, Any], now: datetime) -> str:
+    """Add a mutation (inside the caller's transaction), frozen as it will be pushed; returns its client-made id."""
     ident = new_id("m", now)
     db.execute("INSERT INTO outbox (id, kind, body, created_at_us) VALUES (?, ?, ?, ?)",
-               (ident, kind, json.dumps(body, ensure_ascii=False, sort_keys=True), utc_micros(now)))
+               (ident, mutation["kind"], json.dumps(mutation, ensure_ascii=False, sort_keys=True), utc_micros(now)))
     return ident
+
+
+def enqueue_decided(db: sqlite3.Connection, decision: Decision, promise: Promise | None, now: datetime,
+                    *, approving: str | None = None) -> str:
+    """The queued decision (and the promise it made); an approval names its escalation."""
+    kind = APPROVE if approving is not None else DECISION
+    return enqueue_mutation(db, decided(kind, decision, promise, approving=approving), now)
 
 
 def enqueue_decision(db: sqlite3.Connection, decision_id: str, promise_id: str | None, now: datetime,
                      *, approving: str | None = None) -> str:
-    """The queued decision (and the promise it made) as they are stored now; an approval names its escalation."""
-    body: dict[str, Any] = {
-        "decision": stored_row(db, "decision", decision_id),
-        "promise": stored_row(db, "promise", promise_id) if promise_id is not None else None,
-    }
-    if approving is not None:
-        body["escalation"] = approving
-    return enqueue(db, APPROVE if approving is not None else DECISION, body, now)
+    """:func:`enqueue_decided` for the decision and promise as they are stored now, by id."""
+    decision = decision_from_row(_stored_row(db, "decision", decision_id))
+    promise = promise_from_row(_stored_row(db, "promise", promise_id)) if promise_id is not None else None
+    return enqueue_decided(db, decision, promise, now, approving=approving)
+
+
+def enqueue(db: sqlite3.Connection, kind: str, body: dict[str, Any], now: datetime) -> str:
+    """A decline given as columns (``escalation``, ``reason``, ``at_us``, ``at_offset_s``): the ledger's form."""
+    if kind != DECLINE:
+        raise ValueError(f"enqueue takes a decline; a {kind} goes through enqueue_decided")
+    at = from_columns(body["at_us"], body["at_offset_s"])
+    return enqueue_mutation(db, declined(body["escalation"], body["reason"], at), now)
+
+
+def _stored_row(db: sqlite3.Connection, table: str, ident: str) -> dict[str, Any]:
+    cursor = db.execute(f"SELECT * FROM {table} WHERE id = ?", (ident,))  # noqa: S608 - our own table names
+    values = cursor.fetchone()
+    if values is None:
+        raise LookupError(f"no {table} {ident!r} to put in the outbox")
+    return dict(zip((column[0] for column in cursor.description), values))
 
 
 def waiting(db: sqlite3.Connection, limit: int | None = None) -> list[OutboxItem]:

@@ -19,12 +19,7 @@ the statement then runs inside SQLite with the GIL released, so the caller can
 parse the next batch meanwhile. (A driver-level ``executemany`` would take the
 GIL back after every row, which stalls a parser running beside it.)
 
-Mapping from the domain: a time becomes ``*_us`` (UTC microseconds) plus
-``*_offset_s`` (the offset it came with; a decision's ``undo_until`` is kept in UTC
-only); money becomes the amount at the
-currency's precision plus the currency; a customer's ``email_key`` is the
-lower-cased e-mail and ``phone_key`` the phone's digits (a leading ``+`` kept);
-``extra`` becomes compact JSON text, or NULL when empty.
+The rows come from the one domain-to-row mapping, :mod:`agentdesk.store.rows`.
 """
 
 from __future__ import annotations
@@ -33,7 +28,6 @@ import asyncio
 import json
 import sqlite3
 from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
-from datetime import datetime
 from itertools import chain
 from operator import itemgetter
 from pathlib import Path
@@ -54,9 +48,6 @@ from agentdesk.domain.model import (
     Record,
     TimelineEntry,
 )
-from agentdesk.domain.money import Money
-from agentdesk.domain.contact import email_key, phone_key
-from agentdesk.domain.timeline import utc_micros
 from agentdesk.store.convert import (
     agent_from_row,
     audit_from_row,
@@ -64,10 +55,11 @@ from agentdesk.store.convert import (
     customer_from_row,
     decision_from_row,
     entry_from_row,
-    extra_to_column,
-    offset_seconds,
     promise_from_row,
 )
+from agentdesk.store.rows import COLUMNS as MAPPED_COLUMNS
+from agentdesk.store.rows import TABLE_OF
+from agentdesk.store.rows import row as record_row
 from agentdesk.store.files import CONNECTION_PRAGMAS, prepare_store
 from agentdesk.store.tables import (
     AgentRow,
@@ -89,7 +81,6 @@ __all__ = [
     "DECISION",
     "PROMISE",
     "REFERENCES",
-    "ROW_OF",
     "TABLE_ORDER",
     "TIMELINE",
     "Record",
@@ -178,121 +169,19 @@ def upsert_sql(table: str, rows: int = 1) -> str:
 
 
 # ---------------------------------------------------------------------------
-# domain record -> row
+# domain record -> row: agentdesk.store.rows, whose columns must be the tables' own
 
-
-_extra = extra_to_column
-
-
-def _value(member: Any) -> Any:
-    return None if member is None else member._value_
-
-
-def _amount(money: Money | None) -> str | None:
-    return None if money is None else money.text
-
-
-def _currency(money: Money | None) -> str | None:
-    return None if money is None else money.currency
-
-
-def _micros(at: datetime | None) -> int | None:
-    return None if at is None else utc_micros(at)
-
-
-def _maybe_offset_s(at: datetime | None) -> int | None:
-    return None if at is None else offset_seconds(at)
-
-
-# How each column gets its value from a domain record ``r``: one expression per
-# column. The row tuples are generated from these in the order of the table
-# metadata, so the SQL and the rows can never disagree; a column added to
-# tables.py without an entry here fails at import.
-ROW_VALUES: dict[str, dict[str, str]] = {
-    AGENT: {
-        "id": "r.id", "name": "r.name", "role": "r.role", "email": "r.email", "phone": "r.phone",
-        "extra": "_extra(r.extra)",
-    },
-    CUSTOMER: {
-        "id": "r.id", "name": "r.name", "email": "r.email", "phone": "r.phone",
-        "email_key": "email_key(r.email)", "phone_key": "phone_key(r.phone)",
-        "preferred_channel": "_value(r.preferred_channel)", "language": "r.language",
-        "timezone": "r.timezone", "location": "r.location", "owner": "r.owner", "extra": "_extra(r.extra)",
-    },
-    CASE: {
-        "id": "r.id", "customer_id": "r.customer", "subject": "r.subject", "status": "r.status._value_",
-        "opened_at_us": "utc_micros(r.opened_at)", "opened_at_offset_s": "_offset_s(r.opened_at)",
-        "disputed_amount": "_amount(r.disputed)", "currency": "_currency(r.disputed)",
-        "urgency": "r.urgency._value_", "extra": "_extra(r.extra)",
-    },
-    TIMELINE: {
-        "id": "r.id", "customer_id": "r.customer", "case_id": "r.case", "kind": "r.kind._value_",
-        "channel": "_value(r.channel)", "direction": "r.direction._value_",
-        "at_us": "utc_micros(r.at)", "at_offset_s": "_offset_s(r.at)", "author": "r.author", "body": "r.body",
-        "event_kind": "r.event_kind", "duration_s": "r.duration_s", "wait_s": "r.wait_s",
-        "extra": "_extra(r.extra)", "decision_id": "r.decision_id",
-    },
-    DECISION: {
-        "id": "r.id", "customer_id": "r.customer", "case_id": "r.case", "kind": "r.kind",
-        "amount": "_amount(r.amount)", "currency": "_currency(r.amount)", "agent_id": "r.agent",
-        "at_us": "utc_micros(r.at)", "at_offset_s": "_offset_s(r.at)", "state": "r.state",
-        "reason": "r.reason", "extra": "_extra(r.extra)",
-        "scheduled_us": "_micros(r.scheduled)", "scheduled_offset_s": "_maybe_offset_s(r.scheduled)",
-        "phone": "r.phone", "undo_until_us": "_micros(r.undo_until)", "escalate_to": "r.escalate_to",
-        "proposal_kind": "r.proposal_kind", "approval": "r.approval", "approval_by": "r.approval_by",
-        "approval_at_us": "_micros(r.approval_at)", "approval_offset_s": "_maybe_offset_s(r.approval_at)",
-        "approval_reason": "r.approval_reason", "approves": "r.approves",
-    },
-    PROMISE: {
-        "id": "r.id", "decision_id": "r.decision", "customer_id": "r.customer", "what": "r.what",
-        "due_us": "utc_micros(r.due)", "due_offset_s": "_offset_s(r.due)", "state": "r.state",
-        "extra": "_extra(r.extra)",
-    },
-    AUDIT: {
-        "id": "r.id", "at_us": "utc_micros(r.at)", "at_offset_s": "_offset_s(r.at)", "actor": "r.actor",
-        "action": "r.action", "customer_id": "r.customer", "decision_id": "r.decision", "kind": "r.kind",
-        "amount": "_amount(r.amount)", "currency": "_currency(r.amount or r.limit)", "rule": "r.rule",
-        "limit_amount": "_amount(r.limit)", "detail": "r.detail", "extra": "_extra(r.extra)",
-    },
-}
-
-
-def _row_maker(table: str) -> Any:
-    values = ROW_VALUES[table]
-    columns = COLUMNS[table]
-    if set(values) != set(columns):
-        raise RuntimeError(
-            f"writer: columns of {table} and their mapping differ: "
-            f"unmapped {sorted(set(columns) - set(values))}, unknown {sorted(set(values) - set(columns))}"
-        )
-    source = f"def row(r):\n    return ({', '.join(values[column] for column in columns)},)\n"
-    namespace = {
-        "_extra": _extra, "_value": _value, "_amount": _amount, "_currency": _currency,
-        "_micros": _micros, "_maybe_offset_s": _maybe_offset_s, "utc_micros": utc_micros,
-        "_offset_s": offset_seconds, "email_key": email_key, "phone_key": phone_key,
-    }
-    exec(compile(source, f"<agentdesk row of {table}>", "exec"), namespace)  # noqa: S102 - our own expressions
-    return namespace["row"]
-
-
-_TABLE_OF: dict[type, str] = {
-    Agent: AGENT, Customer: CUSTOMER, Case: CASE, TimelineEntry: TIMELINE, Decision: DECISION, Promise: PROMISE,
-    AuditEntry: AUDIT,
-}
-ROW_OF: dict[str, Any] = {table: _row_maker(table) for table in TABLE_ORDER}
-"""Per table: a function from a domain record to its row tuple (in :data:`COLUMNS` order)."""
-_ROW_MAKERS = {kind: (table, ROW_OF[table]) for kind, table in _TABLE_OF.items()}
+if MAPPED_COLUMNS != COLUMNS:
+    raise RuntimeError(
+        "store.rows maps other columns than the tables have: "
+        + "; ".join(f"{table}: {MAPPED_COLUMNS.get(table)} vs {COLUMNS[table]}"
+                    for table in COLUMNS if MAPPED_COLUMNS.get(table) != COLUMNS[table])
+    )
 
 
 def record_table(record: Record) -> str:
     """The table a domain record lives in."""
-    return _TABLE_OF[type(record)]
-
-
-def record_row(record: Record) -> tuple[str, tuple[Any, ...]]:
-    """``(table, row)`` for a domain record; the row follows :data:`COLUMNS`."""
-    table, row = _ROW_MAKERS[type(record)]
-    return table, row(record)
+    return TABLE_OF[type(record)]
 
 
 # ---------------------------------------------------------------------------
