@@ -23,6 +23,7 @@ from collections.abc import AsyncIterator
 
 from sse_starlette import EventSourceResponse, ServerSentEvent
 
+from agentdesk.retry import LISTEN_RECONNECT
 from agentdesk.server.changes import NOTIFY_CHANNEL, head
 from agentdesk.server.database import Database, asyncpg_dsn
 
@@ -96,7 +97,7 @@ class HeadWatch:
     async def _listen(self, database: Database) -> None:
         import asyncpg
 
-        wait = 0.2
+        backoff = LISTEN_RECONNECT.backoff()
         while True:
             connection = None
             try:
@@ -106,18 +107,22 @@ class HeadWatch:
                 await connection.add_listener(NOTIFY_CHANNEL, self._notified)
                 # Anything committed while we were not listening.
                 self.advance(int(await connection.fetchval("SELECT last FROM change_counter WHERE id = 1")))
-                wait = 0.2
+                backoff.reset()
                 await lost.wait()
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # noqa: BLE001 - the database went away; try again
-                log.warning("listening for changes failed (%s); retrying in %.1f s", type(exc).__name__, wait)
+                failure: str | None = type(exc).__name__
+            else:
+                failure = None  # the connection was lost after it had worked: the first wait again
             finally:
                 if connection is not None and not connection.is_closed():
                     with contextlib.suppress(Exception):
                         await connection.close(timeout=1)
+            wait = backoff.next()
+            if failure is not None:
+                log.warning("listening for changes failed (%s); retrying in %.1f s", failure, wait)
             await asyncio.sleep(wait)
-            wait = min(wait * 2, RECONNECT_MAX_S)
 
     def _notified(self, _connection: object, _pid: int, _channel: str, payload: str) -> None:
         with contextlib.suppress(ValueError):
