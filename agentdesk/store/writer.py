@@ -23,7 +23,7 @@ Mapping from the domain: a time becomes ``*_us`` (UTC microseconds) plus
 ``*_offset_s`` (the offset it came with; a decision's ``undo_until`` is kept in UTC
 only); money becomes the amount at the
 currency's precision plus the currency; a customer's ``email_key`` is the
-lower-cased e-mail and ``phone_key`` the phone's digits (a leading ``+`` kept);
+lower-cased e-mail and ``phone_key`` the phone in E.164 (national numbers in the customer's country);
 ``extra`` becomes compact JSON text, or NULL when empty.
 """
 
@@ -55,7 +55,7 @@ from agentdesk.domain.model import (
     TimelineEntry,
 )
 from agentdesk.domain.money import Money
-from agentdesk.domain.contact import email_key, phone_key
+from agentdesk.domain.contact import customer_phone_key, email_key
 from agentdesk.domain.timeline import utc_micros
 from agentdesk.store.convert import (
     agent_from_row,
@@ -215,7 +215,7 @@ ROW_VALUES: dict[str, dict[str, str]] = {
     },
     CUSTOMER: {
         "id": "r.id", "name": "r.name", "email": "r.email", "phone": "r.phone",
-        "email_key": "email_key(r.email)", "phone_key": "phone_key(r.phone)",
+        "email_key": "email_key(r.email)", "phone_key": "customer_phone_key(r)",
         "preferred_channel": "_value(r.preferred_channel)", "language": "r.language",
         "timezone": "r.timezone", "location": "r.location", "owner": "r.owner", "extra": "_extra(r.extra)",
     },
@@ -269,7 +269,7 @@ def _row_maker(table: str) -> Any:
     namespace = {
         "_extra": _extra, "_value": _value, "_amount": _amount, "_currency": _currency,
         "_micros": _micros, "_maybe_offset_s": _maybe_offset_s, "utc_micros": utc_micros,
-        "_offset_s": offset_seconds, "email_key": email_key, "phone_key": phone_key,
+        "_offset_s": offset_seconds, "email_key": email_key, "customer_phone_key": customer_phone_key,
     }
     exec(compile(source, f"<agentdesk row of {table}>", "exec"), namespace)  # noqa: S102 - our own expressions
     return namespace["row"]
