@@ -135,10 +135,10 @@ def event_stream(watch: HeadWatch, start: int | None, known: int) -> EventSource
     A listener behind gets one event with the head at once, then one each time it moves.
     """
     return EventSourceResponse(_changes(watch, start, known), sep="\n", ping=KEEPALIVE_S,
-                               ping_message_factory=_keepalive)
+                               ping_message_factory=keepalive_frame)
 
 
-def _keepalive() -> ServerSentEvent:
+def keepalive_frame() -> ServerSentEvent:
     # The comment is what the protocol calls a keepalive; the empty event makes SSE readers
     # (which skip comments) see it too. A browser's EventSource dispatches neither.
     return ServerSentEvent(comment="keepalive", event="keepalive", data="", sep="\n")
@@ -147,15 +147,15 @@ def _keepalive() -> ServerSentEvent:
 async def _changes(watch: HeadWatch, start: int | None, known: int) -> AsyncIterator[ServerSentEvent]:
     cursor = known
     if start is not None and start < known:
-        yield _change(known)
+        yield change_frame(known)
     elif start is not None:
         cursor = start
     while not watch.closed:
         moved = await watch.wait_beyond(cursor, KEEPALIVE_S)
         if moved is not None:
             cursor = moved
-            yield _change(moved)
+            yield change_frame(moved)
 
 
-def _change(cursor: int) -> ServerSentEvent:
+def change_frame(cursor: int) -> ServerSentEvent:
     return ServerSentEvent(f'{{"cursor": {cursor}}}', id=str(cursor), event="change", sep="\n")
