@@ -198,9 +198,20 @@ def test_an_agent_without_international_calls_is_refused_for_a_foreign_number() 
 @pytest.mark.parametrize(("phone", "abroad"), [
     ("+49 170 555 0199", False), ("0170 555 0199", False), ("0049 170 555 0199", False),
     ("+44 20 7946 0000", True), ("0044 20 7946 0000", True), ("+90 212 555 0100", True),
+    ("+49 (0)170 555 0199", False), ("+44", True),
 ])
 def test_a_number_abroad_is_recognised_with_plus_or_00(phone: str, abroad: bool) -> None:
     assert is_international(phone, "DE") is abroad
+
+
+@pytest.mark.parametrize(("phone", "home", "abroad"), [
+    ("011 44 20 7946 0000", "US", True), ("+1 416 555 0100", "US", False), ("(212) 555-0100", "CA", False),
+    ("+352 621 555 010", "LU", False), ("00 41 44 555 01 00", "LU", True),
+])
+def test_every_country_phonenumbers_knows_can_be_home(phone: str, home: str, abroad: bool) -> None:
+    """North America dials out with 011 and shares +1; countries beyond the old table of calling codes work."""
+    assert is_international(phone, home) is abroad
+    assert parse_matrix(f'home_country = "{home.lower()}"\n[roles.agent]\n').home_country == home
 
 
 def test_no_phone_number_means_no_callback() -> None:

@@ -35,7 +35,9 @@ from agentdesk.interchange.codec import (
     DECISION_STATES,
     PROMISE_STATES,
     PROPOSAL_KINDS,
+    JsonNumber,
     RecordError,
+    decode_line,
     dumps,
     parse_line,
     parse_record,
@@ -395,6 +397,13 @@ def test_invalid_json_uses_json_s_own_message() -> None:
     assert refusal(b'{"x": NaN}') == "invalid JSON: NaN is not allowed in JSON"
     assert refusal(b'{"x": 1e999}') == "invalid JSON: number 1e999 is out of range"
     assert refusal(b"[" * 100_000 + b"]" * 100_000).startswith("invalid JSON")
+    assert refusal(b'{"x": ' + b"9" * 5000 + b"}").startswith("invalid JSON: Exceeds the limit")
+
+
+def test_a_fraction_keeps_how_it_was_written_through_the_strict_decoder() -> None:
+    number = decode_line(b'{"a": 39.90, "b": 1E2}')
+    assert (number["a"].text, number["b"].text) == ("39.90", "1E2")
+    assert isinstance(number["a"], JsonNumber) and number["a"] == 39.9
 
 
 def test_invalid_utf8_names_the_byte_and_column() -> None:

@@ -59,6 +59,7 @@ async def test_find_customer_by_id_email_or_phone(make_store) -> None:
         assert await reader.find_customer("+49 40 555 0124") is None
         assert [c.id for c in await reader.search_customers("brandt")] == ["c-9"]
         assert [c.id for c in await reader.search_customers("0123")] == ["c-9"]
+        assert [c.id for c in await reader.search_customers("040 555 0123")] == ["c-9"], "as dialled in Germany"
         assert await reader.search_customers("100%_") == []
 
 

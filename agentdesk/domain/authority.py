@@ -33,18 +33,6 @@ COUNTED_STATES = frozenset({"pending", "queued", "confirmed"})
 WINDOW = timedelta(days=30)
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
-# Country calling codes of the home countries a matrix may name; a number without a
-# leading ``+`` is a national number, hence domestic.
-CALLING_CODES = {
-    "AT": "43", "BE": "32", "BG": "359", "CH": "41", "CY": "357", "CZ": "420", "DE": "49",
-    "DK": "45", "EE": "372", "ES": "34", "FI": "358", "FR": "33", "GB": "44", "GR": "30",
-    "HR": "385", "HU": "36", "IE": "353", "IS": "354", "IT": "39", "LI": "423", "LT": "370",
-    "LU": "352", "LV": "371", "MT": "356", "NL": "31", "NO": "47", "PL": "48", "PT": "351",
-    "RO": "40", "SE": "46", "SI": "386", "SK": "421", "TR": "90", "UA": "380", "US": "1",
-    "CA": "1", "AU": "61", "NZ": "64", "IN": "91", "JP": "81", "ZA": "27", "BR": "55",
-}
-
-
 class MatrixError(ValueError):
     """A matrix that cannot be used; the message is one line: ``<file>: <key>: <what is wrong>``."""
 
@@ -202,9 +190,8 @@ def parse_matrix(text: str, source: str = "<matrix>") -> AuthorityMatrix:
     if "home_country" not in data:
         raise read.fail("home_country", "missing (the country whose numbers are domestic, e.g. \"DE\")")
     home = read.text(data["home_country"], "home_country").upper()
-    if home not in CALLING_CODES:
-        raise read.fail("home_country", f"{home!r} is not a country code this version knows "
-                                        f"(known: {', '.join(sorted(CALLING_CODES))})")
+    if not is_country(home):
+        raise read.fail("home_country", f"{home!r} is not a country code (two letters, e.g. \"DE\")")
     currency = read.currency(data["currency"], "currency") if "currency" in data else None
     roles_data = data.get("roles")
     if not roles_data:
@@ -553,19 +540,26 @@ def refunded_on_case(decisions: Iterable[Decision], case_id: str, currency: str)
 
 
 def is_international(phone: str | None, home_country: str) -> bool:
-    """Is ``phone`` outside ``home_country``? ``+44 …`` and the dialled form ``0044 …`` both are."""
+    """Is ``phone`` outside ``home_country``? ``+44 …`` and the dialled form ``0044 …`` both are; a national
+    number is not. A number that cannot be read counts as abroad when written with ``+``."""
     key = phone_key(phone)
     if not key:
         return False
-    if key.startswith("+"):
-        digits = key[1:]
-    elif key.startswith("00"):  # the international prefix of most of the world
-        digits = key[2:]
-    elif key.startswith("011") and CALLING_CODES[home_country] == "1":  # North America's
-        digits = key[3:]
-    else:
-        return False  # a national number
-    return not digits.startswith(CALLING_CODES[home_country])
+    from phonenumbers import NumberParseException, country_code_for_region, parse
+
+    try:
+        number = parse(phone, home_country)
+    except NumberParseException:
+        return key.startswith("+")
+    # Calling codes, not regions: +1 is home to both the US and Canada, +44 to Jersey as to GB.
+    return number.country_code != country_code_for_region(home_country)
+
+
+def is_country(code: str) -> bool:
+    """A region whose numbers ``phonenumbers`` knows (ISO 3166 alpha-2, e.g. ``DE``)."""
+    from phonenumbers import SUPPORTED_REGIONS
+
+    return code in SUPPORTED_REGIONS
 
 
 def customer_zone(matrix: AuthorityMatrix, customer: Customer) -> tzinfo:

@@ -18,7 +18,7 @@ day ahead of ``now`` (given, or read from the clock), valid Unicode, a decision'
 free text and the whole record in size.
 
 This module is on the import path of the loader only; it uses the standard
-library and the domain, nothing else.
+library, ``msgspec`` (strict JSON) and the domain, nothing else.
 """
 
 from __future__ import annotations
@@ -28,6 +28,8 @@ from collections.abc import Mapping
 from datetime import datetime, timezone
 from functools import lru_cache
 from typing import Any
+
+import msgspec
 
 from agentdesk.domain.limits import (
     EARLIEST_TIME,
@@ -710,24 +712,21 @@ def _constant(text: str) -> None:
 
 _INF = float("inf")
 _NEG_INF = float("-inf")
+_STRICT = msgspec.json.Decoder(float_hook=_number)
+"""Strict JSON, fast: NaN and Infinity are not JSON to it; fractional numbers come as :class:`JsonNumber`."""
 _DECODER = json.JSONDecoder(parse_float=_number, parse_constant=_constant)
-_decode = _DECODER.decode
+"""The same JSON read again when :data:`_STRICT` refuses a line, for the words of the refusal."""
 _BOM = "\ufeff"
-_scan = _DECODER.scan_once
-_JSON_SPACE = " \t\n\r"
 
 
-def decode_json(text: str) -> Any:
+def decode_json(text: str | bytes) -> Any:
     """Strict JSON (no NaN, no Infinity; fractional numbers as :class:`JsonNumber`) or :class:`RecordError`."""
     try:
-        value, end = _scan(text, 0)  # the C scanner alone: the common case, no surrounding space
-    except (StopIteration, ValueError, RecursionError):
-        pass  # let the full decoder find it (leading space) or word the error
-    else:
-        if end == len(text) or not text[end:].strip(_JSON_SPACE):
-            return value
+        return _STRICT.decode(text)
+    except (msgspec.DecodeError, ValueError, RecursionError):
+        pass  # let the standard decoder word it (or take a lone surrogate, which the caller names)
     try:
-        return _decode(text)
+        return _DECODER.decode(text if isinstance(text, str) else text.decode("utf-8"))
     except json.JSONDecodeError as exc:
         raise RecordError(f"invalid JSON: {exc.msg} (column {exc.colno})") from None
     except RecursionError:
@@ -758,17 +757,26 @@ def decode_line(raw: bytes, *, max_record_bytes: int | None = DEFAULT_MAX_RECORD
         if len(stripped) > max_record_bytes:
             raise RecordError(size_refusal(len(stripped), max_record_bytes))
     try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise RecordError(f"not valid UTF-8 (byte 0x{raw[exc.start]:02x} at column {exc.start + 1})") from None
-    if text.startswith(_BOM):
-        text = text[1:]
-    obj = decode_json(text)
+        obj = _STRICT.decode(raw)  # checks the UTF-8 as it reads
+    except (msgspec.DecodeError, ValueError, RecursionError):
+        obj = _decode_refused(raw)
     if type(obj) is not dict:
         raise RecordError(f"not a JSON object (got {_json_type(obj)})")
     if b"\\u" in raw and (b"\\ud" in raw or b"\\uD" in raw):
         _check_surrogates(obj)
     return obj
+
+
+def _decode_refused(raw: bytes) -> Any:
+    """A line the strict decoder refused: say why, in the order a reader checks (UTF-8, then JSON); or take
+    it after all when only a byte-order mark or a lone surrogate (named by the caller) stood in the way."""
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise RecordError(f"not valid UTF-8 (byte 0x{raw[exc.start]:02x} at column {exc.start + 1})") from None
+    if text.startswith(_BOM):
+        text = text[1:]
+    return decode_json(text)
 
 
 def parse_line(raw: bytes, *, max_record_bytes: int | None = DEFAULT_MAX_RECORD_BYTES,

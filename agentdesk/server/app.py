@@ -43,7 +43,7 @@ from agentdesk.server.api_models import (
 from agentdesk.server.changes import CursorTooOld, head, page_after
 from agentdesk.server.database import Database, database_url
 from agentdesk.server.limits import MAX_SEQ, BodyLimit
-from agentdesk.server.live import HeadWatch
+from agentdesk.server.live import HeadWatch, event_stream
 from agentdesk.server.migrate import upgrade
 from agentdesk.server.mutations import DEFAULT_OFFLINE_ALLOWANCE, Applier, MutationForbidden, MutationInvalid
 from agentdesk.server.records import store_records
@@ -54,8 +54,6 @@ from agentdesk.server.users import ADMIN, TokenExpired, UnknownToken, User, auth
 
 log = logging.getLogger("agentdesk.server")
 
-KEEPALIVE_S = 5.0
-"""Often enough that a quiet workstation can still say how fresh it is ("synced 3 s ago")."""
 DEFAULT_PAGE = 1000
 MAX_PAGE = 10_000
 SNAPSHOT_ORDER = (("agent",), ("customer",), ("case",), ("interaction", "event"), ("decision",), ("promise",),
@@ -292,36 +290,14 @@ def create_app(database: str | Path | URL, matrix_text: str | None = None, *,
     async def events(_user: Reader,
                      last_event_id: Annotated[int | None, Header(alias="Last-Event-ID", ge=0, le=MAX_SEQ)] = None,
                      after: Annotated[int | None, Query(ge=0, le=MAX_SEQ, description="Same as Last-Event-ID")] = None,
-                     ) -> StreamingResponse:
+                     ) -> Response:
         start = last_event_id if last_event_id is not None else after
         # Read the head before the response starts: a write right after the client sees the
         # headers must come out as an event, not be folded into the starting cursor.
         known = backend.watch.head
-        return StreamingResponse(_event_stream(backend.watch, start, known), media_type="text/event-stream",
-                                 headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
+        return event_stream(backend.watch, start, known)
 
     return app
-
-
-def _event(cursor: int) -> str:
-    return f'id: {cursor}\nevent: change\ndata: {{"cursor": {cursor}}}\n\n'
-
-
-async def _event_stream(watch: HeadWatch, start: int | None, known: int) -> AsyncIterator[str]:
-    cursor = known
-    if start is not None and start < known:
-        yield _event(known)
-    elif start is not None:
-        cursor = start
-    while not watch.closed:
-        moved = await watch.wait_beyond(cursor, KEEPALIVE_S)
-        if moved is None:
-            if watch.closed:
-                return
-            yield ": keepalive\n\n"
-        else:
-            cursor = moved
-            yield _event(moved)
 
 
 async def _snapshot_lines(database: Database) -> AsyncIterator[bytes]:

@@ -22,9 +22,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy import event
+from tenacity import AsyncRetrying
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+
+from agentdesk.retry import TRANSACTION_ATTEMPTS, transaction_attempts
 
 BUSY_TIMEOUT_MS = 30_000
 """How long a SQLite writer waits for another process's write lock before it gives up."""
@@ -42,11 +45,17 @@ _SQLITE_NAMES = ("sqlite", "sqlite+aiosqlite")
 
 RETRY_SQLSTATES = frozenset({"40001", "40P01"})
 """PostgreSQL's serialization failure and deadlock: the transaction was undone whole; run it again."""
-RETRIES = 3
+RETRIES = TRANSACTION_ATTEMPTS
 
 
 def worth_retrying(exc: BaseException) -> bool:
     return isinstance(exc, DBAPIError) and getattr(exc.orig, "sqlstate", None) in RETRY_SQLSTATES
+
+
+def transaction_retries() -> AsyncRetrying:
+    """``async for attempt in transaction_retries(): with attempt: …`` runs a transaction again when
+    PostgreSQL undid it whole, up to :data:`~agentdesk.retry.TRANSACTION_ATTEMPTS` times."""
+    return transaction_attempts(worth_retrying)
 
 
 class DatabaseUrlError(ValueError):

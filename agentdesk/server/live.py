@@ -8,6 +8,10 @@ database are learnt from the database:
   (writers ``NOTIFY`` it with their last seq at commit), reconnecting when it drops;
 * SQLite has no notifications: ``change_counter.last`` is polled every 0.2 s (a
   one-row primary-key read, cheap next to the WAL).
+
+:func:`event_stream` is the ``/events`` response itself (``sse-starlette``): an event
+``change`` with ``id`` = the head each time it moves, and a ``: keepalive`` comment (with an
+empty ``keepalive`` event) every :data:`KEEPALIVE_S` seconds.
 """
 
 from __future__ import annotations
@@ -15,14 +19,19 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import AsyncIterator
 
+from sse_starlette import EventSourceResponse, ServerSentEvent
+
+from agentdesk.retry import LISTEN_RECONNECT
 from agentdesk.server.changes import NOTIFY_CHANNEL, head
 from agentdesk.server.database import Database, asyncpg_dsn
 
 log = logging.getLogger("agentdesk.server")
 
 SQLITE_POLL_S = 0.2
-RECONNECT_MAX_S = 5.0
+KEEPALIVE_S = 5.0
+"""Often enough that a quiet workstation can still say how fresh it is ("synced 3 s ago")."""
 
 
 class HeadWatch:
@@ -88,7 +97,7 @@ class HeadWatch:
     async def _listen(self, database: Database) -> None:
         import asyncpg
 
-        wait = 0.2
+        backoff = LISTEN_RECONNECT.backoff()
         while True:
             connection = None
             try:
@@ -98,19 +107,55 @@ class HeadWatch:
                 await connection.add_listener(NOTIFY_CHANNEL, self._notified)
                 # Anything committed while we were not listening.
                 self.advance(int(await connection.fetchval("SELECT last FROM change_counter WHERE id = 1")))
-                wait = 0.2
+                backoff.reset()
                 await lost.wait()
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # noqa: BLE001 - the database went away; try again
-                log.warning("listening for changes failed (%s); retrying in %.1f s", type(exc).__name__, wait)
+                failure: str | None = type(exc).__name__
+            else:
+                failure = None  # the connection was lost after it had worked: the first wait again
             finally:
                 if connection is not None and not connection.is_closed():
                     with contextlib.suppress(Exception):
                         await connection.close(timeout=1)
+            wait = backoff.next()
+            if failure is not None:
+                log.warning("listening for changes failed (%s); retrying in %.1f s", failure, wait)
             await asyncio.sleep(wait)
-            wait = min(wait * 2, RECONNECT_MAX_S)
 
     def _notified(self, _connection: object, _pid: int, _channel: str, payload: str) -> None:
         with contextlib.suppress(ValueError):
             self.advance(int(payload))
+
+
+def event_stream(watch: HeadWatch, start: int | None, known: int) -> EventSourceResponse:
+    """The ``/events`` response for a listener that has seen ``start`` (None: nothing), opened when the head was ``known``.
+
+    A listener behind gets one event with the head at once, then one each time it moves.
+    """
+    return EventSourceResponse(_changes(watch, start, known), sep="\n", ping=KEEPALIVE_S,
+                               ping_message_factory=keepalive_frame)
+
+
+def keepalive_frame() -> ServerSentEvent:
+    # The comment is what the protocol calls a keepalive; the empty event makes SSE readers
+    # (which skip comments) see it too. A browser's EventSource dispatches neither.
+    return ServerSentEvent(comment="keepalive", event="keepalive", data="", sep="\n")
+
+
+async def _changes(watch: HeadWatch, start: int | None, known: int) -> AsyncIterator[ServerSentEvent]:
+    cursor = known
+    if start is not None and start < known:
+        yield change_frame(known)
+    elif start is not None:
+        cursor = start
+    while not watch.closed:
+        moved = await watch.wait_beyond(cursor, KEEPALIVE_S)
+        if moved is not None:
+            cursor = moved
+            yield change_frame(moved)
+
+
+def change_frame(cursor: int) -> ServerSentEvent:
+    return ServerSentEvent(f'{{"cursor": {cursor}}}', id=str(cursor), event="change", sep="\n")

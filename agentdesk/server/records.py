@@ -19,11 +19,10 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.exc import DBAPIError
 
 from agentdesk.interchange.codec import RecordError, parse_record
 from agentdesk.server.changes import Change, write_changes
-from agentdesk.server.database import RETRIES, Database, worth_retrying
+from agentdesk.server.database import Database, transaction_retries
 from agentdesk.server.tables import record
 
 MAX_RECORDS = 5000
@@ -163,13 +162,10 @@ async def store_records(database: Database, objects: Sequence[Any], *, keep_chan
     # In dependency order (a client's page never holds a record before what it names), and within
     # a type by id, so two uploads that touch the same rows lock them in the same order.
     ordered = sorted(found.values(), key=_order)
-    for attempt in range(1, RETRIES + 1):
-        try:
+    async for attempt in transaction_retries():
+        with attempt:
             return await _store(database, ordered, by_type, report, keep_changes)
-        except DBAPIError as exc:
-            if not worth_retrying(exc) or attempt == RETRIES:
-                raise
-    raise AssertionError("unreachable")
+    raise AssertionError("unreachable")  # the last failed attempt raises
 
 
 async def _store(database: Database, ordered: list[Change], by_type: dict[str, list[str]], report: StoreReport,

@@ -238,9 +238,10 @@ class StoreReader:
             return []
         like = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
         phone_like = None
-        key = phone_key(text)
-        if key and len(key.lstrip("+")) >= 3:
-            phone_like = "%" + key.lstrip("+") + "%"
+        # Keys are E.164: a national number typed with its trunk 0 ("040 555…") is found by what follows it.
+        digits = (phone_key(text) or "").lstrip("+0")
+        if len(digits) >= 3:
+            phone_like = "%" + digits + "%"
         async with self._db.execute(
             f"SELECT {CUSTOMER_COLUMNS} FROM customer "
             "WHERE name LIKE ?1 ESCAPE '\\' OR email_key LIKE lower(?1) ESCAPE '\\' "

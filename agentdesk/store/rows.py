@@ -11,8 +11,8 @@ workstation's start-up path. ``agentdesk.store.writer`` checks at import that
 Mapping from the domain: a time becomes ``*_us`` (UTC microseconds) plus
 ``*_offset_s`` (the offset it came with; a decision's ``undo_until`` is kept in UTC
 only); money becomes the amount at the currency's precision plus the currency; a
-customer's ``email_key`` is the lower-cased e-mail and ``phone_key`` the phone's
-digits (a leading ``+`` kept); ``extra`` becomes compact JSON text, or NULL when empty.
+customer's ``email_key`` is the lower-cased e-mail and ``phone_key`` the phone in E.164
+(a national number read in the customer's country); ``extra`` becomes compact JSON text, or NULL when empty.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from collections.abc import Callable, Iterable, Mapping
 from operator import itemgetter
 from typing import Any
 
-from agentdesk.domain.contact import email_key, phone_key
+from agentdesk.domain.contact import customer_phone_key, email_key
 from agentdesk.domain.model import Agent, AuditEntry, Case, Customer, Decision, Promise, Record, TimelineEntry
 from agentdesk.domain.timeline import utc_micros
 from agentdesk.store.convert import (
@@ -68,7 +68,7 @@ def agent_columns(r: Agent) -> Columns:
 def customer_columns(r: Customer) -> Columns:
     return {
         "id": r.id, "name": r.name, "email": r.email, "phone": r.phone,
-        "email_key": email_key(r.email), "phone_key": phone_key(r.phone),
+        "email_key": email_key(r.email), "phone_key": customer_phone_key(r),
         "preferred_channel": enum_column(r.preferred_channel), "language": r.language,
         "timezone": r.timezone, "location": r.location, "owner": r.owner, "extra": extra_to_column(r.extra),
     }

@@ -16,8 +16,11 @@ from collections.abc import AsyncIterator, Iterable, Mapping
 from typing import Any
 
 import httpx
+from httpx_sse import SSEError, aconnect_sse
 
 API_TIMEOUT = httpx.Timeout(15.0, connect=5.0)
+CHANGE_EVENT = "change"
+"""The live stream's event whose id is the backend's new head; any other (the keepalive) only says it is alive."""
 
 
 class Unreachable(Exception):
@@ -134,16 +137,15 @@ class BackendClient:
         """
         headers = {"Last-Event-ID": str(last_event_id)} if last_event_id is not None else {}
         try:
-            async with self._http.stream("GET", "/events", headers=headers,
-                                         timeout=httpx.Timeout(None, connect=5.0)) as response:
-                if response.status_code >= 400:
-                    await response.aread()
-                    self._checked(response)
+            async with aconnect_sse(self._http, "GET", "/events", headers=headers,
+                                    timeout=httpx.Timeout(None, connect=5.0)) as source:
+                if source.response.status_code >= 400:
+                    await source.response.aread()
+                    self._checked(source.response)
                 yield None  # connected
-                async for line in response.aiter_lines():
-                    if line.startswith("id:"):
-                        yield int(line[3:].strip())
-                    elif line.startswith(":"):
-                        yield None
+                async for event in source.aiter_sse():
+                    yield int(event.id) if event.event == CHANGE_EVENT else None
+        except SSEError as exc:  # an answer that is no event stream: a proxy's page, not our backend
+            raise Unreachable(f"{self.base_url} did not answer with an event stream") from exc
         except httpx.TransportError as exc:
             raise Unreachable(f"{self.base_url} cannot be reached ({type(exc).__name__})") from exc

@@ -20,11 +20,12 @@ runs :meth:`Syncer.once`. Neither ever touches the screen: they report through t
 from __future__ import annotations
 
 import asyncio
-import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 
+from agentdesk.retry import RECONNECT, SERVER_FAILURES, mutation_wait
+from agentdesk.retry import Backoff as Backoff  # agentdesk sync imports it from here
 from agentdesk.store.outbox import OutboxItem
 from agentdesk.sync.client import BackendClient, BackendRefused, RefetchNeeded, ServerFailed, Unreachable
 from agentdesk.sync.mutations import describe, mutation_body
@@ -38,31 +39,12 @@ transaction of a snapshot: fewer, larger transactions make a first sync of a mil
 IDLE_SECONDS = 1.0
 """How often the loop looks at the outbox and refreshes the status while nothing wakes it."""
 
-SERVER_FAILURES = 5
-"""A mutation the backend failed on (500) this many times is set aside as rejected, with the backend's reason."""
-RETRY_FIRST, RETRY_CAP = timedelta(seconds=2), timedelta(minutes=5)
-"""The wait before trying a failed mutation again: doubling from the first, up to the cap."""
 REPORT_BATCH = 100
 """Set-aside changes told to the backend's log per request (the backend takes at most this many)."""
 
 
 def _utc_now() -> datetime:
     return datetime.now(timezone.utc)
-
-
-class Backoff:
-    """Waits that double after each failure, from ``first`` up to ``cap``, with jitter so clients spread out."""
-
-    def __init__(self, first: float = 0.2, cap: float = 30.0) -> None:
-        self.first, self.cap = first, cap
-        self._next = first
-
-    def reset(self) -> None:
-        self._next = self.first
-
-    def next(self) -> float:
-        wait, self._next = self._next, min(self._next * 2, self.cap)
-        return wait * random.uniform(0.5, 1.0)
 
 
 @dataclass
@@ -165,8 +147,7 @@ class Syncer:
             self._retry_at.pop(item.id, None)
             await self._rejected(item, f"{reason}; tried {attempts} times", report)
             return
-        wait = min(RETRY_FIRST * 2 ** (attempts - 1), RETRY_CAP)
-        self._retry_at[item.id] = self.clock() + wait
+        self._retry_at[item.id] = self.clock() + mutation_wait(attempts)
         report.retrying.append(f"{describe(item)}: {reason}; tried {attempts} of {SERVER_FAILURES} times")
 
     async def _rejected(self, item: OutboxItem, reason: str, report: SyncReport) -> None:
@@ -286,7 +267,7 @@ class Syncer:
         """Sync until cancelled: reconnects by itself and drains the outbox whenever the backend answers."""
         self._last_synced = await self.replica.last_synced()
         listener = asyncio.create_task(self._listen(), name="agentdesk-sync-listen")
-        backoff = Backoff()
+        backoff = RECONNECT.backoff()
         try:
             while True:
                 try:
@@ -317,7 +298,7 @@ class Syncer:
 
     async def _listen(self) -> None:
         """Follow the backend's live stream; each change it announces wakes the loop for a pull."""
-        backoff = Backoff()
+        backoff = RECONNECT.backoff()
         while True:
             try:
                 async for head in self.backend.events(self._head_seen or None):

@@ -1,0 +1,84 @@
+"""The one retry policy: how long to wait after each failure and how often to try, for every loop that tries again.
+
+The numbers live here and the waits come from ``tenacity``'s strategies, so the sync loop,
+the live stream's reconnects, the backend's LISTEN connection, the backend's transactions
+and ``agentdesk sync`` all back off the same way. Domain-free: sync and server both use it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+
+from tenacity import (
+    AsyncRetrying,
+    RetryCallState,
+    retry_if_exception,
+    stop_after_attempt,
+    wait_exponential,
+    wait_exponential_jitter,
+)
+
+
+@dataclass(frozen=True)
+class Policy:
+    """Waits that double after each failure from ``first`` up to ``cap``, plus a random part of up to ``first``
+    so clients that lost the same backend do not come back at the same moment."""
+
+    first: float
+    cap: float
+
+    def backoff(self) -> Backoff:
+        return Backoff(self.first, self.cap)
+
+
+RECONNECT = Policy(first=0.2, cap=30.0)
+"""The sync loop and its live stream, after the backend could not be reached."""
+LISTEN_RECONNECT = Policy(first=0.2, cap=5.0)
+"""The backend's LISTEN connection to PostgreSQL, after it dropped (events are late until it is back)."""
+
+SERVER_FAILURES = 5
+"""A mutation the backend failed on (500) this many times is set aside as rejected, with the backend's reason."""
+_MUTATION_WAIT = wait_exponential(multiplier=2, exp_base=2, max=timedelta(minutes=5).total_seconds())
+"""The wait before trying a failed mutation again: 2 s, doubling, up to 5 min (no jitter: it is one client's own
+queue, and the wait is shown to nobody)."""
+
+TRANSACTION_ATTEMPTS = 3
+"""Tries of a backend transaction that PostgreSQL undid whole (serialization failure, deadlock)."""
+
+
+class Backoff:
+    """The waits of a :class:`Policy` for a loop that runs until it is stopped: :meth:`next` after each
+    failure, :meth:`reset` after a success."""
+
+    def __init__(self, first: float, cap: float) -> None:
+        self.first, self.cap = first, cap
+        self._wait = wait_exponential_jitter(multiplier=first, max=cap, jitter=first)
+        self._failures = 0
+
+    def reset(self) -> None:
+        self._failures = 0
+
+    def next(self) -> float:
+        self._failures += 1
+        return self._wait(_attempt(self._failures))
+
+
+def mutation_wait(attempts: int) -> timedelta:
+    """How long a mutation the backend failed on ``attempts`` times waits before it is sent again."""
+    return timedelta(seconds=_MUTATION_WAIT(_attempt(attempts)))
+
+
+def transaction_attempts(worth_retrying: Callable[[BaseException], bool]) -> AsyncRetrying:
+    """``async for attempt in transaction_attempts(…): with attempt: …``: run again at once when
+    ``worth_retrying``, at most :data:`TRANSACTION_ATTEMPTS` times; the last failure is raised as it is."""
+    return AsyncRetrying(stop=stop_after_attempt(TRANSACTION_ATTEMPTS), retry=retry_if_exception(worth_retrying),
+                         reraise=True)
+
+
+def _attempt(number: int) -> RetryCallState:
+    """The state tenacity's wait strategies read: which attempt just failed."""
+    state = RetryCallState(None, None, (), {})  # type: ignore[arg-type] - the strategies read attempt_number only
+    state.attempt_number = number
+    return state
