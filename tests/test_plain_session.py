@@ -707,7 +707,7 @@ def _tui_binding_ids() -> set[str]:
 
 
 def test_every_tui_action_is_mirrored_or_says_why_not() -> None:
-    from agentdesk.cli.session import COMMANDS, NOT_IN_PLAIN
+    from agentdesk.plain.session import COMMANDS, NOT_IN_PLAIN
 
     tui = _tui_binding_ids()
     mirrored = {binding for command in COMMANDS for binding in command.mirrors}
