@@ -46,7 +46,13 @@ from agentdesk.domain.authority import (
     customer_zone,
     decision_currency,
 )
-from agentdesk.domain.decision_text import WAITING_FOR_BACKEND, approval_refused, terms
+from agentdesk.domain.decision_text import (
+    WAITING_FOR_BACKEND,
+    approval_refused,
+    backend_refusal_sentence,
+    outcome_sentence,
+    terms,
+)
 from agentdesk.domain.model import Agent, Customer, Decision, Promise
 from agentdesk.domain.text import one_line
 from agentdesk.domain.timefmt import duration, zone
@@ -333,6 +339,10 @@ class Deciding:
                 continue
             customer = await self.reader.customer(decision.customer)
             name = self._name(customer, decision.customer)
+            if decision.approves is None and decision.state == "refused":
+                zone_name = customer.timezone if customer is not None else None
+                self.notice("REFUSED: " + backend_refusal_sentence(decision, name, zone_name))
+                continue
             if decision.approves is None:
                 self.notice(answer_line(decision, name, self.their_zone(customer), self.person))
                 continue
@@ -372,15 +382,13 @@ class Deciding:
         return line + f" — {yours:%H:%M} your time"
 
     def outcome_line(self, outcome: EscalationOutcome) -> str:
-        """``APPROVED by Mira Scholz: your refund 80.00 EUR for Petra Lindner`` (or DECLINED …, because …)."""
+        """``APPROVED: Mira Scholz approved your refund 80.00 EUR for Petra Lindner`` (or DECLINED: …: reason)."""
         escalation = outcome.escalation
-        who = one_line(self.person(escalation.approval_by) or "a lead", 60)
-        what = one_line(terms(escalation, outcome.customer_zone), 200)
-        customer = one_line(outcome.customer_name, 60)
-        if escalation.approval == "approved":
-            return f"APPROVED by {who}: your {what} for {customer}; it is queued"
-        reason = one_line(escalation.approval_reason or "no reason given", 300)
-        return f"DECLINED by {who}: your {what} for {customer}, because: {reason}"
+        badge = "APPROVED" if escalation.approval == "approved" else "DECLINED"
+        sentence = outcome_sentence(escalation, outcome.customer_name,
+                                    self.person(escalation.approval_by) if escalation.approval_by else None,
+                                    outcome.customer_zone)
+        return f"{badge}: {sentence}"
 
     # --- taking decisions -----------------------------------------------------------------
 

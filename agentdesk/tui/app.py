@@ -532,26 +532,18 @@ class AgentDeskApp(App[None], inherit_bindings=False):
 
     def refusal_line(self, refusal: RefusedDecision) -> str:
         """``refund 39.90 EUR for Petra Lindner was not carried out: case k-55 is closed``."""
-        from agentdesk.domain.decision_text import refusal_reason, terms
+        from agentdesk.domain.decision_text import backend_refusal_sentence
 
-        decision = refusal.decision
-        what = "escalation of " + terms(decision) if decision.kind == "escalate" else terms(decision)
-        reason = refusal_reason(decision)
-        return (f"{one_line(what, 200)} for {one_line(refusal.customer_name, 60)} was not carried out: "
-                f"{one_line(reason, 300) if reason else 'the backend gave no reason'}")
+        return backend_refusal_sentence(refusal.decision, refusal.customer_name)
 
     def outcome_line(self, outcome: EscalationOutcome) -> str:
         """``Markus Brandt approved your refund 80.00 EUR for Petra Lindner`` (or declined …: reason)."""
-        from agentdesk.domain.decision_text import terms
+        from agentdesk.domain.decision_text import outcome_sentence
 
         assert self.desk is not None
         escalation = outcome.escalation
-        who = one_line(self.desk.person(escalation.approval_by) or "A lead", 60)
-        what = terms(escalation)
-        customer = one_line(outcome.customer_name, 60)
-        if escalation.approval == "approved":
-            return f"{who} approved your {what} for {customer}"
-        return f"{who} declined your {what} for {customer}: {one_line(escalation.approval_reason or 'no reason given')}"
+        return outcome_sentence(escalation, outcome.customer_name, self.desk.person(escalation.approval_by) or None,
+                                outcome.customer_zone)
 
     # --- callbacks falling due ------------------------------------------------------
 
