@@ -390,7 +390,7 @@ def test_a_refusal_names_the_limit_and_the_escalation_is_approved_by_the_lead(st
 
     # the agent's next session is told
     out = plain(store, settings, "")
-    assert "APPROVED by Mira Scholz: your refund 80.00 EUR for Petra Lindner; it is queued " \
+    assert "APPROVED: Mira Scholz approved your refund 80.00 EUR for Petra Lindner " \
            "(since your last decision)" in out
 
 
@@ -455,7 +455,7 @@ def test_a_declined_escalation_is_told_at_the_agents_next_prompt(store: Path, se
             "DECLINED voucher 40.00 EUR for Ole Brandt (no proof of the calls); Jonas Weber is told."]
 
         told = agent.type("", "Ole Brandt> ")  # the next prompt says it
-        assert "DECLINED by Mira Scholz: your voucher 40.00 EUR for Ole Brandt, because: no proof of the calls\n" \
+        assert "DECLINED: Mira Scholz declined your voucher 40.00 EUR for Ole Brandt: no proof of the calls\n" \
             in told
         assert "DECLINED" not in agent.type("", "Ole Brandt> ")  # once
     finally:
@@ -495,7 +495,7 @@ def test_with_a_backend_nothing_is_confirmed_before_it_answered(store: Path, set
         agent.type("refund", "Ole Brandt> ")
         assert backend_answers(store, "refused", "case k-2 is closed")
         told = agent.type("", "Ole Brandt> ")
-        assert "REFUSED refund 39.90 EUR for Ole Brandt · by the backend: case k-2 is closed\n" in told
+        assert "REFUSED: refund 39.90 EUR for Ole Brandt was not carried out: case k-2 is closed\n" in told
         assert "REFUSED" not in agent.type("", "Ole Brandt> ")  # once
 
         escalated = agent.type("escalate voucher 40", "Ole Brandt> ")
@@ -707,7 +707,7 @@ def _tui_binding_ids() -> set[str]:
 
 
 def test_every_tui_action_is_mirrored_or_says_why_not() -> None:
-    from agentdesk.cli.session import COMMANDS, NOT_IN_PLAIN
+    from agentdesk.plain.session import COMMANDS, NOT_IN_PLAIN
 
     tui = _tui_binding_ids()
     mirrored = {binding for command in COMMANDS for binding in command.mirrors}

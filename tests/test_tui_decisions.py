@@ -202,7 +202,7 @@ NO_TOKEN = "http://127.0.0.1:9"
 
 
 def with_a_backend():  # noqa: ANN201
-    from agentdesk.tui.syncing import BackendLink
+    from agentdesk.desk.identity import BackendLink
 
     return BackendLink(NO_TOKEN, lambda: None)
 

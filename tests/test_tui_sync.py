@@ -19,7 +19,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from agentdesk.tui.syncing import BackendLink
+from agentdesk.desk.identity import BackendLink
 from tests.backend import Server, add_user, fetch
 from tests.test_tui_support import VIEWER, people, screen_text, widget_strips
 

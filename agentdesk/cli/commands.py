@@ -4,24 +4,18 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import sys
 import time
 from datetime import timedelta
-from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from agentdesk.config import Settings, SettingsError, default_demo_store_path, default_store_path, load_settings
-from agentdesk.store.files import StoreError
+from agentdesk.desk.errors import CommandError, StoreError
 
 if TYPE_CHECKING:
     from agentdesk.domain.authority import AuthorityMatrix
-    from agentdesk.tui.syncing import BackendLink
-
-
-class CommandError(Exception):
-    """A refusal or failure the user can act on; printed as one line, exit 1."""
+    from agentdesk.desk.identity import BackendLink
 
 
 class UsageError(CommandError):
@@ -118,9 +112,13 @@ def _open_workstation(store: Path, args: argparse.Namespace, agent: str | None,
                       context: _Context | None = None) -> int:
     context = context or _Context(args)
     if getattr(args, "plain", False):  # a line-oriented session for screen readers; no Textual
-        from agentdesk.cli.session import run_plain
+        from agentdesk.desk.identity import backend_link
+        from agentdesk.plain.session import run_plain
 
-        return run_plain(store, args, agent, context)
+        return run_plain(store, read_only=bool(args.read_only), asked_as=agent,
+                         matrix=None if args.read_only else context.matrix(),  # read-only decides nothing
+                         undo_window=context.undo_window(),
+                         backend=backend_link(args.server, agent) if args.command != "demo" else None)
     # Read-only decides nothing: no matrix to read before the first paint.
     matrix = None if args.read_only else context.matrix()
     undo_window = context.undo_window()
@@ -137,28 +135,12 @@ def _open_workstation(store: Path, args: argparse.Namespace, agent: str | None,
 
 
 def _backend_link(args: argparse.Namespace, agent: str | None) -> tuple[BackendLink | None, str | None]:
-    """The backend the workstation syncs with (None: local only), and who is working.
+    """The backend the workstation syncs with (None: local only; the demo's store is never synced), and
+    who is working as far as known before the first paint (see :mod:`agentdesk.desk.identity`)."""
+    from agentdesk.desk.identity import backend_link, first_guess
 
-    With a backend the token decides who is working: the user of the saved login when the
-    token comes from that login's keyring entry; with ``$AGENTDESK_TOKEN`` nobody knows
-    until the backend's ``/me`` answers (the app asks). Without any token for the backend
-    the workstation works locally as ``--as`` says, and its header says why. The demo's
-    store is never synced. Nothing here loads the keyring or the HTTP client: the app
-    does that after its first paint.
-    """
-    from agentdesk.sync.credentials import TOKEN_ENV, logged_in_user, server_url, token_for
-    from agentdesk.tui.syncing import BackendLink
-
-    server = server_url(args.server) if args.command != "demo" else None
-    if server is None:
-        return None, agent
-    env_token = os.environ.get(TOKEN_ENV, "").strip()
-    if env_token:
-        return BackendLink(server, lambda: env_token, asked_as=agent), None
-    user = logged_in_user(args.server)
-    if user is not None:
-        return BackendLink(server, partial(token_for, server), user=user, asked_as=agent), user
-    return BackendLink(server, lambda: None), agent
+    link = backend_link(args.server, agent) if args.command != "demo" else None
+    return link, first_guess(link, agent)
 
 
 def _workstation(args: argparse.Namespace) -> int:
@@ -221,19 +203,19 @@ def _export(args: argparse.Namespace) -> int:
 
 
 def _queue(args: argparse.Namespace) -> int:
-    from agentdesk.cli.plain import print_queue
+    from agentdesk.plain.lines import print_queue
 
     return asyncio.run(print_queue(_existing_store(args), as_json=args.json))
 
 
 def _timeline(args: argparse.Namespace) -> int:
-    from agentdesk.cli.plain import print_timeline
+    from agentdesk.plain.lines import print_timeline
 
     return asyncio.run(print_timeline(_existing_store(args), args.customer, as_json=args.json))
 
 
 def _promises(args: argparse.Namespace) -> int:
-    from agentdesk.cli.plain import print_promises
+    from agentdesk.plain.lines import print_promises
 
     return asyncio.run(print_promises(_existing_store(args), as_json=args.json))
 
@@ -273,10 +255,12 @@ def _decide(args: argparse.Namespace) -> int:
         raise CommandError("read-only: no decisions")
     matrix = _Context(args).matrix()
     store = _existing_store(args)
-    if args.agent is None:
-        from agentdesk.sync.credentials import logged_in_user
+    from agentdesk.desk.identity import backend_link, decision_maker
 
-        args.agent = logged_in_user(args.server)
+    who = decision_maker(backend_link(args.server, args.agent), args.agent, store)
+    if who.note:
+        print(f"agentdesk: {who.note}", file=sys.stderr)
+    args.agent = who.user
     from agentdesk.cli.decide import decide
 
     return asyncio.run(decide(store, args, matrix))

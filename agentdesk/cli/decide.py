@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from agentdesk.cli.commands import CommandError, UsageError
-from agentdesk.cli.plain import day_time, print_json
+from agentdesk.plain.lines import day_time, print_json
 from agentdesk.domain.authority import (
     ESCALATABLE_KINDS,
     MONEY_KINDS,
@@ -34,8 +34,8 @@ from agentdesk.domain.decision_text import summary
 from agentdesk.domain.model import Customer, Decision, Promise
 from agentdesk.domain.money import Money, MoneyError
 from agentdesk.domain.text import one_line
-from agentdesk.store.ledger import Choices, Ledger, LedgerError
-from agentdesk.store.reader import StoreReader
+from agentdesk.desk.store import Choices, Ledger, LedgerError
+from agentdesk.desk.store import StoreReader
 
 QUEUED_AT_ONCE = timedelta(0)
 """A script has no undo key: its decisions skip the undo window."""

@@ -94,8 +94,9 @@ class Parser(argparse.ArgumentParser):
 
 def _check_decide(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
     """What argparse cannot say by itself about ``decide``; each is bad usage (exit 2)."""
-    if args.agent is None and _logged_in_user(args) is None:
-        parser.error("--as AGENT is required: who takes the decision (or log in to a backend)")
+    if args.agent is None and not _may_know_user(args):
+        parser.error("--as AGENT is required: who takes the decision (or log in to a backend, "
+                     "or set $AGENTDESK_TOKEN with a backend)")
     if args.kind == "escalate":
         if args.propose is None:
             parser.error("escalate needs --propose KIND: what the role above should decide "
@@ -113,11 +114,11 @@ def _check_decide(parser: argparse.ArgumentParser, args: argparse.Namespace) -> 
         parser.error(f"--at does not go with {kind}")
 
 
-def _logged_in_user(args: argparse.Namespace) -> str | None:
-    """With a backend the token decides who is working: the user who logged in to it."""
-    from agentdesk.sync.credentials import logged_in_user
+def _may_know_user(args: argparse.Namespace) -> bool:
+    """With a backend the token decides who is working: the saved login's user, or whom ``/me`` names."""
+    from agentdesk.desk.identity import may_know_user
 
-    return logged_in_user(args.server)
+    return may_know_user(args.server)
 
 
 def build_parser() -> Parser:

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, BinaryIO
 
 from agentdesk.cli.commands import CommandError, UsageError
 from agentdesk.domain.text import one_line
-from agentdesk.store.files import StoreError
+from agentdesk.desk.errors import StoreError
 from agentdesk.sync.credentials import (
     TOKEN_ENV,
     CredentialsError,
@@ -164,7 +164,7 @@ class _Outcome:
 
 
 async def _sync_once(store: Path, server: str, token: str, matrix: AuthorityMatrix) -> _Outcome:
-    from agentdesk.store.ledger import Ledger
+    from agentdesk.desk.store import Ledger
     from agentdesk.sync.client import BackendClient, BackendRefused, Unreachable
     from agentdesk.sync.engine import Backoff, SyncReport, Syncer
     from agentdesk.sync.replica import Replica

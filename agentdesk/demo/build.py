@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import sqlite3
 from datetime import datetime
 from pathlib import Path
 
 from agentdesk.demo.records import demo_records
 from agentdesk.interchange.load import LoadReport, load_records
 from agentdesk.store.files import StoreError
+from agentdesk.store.user_version import read_user_version, write_user_version
 
 DEMO_AGENT = "a-7"
 """Who the demo signs in as: the agent who owns the first story's customer."""
@@ -17,13 +17,7 @@ DEMO_MARK = 0x44454D4F  # "DEMO" in PRAGMA user_version: this file may be rebuil
 
 
 def _is_demo_store(path: Path) -> bool:
-    con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
-    try:
-        return con.execute("PRAGMA user_version").fetchone()[0] == DEMO_MARK
-    except sqlite3.DatabaseError:
-        return False
-    finally:
-        con.close()
+    return read_user_version(path) == DEMO_MARK
 
 
 def _remove_store(path: Path) -> None:
@@ -32,11 +26,7 @@ def _remove_store(path: Path) -> None:
 
 
 def _mark_as_demo(path: Path) -> None:
-    con = sqlite3.connect(path)
-    try:
-        con.execute(f"PRAGMA user_version = {DEMO_MARK}")
-    finally:
-        con.close()
+    write_user_version(path, DEMO_MARK)
 
 
 async def build_demo(path: Path, *, seed: int = 7, now: datetime | None = None, **sizes: int) -> LoadReport:

@@ -247,3 +247,33 @@ def countdown(decision: Decision, now: datetime) -> str | None:
         return f"{verb} now"
     seconds = int(left.total_seconds() + 0.999)  # 7.2 s left reads "8 s": never says less than there is
     return f"{verb} in {seconds} s" if seconds < 60 else f"{verb} in {duration(left)}"
+
+
+# --------------------------------------------------------------------------- what the agent is told meanwhile
+
+
+def outcome_sentence(escalation: Decision, customer_name: str, approver_name: str | None,
+                     zone_name: str | None = None) -> str:
+    """``Mira Scholz approved your refund 80.00 EUR for Petra Lindner`` (or ``declined …: <reason>``).
+
+    Told to the agent who escalated, by every front end; names come as stored and are made safe here.
+    """
+    who = one_line(approver_name or "A lead", 60)
+    what = one_line(terms(escalation, zone_name), 200)
+    customer = one_line(customer_name, 60)
+    if escalation.approval == "approved":
+        return f"{who} approved your {what} for {customer}"
+    return f"{who} declined your {what} for {customer}: {one_line(escalation.approval_reason or 'no reason given', 300)}"
+
+
+def backend_refusal_sentence(decision: Decision, customer_name: str, zone_name: str | None = None) -> str:
+    """``refund 39.90 EUR for Petra Lindner was not carried out: case k-55 is closed``.
+
+    Told to the agent whose decision the backend refused, by every front end.
+    """
+    what = terms(decision, zone_name)
+    if decision.kind == "escalate":
+        what = "escalation of " + what
+    reason = refusal_reason(decision)
+    return (f"{one_line(what, 200)} for {one_line(customer_name, 60)} was not carried out: "
+            f"{one_line(reason, 300) if reason else 'the backend gave no reason'}")

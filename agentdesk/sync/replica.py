@@ -27,18 +27,15 @@ from sqlalchemy.exc import DataError, IntegrityError
 from agentdesk.domain.text import one_line
 from agentdesk.interchange.codec import RecordError
 from agentdesk.interchange.load import to_row
-from agentdesk.store import outbox, set_aside
+from agentdesk.store import outbox, set_aside, sync_state
+from agentdesk.store.sync_state import REJECTED
 from agentdesk.store.outbox import APPROVE, DECISION, OutboxItem
 from agentdesk.store.writer import COLUMNS, REFERENCES, TIMELINE, StoreWriter, open_writer
 from agentdesk.sync.mutations import describe
 from agentdesk.sync.status import CHANGE, MUTATION, Kept
 
-REJECTED = "rejected: "
-"""``last_error`` of a mutation the backend refused to take at all: kept, shown, not pushed again."""
 
 _ENTRY_CUSTOMER = COLUMNS[TIMELINE].index("customer_id")
-_USER_KEY = "user:"
-"""``sync_state`` key prefix: the user a token speaks for, by a digest of the token (see :meth:`Replica.user_of`)."""
 
 
 REJECTED_BY_BACKEND = "rejected by the backend: "
@@ -99,24 +96,16 @@ class Replica:
 
     async def outbox(self, limit: int = 100, after: int = 0) -> list[OutboxItem]:
         """Mutations to push, oldest first, from after the outbox seq ``after``; those the backend rejected are left out."""
-        rows = await self._writer.fetch(
-            "SELECT seq, id, kind, body, attempts, last_error FROM outbox "
-            "WHERE seq > ? AND (last_error IS NULL OR last_error NOT LIKE ?) ORDER BY seq LIMIT ?",
-            (after, REJECTED + "%", limit))
+        rows = await self._writer.fetch(*sync_state.to_push(after, limit))
         return [OutboxItem(seq, ident, kind, json.loads(body), attempts, error)
                 for seq, ident, kind, body, attempts, error in rows]
 
     async def counts(self) -> Counts:
-        (row,) = await self._writer.fetch(
-            "SELECT count(*) - count(CASE WHEN last_error LIKE ? THEN 1 END), "
-            "count(CASE WHEN last_error LIKE ? THEN 1 END), (SELECT count(*) FROM set_aside) FROM outbox",
-            (REJECTED + "%", REJECTED + "%"))
+        (row,) = await self._writer.fetch(*sync_state.counts())
         return Counts(int(row[0]), int(row[1]), int(row[2]))
 
     async def rejected(self) -> list[OutboxItem]:
-        rows = await self._writer.fetch(
-            "SELECT seq, id, kind, body, attempts, last_error FROM outbox WHERE last_error LIKE ? ORDER BY seq",
-            (REJECTED + "%",))
+        rows = await self._writer.fetch(*sync_state.rejected_items())
         return [OutboxItem(seq, ident, kind, json.loads(body), attempts, error)
                 for seq, ident, kind, body, attempts, error in rows]
 
@@ -138,7 +127,7 @@ class Replica:
             if state.get("server") == server and int(state.get("cursor", 0)) >= cursor:
                 records = await self._still_unanswered(list(records))
         return await self._apply_page(_changes(records, None, cursor or 0),
-                                      [("DELETE FROM outbox WHERE id = ?", (mutation_id,))])
+                                      [sync_state.answered(mutation_id)])
 
     async def _still_unanswered(self, records: list[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
         """The decisions of ``records`` that this store still holds as pending or queued, and their promises."""
@@ -151,9 +140,8 @@ class Replica:
 
     async def failed(self, mutation_id: str, error: str) -> int:
         """Count a failed attempt that may succeed later; returns the attempts so far."""
-        await self._writer.apply({}, statements=[(
-            "UPDATE outbox SET attempts = attempts + 1, last_error = ? WHERE id = ?", (error, mutation_id))])
-        rows = await self._writer.fetch("SELECT attempts FROM outbox WHERE id = ?", (mutation_id,))
+        await self._writer.apply({}, statements=[sync_state.attempt_failed(mutation_id, error)])
+        rows = await self._writer.fetch(*sync_state.attempts(mutation_id))
         return int(rows[0][0]) if rows else 0
 
     async def reject(self, item: OutboxItem, reason: str) -> Kept:
@@ -180,16 +168,13 @@ class Replica:
         """Where the pull from ``server`` goes on; a different backend than last time starts from 0."""
         state = await self._pull_state()
         if state.get("server") != server:
-            await self._writer.apply({}, statements=[
-                ("INSERT OR REPLACE INTO sync_state (key, value) VALUES ('server', ?)", (server,)),
-                ("INSERT OR REPLACE INTO sync_state (key, value) VALUES ('cursor', '0')", ()),
-            ])
+            await self._writer.apply({}, statements=sync_state.pull_from(server))
             return 0
         return int(state.get("cursor", 0))
 
     async def _pull_state(self) -> dict[str, str]:
         """``server`` (the backend pulled from) and ``cursor`` (how far), as far as known."""
-        return dict(await self._writer.fetch("SELECT key, value FROM sync_state WHERE key IN ('server', 'cursor')"))
+        return dict(await self._writer.fetch(sync_state.PULL_STATE))
 
     async def pulled(self, records: Iterable[Mapping[str, Any]], cursor: int,
                      seqs: Iterable[int] | None = None) -> Pulled:
@@ -197,7 +182,7 @@ class Replica:
 
         A record the store cannot hold is set aside and the rest applied (see :meth:`_apply_around`).
         """
-        return await self._apply_page(_changes(records, seqs, cursor), [_set_cursor(cursor)])
+        return await self._apply_page(_changes(records, seqs, cursor), [sync_state.set_cursor(cursor)])
 
     async def pulled_part(self, records: Iterable[Mapping[str, Any]], seq: int = 0) -> Pulled:
         """Apply part of a snapshot taken at ``seq``; the cursor moves only when the whole snapshot is in
@@ -293,14 +278,13 @@ class Replica:
         return None
 
     async def set_cursor(self, cursor: int) -> None:
-        await self._writer.apply({}, statements=[_set_cursor(cursor)])
+        await self._writer.apply({}, statements=[sync_state.set_cursor(cursor)])
 
     async def synced_at(self, at: datetime) -> None:
-        await self._writer.apply({}, statements=[
-            ("INSERT OR REPLACE INTO sync_state (key, value) VALUES ('last_sync', ?)", (at.isoformat(),))])
+        await self._writer.apply({}, statements=[sync_state.synced_at(at)])
 
     async def last_synced(self) -> datetime | None:
-        rows = await self._writer.fetch("SELECT value FROM sync_state WHERE key = 'last_sync'")
+        rows = await self._writer.fetch(sync_state.LAST_SYNC)
         return datetime.fromisoformat(rows[0][0]) if rows else None
 
     async def user_of(self, token_key: str) -> str | None:
@@ -309,12 +293,11 @@ class Replica:
         A token is never given to another user, so the answer holds for good; the workstation
         knows who is working even when it starts offline.
         """
-        rows = await self._writer.fetch("SELECT value FROM sync_state WHERE key = ?", (_USER_KEY + token_key,))
+        rows = await self._writer.fetch(*sync_state.user_of(token_key))
         return rows[0][0] if rows else None
 
     async def remember_user(self, token_key: str, name: str) -> None:
-        await self._writer.apply({}, statements=[
-            ("INSERT OR REPLACE INTO sync_state (key, value) VALUES (?, ?)", (_USER_KEY + token_key, name))])
+        await self._writer.apply({}, statements=[sync_state.remember_user(token_key, name)])
 
     async def _apply(self, records: Iterable[Mapping[str, Any]],
                      statements: list[tuple[str, tuple[Any, ...]]]) -> int:
@@ -327,10 +310,6 @@ class Replica:
                 customers.append(row[_ENTRY_CUSTOMER])
         await self._writer.apply(rows_by_table, waiting_for=customers, statements=statements)
         return sum(map(len, rows_by_table.values()))
-
-
-def _set_cursor(cursor: int) -> tuple[str, tuple[Any, ...]]:
-    return "INSERT OR REPLACE INTO sync_state (key, value) VALUES ('cursor', ?)", (str(cursor),)
 
 
 def _changes(records: Iterable[Mapping[str, Any]], seqs: Iterable[int] | None, seq: int) -> list[Change]:

@@ -23,8 +23,8 @@ import asyncio
 import inspect
 import os
 import sqlite3
-from collections.abc import AsyncIterator, Callable, Iterable, Mapping
-from contextlib import AsyncExitStack, asynccontextmanager, suppress
+from collections.abc import Callable, Iterable, Mapping
+from contextlib import AsyncExitStack, suppress
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone, tzinfo
 from functools import partial
@@ -43,10 +43,8 @@ from textual.worker import WorkerCancelled, WorkerFailed
 from agentdesk.domain.model import Agent
 from agentdesk.domain.text import one_line
 from agentdesk.domain.timefmt import duration
-from agentdesk.store.convert import decision_from_row
-from agentdesk.store.escalations import DECIDED_ESCALATIONS, decided_escalations, read_only_connection
-from agentdesk.store.own_thread import OwnThread
-from agentdesk.store.reader import StoreReader
+from agentdesk.desk.store import StoreReader
+from agentdesk.desk.watch import StoreWatch
 from agentdesk.tui.notice_log import Notice, NoticeLog
 from agentdesk.tui.messages import (
     CallbacksDue,
@@ -68,7 +66,7 @@ from agentdesk.tui.widgets.desk_header import DeskHeader, SyncLine
 
 if TYPE_CHECKING:
     from agentdesk.domain.authority import AuthorityMatrix
-    from agentdesk.store.ledger import Ledger
+    from agentdesk.desk.store import Ledger
     from agentdesk.sync.engine import Syncer
     from agentdesk.sync.status import SyncStatus
 
@@ -85,8 +83,6 @@ ANIMATION_LEVELS = ("none", "basic", "full")
 """Textual's values of ``$TEXTUAL_ANIMATIONS``."""
 MAX_CALLBACK_NOTICES = 2
 """More callbacks falling due at one look than this are told in one notice."""
-UNANSWERED = "SELECT id FROM decision WHERE agent_id = ? AND state IN ('pending', 'queued')"
-"""An agent's decisions the backend has not answered yet (the refusals worth telling are among them)."""
 
 
 def _real_now() -> datetime:
@@ -101,80 +97,6 @@ def _demo_matrix() -> AuthorityMatrix:
     from agentdesk.authority_file import demo_matrix
 
     return demo_matrix()
-
-
-class StoreWatch:
-    """Notices commits to the store file by any other connection, and reads what the app must tell about them.
-
-    One plain ``sqlite3`` connection (``query_only``) used from one thread of its own:
-    ``PRAGMA data_version`` changes whenever another connection (another process, or
-    this app's reader or ledger) committed since the last look, and costs no disk read.
-    """
-
-    def __init__(self, thread: OwnThread) -> None:
-        self._db = thread.db
-        self._run = thread.run
-
-    @classmethod
-    @asynccontextmanager
-    async def open(cls, path: Path) -> AsyncIterator[StoreWatch]:
-        async with OwnThread.open(partial(read_only_connection, path), "agentdesk-watch") as thread:
-            yield cls(thread)
-
-    async def data_version(self) -> int:
-        return await self._run(self._data_version)
-
-    def _data_version(self) -> int:
-        return int(self._db.execute("PRAGMA data_version").fetchone()[0])
-
-    async def decided_escalations(self, agent_id: str, known: frozenset[str]) -> list[EscalationOutcome]:
-        """``agent_id``'s escalations that were approved or declined, except those in ``known``."""
-        return await self._run(self._decided_escalations, agent_id, known)
-
-    async def decided_escalation_ids(self, agent_id: str) -> frozenset[str]:
-        """Which of ``agent_id``'s escalations are already approved or declined (read once, at start)."""
-        return await self._run(self._decided_escalation_ids, agent_id)
-
-    def _decided_escalation_ids(self, agent_id: str) -> frozenset[str]:
-        rows = self._db.execute(f"SELECT id FROM decision WHERE {DECIDED_ESCALATIONS}", (agent_id,)).fetchall()
-        return frozenset(row["id"] for row in rows)
-
-    async def unanswered(self, agent_id: str) -> frozenset[str]:
-        """``agent_id``'s decisions still pending or queued: the backend has not answered them."""
-        return await self._run(self._unanswered, agent_id)
-
-    def _unanswered(self, agent_id: str) -> frozenset[str]:
-        return frozenset(row["id"] for row in self._db.execute(UNANSWERED, (agent_id,)).fetchall())
-
-    async def answers(self, agent_id: str, awaited: frozenset[str]) -> tuple[list[RefusedDecision], frozenset[str]]:
-        """Which of the ``awaited`` decisions the backend refused (oldest first), and what is awaited from now on.
-
-        Only decisions this workstation saw unanswered are told when refused: history pulled
-        from the backend (a fresh store takes in years of it) holds refusals nobody waits for.
-        """
-        return await self._run(self._answers, agent_id, awaited)
-
-    def _answers(self, agent_id: str, awaited: frozenset[str]) -> tuple[list[RefusedDecision], frozenset[str]]:
-        unanswered = self._unanswered(agent_id)
-        refused = []
-        for ident in sorted(awaited - unanswered):
-            row = self._db.execute("SELECT * FROM decision WHERE id = ? AND state = 'refused'", (ident,)).fetchone()
-            if row is None:
-                continue  # confirmed, undone, or not in the store: nothing to tell
-            name = self._db.execute("SELECT name FROM customer WHERE id = ?", (row["customer_id"],)).fetchone()
-            refused.append(RefusedDecision(decision_from_row(row), name[0] if name is not None else row["customer_id"]))
-        refused.sort(key=lambda refusal: (refusal.decision.at, refusal.decision.id))
-        return refused, unanswered
-
-    def _decided_escalations(self, agent_id: str, known: frozenset[str]) -> list[EscalationOutcome]:
-        outcomes = []
-        for escalation in decided_escalations(self._db, agent_id, known):
-            taken = self._db.execute("SELECT * FROM decision WHERE approves = ? ORDER BY at_us LIMIT 1",
-                                     (escalation.id,)).fetchone() if escalation.approval == "approved" else None
-            name = self._db.execute("SELECT name FROM customer WHERE id = ?", (escalation.customer,)).fetchone()
-            outcomes.append(EscalationOutcome(escalation, decision_from_row(taken) if taken is not None else None,
-                                              name[0] if name is not None else escalation.customer))
-        return outcomes
 
 
 @dataclass
@@ -341,9 +263,6 @@ class AgentDeskApp(App[None], inherit_bindings=False):
         self._exit_after_first_paint = bool(os.environ.get(EXIT_AFTER_FIRST_PAINT_ENV))
         self._stack = AsyncExitStack()
         self._watch: StoreWatch | None = None
-        self._store_version: int | None = None
-        self._known_outcomes: frozenset[str] = frozenset()
-        """The signed-in agent's escalations already decided when last looked (not told again)."""
         self._alerted_callbacks: set[str] = set()
         """Promise ids of callbacks already alerted."""
         self._store_lock = asyncio.Lock()
@@ -355,8 +274,6 @@ class AgentDeskApp(App[None], inherit_bindings=False):
         self.backend = backend
         self.syncer: Syncer | None = None
         """The running sync loop (to nudge it when something is queued); None without a backend, or until it runs."""
-        self._awaited: frozenset[str] = frozenset()
-        """The signed-in agent's decisions seen unanswered by the backend: told when one comes back refused."""
         self._signing_in = False
         """A worker is reading the signed-in agent's record (after the backend named them, or a pull)."""
 
@@ -396,9 +313,8 @@ class AgentDeskApp(App[None], inherit_bindings=False):
             # The watcher's baseline is taken before anyone is told the store is open, so every
             # later commit, and every escalation decided after this moment, is noticed.
             self._watch = await self._stack.enter_async_context(StoreWatch.open(self.store_path))
-            self._store_version = await self._watch.data_version()
             if agent is not None and ledger is not None:
-                self._known_outcomes, self._awaited = await self._known_to(agent)
+                await self._watch.follow(agent.id)
         except Exception as error:  # noqa: BLE001 - reported in one line, then exit 1
             reason = f"agentdesk: cannot open {self.store_path}: {error}"
             desk.failed(reason)
@@ -411,15 +327,10 @@ class AgentDeskApp(App[None], inherit_bindings=False):
         """The write path for ``agent``, open for the app's lifetime; None when read-only or nobody is signed in."""
         if agent is None or self.read_only:
             return None  # read-only opens no ledger: there is no write path to refuse
-        from agentdesk.store.ledger import Ledger
+        from agentdesk.desk.store import Ledger
 
         desk.matrix = self.matrix or _demo_matrix()
         return await self._stack.enter_async_context(Ledger.open(self.store_path, desk.matrix, self.clock))
-
-    async def _known_to(self, agent: Agent) -> tuple[frozenset[str], frozenset[str]]:
-        """What ``agent`` is not told again (escalations decided before this moment), and what they await."""
-        assert self._watch is not None
-        return await asyncio.gather(self._watch.decided_escalation_ids(agent.id), self._watch.unanswered(agent.id))
 
     class _StoreOpened(Message):
         pass
@@ -532,7 +443,7 @@ class AgentDeskApp(App[None], inherit_bindings=False):
     async def _resolve_agent(self) -> None:
         """Worker: read the signed-in agent's record and open their ledger; posts them, touches no widget."""
         desk, agent_id = self.desk, self.agent_id
-        agent, agents, ledger, known = None, [], None, (frozenset(), frozenset())
+        agent, agents, ledger = None, [], None
         try:
             assert desk is not None and agent_id is not None  # _want_agent is asked only then
             reader = await desk.wait_ready()
@@ -541,17 +452,17 @@ class AgentDeskApp(App[None], inherit_bindings=False):
                 agent, agents = await asyncio.gather(reader.agent(agent_id), reader.agents())
             if agent is not None:
                 ledger = await self._open_ledger(desk, agent)
-                known = await self._known_to(agent)
+                if ledger is not None and self._watch is not None:
+                    await self._watch.follow(agent.id)
         finally:  # even when it failed: the next records from the backend try again
-            self.post_message(self._AgentKnown(agent, agents, ledger, known))
+            self.post_message(self._AgentKnown(agent, agents, ledger))
 
     class _AgentKnown(Message):
         """The signed-in agent's record and ledger, or ``agent`` None: not in the store (yet)."""
 
-        def __init__(self, agent: Agent | None, agents: list[Agent], ledger: Ledger | None,
-                     known: tuple[frozenset[str], frozenset[str]]) -> None:
+        def __init__(self, agent: Agent | None, agents: list[Agent], ledger: Ledger | None) -> None:
             super().__init__()
-            self.agent, self.agents, self.ledger, self.known = agent, agents, ledger, known
+            self.agent, self.agents, self.ledger = agent, agents, ledger
 
     def on_agent_desk_app__agent_known(self, message: _AgentKnown) -> None:
         self._signing_in = False
@@ -560,18 +471,17 @@ class AgentDeskApp(App[None], inherit_bindings=False):
             return
         desk.agent, desk.ledger, desk.identity_note = message.agent, message.ledger, None
         desk.agents = {agent.id: agent for agent in message.agents}
-        self._known_outcomes, awaited = message.known
-        self._awaited |= awaited
         self._start_deciding()
         self._redraw_header()
         # Every screen reads again: the decision bar, the keys in force and the queue depend on who works.
         for screen in self.screen_stack:
             screen.refresh_bindings()
-            screen.post_message(StoreChanged(self._store_version or 0))
+            screen.post_message(StoreChanged(self._watch.version or 0 if self._watch is not None else 0))
 
     def on_decisions_queued(self, message: DecisionsQueued) -> None:
         """Something waits in the outbox: the sync loop pushes it now, not at its next look."""
-        self._awaited |= set(message.decision_ids)
+        if self._watch is not None:
+            self._watch.awaiting(message.decision_ids)
         if self.syncer is not None:
             self.syncer.nudge()
 
@@ -599,26 +509,14 @@ class AgentDeskApp(App[None], inherit_bindings=False):
         Also reads which of the signed-in agent's escalations were decided since; the
         handler tells the agent. Returns whether the store changed.
         """
-        watch, desk = self._watch, self.desk
-        if watch is None or desk is None:
+        watch = self._watch
+        if watch is None or self.desk is None:
             return False
         async with self._store_lock:
-            version = await watch.data_version()
-            if version == self._store_version:
-                return False
-            outcomes: list[EscalationOutcome] = []
-            refusals: list[RefusedDecision] = []
-            if desk.agent is not None and desk.ledger is not None:
-                awaited = self._awaited
-                outcomes, (refusals, unanswered) = await asyncio.gather(
-                    watch.decided_escalations(desk.agent.id, self._known_outcomes),
-                    watch.answers(desk.agent.id, awaited))
-                self._known_outcomes |= {outcome.escalation.id for outcome in outcomes}
-                # What was queued meanwhile (added by the handler) stays awaited; what was answered is done.
-                self._awaited = unanswered | (self._awaited - awaited)
-            # Only now, with everything read: a failed read leaves this change to the next look.
-            self._store_version = version
-        self.post_message(StoreChanged(version, tuple(outcomes), tuple(refusals)))
+            news = await watch.look()
+        if news is None:
+            return False
+        self.post_message(StoreChanged(news.version, news.outcomes, news.refusals))
         return True
 
     def on_store_changed(self, message: StoreChanged) -> None:
@@ -634,26 +532,18 @@ class AgentDeskApp(App[None], inherit_bindings=False):
 
     def refusal_line(self, refusal: RefusedDecision) -> str:
         """``refund 39.90 EUR for Petra Lindner was not carried out: case k-55 is closed``."""
-        from agentdesk.domain.decision_text import refusal_reason, terms
+        from agentdesk.domain.decision_text import backend_refusal_sentence
 
-        decision = refusal.decision
-        what = "escalation of " + terms(decision) if decision.kind == "escalate" else terms(decision)
-        reason = refusal_reason(decision)
-        return (f"{one_line(what, 200)} for {one_line(refusal.customer_name, 60)} was not carried out: "
-                f"{one_line(reason, 300) if reason else 'the backend gave no reason'}")
+        return backend_refusal_sentence(refusal.decision, refusal.customer_name)
 
     def outcome_line(self, outcome: EscalationOutcome) -> str:
         """``Markus Brandt approved your refund 80.00 EUR for Petra Lindner`` (or declined …: reason)."""
-        from agentdesk.domain.decision_text import terms
+        from agentdesk.domain.decision_text import outcome_sentence
 
         assert self.desk is not None
         escalation = outcome.escalation
-        who = one_line(self.desk.person(escalation.approval_by) or "A lead", 60)
-        what = terms(escalation)
-        customer = one_line(outcome.customer_name, 60)
-        if escalation.approval == "approved":
-            return f"{who} approved your {what} for {customer}"
-        return f"{who} declined your {what} for {customer}: {one_line(escalation.approval_reason or 'no reason given')}"
+        return outcome_sentence(escalation, outcome.customer_name, self.desk.person(escalation.approval_by) or None,
+                                outcome.customer_zone)
 
     # --- callbacks falling due ------------------------------------------------------
 

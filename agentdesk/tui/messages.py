@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 from textual.message import Message
 
+from agentdesk.desk.watch import EscalationOutcome, RefusedDecision
 from agentdesk.domain.model import Customer, Decision, Promise
 
 if TYPE_CHECKING:
@@ -27,28 +28,6 @@ class QueuePainted(Message):
     def __init__(self, rows: int) -> None:
         super().__init__()
         self.rows = rows
-
-
-@dataclass(frozen=True, slots=True)
-class EscalationOutcome:
-    """An escalation by the signed-in agent that a lead approved or declined since the app last looked."""
-
-    escalation: Decision
-    """The escalation as it is now (``approval``, ``approval_by``, ``approval_at``, ``approval_reason`` set)."""
-    decision: Decision | None
-    """When approved: the decision the approver took in its place (None when declined)."""
-    customer_name: str
-    """The customer's name as stored (make it safe with ``one_line`` before showing it)."""
-
-
-@dataclass(frozen=True, slots=True)
-class RefusedDecision:
-    """A decision by the signed-in agent that the backend refused since the app last looked."""
-
-    decision: Decision
-    """As stored now: state ``refused``, the backend's reason in ``extra["refusal"]``."""
-    customer_name: str
-    """The customer's name as stored (make it safe with ``one_line`` before showing it)."""
 
 
 class StoreChanged(Message, bubble=False):

@@ -16,15 +16,15 @@ the keyring (slow to load) is asked for the token there too.
 from __future__ import annotations
 
 import asyncio
-import hashlib
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from textual.message import Message
 
+from agentdesk.desk.identity import ASKING_WHO, BackendLink, identify, token_key
 from agentdesk.domain.text import one_line
 from agentdesk.tui.messages import SyncApplied, SyncIdentity, SyncKept, SyncStatusChanged, SyncStopped
 from agentdesk.tui.widgets.desk_header import SyncLine
@@ -35,30 +35,8 @@ if TYPE_CHECKING:
 
 LOCAL_ONLY = SyncLine("local only")
 """No backend: decisions stay on this machine (the demo, or a store used alone)."""
-ASKING_WHO = "asking the backend who this token belongs to"
 RESTART_SECONDS = 30.0
 """After an unexpected failure the sync loop starts over this much later."""
-IDENTITY_FIRST_WAIT, IDENTITY_MAX_WAIT = 0.5, 30.0
-"""``/me`` is asked again after these growing waits while the backend cannot be reached."""
-
-
-@dataclass(frozen=True, slots=True)
-class BackendLink:
-    """The backend this workstation syncs with, as the command line found it."""
-
-    url: str
-    find_token: Callable[[], str | None]
-    """Finds the token (``$AGENTDESK_TOKEN`` or the keyring); called on a thread, after the first paint."""
-    user: str | None = None
-    """Who the token speaks for when that is known without asking (the user of the saved login it
-    came from); None: the backend's earlier answer kept in the store, else the app asks its ``/me``
-    and offers no decision until it answered."""
-    asked_as: str | None = None
-    """``--as`` as given: with a backend the token decides, so the app says so when they differ."""
-
-    @property
-    def no_token(self) -> SyncLine:
-        return SyncLine(f"no token for {self.url}: run agentdesk login", alert=True)
 
 
 def status_line(status: SyncStatus, now: datetime) -> SyncLine:
@@ -85,10 +63,10 @@ async def follow(link: BackendLink, store: Path, clock: Callable[[], datetime],
     try:
         token = await asyncio.to_thread(link.find_token)
     except Exception as error:  # noqa: BLE001 - a keyring that fails to load is a missing token, said why
-        post(SyncStopped(f"{link.no_token.words} (the keyring failed: {one_line(str(error), 120)})"))
+        post(SyncStopped(f"{link.no_token} (the keyring failed: {one_line(str(error), 120)})"))
         return
     if not token:
-        post(SyncStopped(link.no_token.words))
+        post(SyncStopped(link.no_token))
         return
     backend_client, syncer_class, replica_class, failure_words = await asyncio.to_thread(_load_sync)
     while True:
@@ -106,8 +84,8 @@ async def follow(link: BackendLink, store: Path, clock: Callable[[], datetime],
                 async with asyncio.TaskGroup() as group:
                     group.create_task(syncer.run(), name="agentdesk-sync")
                     if link.user is None and remembered is None:
-                        group.create_task(_identify(backend, replica, token_key(token), post),
-                                          name="agentdesk-sync-identify")
+                        group.create_task(identify(backend, partial(replica.remember_user, token_key(token)),
+                                                   _told(post)), name="agentdesk-sync-identify")
         except asyncio.CancelledError:
             raise
         except Exception as error:  # noqa: BLE001 - said in the header; the workstation goes on locally
@@ -118,30 +96,7 @@ async def follow(link: BackendLink, store: Path, clock: Callable[[], datetime],
             await asyncio.sleep(RESTART_SECONDS)
 
 
-def token_key(token: str) -> str:
-    """A one-way digest of the token, to remember whom it names (never the token, nor the backend's own hash)."""
-    return hashlib.sha256(f"agentdesk identity:{token}".encode()).hexdigest()
-
-
-async def _identify(backend: Any, replica: Any, key: str, post: Callable[[Message], object]) -> None:
-    """Ask ``/me`` until the backend answers, and remember it; a refusal (an unknown token) is said, not retried."""
-    from agentdesk.sync.client import BackendRefused, Unreachable
-
-    wait = IDENTITY_FIRST_WAIT
-    while True:
-        try:
-            me = await backend.me()
-        except Unreachable:
-            await asyncio.sleep(wait)
-            wait = min(wait * 2, IDENTITY_MAX_WAIT)
-            continue
-        except BackendRefused as refusal:
-            post(SyncIdentity(None, f"the backend would not say who this token is: {one_line(str(refusal), 200)}"))
-            return
-        name = me.get("name") if isinstance(me, dict) else None
-        if isinstance(name, str) and name:
-            await replica.remember_user(key, name)
-            post(SyncIdentity(name))
-        else:
-            post(SyncIdentity(None, "the backend did not say who this token is"))
-        return
+def _told(post: Callable[[Message], object]) -> Callable[[str | None, str | None], None]:
+    def told(name: str | None, why: str | None) -> None:
+        post(SyncIdentity(name) if name is not None else SyncIdentity(None, why or "the backend named nobody"))
+    return told

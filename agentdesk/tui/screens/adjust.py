@@ -50,7 +50,7 @@ from agentdesk.tui.keymap import key_shown
 from agentdesk.tui.widgets.text_input import TextInput
 
 if TYPE_CHECKING:
-    from agentdesk.store.ledger import Choices
+    from agentdesk.desk.store import Choices
     from agentdesk.tui.app import Desk
 
 @dataclass(frozen=True, slots=True)

@@ -300,7 +300,7 @@ class ApprovalsScreen(DeskScreen):
     @work(group="decide", exit_on_error=False, description="Approving")
     async def approve(self, item: ApprovalItem) -> None:
         """Worker: approve through the ledger; posts the outcome in one line."""
-        from agentdesk.store.ledger import LedgerError
+        from agentdesk.desk.store import LedgerError
 
         ledger, agent = self.desk.ledger, self.desk.agent
         assert ledger is not None and agent is not None
@@ -332,7 +332,7 @@ class ApprovalsScreen(DeskScreen):
     @work(group="decide", exit_on_error=False, description="Declining")
     async def decline(self, item: ApprovalItem, reason: str) -> None:
         """Worker: decline through the ledger with ``reason``; posts the outcome in one line."""
-        from agentdesk.store.ledger import LedgerError
+        from agentdesk.desk.store import LedgerError
 
         ledger, agent = self.desk.ledger, self.desk.agent
         assert ledger is not None and agent is not None

@@ -65,8 +65,8 @@ from agentdesk.domain.decision_text import (
 from agentdesk.domain.queue import URGENCY_WORDS
 from agentdesk.domain.text import one_line
 from agentdesk.domain.timefmt import duration, until, zone
-from agentdesk.store.ledger import Choices, LedgerError, Taken
-from agentdesk.store.reader import CustomerCard
+from agentdesk.desk.store import Choices, LedgerError, Taken
+from agentdesk.desk.store import CustomerCard
 from agentdesk.tui.keymap import key_shown
 from agentdesk.tui.messages import DecisionsQueued, StoreChanged
 from agentdesk.tui.screens.help import scroll_bindings

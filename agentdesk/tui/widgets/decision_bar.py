@@ -32,7 +32,7 @@ from agentdesk.domain.model import Decision
 if TYPE_CHECKING:
     from textual.app import App
 
-    from agentdesk.store.ledger import Choices
+    from agentdesk.desk.store import Choices
 
 GAP = "   "
 SEP = " · "

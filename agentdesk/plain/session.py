@@ -16,7 +16,7 @@ It honours ``--read-only``, ``--as``, ``--authority``, ``--undo-window`` and the
 settings file exactly as the workstation does; read-only opens no ledger at all.
 Nothing here imports Textual: it reads through
 :class:`~agentdesk.store.reader.StoreReader` and decides through
-:class:`~agentdesk.store.ledger.Ledger` (see :mod:`agentdesk.cli.session_decide`).
+:class:`~agentdesk.store.ledger.Ledger` (see :mod:`agentdesk.plain.deciding`).
 
 Unknown commands and bad arguments are answered in one line and change nothing;
 end of input (ctrl+d) or ``quit`` ends the session with exit status 0; ctrl+c
@@ -25,9 +25,7 @@ discards the line being typed, as in Python's own prompt.
 
 from __future__ import annotations
 
-import argparse
 import asyncio
-import os
 import signal
 import sqlite3
 import sys
@@ -38,10 +36,11 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
-from agentdesk.cli.commands import CommandError
-from agentdesk.cli.plain import promise_cells, queue_cells, timeline_line, day_time
-from agentdesk.cli.session_decide import Bad, DecideState, Deciding, OutcomeWatch, unquote
-from agentdesk.cli.session_text import (
+from agentdesk.desk.errors import CommandError
+from agentdesk.desk.identity import resolve
+from agentdesk.plain.lines import promise_cells, queue_cells, timeline_line, day_time
+from agentdesk.plain.deciding import Bad, DecideState, Deciding, unquote
+from agentdesk.plain.text import (
     authority_lines,
     case_line,
     entry_lines,
@@ -53,14 +52,15 @@ from agentdesk.domain.model import Agent, Customer
 from agentdesk.domain.queue import order_queue
 from agentdesk.domain.text import display_text, one_line
 from agentdesk.domain.timefmt import duration
-from agentdesk.store.ledger import LedgerError
-from agentdesk.store.reader import StoreReader
+from agentdesk.desk.store import LedgerError
+from agentdesk.desk.store import StoreReader
+from agentdesk.desk.watch import StoreWatch
 
 if TYPE_CHECKING:
-    from agentdesk.cli.commands import _Context
+    from agentdesk.desk.identity import BackendLink
     from agentdesk.sync.background import BackgroundSync
     from agentdesk.domain.authority import AuthorityMatrix
-    from agentdesk.store.ledger import Ledger
+    from agentdesk.desk.store import Ledger
 
 QUEUE, CUSTOMER, APPROVALS = "queue", "customer", "approvals"
 EVERYWHERE = (QUEUE, CUSTOMER, APPROVALS)
@@ -265,18 +265,21 @@ NOT_IN_PLAIN: dict[str, str] = {
 # --------------------------------------------------------------------------- running it
 
 
-def run_plain(store: Path, args: argparse.Namespace, agent_id: str | None, context: _Context) -> int:
-    """The ``--plain`` session on ``store`` (which must exist), until ``quit`` or end of input."""
+def run_plain(store: Path, *, read_only: bool, asked_as: str | None, matrix: AuthorityMatrix | None,
+              undo_window: timedelta | None, backend: BackendLink | None) -> int:
+    """The ``--plain`` session on ``store`` (which must exist), until ``quit`` or end of input.
+
+    ``matrix`` None: read-only (it decides nothing); ``backend``: the one to sync with beside the
+    session (None: local only). Who works is resolved here, before the first prompt
+    (:func:`agentdesk.desk.identity.resolve`).
+    """
     if not store.exists():
         raise CommandError(f"no store at {store} (create one with 'agentdesk import FILE' or try 'agentdesk demo')")
-    read_only = bool(args.read_only)
-    matrix = None if read_only else context.matrix()  # read-only decides nothing: no matrix needed
-    undo_window = context.undo_window()
     for stream in (sys.stdin, sys.stdout):
         reconfigure = getattr(stream, "reconfigure", None)
         if reconfigure is not None:
             reconfigure(errors="replace")  # a stray byte is shown as �, never the end of the session
-    sync, agent_id, sync_note = _backend(store, args, agent_id)
+    sync, agent_id, sync_note = _backend(store, backend, asked_as)
     if sync is not None:
         sync.start()
     try:
@@ -288,37 +291,18 @@ def run_plain(store: Path, args: argparse.Namespace, agent_id: str | None, conte
             sync.stop()
 
 
-def _backend(store: Path, args: argparse.Namespace,
-             agent_id: str | None) -> tuple[BackgroundSync | None, str | None, str | None]:
-    """The sync to run beside the session (None: local only), who is working, and what to say about it.
-
-    With a backend the token decides who is working: the saved login's user, or whom the
-    backend names for ``$AGENTDESK_TOKEN``; offline, ``--as`` stands in.
-    """
-    from agentdesk.sync.background import BackgroundSync
-    from agentdesk.sync.credentials import TOKEN_ENV, logged_in_user, server_url, token_for
-
-    server = server_url(args.server) if args.command != "demo" else None
-    if server is None:
-        return None, agent_id, None
-    token = token_for(server)
+def _backend(store: Path, link: BackendLink | None,
+             asked_as: str | None) -> tuple[BackgroundSync | None, str | None, str | None]:
+    """The sync to run beside the session (None: local only), who is working, and what to say about it."""
+    resolved = resolve(link, asked_as, store)
+    token = link.find_token() if link is not None else None
+    if link is None:
+        return None, resolved.user, resolved.note
     if not token:
-        return None, agent_id, f"no token for {server}: run agentdesk login; working locally"
-    user = None if os.environ.get(TOKEN_ENV) else logged_in_user(args.server)
-    if user is None:
-        user = _who(server, token)
-    return BackgroundSync(store, server, token), user or agent_id, None
+        return None, resolved.user, resolved.note or f"{link.no_token}; working locally"
+    from agentdesk.sync.background import BackgroundSync
 
-
-def _who(server: str, token: str) -> str | None:
-    """Whom the backend names for ``token``; None when it cannot be asked now."""
-    import httpx
-
-    try:
-        answer = httpx.get(f"{server}/me", headers={"Authorization": f"Bearer {token}"}, timeout=5.0)
-    except httpx.HTTPError:
-        return None
-    return answer.json().get("name") if answer.status_code == 200 else None
+    return BackgroundSync(store, link.url, token), resolved.user, None
 
 
 @contextmanager
@@ -349,11 +333,10 @@ async def _main(store: Path, agent_id: str | None, read_only: bool, matrix: Auth
         agent = agents.get(agent_id) if agent_id else None
         ledger = watch = None
         if agent is not None and not read_only and matrix is not None:
-            from agentdesk.store.ledger import Ledger  # read-only opens no ledger: there is no write path
+            from agentdesk.desk.store import Ledger  # read-only opens no ledger: there is no write path
 
             ledger = await stack.enter_async_context(Ledger.open(store, matrix))
-            watch = OutcomeWatch(store)
-            stack.callback(watch.close)
+            watch = await stack.enter_async_context(StoreWatch.open(store))
         session = Session(reader, ledger, watch, store=store, agent=agent, agents=agents, asked_for=agent_id,
                           read_only=read_only, matrix=matrix, undo_window=undo_window, stdin=stdin, stdout=stdout,
                           syncing=syncing)
@@ -412,7 +395,7 @@ class View:
 class Session(Deciding):
     """One plain session: read a line, answer in lines, until ``quit`` or end of input."""
 
-    def __init__(self, reader: StoreReader, ledger: Ledger | None, watch: OutcomeWatch | None, *, store: Path,
+    def __init__(self, reader: StoreReader, ledger: Ledger | None, watch: StoreWatch | None, *, store: Path,
                  agent: Agent | None, agents: dict[str, Agent], asked_for: str | None, read_only: bool,
                  matrix: AuthorityMatrix | None, undo_window: timedelta | None,
                  stdin: TextIO, stdout: TextIO, syncing: Syncing) -> None:

@@ -15,12 +15,12 @@ from pathlib import Path
 from rich.console import Console
 from rich.text import Text
 
-from agentdesk.cli.commands import CommandError
+from agentdesk.desk.errors import CommandError
 from agentdesk.domain.model import EntryKind, Promise, TimelineEntry
 from agentdesk.domain.queue import URGENCY_WORDS, QueuePlace, order_queue
 from agentdesk.domain.text import json_safe, one_line
 from agentdesk.domain.timefmt import duration, until
-from agentdesk.store.reader import StoreReader
+from agentdesk.desk.store import StoreReader
 
 
 def _console() -> Console:

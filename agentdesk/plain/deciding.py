@@ -24,8 +24,8 @@ from datetime import datetime, timedelta, timezone, tzinfo
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from agentdesk.cli.plain import day_time
-from agentdesk.cli.session_text import (
+from agentdesk.plain.lines import day_time
+from agentdesk.plain.text import (
     answer_line,
     countdown,
     decision_words,
@@ -46,16 +46,22 @@ from agentdesk.domain.authority import (
     customer_zone,
     decision_currency,
 )
-from agentdesk.domain.decision_text import WAITING_FOR_BACKEND, approval_refused, terms
+from agentdesk.domain.decision_text import (
+    WAITING_FOR_BACKEND,
+    approval_refused,
+    backend_refusal_sentence,
+    outcome_sentence,
+    terms,
+)
 from agentdesk.domain.model import Agent, Customer, Decision, Promise
 from agentdesk.domain.text import one_line
 from agentdesk.domain.timefmt import duration, zone
-from agentdesk.store.escalations import decided_escalations, read_only_connection
-from agentdesk.store.ledger import Choices, Ledger, LedgerError
-from agentdesk.store.reader import OPEN_PROMISE_STATES, StoreReader
+from agentdesk.desk.store import Choices, Ledger, LedgerError
+from agentdesk.desk.watch import EscalationOutcome, StoreWatch
+from agentdesk.desk.store import OPEN_PROMISE_STATES, StoreReader
 
 if TYPE_CHECKING:
-    from agentdesk.cli.session import Syncing
+    from agentdesk.plain.session import Syncing
 
 READ_ONLY = "read-only: decisions are not available"
 NO_AGENT = "no agent selected: decisions are not available (start with --as AGENT)"
@@ -90,47 +96,6 @@ def unquote(text: str) -> str:
     return text
 
 
-# --------------------------------------------------------------------------- escalation outcomes
-
-
-@dataclass(frozen=True, slots=True)
-class Outcome:
-    escalation: Decision
-    customer_name: str
-    customer_zone: str | None
-
-
-class OutcomeWatch:
-    """The signed-in agent's escalations that a lead approved or declined (a read-only connection)."""
-
-    def __init__(self, path: Path) -> None:
-        self._db = read_only_connection(path)
-
-    def close(self) -> None:
-        self._db.close()
-
-    def since_last_decision(self, agent_id: str) -> tuple[list[Outcome], frozenset[str]]:
-        """Outcomes decided after this agent's last decision (news to them), and every decided id (known)."""
-        (last,) = self._db.execute("SELECT max(at_us) FROM decision WHERE agent_id = ?", (agent_id,)).fetchone()
-        outcomes = self.decided(agent_id, frozenset())
-        news = [o for o in outcomes if last is not None and o.escalation.approval_at is not None
-                and o.escalation.approval_at > _from_us(last)]
-        return news, frozenset(o.escalation.id for o in outcomes)
-
-    def decided(self, agent_id: str, known: frozenset[str]) -> list[Outcome]:
-        found = []
-        for escalation in decided_escalations(self._db, agent_id, known):
-            customer = self._db.execute("SELECT name, timezone FROM customer WHERE id = ?",
-                                        (escalation.customer,)).fetchone()
-            found.append(Outcome(escalation, customer["name"] if customer else escalation.customer,
-                                 customer["timezone"] if customer else None))
-        return found
-
-
-def _from_us(us: int) -> datetime:
-    return datetime(1970, 1, 1, tzinfo=timezone.utc) + timedelta(microseconds=us)
-
-
 # --------------------------------------------------------------------------- the deciding half of the session
 
 
@@ -143,7 +108,6 @@ class DecideState:
     escalated_refusals: dict[str, tuple[Proposal, Verdict] | None] = field(default_factory=dict)
     """Escalation id -> the refusal it settled, given back to ``escalate`` if the escalation is undone."""
     alerted_callbacks: set[str] = field(default_factory=set)
-    known_outcomes: frozenset[str] = frozenset()
     approvals: list[Decision] = field(default_factory=list)
     """The approvals list as last shown: ``approve N`` and ``decline N`` count in it."""
     notices: deque[tuple[datetime, str]] = field(default_factory=lambda: deque(maxlen=KEPT_NOTICES))
@@ -153,11 +117,11 @@ class DecideState:
 
 
 class Deciding:
-    """The session's decision commands; :class:`agentdesk.cli.session.Session` mixes this in."""
+    """The session's decision commands; :class:`agentdesk.plain.session.Session` mixes this in."""
 
     reader: StoreReader
     ledger: Ledger | None
-    watch: OutcomeWatch | None
+    watch: StoreWatch | None
     agent: Agent | None
     agents: dict[str, Agent]
     matrix: AuthorityMatrix | None
@@ -338,8 +302,8 @@ class Deciding:
         """At the start: escalations decided since this agent's last decision, then none of those again."""
         if self.watch is None or self.agent is None or self.ledger is None:
             return
-        news, known = self.watch.since_last_decision(self.agent.id)
-        self.decide.known_outcomes = known
+        await self.watch.follow(self.agent.id)
+        news = await self.watch.since_last_decision(self.agent.id)
         for outcome in news:
             self.notice(self.outcome_line(outcome) + " (since your last decision)")
 
@@ -357,9 +321,8 @@ class Deciding:
                                                 "its undo window ended"))
             await self._announce_callbacks(ledger, agent)
             if self.watch is not None:
-                outcomes = self.watch.decided(agent.id, self.decide.known_outcomes)
-                self.decide.known_outcomes |= {o.escalation.id for o in outcomes}
-                for outcome in outcomes:
+                news = await self.watch.look()  # its refusals are told among the answers below
+                for outcome in news.outcomes if news is not None else ():
                     self.notice(self.outcome_line(outcome))
             await self._announce_answers()
         except (sqlite3.Error, LedgerError):
@@ -376,6 +339,10 @@ class Deciding:
                 continue
             customer = await self.reader.customer(decision.customer)
             name = self._name(customer, decision.customer)
+            if decision.approves is None and decision.state == "refused":
+                zone_name = customer.timezone if customer is not None else None
+                self.notice("REFUSED: " + backend_refusal_sentence(decision, name, zone_name))
+                continue
             if decision.approves is None:
                 self.notice(answer_line(decision, name, self.their_zone(customer), self.person))
                 continue
@@ -414,16 +381,14 @@ class Deciding:
             return line + f" — {theirs:%H:%M} their time ({yours:%H:%M} yours)"
         return line + f" — {yours:%H:%M} your time"
 
-    def outcome_line(self, outcome: Outcome) -> str:
-        """``APPROVED by Mira Scholz: your refund 80.00 EUR for Petra Lindner`` (or DECLINED …, because …)."""
+    def outcome_line(self, outcome: EscalationOutcome) -> str:
+        """``APPROVED: Mira Scholz approved your refund 80.00 EUR for Petra Lindner`` (or DECLINED: …: reason)."""
         escalation = outcome.escalation
-        who = one_line(self.person(escalation.approval_by) or "a lead", 60)
-        what = one_line(terms(escalation, outcome.customer_zone), 200)
-        customer = one_line(outcome.customer_name, 60)
-        if escalation.approval == "approved":
-            return f"APPROVED by {who}: your {what} for {customer}; it is queued"
-        reason = one_line(escalation.approval_reason or "no reason given", 300)
-        return f"DECLINED by {who}: your {what} for {customer}, because: {reason}"
+        badge = "APPROVED" if escalation.approval == "approved" else "DECLINED"
+        sentence = outcome_sentence(escalation, outcome.customer_name,
+                                    self.person(escalation.approval_by) if escalation.approval_by else None,
+                                    outcome.customer_zone)
+        return f"{badge}: {sentence}"
 
     # --- taking decisions -----------------------------------------------------------------
 
