@@ -5,11 +5,12 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Iterable
 from pathlib import Path
 
+import os
+
 import pytest
 
 from agentdesk.store.files import prepare_store
 
-_DEVELOPERS_OWN = ("AGENTDESK_TOKEN", "AGENTDESK_SERVER", "AGENTDESK_DB", "AGENTDESK_CONFIG")
 
 
 @pytest.fixture(autouse=True)
@@ -20,10 +21,11 @@ def own_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.Monke
     the one that stores nothing; a test that needs a real one chooses it explicitly.
     """
     home = tmp_path_factory.mktemp("home")
+    monkeypatch.setenv("HOME", str(home))
     for name in ("CONFIG", "DATA", "CACHE", "STATE"):
         monkeypatch.setenv(f"XDG_{name}_HOME", str(home / name.lower()))
-    for name in _DEVELOPERS_OWN:
-        monkeypatch.delenv(name, raising=False)
+    for name in [name for name in os.environ if name.startswith("AGENTDESK_")]:
+        monkeypatch.delenv(name)
     monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.fail.Keyring")
 
 
