@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Awaitable, Callable, Iterable
 from pathlib import Path
-
-import os
 
 import pytest
 
 from agentdesk.store.files import prepare_store
-
 
 
 @pytest.fixture(autouse=True)
