@@ -11,6 +11,27 @@ import pytest
 from agentdesk.store.files import prepare_store
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Each worker starts with one of the longest tests: started last, one would keep its worker busy alone.
+
+    pytest-xdist's ``worksteal`` gives each worker an equal run of consecutive tests (the first
+    ``n // workers``, then the next share of the rest, and so on) and steals from the end of a run:
+    so the longest tests go to the start of the runs.
+    """
+    workers = getattr(config, "workerinput", {}).get("workercount", 1)
+    longest = [item for item in items if item.get_closest_marker("longest")]
+    rest = [item for item in items if not item.get_closest_marker("longest")]
+    ordered, left = [], len(items)
+    for worker in range(workers):
+        share = left // (workers - worker)
+        left -= share
+        firsts = longest[worker::workers]
+        taken = max(share - len(firsts), 0) if worker < workers - 1 else len(rest)
+        ordered += firsts + rest[:taken]
+        rest = rest[taken:]
+    items[:] = ordered
+
+
 @pytest.fixture(autouse=True)
 def own_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
     """Settings, data, saved login and keyring of the test's own, for it and the processes it starts.

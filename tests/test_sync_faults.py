@@ -644,6 +644,7 @@ def machine(backend: Backend, stats: Stats) -> type[RuleBasedStateMachine]:
     return SyncUnderFaults
 
 
+@pytest.mark.longest
 def test_every_accepted_decision_arrives_exactly_once_through_faults(backend: Backend, capsys) -> None:
     stats = Stats()
     examples, steps, _ = SIZES[backend.kind]
