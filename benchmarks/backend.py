@@ -79,7 +79,7 @@ def postgres_database(prefix: str = "agentdesk_b_") -> Iterator[str]:
 
     try:
         run_async(lambda: admin(f'CREATE DATABASE "{name}"'))
-    except (OSError, asyncpg.PostgresError, asyncio.TimeoutError) as exc:
+    except (TimeoutError, OSError, asyncpg.PostgresError) as exc:
         raise PostgresUnavailable(f"PostgreSQL at {POSTGRES_SERVER} is not reachable "
                                   f"({type(exc).__name__}: {exc})") from None
     try:

@@ -7,7 +7,6 @@ import sys
 from pathlib import Path
 
 from agentdesk.demo.build import DEMO_AGENT
-
 from benchmarks import pty_run
 from benchmarks.stats import Result, Target, alternate
 from benchmarks.workspace import Workspace

@@ -17,7 +17,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from agentdesk.domain.text import one_line
-
 from benchmarks import cold_start, pty_run
 from benchmarks.stats import Result, Target, alternate
 from benchmarks.workspace import Workspace

@@ -132,7 +132,7 @@ def _bench(workspace: Workspace, database: str) -> Result:
         async def push_all() -> tuple[int, float]:
             async with AsyncExitStack() as stack:
                 syncers = []
-                for store, agent in zip(stores, agents):
+                for store, agent in zip(stores, agents, strict=True):
                     replica = await stack.enter_async_context(Replica.open(store))
                     backend = await stack.enter_async_context(BackendClient(server.url, tokens[agent]))
                     await backend.me()  # connected, as a workstation already is

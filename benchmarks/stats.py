@@ -120,7 +120,7 @@ def table(results: Sequence[Result]) -> str:
 
     def line(row: list[str]) -> str:
         cells = [cell.rjust(w) if i in RIGHT_ALIGNED else cell.ljust(w)
-                 for i, (cell, w) in enumerate(zip(row, widths))]
+                 for i, (cell, w) in enumerate(zip(row, widths, strict=True))]
         return "  ".join(cells).rstrip()
 
     rule = "  ".join("-" * w for w in widths)

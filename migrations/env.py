@@ -5,9 +5,9 @@ over an open connection; there is no ``alembic.ini``.
 """
 
 from alembic import context
+from sqlmodel import SQLModel
 
 from agentdesk.store import tables  # noqa: F401 - registers the tables on the metadata
-from sqlmodel import SQLModel
 
 target_metadata = SQLModel.metadata
 

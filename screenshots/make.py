@@ -122,7 +122,8 @@ async def shoot(store: Path) -> list[Path]:
                                                                          user=DEMO_AGENT))
     async with offline.run_test(size=SIZE) as pilot:
         await offline.queue_painted.wait()
-        await pilot.press("enter")  # the first customer in the queue (the sync worker never completes: no waiting for all)
+        # the first customer in the queue (the sync worker never completes: no waiting for all)
+        await pilot.press("enter")
         while not isinstance(offline.screen, CustomerScreen):
             await pilot.pause(0.05)
         await offline.screen.timeline.wait_painted()

@@ -23,29 +23,41 @@ The API:
     ``.restart()`` stops and starts it again on the same port; ``.output()`` is
     everything it wrote to stdout and stderr so far. Two ``Server``s on one database
     are two backend processes sharing it.
+``in_process(database, *, keep_changes=None)`` (async context manager)
+    The backend's app (migrations run first, then its lifespan) in this process, on the test's
+    event loop: an :class:`InProcess` whose ``.transport`` (httpx's ``ASGITransport``) stands
+    where the socket would be, ``.url`` a name for it and ``.database``. ``.client(token)`` is an
+    ``httpx.AsyncClient`` on it. For what needs no process of its own (no restart, kill, second
+    server or child ``agentdesk``); ``BackendClient(backend.url, token, transport=backend.transport)``.
 ``postgres_database()``
     The context manager behind the fixture's PostgreSQL case, for other scopes.
 ``add_user(database, name, role, *, authority=None) -> str``
-    Runs ``agentdesk users add`` and returns the token it printed.
+    Runs ``agentdesk users add`` (its code, in this process) and returns the token it printed;
+    ``add_user_by_command`` runs the command in a child process, for the tests of the command.
 ``fetch(database, sql) -> list[tuple]``
     Rows of one SQL query, read straight from the backend's database (not through the server).
 """
 
 from __future__ import annotations
 
+import concurrent.futures
+import io
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager, redirect_stderr, redirect_stdout
+from dataclasses import dataclass
 from pathlib import Path
 
+import httpx
 import pytest
 
 from benchmarks.backend import PostgresUnavailable, Server, child_env, run_async
 from benchmarks.backend import postgres_database as _postgres_database
 
-__all__ = ["BACKENDS", "Server", "add_user", "database", "fetch", "postgres_database", "server"]
+__all__ = ["BACKENDS", "InProcess", "Server", "add_user", "add_user_by_command", "database", "fetch", "in_process",
+           "postgres_database", "server"]
 
 BACKENDS = ("sqlite", "postgresql")
 
@@ -105,16 +117,71 @@ def fetch(database: str, sql: str) -> list[tuple]:
 # --------------------------------------------------------------------------- users
 
 
-def add_user(database: str, name: str, role: str, *, authority: str | Path | None = None) -> str:
-    """``agentdesk users add NAME --role ROLE``; the token it printed."""
+def _users_add(database: str, name: str, role: str, authority: str | Path | None) -> list[str]:
     args = ["users", "add", name, "--role", role, "--database", database]
-    if authority is not None:
-        args += ["--authority", str(authority)]
-    result = subprocess.run(_agentdesk(*args), capture_output=True, text=True, env=child_env(), timeout=60)
+    return [*args, "--authority", str(authority)] if authority is not None else args
+
+
+def add_user(database: str, name: str, role: str, *, authority: str | Path | None = None) -> str:
+    """``agentdesk users add NAME --role ROLE``, the command's own code run in this process; the token it printed.
+
+    In a thread of its own (the command runs its own event loop; the caller may be inside one), without
+    the interpreter start a child process would cost. :func:`add_user_by_command` is the command itself.
+    """
+    from agentdesk.cli import main
+
+    out, err = io.StringIO(), io.StringIO()
+
+    def command() -> int:
+        with redirect_stdout(out), redirect_stderr(err):
+            return main(_users_add(database, name, role, authority))
+
+    with concurrent.futures.ThreadPoolExecutor(1) as thread:
+        status = thread.submit(command).result()
+    assert status == 0, f"users add failed ({status}): {err.getvalue().strip()}"
+    return _the_token(out.getvalue())
+
+
+def add_user_by_command(database: str, name: str, role: str, *, authority: str | Path | None = None) -> str:
+    """``agentdesk users add NAME --role ROLE`` in a child process; the token it printed."""
+    result = subprocess.run(_agentdesk(*_users_add(database, name, role, authority)), capture_output=True,
+                            text=True, env=child_env(), timeout=60)
     assert result.returncode == 0, f"users add failed ({result.returncode}): {result.stderr.strip()}"
-    lines = result.stdout.splitlines()
+    return _the_token(result.stdout)
+
+
+def _the_token(printed: str) -> str:
+    lines = printed.splitlines()
     assert len(lines) == 1, f"users add printed {len(lines)} lines"
     return lines[0]
+
+
+@dataclass(frozen=True)
+class InProcess:
+    """The backend's app in this process (see :func:`in_process`)."""
+
+    database: str
+    transport: httpx.ASGITransport
+    url: str = "http://backend.test"
+
+    def client(self, token: str | None = None) -> httpx.AsyncClient:
+        headers = {"Authorization": f"Bearer {token}"} if token is not None else {}
+        return httpx.AsyncClient(transport=self.transport, base_url=self.url, headers=headers, timeout=30)
+
+
+@asynccontextmanager
+async def in_process(database: str, *, keep_changes: int | None = None) -> AsyncIterator[InProcess]:
+    """What ``agentdesk serve --database DATABASE`` serves, on the running event loop, without a socket."""
+    from agentdesk.server.app import create_app
+    from agentdesk.server.database import database_url
+    from agentdesk.server.migrate import upgrade
+
+    url = database_url(database)
+    await upgrade(url)
+    app = create_app(url, keep_changes=keep_changes)
+    async with app.router.lifespan_context(app):
+        # A failing request is a 500 answer, as from the real server, not an exception in the test.
+        yield InProcess(database, httpx.ASGITransport(app=app, raise_app_exceptions=False))
 
 
 @pytest.fixture

@@ -22,8 +22,9 @@ FAULTS = ("drop_request", "drop_response", "duplicate", "race", "delay")
 
 
 class FaultyTransport(httpx.AsyncBaseTransport):
-    def __init__(self, *, match: str = "/mutations/", delay: float = 0.05) -> None:
-        self._inner = httpx.AsyncHTTPTransport()
+    def __init__(self, *, match: str = "/mutations/", delay: float = 0.05,
+                 inner: httpx.AsyncBaseTransport | None = None) -> None:
+        self._inner = inner or httpx.AsyncHTTPTransport()
         self._match = match
         self._delay = delay
         self.plan: deque[str] = deque()

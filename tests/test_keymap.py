@@ -118,9 +118,8 @@ def test_without_single_key_shortcuts_a_remapped_letter_is_refused() -> None:
 
 def test_every_class_with_keys_is_in_a_place() -> None:
     """A screen or widget missing from PLACES would escape the clash check; bases count through their subclasses."""
-    from tests.test_tui_app import _tui_classes
-
     from agentdesk.tui.keymap import PLACES, place_classes
+    from tests.test_tui_app import _tui_classes
 
     placed = [cls for place in PLACES for cls in place_classes(place)]
     for cls in _tui_classes():

@@ -54,7 +54,8 @@ def test_queue_scans_only_the_waiting_list(store_path: Path) -> None:
     assert any("ix_case_customer_status" in step for step in plan)
 
 
-@pytest.mark.parametrize("sql", [reader.TIMELINE_PAGE_SQL, reader.TIMELINE_PAGE_FROM_END_SQL, reader.TIMELINE_STREAM_SQL])
+@pytest.mark.parametrize("sql", [reader.TIMELINE_PAGE_SQL, reader.TIMELINE_PAGE_FROM_END_SQL,
+                                 reader.TIMELINE_STREAM_SQL])
 def test_a_timeline_line_finds_its_decision_by_key(store_path: Path, sql: str) -> None:
     """The state of a decision's line is one primary-key look-up, made for the rows of the page only."""
     params = ("c-1", 0, "", 2000) if "(at_us, id) >" in sql else ("c-1", 200, 1000)

@@ -12,8 +12,8 @@ from agentdesk.domain.decision_text import shown_state
 from agentdesk.domain.model import Channel, EntryKind
 from agentdesk.domain.money import Money
 from agentdesk.domain.queue import order_queue
-from agentdesk.store.reader import StoreReader
 from agentdesk.domain.timeline import order_key
+from agentdesk.store.reader import StoreReader
 
 BASE = datetime(2026, 1, 1, tzinfo=timezone.utc)
 
@@ -90,7 +90,8 @@ def workflow_records() -> list[dict]:
     people = [
         {"type": "agent", "id": "a-1", "name": "Jonas Weber", "role": "agent"},
         {"type": "agent", "id": "a-2", "name": "Mira Scholz", "role": "lead"},
-    ] + [{"type": "customer", "id": f"c-{n}", "name": f"Customer {n}", "timezone": "Europe/Berlin"} for n in range(1, 7)]
+    ] + [{"type": "customer", "id": f"c-{n}", "name": f"Customer {n}", "timezone": "Europe/Berlin"}
+         for n in range(1, 7)]
     return people + [
         {"type": "interaction", "id": "i-1", "customer": "c-1", "channel": "chat", "direction": "in",
          "at": ago(300), "author": "Customer 1", "body": "My refund?"},
@@ -198,7 +199,8 @@ async def test_callbacks_due_soon_join_the_waiting_list(workflow: Path) -> None:
     assert called_back.callback_what == "callback about the invoice"
     assert called_back.callback_due.utcoffset() == timedelta(hours=1)  # as the promise was written
     quiet = waiting["c-4"]  # never wrote in: waits since the call was due
-    assert (quiet.channels, quiet.since, quiet.callback_due) == ((), NOW - timedelta(minutes=5), NOW - timedelta(minutes=5))
+    five_minutes_ago = NOW - timedelta(minutes=5)
+    assert (quiet.channels, quiet.since, quiet.callback_due) == ((), five_minutes_ago, five_minutes_ago)
     assert (quiet.deadline, quiet.deadline_what) == (NOW - timedelta(minutes=60), "voucher 5.00 EUR")
     assert set(later) == {"c-1", "c-2", "c-4", "c-5"}  # c-5's call is now within 15 min
     places = order_queue(list(waiting.values()), NOW)

@@ -138,7 +138,8 @@ def test_openapi_lists_every_endpoint_with_its_models(world: World) -> None:
     assert {"200", "401", "403", "422"} <= set(put["responses"])
     assert put["responses"]["200"]["content"]["application/json"]["schema"]["$ref"].endswith("/MutationResult")
     assert "410" in paths["/changes"]["get"]["responses"]
-    assert paths["/changes"]["get"]["responses"]["410"]["content"]["application/json"]["schema"]["$ref"].endswith("/Gone")
+    gone = paths["/changes"]["get"]["responses"]["410"]["content"]["application/json"]["schema"]
+    assert gone["$ref"].endswith("/Gone")
     assert spec["components"]["securitySchemes"]["HTTPBearer"]["scheme"] == "bearer"
 
 

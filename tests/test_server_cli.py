@@ -12,7 +12,7 @@ import httpx
 from agentdesk.server.database import database_url, describe
 from agentdesk.sync.client import BackendClient, BackendRefused
 from agentdesk.sync.upload import upload
-from tests.backend import Server, add_user, database, fetch  # noqa: F401 - fixture
+from tests.backend import Server, add_user, add_user_by_command, database, fetch  # noqa: F401 - fixture
 
 
 def agentdesk(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
@@ -31,7 +31,7 @@ def test_users_add_takes_the_roles_of_the_given_matrix(tmp_path: Path) -> None:
     matrix = tmp_path / "m.toml"
     matrix.write_text('home_country = "DE"\n[roles.clerk]\nrefund = { max = "5.00", per_customer_30d = "9.00" }\n')
     database = str(tmp_path / "s.db")
-    assert add_user(database, "c-1", "clerk", authority=matrix).startswith("adk_")
+    assert add_user_by_command(database, "c-1", "clerk", authority=matrix).startswith("adk_")
     assert agentdesk("users", "add", "a-1", "--role", "agent", "--database", database,
                      "--authority", str(matrix)).returncode == 2
 
@@ -45,8 +45,8 @@ def test_users_add_reads_the_database_from_the_environment(tmp_path: Path) -> No
 
 
 def test_users_add_again_gives_a_new_token_and_the_old_one_stops_working(database: str) -> None:
-    old = add_user(database, "a-1", "agent")
-    new = add_user(database, "a-1", "lead")
+    old = add_user_by_command(database, "a-1", "agent")
+    new = add_user_by_command(database, "a-1", "lead")
     assert old != new
     with Server(database) as server:
         assert httpx.get(f"{server.url}/me", headers={"Authorization": f"Bearer {old}"}).status_code == 401

@@ -98,7 +98,8 @@ def decision(draw: st.DrawFn, known: dict[str, str]) -> dict[str, Any]:
     if kind == "escalate":
         obj["proposal_kind"] = draw(st.sampled_from(["refund", "voucher", "callback", "note", None]))
     if draw(st.integers(0, 4)) == 0:
-        obj["approves"] = draw(st.sampled_from(["d-unknown", known.get("escalation") or "d-none", known.get("decision")]))
+        obj["approves"] = draw(st.sampled_from(["d-unknown", known.get("escalation") or "d-none",
+                                                known.get("decision")]))
     return {key: value for key, value in obj.items() if value is not None or draw(st.booleans())}
 
 
@@ -154,7 +155,8 @@ def _known(database: str) -> dict[str, str]:
 
 
 def _published(database: str) -> dict[tuple[str, str], dict]:
-    return {(kind, ident): json.loads(body) for kind, ident, body in fetch(database, "SELECT type, id, body FROM record")}
+    return {(kind, ident): json.loads(body)
+            for kind, ident, body in fetch(database, "SELECT type, id, body FROM record")}
 
 
 async def _sync(store: Path, url: str, token: str) -> None:
@@ -222,7 +224,8 @@ async def test_hostile_mutations_leave_a_backend_every_workstation_can_sync(back
     fresh = tmp_path / f"fresh-{kind}.sqlite3"
     await _sync(fresh, server.url, tokens["a-7"])
     await _sync(veteran, server.url, tokens["a-7"])
-    decisions = {(d["id"], d["customer"], d.get("case"), d["state"], d.get("amount"), d.get("currency"), d.get("approves"))
+    decisions = {(d["id"], d["customer"], d.get("case"), d["state"], d.get("amount"), d.get("currency"),
+                  d.get("approves"))
                  for (record_type, _), d in published.items() if record_type == "decision"}
     promises = {(p["id"], p["customer"], p.get("decision"), p["state"])
                 for (record_type, _), p in published.items() if record_type == "promise"}

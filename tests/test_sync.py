@@ -1,12 +1,14 @@
-"""The workstation's sync against real backend processes (SQLite and PostgreSQL): push, pull, refusals, refetch.
+"""The workstation's sync against the real backend (SQLite and PostgreSQL): push, pull, refusals, refetch.
 
-Each test drives :class:`agentdesk.sync.engine.Syncer` on a real store file over
-loopback HTTP to a real ``agentdesk serve``; nothing is mocked.
+Each test drives :class:`agentdesk.sync.engine.Syncer` on a real store file against the
+backend's app on a real database, in this process through httpx's ASGI transport (the test of an
+unreachable backend stops and starts a real ``agentdesk serve``); nothing is mocked.
 """
 
 from __future__ import annotations
 
 import socket
+from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
 
@@ -18,30 +20,44 @@ from agentdesk.store.ledger import Ledger
 from agentdesk.sync.client import BackendClient, Unreachable
 from agentdesk.sync.engine import Syncer
 from agentdesk.sync.replica import Replica
-from tests.backend import Server, add_user, database, fetch, server  # noqa: F401 - fixtures
+from tests.backend import InProcess, Server, add_user, database, fetch, in_process, server  # noqa: F401 - fixtures
 from tests.test_ledger import MATRIX, eur, records, rows
 
 QUEUED = timedelta(0)
 
 
-def upload(server: Server, admin: str, objects: list[dict]) -> dict:
-    answer = httpx.post(f"{server.url}/records", json={"records": objects},
-                        headers={"Authorization": f"Bearer {admin}"}, timeout=30)
+USERS = (("admin", "admin"), ("a-7", "agent"), ("a-8", "agent"), ("a-2", "lead"))
+
+
+async def upload(backend: InProcess | Server, admin: str, objects: list[dict]) -> dict:
+    http = backend.client(admin) if isinstance(backend, InProcess) else httpx.AsyncClient(
+        base_url=backend.url, headers={"Authorization": f"Bearer {admin}"}, timeout=30)
+    async with http:
+        answer = await http.post("/records", json={"records": objects})
     assert answer.status_code == 200, answer.text
     return answer.json()
 
 
-@pytest.fixture
-def backend(server: Server) -> tuple[Server, dict[str, str]]:
-    """A backend holding the ledger tests' agents, customer and cases, with a token per agent."""
-    tokens = {name: add_user(server.database, name, role)
-              for name, role in (("admin", "admin"), ("a-7", "agent"), ("a-8", "agent"), ("a-2", "lead"))}
-    report = upload(server, tokens["admin"], records())
+async def holding_the_ledger_records(backend: InProcess | Server) -> dict[str, str]:
+    """The ledger tests' agents, customer and cases on the backend; a token per user."""
+    tokens = {name: add_user(backend.database, name, role) for name, role in USERS}
+    report = await upload(backend, tokens["admin"], records())
     assert report["errors"] == []
-    return server, tokens
+    return tokens
 
 
-async def sync_once(store: Path, url: str, token: str, **kwargs) -> object:
+@pytest.fixture
+async def backend(database: str) -> AsyncIterator[tuple[InProcess, dict[str, str]]]:
+    """The backend in this process, holding the ledger tests' records, with a token per agent."""
+    async with in_process(database) as served:
+        yield served, await holding_the_ledger_records(served)
+
+
+async def sync_once(store: Path, backend: InProcess | Server | str, token: str, **kwargs) -> object:
+    """One sync of ``store`` with the backend (in this process, a real one, or at a URL)."""
+    if isinstance(backend, InProcess):
+        kwargs.setdefault("transport", backend.transport)
+    url = backend if isinstance(backend, str) else backend.url
     async with Replica.open(store) as replica, BackendClient(url, token, **kwargs) as client:
         return await Syncer(replica, client).once()
 
@@ -49,11 +65,11 @@ async def sync_once(store: Path, url: str, token: str, **kwargs) -> object:
 async def test_a_fresh_workstation_pulls_everything_and_a_decision_comes_back_confirmed(backend, tmp_path) -> None:
     server, tokens = backend
     store = tmp_path / "jonas.sqlite3"
-    await sync_once(store, server.url, tokens["a-7"])
+    await sync_once(store, server, tokens["a-7"])
     assert rows(store, "SELECT id FROM support_case ORDER BY id") == [("k-1",), ("k-2",)]
     async with Ledger.open(store, MATRIX) as ledger:
         taken = await ledger.take("a-7", "c-1", Proposal("refund", eur("20.00")), case_id="k-1", undo_window=QUEUED)
-    report = await sync_once(store, server.url, tokens["a-7"])
+    report = await sync_once(store, server, tokens["a-7"])
     assert report.applied == 1 and report.refused == []
     assert rows(store, "SELECT state FROM decision WHERE id = ?", taken.decision.id) == [("confirmed",)]
     assert rows(store, "SELECT state FROM promise WHERE decision_id = ?", taken.decision.id) == [("kept",)]
@@ -67,15 +83,15 @@ async def test_two_workstations_over_one_disputed_amount_one_is_refused_and_its_
     stores = {agent: tmp_path / f"{agent}.sqlite3" for agent in ("a-7", "a-8")}
     taken = {}
     for agent, store in stores.items():
-        await sync_once(store, server.url, tokens[agent])
+        await sync_once(store, server, tokens[agent])
         async with Ledger.open(store, MATRIX) as ledger:  # each store alone allows it
             refund = await ledger.take(agent, "c-1", Proposal("refund", eur("30.00")), case_id="k-1",
                                        undo_window=QUEUED)
             note = await ledger.take(agent, "c-1", Proposal("note", reason=f"{agent} refunded"), undo_window=QUEUED)
         assert refund.decision is not None and note.decision is not None
         taken[agent] = (refund.decision.id, note.decision.id)
-    first = await sync_once(stores["a-7"], server.url, tokens["a-7"])
-    second = await sync_once(stores["a-8"], server.url, tokens["a-8"])
+    first = await sync_once(stores["a-7"], server, tokens["a-7"])
+    second = await sync_once(stores["a-8"], server, tokens["a-8"])
     assert first.applied == 2 and first.refused == []
     assert second.applied == 1 and len(second.refused) == 1  # the note behind the refusal still went through
     assert "disputed" in second.refused[0]
@@ -85,7 +101,7 @@ async def test_two_workstations_over_one_disputed_amount_one_is_refused_and_its_
     assert rows(stores["a-8"], "SELECT state FROM promise WHERE decision_id = ?", refund_id) == [("cancelled",)]
     assert rows(stores["a-8"], "SELECT state FROM decision WHERE id = ?", note_id) == [("confirmed",)]
     # The other workstation learns of the refusal too, and both views agree with the backend's.
-    await sync_once(stores["a-7"], server.url, tokens["a-7"])
+    await sync_once(stores["a-7"], server, tokens["a-7"])
     decisions = "SELECT id, state, amount FROM decision ORDER BY id"
     assert rows(stores["a-7"], decisions) == rows(stores["a-8"], decisions)
 
@@ -98,7 +114,7 @@ async def test_a_refusal_the_backend_answers_to_its_sender_alone_still_marks_the
     """
     server, tokens = backend
     store = tmp_path / "jonas.sqlite3"
-    await sync_once(store, server.url, tokens["a-7"])
+    await sync_once(store, server, tokens["a-7"])
     from agentdesk.interchange.load import load_records
 
     report = await load_records([{"type": "customer", "id": "c-local", "name": "Only Here",
@@ -107,17 +123,17 @@ async def test_a_refusal_the_backend_answers_to_its_sender_alone_still_marks_the
     async with Ledger.open(store, MATRIX) as ledger:
         taken = await ledger.take("a-7", "c-local", Proposal("note", reason="local only"), undo_window=QUEUED)
     assert taken.decision is not None
-    result = await sync_once(store, server.url, tokens["a-7"])
+    result = await sync_once(store, server, tokens["a-7"])
     assert len(result.refused) == 1 and "no customer c-local" in result.refused[0]
     state, extra = rows(store, "SELECT state, extra FROM decision WHERE id = ?", taken.decision.id)[0]
     assert state == "refused" and "no customer c-local" in extra
     assert fetch(server.database, "SELECT count(*) FROM record WHERE customer_id = 'c-local'") == [(0,)]
 
 
-async def test_unreachable_backend_keeps_the_outbox_and_a_later_sync_drains_it(backend, tmp_path) -> None:
-    server, tokens = backend
+async def test_unreachable_backend_keeps_the_outbox_and_a_later_sync_drains_it(server, tmp_path) -> None:
+    tokens = await holding_the_ledger_records(server)
     store = tmp_path / "jonas.sqlite3"
-    await sync_once(store, server.url, tokens["a-7"])
+    await sync_once(store, server, tokens["a-7"])
     async with Ledger.open(store, MATRIX) as ledger:
         taken = await ledger.take("a-7", "c-1", Proposal("voucher", eur("10.00")), undo_window=QUEUED)
     with socket.socket() as closed:  # a loopback port nobody listens on
@@ -128,9 +144,9 @@ async def test_unreachable_backend_keeps_the_outbox_and_a_later_sync_drains_it(b
     assert rows(store, "SELECT count(*) FROM outbox") == [(1,)]
     server.stop()
     with pytest.raises(Unreachable):
-        await sync_once(store, server.url, tokens["a-7"])
+        await sync_once(store, server, tokens["a-7"])
     server.start()
-    report = await sync_once(store, server.url, tokens["a-7"])
+    report = await sync_once(store, server, tokens["a-7"])
     assert report.applied == 1
     assert rows(store, "SELECT state FROM decision WHERE id = ?", taken.decision.id) == [("confirmed",)]
 
@@ -140,28 +156,28 @@ async def test_a_lost_answer_is_repaired_by_sending_the_same_mutation_again(back
 
     server, tokens = backend
     store = tmp_path / "jonas.sqlite3"
-    await sync_once(store, server.url, tokens["a-7"])
+    await sync_once(store, server, tokens["a-7"])
     async with Ledger.open(store, MATRIX) as ledger:
         taken = await ledger.take("a-7", "c-1", Proposal("refund", eur("39.90")), case_id="k-1", undo_window=QUEUED)
-    faulty = FaultyTransport()
+    faulty = FaultyTransport(inner=server.transport)
     faulty.plan.extend(["drop_response", "duplicate"])
     with pytest.raises(Unreachable):
-        await sync_once(store, server.url, tokens["a-7"], transport=faulty)
+        await sync_once(store, server, tokens["a-7"], transport=faulty)
     assert rows(store, "SELECT count(*) FROM outbox") == [(1,)]  # the backend has it; we do not know yet
-    report = await sync_once(store, server.url, tokens["a-7"], transport=faulty)
+    report = await sync_once(store, server, tokens["a-7"], transport=faulty)
     assert report.applied == 1 and faulty.injected["drop_response"] == faulty.injected["duplicate"] == 1
     audits = fetch(server.database, "SELECT body FROM record WHERE type = 'audit'")
     assert sum(taken.decision.id in body and '"confirmed"' in body for (body,) in audits) == 1
 
 
 async def test_a_cursor_older_than_the_change_log_refetches_a_snapshot(database, tmp_path) -> None:
-    with Server(database, keep_changes=3) as server:
+    async with in_process(database, keep_changes=3) as server:
         admin = add_user(database, "admin", "admin")
         agent = add_user(database, "a-7", "agent")
         store = tmp_path / "jonas.sqlite3"
-        await sync_once(store, server.url, agent)  # an old cursor: the store only holds the users' agents
-        upload(server, admin, records())
-        await sync_once(store, server.url, agent)
+        await sync_once(store, server, agent)  # an old cursor: the store only holds the users' agents
+        await upload(server, admin, records())
+        await sync_once(store, server, agent)
     assert rows(store, "SELECT id FROM customer") == [("c-1",)]
     assert rows(store, "SELECT count(*) FROM agent") == [(5,)]
     (cursor,) = rows(store, "SELECT value FROM sync_state WHERE key = 'cursor'")[0]
@@ -175,11 +191,11 @@ async def test_an_upload_in_any_order_arrives_in_pages_a_store_can_hold(backend,
              "at": "2026-12-01T10:00:00+01:00", "author": "them", "body": "hello"} for n in range(100, 130)]
     orphan = {"type": "interaction", "id": "i-x", "customer": "c-nobody", "channel": "sms", "direction": "in",
               "at": "2026-12-01T10:00:00+01:00", "author": "?", "body": "?"}
-    report = upload(server, tokens["admin"], [*talk, orphan, *customers])  # interactions before their customers
+    report = await upload(server, tokens["admin"], [*talk, orphan, *customers])  # interactions before their customers
     assert report["changed"] == 60
     assert [(e["index"], "c-nobody" in e["reason"]) for e in report["errors"]] == [(30, True)]
     monkeypatch.setattr("agentdesk.sync.engine.PAGE", 7)  # page boundaries everywhere
     store = tmp_path / "jonas.sqlite3"
-    await sync_once(store, server.url, tokens["a-7"])
+    await sync_once(store, server, tokens["a-7"])
     assert rows(store, "SELECT count(*) FROM timeline_entry WHERE id LIKE 'i-1%'") == [(30,)]
     assert rows(store, "SELECT count(*) FROM waiting WHERE customer_id LIKE 'c-1%'") == [(30,)]

@@ -47,7 +47,7 @@ BAD = (GHOST_DECISION, APPROVING_NOTHING, YEAR_ONE, UNREADABLE)
 
 
 def publish(database: str, objects: list[dict]) -> None:
-    """Append ``objects`` to the backend's change log as it would (next seqs, then the counter), bypassing its checks."""
+    """Append ``objects`` to the backend's change log as it would (next seqs, then the counter), past its checks."""
     connection = sqlite3.connect(database)
     try:
         with connection:
@@ -116,7 +116,8 @@ async def test_a_page_with_records_the_store_cannot_hold_is_applied_around_them(
         assert item.what.startswith(f"decision {item.id} (change ")
         for sql in ("SQL", "INSERT", "constraint", "\n"):
             assert sql not in item.line()
-    assert status.set_aside == 4 and "4 changes from the backend could not be applied" in status.words(status.last_synced)
+    assert status.set_aside == 4
+    assert "4 changes from the backend could not be applied" in status.words(status.last_synced)
     for obj in BAD:  # told to the backend's log, one line each, with who reported it
         (line,) = warnings_about(server, obj["id"])
         assert "workstation of a-7" in line

@@ -33,6 +33,7 @@ from agentdesk.demo.stories import (
     STAFF_BY_ID,
     SYSTEM,
     Clocks,
+    _Zone,
     money,
 )
 
@@ -728,6 +729,28 @@ class _Customer:
     __slots__ = ("id", "name", "first", "last", "salut", "zone", "home", "shop", "owner", "preferred", "phone",
                  "custno", "handle", "n", "start", "boundary", "since", "tail", "cases", "opens", "hostile",
                  "day_offset")
+    id: str
+    name: str
+    first: str
+    last: str
+    salut: str
+    zone: _Zone
+    home: str
+    shop: tuple[str, str]
+    owner: str
+    preferred: str
+    phone: str
+    custno: str
+    handle: str
+    n: int
+    start: int
+    boundary: int
+    since: int
+    tail: int
+    cases: list[_Case]
+    opens: list[int]
+    hostile: bool
+    day_offset: int
 
 
 # --------------------------------------------------------------------------- the bulk
@@ -782,7 +805,7 @@ class Bulk:
         extra = [int(w / total * spread) for w in weights]
         for i in rng.sample(range(normal), spread - sum(extra)):
             extra[i] += 1
-        return counts + [m + e for m, e in zip(minimum, extra)]
+        return counts + [m + e for m, e in zip(minimum, extra, strict=True)]
 
     def _plan(self, index: int, n: int, heavy: bool, hostile: bool, waiting: bool, emails: set[str],
               phone_slot: int) -> _Customer:
@@ -1182,7 +1205,7 @@ class Bulk:
         customer, name, zone = c.id, c.name, c.zone
         agent = None
         agent_zone = zone
-        for step, ts in zip(steps, times):
+        for step, ts in zip(steps, times, strict=True):
             channel, direction, kind, templates = step[0], step[1], step[2], step[5]
             if direction == _IN:
                 author, at = name, zone.iso(ts)

@@ -68,16 +68,14 @@ class _Zone:
 
     def offset(self, ts: int) -> int:
         """The zone's UTC offset in seconds at epoch second ``ts``."""
-        entry = self._days.get(ts // 86_400, False)
-        if entry is False:
-            entry = self._day_entry(ts // 86_400)
+        utc_day = ts // 86_400
+        entry = self._days[utc_day] if utc_day in self._days else self._day_entry(utc_day)
         return self._exact(ts) if entry is None else entry[0]
 
     def iso(self, ts: int) -> str:
         """``2026-07-14T09:31:00+02:00`` for epoch second ``ts``."""
-        entry = self._days.get(ts // 86_400, False)
-        if entry is False:
-            entry = self._day_entry(ts // 86_400)
+        utc_day = ts // 86_400
+        entry = self._days[utc_day] if utc_day in self._days else self._day_entry(utc_day)
         if entry is None:
             off = self._exact(ts)
             off_text = _offset_text(off)
@@ -92,10 +90,8 @@ class _Zone:
 
     def local_ts(self, day: date, hhmm: str) -> int:
         """Epoch seconds of the local wall-clock time ``hhmm`` (``"09:31"`` or ``"09:31:20"``) on ``day``."""
-        parts = [int(p) for p in hhmm.split(":")]
-        while len(parts) < 3:
-            parts.append(0)
-        return int(datetime(day.year, day.month, day.day, *parts, tzinfo=self.info).timestamp())
+        hour, minute, second = (int(part) for part in f"{hhmm}:00".split(":")[:3])
+        return int(datetime(day.year, day.month, day.day, hour, minute, second, tzinfo=self.info).timestamp())
 
     def local_date(self, ts: int) -> date:
         return datetime.fromtimestamp(ts, self.info).date()

@@ -48,8 +48,8 @@ from agentdesk.server.migrate import upgrade
 from agentdesk.server.mutations import DEFAULT_OFFLINE_ALLOWANCE, Applier, MutationForbidden, MutationInvalid
 from agentdesk.server.records import store_records
 from agentdesk.server.reports import SetAsideReport, log_set_aside
-from agentdesk.server.tables import record
 from agentdesk.server.sign_in_limit import SignInLimit
+from agentdesk.server.tables import record
 from agentdesk.server.users import ADMIN, TokenExpired, UnknownToken, User, authenticate
 
 log = logging.getLogger("agentdesk.server")

@@ -34,6 +34,7 @@ from agentdesk.domain.authority import (
     customer_zone,
     decision_currency,
 )
+from agentdesk.domain.decision_text import at_least_zero, refusal_text
 from agentdesk.domain.entry_parse import (
     TIME_EXAMPLES,
     EntryError,
@@ -42,11 +43,10 @@ from agentdesk.domain.entry_parse import (
     preview,
     preview_escalation,
 )
-from agentdesk.domain.decision_text import at_least_zero, refusal_text
 from agentdesk.domain.model import Customer
 from agentdesk.domain.text import one_line
-from agentdesk.tui.themes import text_style
 from agentdesk.tui.keymap import key_shown
+from agentdesk.tui.themes import text_style
 from agentdesk.tui.widgets.text_input import TextInput
 
 if TYPE_CHECKING:

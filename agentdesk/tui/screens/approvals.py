@@ -327,7 +327,8 @@ class ApprovalsScreen(DeskScreen):
         if self.uses_backend:  # approved once the backend has taken it: it may still refuse
             self.post_message(self.Sent(decision.id, SentApproval(escalation.id, what, due, escalated_by)))
             return
-        self.post_message(self.Done(escalation.id, "approved", f"Approved: {what} queued{due}; {escalated_by} is told."))
+        words = f"Approved: {what} queued{due}; {escalated_by} is told."
+        self.post_message(self.Done(escalation.id, "approved", words))
 
     @work(group="decide", exit_on_error=False, description="Declining")
     async def decline(self, item: ApprovalItem, reason: str) -> None:

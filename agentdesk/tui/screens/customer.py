@@ -52,7 +52,6 @@ from textual.timer import Timer
 from textual.widgets import Static
 
 from agentdesk.domain.authority import ESCALATABLE_KINDS, MONEY_KINDS, Proposal, Verdict
-from agentdesk.domain.model import Case, Decision, EntryKind, Promise, TimelineEntry
 from agentdesk.domain.decision_text import (
     WAITING_FOR_BACKEND,
     answer_words,
@@ -62,6 +61,7 @@ from agentdesk.domain.decision_text import (
     proposal_words,
     refusal_text,
 )
+from agentdesk.domain.model import Case, Decision, EntryKind, Promise, TimelineEntry
 from agentdesk.domain.queue import URGENCY_WORDS
 from agentdesk.domain.text import one_line
 from agentdesk.domain.timefmt import duration, until, zone
@@ -69,8 +69,8 @@ from agentdesk.desk.store import Choices, LedgerError, Taken
 from agentdesk.desk.store import CustomerCard
 from agentdesk.tui.keymap import key_shown
 from agentdesk.tui.messages import DecisionsQueued, StoreChanged
-from agentdesk.tui.screens.help import scroll_bindings
 from agentdesk.tui.screens import DeskScreen
+from agentdesk.tui.screens.help import scroll_bindings
 from agentdesk.tui.themes import text_style
 from agentdesk.tui.widgets.decision_bar import (
     READ_ONLY_TEXT,
@@ -453,7 +453,8 @@ class CustomerScreen(DeskScreen):
             # narrow: the short zone name only, so both clocks fit in 80 columns
             line.append(f" {local.strftime('%Z')}" if narrow else f" {customer.timezone} ({local.strftime('%Z')})")
         else:
-            line.append("unknown" + (f" (zone {one_line(customer.timezone, 40)!r} not known)" if customer.timezone else ""))
+            unknown = f" (zone {one_line(customer.timezone, 40)!r} not known)" if customer.timezone else ""
+            line.append("unknown" + unknown)
         line.append(sep, muted)
         line.append("your time ", muted)
         mine = self.desk.to_viewer(now)
@@ -1088,7 +1089,7 @@ class CustomerScreen(DeskScreen):
         self._show(message.data, cursor="end" if at_end else None)
 
     def on_store_changed(self, message: StoreChanged) -> None:
-        """Someone committed to the store (a lead approved, another workstation decided, the backend answered): read again.
+        """Read again: someone committed to the store (a lead approved, another workstation decided, the backend).
 
         The outcome line follows its decision's state as read again; a decision on this customer that
         the backend refused takes the line over, whichever decision it followed.

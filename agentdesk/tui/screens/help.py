@@ -53,7 +53,7 @@ def binding_rows(screen: Screen) -> list[BindingRow]:
     app = screen.app
     rows: dict[tuple[int, str], BindingRow] = {}
     chain = [node for node, _bindings in screen._modal_binding_chain]
-    for key, active in screen.active_bindings.items():
+    for active in screen.active_bindings.values():
         binding = active.binding
         if not binding.description:
             continue

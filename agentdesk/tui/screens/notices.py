@@ -18,6 +18,7 @@ from agentdesk.tui.keymap import keys_shown
 from agentdesk.tui.notice_log import Notice, notices_text
 from agentdesk.tui.screens.help import scroll_bindings
 
+
 class NoticesBody(VerticalScroll, inherit_bindings=False):
     """The scrollable list of notices."""
 

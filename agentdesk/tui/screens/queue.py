@@ -17,20 +17,20 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.message import Message
-from textual.worker import WorkerCancelled, WorkerFailed
 from textual.widgets import Input, Static
+from textual.worker import WorkerCancelled, WorkerFailed
 
 from agentdesk.domain.model import Customer
 from agentdesk.domain.queue import QueuePlace, order_queue
 from agentdesk.domain.text import one_line
-from agentdesk.tui.messages import CallbacksDue, OpenCustomer, QueuePainted, StoreChanged
 from agentdesk.tui.keymap import key_shown
-from agentdesk.tui.widgets.text_input import TextInput
+from agentdesk.tui.messages import CallbacksDue, OpenCustomer, QueuePainted, StoreChanged
 from agentdesk.tui.screens import DeskScreen
 from agentdesk.tui.widgets.desk_header import DeskHeader
 from agentdesk.tui.widgets.key_bar import KeyBar
 from agentdesk.tui.widgets.line_list import LineList
 from agentdesk.tui.widgets.queue_list import QueueList, SearchHit, SearchResults
+from agentdesk.tui.widgets.text_input import TextInput
 
 if TYPE_CHECKING:
     from agentdesk.tui.app import Desk

@@ -40,7 +40,6 @@ from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-
 ItemT = TypeVar("ItemT")
 
 Loader = Callable[[int, int], Awaitable[Sequence[ItemT]]]
