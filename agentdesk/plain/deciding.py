@@ -21,7 +21,6 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, timezone, tzinfo
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from agentdesk.plain.lines import day_time

@@ -61,7 +61,8 @@ from agentdesk.tui.messages import (
     SyncStatusChanged,
     SyncStopped,
 )
-from agentdesk.tui.syncing import ASKING_WHO, LOCAL_ONLY, BackendLink, follow, status_line
+from agentdesk.desk.identity import ASKING_WHO, BackendLink
+from agentdesk.tui.syncing import LOCAL_ONLY, follow, status_line
 from agentdesk.tui.widgets.desk_header import DeskHeader, SyncLine
 
 if TYPE_CHECKING:
