@@ -94,6 +94,7 @@ def test_lower_layers_load_without_textual() -> None:
         "agentdesk.domain.model", "agentdesk.domain.queue", "agentdesk.domain.text",
         "agentdesk.store.reader", "agentdesk.store.writer", "agentdesk.store.migrate",
         "agentdesk.interchange.load", "agentdesk.interchange.dump", "agentdesk.demo.build",
+        "agentdesk.desk.watch", "agentdesk.desk.identity", "agentdesk.desk.store", "agentdesk.plain.session",
     ]
     code = (
         "import importlib, sys\n"
@@ -102,3 +103,15 @@ def test_lower_layers_load_without_textual() -> None:
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "False"
+
+
+def test_the_desk_loads_without_the_orm_the_validation_library_or_the_network() -> None:
+    """The workstation's start-up path goes through the desk: it must stay cheap (ARCHITECTURE.md, start-up budget)."""
+    heavy = ("sqlalchemy", "sqlmodel", "pydantic", "alembic", "httpx", "keyring")
+    code = (
+        "import sys\n"
+        "import agentdesk.desk.watch, agentdesk.desk.identity, agentdesk.desk.store, agentdesk.desk.errors\n"
+        f"print(sorted(name for name in {heavy!r} if name in sys.modules))"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "[]"

@@ -111,6 +111,12 @@ def test_the_plain_session_works_as_the_remembered_user_when_the_backend_is_down
     assert session.returncode == 0, session.stderr
     assert session.stdout.splitlines()[0].startswith("Jonas Weber · agent · agentdesk plain session on ")
 
+    overruled = agentdesk("--plain", "--db", str(store), "--as", "a-9", env=env, stdin="quit\n")
+    assert overruled.returncode == 0, overruled.stderr
+    first, second = overruled.stdout.splitlines()[:2]
+    assert first.startswith("Jonas Weber · agent · ")
+    assert second == "working as a-7, whom the backend's token names; --as a-9 does not apply with a backend"
+
 
 def test_without_a_backend_or_a_token_as_says_who_works(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     store = tmp_path / "none.sqlite3"

@@ -169,10 +169,15 @@ def resolve(link: BackendLink | None, asked_as: str | None, store: Path) -> Reso
                                           "said before who this token is")
         else:
             remember_user_now(store, token_key(token), user)
-    if asked_as and asked_as != user:
-        return Resolved(user, f"working as {one_line(user, 60)}, whom the backend's token names; "
-                              f"--as {one_line(asked_as, 60)} does not apply with a backend")
-    return Resolved(user)
+    return Resolved(user, overruled(user, asked_as))
+
+
+def overruled(user: str, asked_as: str | None) -> str | None:
+    """What to say when ``--as`` names another than the token's user (the token wins); None when it does not."""
+    if not asked_as or asked_as == user:
+        return None
+    return (f"working as {one_line(user, 60)}, whom the backend's token names; "
+            f"--as {one_line(asked_as, 60)} does not apply with a backend")
 
 
 def _instead(asked_as: str | None, why: str) -> Resolved:

@@ -8,8 +8,8 @@ at all; the commands then answer in one line that decisions are not available.
 Before each prompt :meth:`Deciding.announce` says what happened meanwhile, one line
 each: decisions whose undo window ended (queued now), callbacks of the signed-in
 agent that fell due (once each), escalations of theirs that were approved or
-declined (the workstation's ``StoreWatch`` semantics, read here with plain SQL on a
-read-only connection of the session's own), and, with a backend, its answer to what this
+declined (told by :class:`agentdesk.desk.watch.StoreWatch`, as on the workstation, in the
+same words), and, with a backend, its answer to what this
 session queued: nothing is said to be approved or confirmed before the backend has taken it.
 """
 
@@ -21,7 +21,6 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, timezone, tzinfo
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from agentdesk.plain.lines import day_time

@@ -279,13 +279,14 @@ def run_plain(store: Path, *, read_only: bool, asked_as: str | None, matrix: Aut
         reconfigure = getattr(stream, "reconfigure", None)
         if reconfigure is not None:
             reconfigure(errors="replace")  # a stray byte is shown as �, never the end of the session
-    sync, agent_id, sync_note = _backend(store, backend, asked_as)
+    sync, agent_id, note = _backend(store, backend, asked_as)
     if sync is not None:
         sync.start()
     try:
         with _ctrl_c_discards_the_line():
             return asyncio.run(_main(store, agent_id, read_only, matrix, undo_window, sys.stdin, sys.stdout,
-                                     Syncing(sync, sync_note)))
+                                     Syncing(sync, note if sync is None else None,
+                                             identity=note if sync is not None else None)))
     finally:
         if sync is not None:
             sync.stop()
@@ -302,7 +303,7 @@ def _backend(store: Path, link: BackendLink | None,
         return None, resolved.user, resolved.note or f"{link.no_token}; working locally"
     from agentdesk.sync.background import BackgroundSync
 
-    return BackgroundSync(store, link.url, token), resolved.user, None
+    return BackgroundSync(store, link.url, token), resolved.user, resolved.note
 
 
 @contextmanager
@@ -351,6 +352,8 @@ class Syncing:
     sync: BackgroundSync | None
     note: str | None = None
     """Why there is no sync although a backend is named (no token)."""
+    identity: str | None = None
+    """What to say about who works, with a sync running (the token overruled ``--as``, or named nobody)."""
     announced: tuple[object, ...] | None = None
 
     def words(self) -> str:
@@ -512,6 +515,8 @@ class Session(Deciding):
         who = (f"{one_line(self.agent.name, 60)} · {one_line(self.agent.role, 30)}" if self.agent is not None
                else "no agent selected")
         self.say(f"{who} · agentdesk plain session on {one_line(str(self.store), 200)}")
+        if self.syncing.identity is not None:
+            self.say(self.syncing.identity)
         if self.read_only:
             self.say("READ-ONLY: you can read everything and change nothing.")
         elif self.agent is None and self.asked_for:

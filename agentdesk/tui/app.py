@@ -61,7 +61,8 @@ from agentdesk.tui.messages import (
     SyncStatusChanged,
     SyncStopped,
 )
-from agentdesk.tui.syncing import ASKING_WHO, LOCAL_ONLY, BackendLink, follow, status_line
+from agentdesk.desk.identity import ASKING_WHO, BackendLink
+from agentdesk.tui.syncing import LOCAL_ONLY, follow, status_line
 from agentdesk.tui.widgets.desk_header import DeskHeader, SyncLine
 
 if TYPE_CHECKING:
@@ -433,11 +434,12 @@ class AgentDeskApp(App[None], inherit_bindings=False):
             self._resolve_agent()
 
     def _said_who(self) -> None:
+        from agentdesk.desk.identity import overruled
+
         asked = self.backend.asked_as if self.backend is not None else None
-        if asked and self.agent_id and asked != self.agent_id:
-            self.notify(f"Working as {one_line(self.agent_id, 60)}, whom the backend's token names; "
-                        f"--as {one_line(asked, 60)} does not apply with a backend.", severity="warning",
-                        markup=False)
+        said = overruled(self.agent_id, asked) if self.agent_id else None
+        if said is not None:
+            self.notify(said[0].upper() + said[1:] + ".", severity="warning", markup=False)
 
     @work(group="agent", exit_on_error=False, description="signing in")
     async def _resolve_agent(self) -> None:

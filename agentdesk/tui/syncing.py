@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from textual.message import Message
 
-from agentdesk.desk.identity import ASKING_WHO, BackendLink, identify, token_key
+from agentdesk.desk.identity import BackendLink, identify, token_key
 from agentdesk.domain.text import one_line
 from agentdesk.tui.messages import SyncApplied, SyncIdentity, SyncKept, SyncStatusChanged, SyncStopped
 from agentdesk.tui.widgets.desk_header import SyncLine
