@@ -24,10 +24,13 @@ library, ``msgspec`` (strict JSON) and the domain, nothing else.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from functools import lru_cache
-from typing import Any
+from types import UnionType
+from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
 import msgspec
 
@@ -93,47 +96,176 @@ APPROVAL_STATES = ("waiting", "approved", "declined")
 PROMISE_STATES = ("open", "kept", "overdue", "broken", "cancelled")
 AUDIT_ACTIONS = ("taken", "refused", "undone", "queued", "escalated", "approved", "declined", "confirmed")
 
-_CHANNELS = {c.value: c for c in Channel}
-_DIRECTIONS = {d.value: d for d in Direction}
-_CASE_STATUSES = {s.value: s for s in CaseStatus}
-_URGENCIES = {u.value: u for u in Urgency}
-_DECISION_KINDS = {k: k for k in DECISION_KINDS}
-_DECISION_STATES = {s: s for s in DECISION_STATES}
-_PROPOSAL_KINDS = {k: k for k in PROPOSAL_KINDS}
-_APPROVAL_STATES = {s: s for s in APPROVAL_STATES}
-_PROMISE_STATES = {s: s for s in PROMISE_STATES}
-_AUDIT_ACTIONS = {a: a for a in AUDIT_ACTIONS}
+Key = Annotated[str, msgspec.Meta(min_length=1)]
+"""An id or a reference: a non-empty string."""
+Seconds = Annotated[int, msgspec.Meta(ge=0, le=(1 << 63) - 1)]
+"""A whole number of seconds that a signed 64-bit column holds."""
+Time = Any
+"""An ISO 8601 string with its UTC offset (an aware datetime in memory); :func:`_time` reads and bounds it."""
+Amount = Any
+"""A decimal string with the record's ``currency``; :func:`_money` reads it, naming a JSON number as written."""
 
-# The fields each type knows, in the contract's order ("type" and "id" first).
-FIELDS: dict[str, tuple[str, ...]] = {
-    "agent": ("type", "id", "name", "role", "email", "phone"),
-    "customer": (
-        "type", "id", "name", "email", "phone", "preferred_channel", "language",
-        "timezone", "location", "owner",
-    ),
-    "case": (
-        "type", "id", "customer", "subject", "status", "opened_at", "disputed_amount",
-        "currency", "urgency",
-    ),
-    "interaction": (
-        "type", "id", "customer", "case", "channel", "direction", "at", "author", "body",
-        "duration_s", "wait_s",
-    ),
-    "event": ("type", "id", "customer", "case", "at", "author", "kind", "body"),
-    "decision": (
-        "type", "id", "customer", "case", "kind", "amount", "currency", "agent", "at",
-        "state", "reason", "scheduled", "phone", "undo_until", "escalate_to", "proposal_kind",
-        "approval", "approval_by", "approval_at", "approval_reason", "approves",
-    ),
-    "promise": ("type", "id", "decision", "customer", "what", "due", "state"),
-    "audit": (
-        "type", "id", "at", "actor", "action", "customer", "decision", "kind", "amount",
-        "currency", "rule", "limit", "detail",
-    ),
+
+def _one_of(what: str, values: tuple[str, ...]) -> Any:
+    """A string from ``values``; ``what`` names it in a refusal (``unknown channel 'fax'``)."""
+    return Annotated[Literal[values], msgspec.Meta(extra={"what": what})]
+
+
+ChannelName = _one_of("channel", tuple(c.value for c in Channel))
+DirectionName = _one_of("direction", tuple(d.value for d in Direction))
+CaseStatusName = _one_of("case status", tuple(s.value for s in CaseStatus))
+UrgencyName = _one_of("urgency", tuple(u.value for u in Urgency))
+DecisionKind = _one_of("decision kind", DECISION_KINDS)
+DecisionState = _one_of("decision state", DECISION_STATES)
+ProposalKind = _one_of("proposal kind", PROPOSAL_KINDS)
+ApprovalState = _one_of("approval", APPROVAL_STATES)
+PromiseState = _one_of("promise state", PROMISE_STATES)
+AuditAction = _one_of("audit action", AUDIT_ACTIONS)
+
+
+class _Schema(msgspec.Struct, kw_only=True, frozen=True):
+    """An interchange record's known fields in the contract's order (after ``type``); others go to ``extra``."""
+
+
+class AgentSchema(_Schema, kw_only=True):
+    id: Key
+    name: str
+    role: Key
+    email: str | None = None
+    phone: str | None = None
+
+
+class CustomerSchema(_Schema, kw_only=True):
+    id: Key
+    name: str
+    email: str | None = None
+    phone: str | None = None
+    preferred_channel: ChannelName | None = None
+    language: str | None = None
+    timezone: str | None = None
+    location: str | None = None
+    owner: Key | None = None
+
+
+class CaseSchema(_Schema, kw_only=True):
+    id: Key
+    customer: Key
+    subject: str
+    status: CaseStatusName
+    opened_at: Time
+    disputed_amount: Amount = None
+    currency: Any = None
+    urgency: UrgencyName | None = None
+
+
+class InteractionSchema(_Schema, kw_only=True):
+    id: Key
+    customer: Key
+    case: Key | None = None
+    channel: ChannelName
+    direction: DirectionName
+    at: Time
+    author: str
+    body: str
+    duration_s: Seconds | None = None
+    wait_s: Seconds | None = None
+
+
+class EventSchema(_Schema, kw_only=True):
+    id: Key
+    customer: Key
+    case: Key | None = None
+    at: Time
+    author: str
+    kind: Key
+    body: str | None = None
+
+
+class DecisionSchema(_Schema, kw_only=True):
+    id: Key
+    customer: Key
+    case: Key | None = None
+    kind: DecisionKind
+    amount: Amount = None
+    currency: Any = None
+    agent: Key
+    at: Time
+    state: DecisionState
+    reason: str | None = None
+    scheduled: Time = None
+    phone: str | None = None
+    undo_until: Time = None
+    escalate_to: Key | None = None
+    proposal_kind: ProposalKind | None = None
+    approval: ApprovalState | None = None
+    approval_by: Key | None = None
+    approval_at: Time = None
+    approval_reason: str | None = None
+    approves: Key | None = None
+
+
+class PromiseSchema(_Schema, kw_only=True):
+    id: Key
+    decision: Key | None = None
+    customer: Key
+    what: str
+    due: Time
+    state: PromiseState
+
+
+class AuditSchema(_Schema, kw_only=True):
+    id: Key
+    at: Time
+    actor: Key
+    action: AuditAction
+    customer: Key
+    decision: Key | None = None
+    kind: DecisionKind | None = None
+    amount: Amount = None
+    currency: Any = None
+    rule: str | None = None
+    limit: Amount = None
+    detail: str | None = None
+
+
+SCHEMAS: dict[str, type[_Schema]] = {
+    "agent": AgentSchema, "customer": CustomerSchema, "case": CaseSchema, "interaction": InteractionSchema,
+    "event": EventSchema, "decision": DecisionSchema, "promise": PromiseSchema, "audit": AuditSchema,
 }
+
+FIELDS: dict[str, tuple[str, ...]] = {kind: ("type", *schema.__struct_fields__) for kind, schema in SCHEMAS.items()}
+"""The fields each type knows, in the contract's order ("type" and "id" first)."""
 _KNOWN = {name: frozenset(fields) for name, fields in FIELDS.items()}
 
-_MAX_INT = (1 << 63) - 1
+
+@dataclass(frozen=True, slots=True)
+class _Field:
+    """What a refusal needs to know of a declared field."""
+
+    shape: str
+    """``key``, ``text``, ``choice``, ``seconds`` or ``any``."""
+    required: bool
+    choices: tuple[str, ...] = ()
+    what: str = ""
+
+
+def _declared(info: msgspec.structs.FieldInfo) -> _Field:
+    kind = info.type
+    required = info.required
+    args = get_args(kind)
+    if get_origin(kind) in (Union, UnionType) and type(None) in args:
+        kind = next(arg for arg in args if arg is not type(None))
+    if get_origin(kind) is Annotated:
+        base, meta = get_args(kind)[:2]
+        if get_origin(base) is Literal:
+            return _Field("choice", required, get_args(base), meta.extra["what"])
+        return _Field("seconds" if base is int else "key", required)
+    return _Field("text" if kind is str else "any", required)
+
+
+_DECLARED = {schema: {info.name: _declared(info) for info in msgspec.structs.fields(schema)}
+             for schema in SCHEMAS.values()}
+
 _SHOW_LIMIT = 60
 
 
@@ -206,87 +338,50 @@ def _missing(label: str, field: str) -> RecordError:
     return RecordError(f"{label}: missing required field '{field}'")
 
 
-def _not_string(label: str, field: str, value: object) -> RecordError:
-    return RecordError(f"{label}: {field} must be a string, not {_json_type(value)}")
+_MISSING_FIELD = re.compile(r"missing required field `([^`]+)`")
+_AT_FIELD = re.compile(r"at `\$\.([^`]+)`$")
 
 
-def _req_str(obj: Mapping[str, Any], field: str, label: str) -> str:
-    value = obj.get(field)
-    if type(value) is str:
-        return value
+def _schema_refusal(error: msgspec.ValidationError, schema: type[_Schema], obj: Mapping[str, Any],
+                    label: str) -> RecordError:
+    """The one-line refusal for what ``msgspec`` found wrong, worded from the field's declaration and value."""
+    text = str(error)
+    if found := _MISSING_FIELD.search(text):
+        return _missing(label, found.group(1))
+    at = _AT_FIELD.search(text)
+    if at is None or at.group(1) not in _DECLARED[schema]:
+        return RecordError(f"{label}: {text}")
+    field = at.group(1)
+    declared, value = _DECLARED[schema][field], obj.get(field)
     if value is None:
-        raise _missing(label, field)
-    if isinstance(value, str):  # a str subclass from a caller
-        return str(value)
-    raise _not_string(label, field, value)
-
-
-def _req_key(obj: Mapping[str, Any], field: str, label: str) -> str:
-    """A required id or reference: a non-empty string."""
-    value = _req_str(obj, field, label)
-    if not value:
-        raise RecordError(f"{label}: {field} must not be empty")
-    return value
-
-
-def _opt_str(obj: Mapping[str, Any], field: str, label: str) -> str | None:
-    value = obj.get(field)
-    if value is None or type(value) is str:
-        return value
-    if isinstance(value, str):
-        return str(value)
-    raise _not_string(label, field, value)
-
-
-def _opt_key(obj: Mapping[str, Any], field: str, label: str) -> str | None:
-    value = _opt_str(obj, field, label)
-    if value == "":
-        raise RecordError(f"{label}: {field} must not be empty (leave it out instead)")
-    return value
-
-
-def _choice(obj: Mapping[str, Any], field: str, label: str, choices: Mapping[str, Any], what: str,
-            required: bool = True) -> Any:
-    value = obj.get(field)
-    if value is None:
-        if required:
-            raise _missing(label, field)
-        return None
-    try:
-        return choices[value]
-    except (KeyError, TypeError):
-        pass
-    expected = ", ".join(choices)
-    if not isinstance(value, str):
-        raise RecordError(f"{label}: {field} must be a string, one of {expected}; not {_json_type(value)}")
-    raise RecordError(f"{label}: unknown {what} {_show(value)} (expected one of {expected})")
-
-
-def _seconds(obj: Mapping[str, Any], field: str, label: str) -> int | None:
-    value = obj.get(field)
-    if value is None:
-        return None
-    if type(value) is not int:
+        return _missing(label, field)
+    if declared.shape == "choice":
+        expected = ", ".join(declared.choices)
+        if isinstance(value, str):
+            return RecordError(f"{label}: unknown {declared.what} {_show(value)} (expected one of {expected})")
+        return RecordError(f"{label}: {field} must be a string, one of {expected}; not {_json_type(value)}")
+    if declared.shape == "seconds":
         if isinstance(value, float):
-            raise RecordError(f"{label}: {field} {_show(value)} must be a whole number of seconds")
+            return RecordError(f"{label}: {field} {_show(value)} must be a whole number of seconds")
         if isinstance(value, bool) or not isinstance(value, int):
-            raise RecordError(f"{label}: {field} must be a whole number of seconds, not {_json_type(value)}")
-        value = int(value)
-    if value < 0:
-        raise RecordError(f"{label}: {field} {value} must not be negative")
-    if value > _MAX_INT:
-        raise RecordError(f"{label}: {field} {value} is too large")
-    return value
+            return RecordError(f"{label}: {field} must be a whole number of seconds, not {_json_type(value)}")
+        if value < 0:
+            return RecordError(f"{label}: {field} {value} must not be negative")
+        return RecordError(f"{label}: {field} {value} is too large")
+    if value == "":
+        hint = "" if declared.required else " (leave it out instead)"
+        return RecordError(f"{label}: {field} must not be empty{hint}")
+    return RecordError(f"{label}: {field} must be a string, not {_json_type(value)}")
 
 
 _EXAMPLE_TIME = "'2026-07-14T09:02:00+02:00'"
 
 
-def _time(obj: Mapping[str, Any], field: str, label: str, now: datetime | None = None) -> datetime:
+def _time(value: Any, field: str, label: str, now: datetime | None = None) -> datetime:
     """An aware time between :data:`EARLIEST_TIME` and :data:`LATEST_TIME`; given ``now``, a time of
     something that has happened, so at most :data:`FUTURE_ALLOWANCE` ahead of it."""
-    at = _aware_time(obj, field, label)
-    shown = _show(at.isoformat() if isinstance(obj[field], datetime) else obj[field])
+    at = _aware_time(value, field, label)
+    shown = _show(at.isoformat() if isinstance(value, datetime) else value)
     if at < EARLIEST_TIME:
         raise RecordError(f"{label}: {field} {shown} is before {EARLIEST_TIME:%Y-%m-%d}, "
                           "the earliest time a record may hold")
@@ -299,8 +394,7 @@ def _time(obj: Mapping[str, Any], field: str, label: str, now: datetime | None =
     return at
 
 
-def _aware_time(obj: Mapping[str, Any], field: str, label: str) -> datetime:
-    value = obj.get(field)
+def _aware_time(value: Any, field: str, label: str) -> datetime:
     if type(value) is str:
         try:
             at = datetime.fromisoformat(value)
@@ -328,22 +422,19 @@ def _aware_time(obj: Mapping[str, Any], field: str, label: str) -> datetime:
     )
 
 
-def _opt_time(obj: Mapping[str, Any], field: str, label: str, now: datetime | None = None) -> datetime | None:
-    return None if obj.get(field) is None else _time(obj, field, label, now)
+def _opt_time(value: Any, field: str, label: str, now: datetime | None = None) -> datetime | None:
+    return None if value is None else _time(value, field, label, now)
 
 
-def _free_text(obj: Mapping[str, Any], field: str, label: str) -> str | None:
+def _free_text(text: str | None, field: str, label: str) -> str | None:
     """What an agent typed: at most :data:`~agentdesk.domain.limits.MAX_FREE_TEXT_CHARS` characters."""
-    text = _opt_str(obj, field, label)
     refusal = free_text_refusal(field, text)
     if refusal is not None:
         raise RecordError(f"{label}: {refusal}")
     return text
 
 
-def _money(obj: Mapping[str, Any], field: str, label: str) -> Money | None:
-    amount = obj.get(field)
-    currency = obj.get("currency")
+def _money(amount: Any, currency: Any, field: str, label: str) -> Money | None:
     if amount is None and currency is None:
         return None
     if isinstance(amount, (int, float)):  # bool, int, float and JsonNumber alike
@@ -370,11 +461,8 @@ def _zone_known(name: str) -> bool:
     return zone(name) is not None
 
 
-def _zone(obj: Mapping[str, Any], label: str) -> str | None:
-    name = _opt_str(obj, "timezone", label)
-    if name is None:
-        return None
-    if not _zone_known(name):
+def _zone(name: str | None, label: str) -> str | None:
+    if name is not None and not _zone_known(name):
         raise RecordError(
             f"{label}: unknown time zone {_show(name)} (expected an IANA name such as 'Europe/Berlin')"
         )
@@ -388,206 +476,83 @@ def _extra(obj: Mapping[str, Any], known: frozenset[str]) -> dict[str, Any]:
 
 
 # ---------------------------------------------------------------------------
-# JSON object -> record
+# Declared fields -> record (the types are checked; what remains is what a type cannot say)
 
 
-def _agent(obj: Mapping[str, Any], _now: datetime) -> Agent:
-    label = _label("agent", obj)
-    return Agent(
-        id=_req_key(obj, "id", label),
-        name=_req_str(obj, "name", label),
-        role=_req_key(obj, "role", label),
-        email=_opt_str(obj, "email", label),
-        phone=_opt_str(obj, "phone", label),
-        extra=_extra(obj, _KNOWN["agent"]),
-    )
+def _agent(s: AgentSchema, label: str, _now: datetime, extra: dict[str, Any]) -> Agent:
+    return Agent(id=s.id, name=s.name, role=s.role, email=s.email, phone=s.phone, extra=extra)
 
 
-def _customer(obj: Mapping[str, Any], _now: datetime) -> Customer:
-    label = _label("customer", obj)
+def _customer(s: CustomerSchema, label: str, _now: datetime, extra: dict[str, Any]) -> Customer:
     return Customer(
-        id=_req_key(obj, "id", label),
-        name=_req_str(obj, "name", label),
-        email=_opt_str(obj, "email", label),
-        phone=_opt_str(obj, "phone", label),
-        preferred_channel=_choice(obj, "preferred_channel", label, _CHANNELS, "channel", required=False),
-        language=_opt_str(obj, "language", label),
-        timezone=_zone(obj, label),
-        location=_opt_str(obj, "location", label),
-        owner=_opt_key(obj, "owner", label),
-        extra=_extra(obj, _KNOWN["customer"]),
+        id=s.id, name=s.name, email=s.email, phone=s.phone,
+        preferred_channel=Channel(s.preferred_channel) if s.preferred_channel is not None else None,
+        language=s.language, timezone=_zone(s.timezone, label), location=s.location, owner=s.owner, extra=extra,
     )
 
 
-def _case(obj: Mapping[str, Any], now: datetime) -> Case:
-    label = _label("case", obj)
-    ident = _req_key(obj, "id", label)
-    customer = _req_key(obj, "customer", label)
-    subject = _req_str(obj, "subject", label)
-    status = _choice(obj, "status", label, _CASE_STATUSES, "case status")
-    opened_at = _time(obj, "opened_at", label, now)
-    disputed = _money(obj, "disputed_amount", label)
+def _case(s: CaseSchema, label: str, now: datetime, extra: dict[str, Any]) -> Case:
+    opened_at = _time(s.opened_at, "opened_at", label, now)
+    disputed = _money(s.disputed_amount, s.currency, "disputed_amount", label)
     if disputed is not None and disputed.amount <= 0:
         raise RecordError(f"{label}: disputed_amount {disputed.text} must be more than zero")
-    urgency = _choice(obj, "urgency", label, _URGENCIES, "urgency", required=False) or Urgency.NORMAL
     return Case(
-        id=ident,
-        customer=customer,
-        subject=subject,
-        status=status,
-        opened_at=opened_at,
-        disputed=disputed,
-        urgency=urgency,
-        extra=_extra(obj, _KNOWN["case"]),
+        id=s.id, customer=s.customer, subject=s.subject, status=CaseStatus(s.status), opened_at=opened_at,
+        disputed=disputed, urgency=Urgency(s.urgency) if s.urgency is not None else Urgency.NORMAL, extra=extra,
     )
 
 
-def _interaction(obj: Mapping[str, Any], now: datetime) -> TimelineEntry:
-    label = _label("interaction", obj)
-    ident = _req_key(obj, "id", label)
-    customer = _req_key(obj, "customer", label)
-    case = _opt_key(obj, "case", label)
-    channel = _choice(obj, "channel", label, _CHANNELS, "channel")
-    direction = _choice(obj, "direction", label, _DIRECTIONS, "direction")
-    at = _time(obj, "at", label, now)
-    author = _req_str(obj, "author", label)
-    body = _req_str(obj, "body", label)
-    duration_s = _seconds(obj, "duration_s", label) if "duration_s" in obj else None
-    wait_s = _seconds(obj, "wait_s", label) if "wait_s" in obj else None
+def _interaction(s: InteractionSchema, label: str, now: datetime, extra: dict[str, Any]) -> TimelineEntry:
     return TimelineEntry(
-        ident,
-        customer,
-        EntryKind.INTERACTION,
-        at,
-        author,
-        body,
-        direction,
-        channel,
-        case,
-        None,
-        duration_s,
-        wait_s,
-        _extra(obj, _KNOWN["interaction"]),
+        s.id, s.customer, EntryKind.INTERACTION, _time(s.at, "at", label, now), s.author, s.body,
+        Direction(s.direction), Channel(s.channel), s.case, None, s.duration_s, s.wait_s, extra,
     )
 
 
-def _event(obj: Mapping[str, Any], now: datetime) -> TimelineEntry:
-    label = _label("event", obj)
-    ident = _req_key(obj, "id", label)
-    customer = _req_key(obj, "customer", label)
-    case = _opt_key(obj, "case", label)
-    at = _time(obj, "at", label, now)
-    author = _req_str(obj, "author", label)
-    kind = _req_key(obj, "kind", label)
-    body = _opt_str(obj, "body", label) or ""
+def _event(s: EventSchema, label: str, now: datetime, extra: dict[str, Any]) -> TimelineEntry:
     return TimelineEntry(
-        id=ident,
-        customer=customer,
-        kind=EntryKind.EVENT,
-        at=at,
-        author=author,
-        body=body,
-        direction=Direction.INTERNAL,
-        channel=None,
-        case=case,
-        event_kind=kind,
-        extra=_extra(obj, _KNOWN["event"]),
+        id=s.id, customer=s.customer, kind=EntryKind.EVENT, at=_time(s.at, "at", label, now), author=s.author,
+        body=s.body or "", direction=Direction.INTERNAL, channel=None, case=s.case, event_kind=s.kind, extra=extra,
     )
 
 
-def _decision(obj: Mapping[str, Any], now: datetime) -> Decision:
-    label = _label("decision", obj)
-    ident = _req_key(obj, "id", label)
-    customer = _req_key(obj, "customer", label)
-    case = _opt_key(obj, "case", label)
-    kind = _choice(obj, "kind", label, _DECISION_KINDS, "decision kind")
-    amount = _money(obj, "amount", label)
-    agent = _req_key(obj, "agent", label)
-    at = _time(obj, "at", label, now)
-    state = _choice(obj, "state", label, _DECISION_STATES, "decision state")
-    reason = _free_text(obj, "reason", label)
+def _decision(s: DecisionSchema, label: str, now: datetime, extra: dict[str, Any]) -> Decision:
+    amount = _money(s.amount, s.currency, "amount", label)
+    at = _time(s.at, "at", label, now)
     return Decision(
-        id=ident,
-        customer=customer,
-        kind=kind,
-        agent=agent,
-        at=at,
-        state=state,
-        case=case,
-        amount=amount,
-        reason=reason,
-        scheduled=_opt_time(obj, "scheduled", label),
-        phone=_opt_str(obj, "phone", label),
-        undo_until=_opt_time(obj, "undo_until", label),
-        escalate_to=_opt_key(obj, "escalate_to", label),
-        proposal_kind=_choice(obj, "proposal_kind", label, _PROPOSAL_KINDS, "proposal kind", required=False),
-        approval=_choice(obj, "approval", label, _APPROVAL_STATES, "approval", required=False),
-        approval_by=_opt_key(obj, "approval_by", label),
-        approval_at=_opt_time(obj, "approval_at", label, now),
-        approval_reason=_free_text(obj, "approval_reason", label),
-        approves=_opt_key(obj, "approves", label),
-        extra=_extra(obj, _KNOWN["decision"]),
+        id=s.id, customer=s.customer, kind=s.kind, agent=s.agent, at=at, state=s.state, case=s.case, amount=amount,
+        reason=_free_text(s.reason, "reason", label),
+        scheduled=_opt_time(s.scheduled, "scheduled", label),
+        phone=s.phone,
+        undo_until=_opt_time(s.undo_until, "undo_until", label),
+        escalate_to=s.escalate_to, proposal_kind=s.proposal_kind, approval=s.approval, approval_by=s.approval_by,
+        approval_at=_opt_time(s.approval_at, "approval_at", label, now),
+        approval_reason=_free_text(s.approval_reason, "approval_reason", label),
+        approves=s.approves, extra=extra,
     )
 
 
-def _promise(obj: Mapping[str, Any], _now: datetime) -> Promise:
-    label = _label("promise", obj)
-    ident = _req_key(obj, "id", label)
-    decision = _opt_key(obj, "decision", label)
-    customer = _req_key(obj, "customer", label)
-    what = _req_str(obj, "what", label)
-    due = _time(obj, "due", label)
-    state = _choice(obj, "state", label, _PROMISE_STATES, "promise state")
-    return Promise(
-        id=ident,
-        customer=customer,
-        what=what,
-        due=due,
-        state=state,
-        decision=decision,
-        extra=_extra(obj, _KNOWN["promise"]),
-    )
+def _promise(s: PromiseSchema, label: str, _now: datetime, extra: dict[str, Any]) -> Promise:
+    return Promise(id=s.id, customer=s.customer, what=s.what, due=_time(s.due, "due", label), state=s.state,
+                   decision=s.decision, extra=extra)
 
 
-def _audit_money(obj: Mapping[str, Any], label: str) -> tuple[Money | None, Money | None]:
-    """``amount`` and ``limit``, which share one ``currency``."""
-    if obj.get("amount") is None and obj.get("limit") is None:
-        currency = obj.get("currency")
-        if currency is not None:
-            raise RecordError(f"{label}: currency {_show(currency)} given without amount or limit")
-        return None, None
-    amount = _money(obj, "amount", label) if obj.get("amount") is not None else None
-    limit = _money(obj, "limit", label) if obj.get("limit") is not None else None
-    return amount, limit
-
-
-def _audit(obj: Mapping[str, Any], now: datetime) -> AuditEntry:
-    label = _label("audit", obj)
-    ident = _req_key(obj, "id", label)
-    at = _time(obj, "at", label, now)
-    actor = _req_key(obj, "actor", label)
-    action = _choice(obj, "action", label, _AUDIT_ACTIONS, "audit action")
-    customer = _req_key(obj, "customer", label)
-    decision = _opt_key(obj, "decision", label)
-    kind = _choice(obj, "kind", label, _DECISION_KINDS, "decision kind", required=False)
-    amount, limit = _audit_money(obj, label)
+def _audit(s: AuditSchema, label: str, now: datetime, extra: dict[str, Any]) -> AuditEntry:
+    at = _time(s.at, "at", label, now)
+    if s.amount is None and s.limit is None:
+        if s.currency is not None:
+            raise RecordError(f"{label}: currency {_show(s.currency)} given without amount or limit")
+        amount = limit = None
+    else:  # amount and limit share one currency
+        amount = _money(s.amount, s.currency, "amount", label) if s.amount is not None else None
+        limit = _money(s.limit, s.currency, "limit", label) if s.limit is not None else None
     return AuditEntry(
-        id=ident,
-        at=at,
-        actor=actor,
-        action=action,
-        customer=customer,
-        decision=decision,
-        kind=kind,
-        amount=amount,
-        rule=_opt_str(obj, "rule", label),
-        limit=limit,
-        detail=_opt_str(obj, "detail", label),
-        extra=_extra(obj, _KNOWN["audit"]),
+        id=s.id, at=at, actor=s.actor, action=s.action, customer=s.customer, decision=s.decision, kind=s.kind,
+        amount=amount, rule=s.rule, limit=limit, detail=s.detail, extra=extra,
     )
 
 
-_PARSERS = {
+_BUILDERS: dict[str, Callable[[Any, str, datetime, dict[str, Any]], Record]] = {
     "agent": _agent,
     "customer": _customer,
     "case": _case,
@@ -611,7 +576,7 @@ def parse_record(obj: Mapping[str, Any], *, now: datetime | None = None,
     if type(obj) is not dict and not isinstance(obj, Mapping):
         raise RecordError(f"not a JSON object (got {_json_type(obj)})")
     try:
-        parser = _PARSERS[obj["type"]]
+        builder = _BUILDERS[obj["type"]]
     except KeyError:
         kind = obj.get("type")
         if kind is None:
@@ -623,8 +588,14 @@ def parse_record(obj: Mapping[str, Any], *, now: datetime | None = None,
         ) from None
     except TypeError:  # "type" is unhashable (an array or object)
         raise RecordError(f"type must be a string, not {_json_type(obj.get('type'))}") from None
-    _check_text_and_size(obj, obj["type"], max_record_bytes)
-    return parser(obj, now if now is not None else datetime.now(timezone.utc))
+    kind = obj["type"]
+    _check_text_and_size(obj, kind, max_record_bytes)
+    schema, label = SCHEMAS[kind], _label(kind, obj)
+    try:
+        fields = msgspec.convert(obj if type(obj) is dict else dict(obj), schema, strict=True)
+    except msgspec.ValidationError as exc:
+        raise _schema_refusal(exc, schema, obj, label) from None
+    return builder(fields, label, now if now is not None else datetime.now(timezone.utc), _extra(obj, _KNOWN[kind]))
 
 
 def _iso(value: object) -> str:
