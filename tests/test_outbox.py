@@ -15,7 +15,7 @@ import pytest
 from agentdesk.domain.authority import Proposal
 from agentdesk.interchange.codec import parse_record
 from agentdesk.store.ledger import Ledger
-from agentdesk.store.outbox import APPROVE, DECISION, DECLINE, OutboxItem, enqueue_decided, waiting
+from agentdesk.store.outbox import APPROVE, DECISION, DECLINE, OutboxItem, enqueue_decided, enqueue_decline, waiting
 from agentdesk.sync.mutations import describe, mutation_body
 from agentdesk.sync.replica import Replica
 from tests.test_ledger import MATRIX, Clock, eur, records, rows
@@ -137,4 +137,11 @@ async def test_a_decline_is_frozen_as_pushed_and_described_from_the_frozen_body(
     assert decline.body == {"kind": DECLINE, "escalation": one.decision.id, "reason": "we already gave a voucher",
                             "at": clock().isoformat()}
     assert describe(decline) == f"decline of escalation {one.decision.id}"
+    con = sqlite3.connect(store)
+    try:
+        with con:
+            enqueue_decline(con, one.decision.id, "we already gave a voucher", clock())
+        assert waiting(con)[-1].body == decline.body  # the entry the ledger may call instead
+    finally:
+        con.close()
     assert describe(outbox(store)[0]) == "voucher 40.00 EUR for c-1"  # what the escalation proposes
