@@ -15,8 +15,8 @@ import pytest
 from agentdesk.domain.authority import Proposal
 from agentdesk.interchange.codec import parse_record
 from agentdesk.store.ledger import Ledger
-from agentdesk.store.outbox import APPROVE, DECISION, DECLINE, OutboxItem, waiting
-from agentdesk.sync.mutations import mutation_body
+from agentdesk.store.outbox import APPROVE, DECISION, DECLINE, OutboxItem, enqueue_decided, enqueue_decline, waiting
+from agentdesk.sync.mutations import describe, mutation_body
 from agentdesk.sync.replica import Replica
 from tests.test_ledger import MATRIX, Clock, eur, records, rows
 
@@ -106,3 +106,42 @@ async def test_the_mutation_body_is_interchange_and_does_not_change_when_the_dec
     assert rows(store, "SELECT state FROM decision WHERE id = ?", taken.decision.id) == [("confirmed",)]
     (again,) = outbox(store)
     assert json.dumps(mutation_body(again), sort_keys=True) == json.dumps(body, sort_keys=True)
+
+
+async def test_a_mutation_from_the_records_is_the_one_the_stored_rows_give(store: Path) -> None:
+    """The ledger may hand its records over instead of their ids: the frozen body is the same."""
+    async with Ledger.open(store, MATRIX, Clock()) as ledger:
+        taken = await ledger.take("a-7", "c-1", Proposal("refund", eur("39.90")), case_id="k-1",
+                                  undo_window=timedelta(0))
+    (by_ids,) = outbox(store)
+    con = sqlite3.connect(store)
+    try:
+        with con:
+            enqueue_decided(con, taken.decision, taken.promise, Clock()())
+        by_records = waiting(con)[1]
+    finally:
+        con.close()
+    assert taken.promise is not None
+    assert by_records.kind == by_ids.kind == DECISION
+    assert by_records.body == by_ids.body
+    assert by_ids.body["promise"]["what"] == taken.promise.what
+
+
+async def test_a_decline_is_frozen_as_pushed_and_described_from_the_frozen_body(store: Path) -> None:
+    clock = Clock()
+    async with Ledger.open(store, MATRIX, clock) as ledger:
+        escalate = Proposal("escalate", escalates=Proposal("voucher", eur("40.00")), reason="long outage")
+        one = await ledger.take("a-7", "c-1", escalate, undo_window=timedelta(0))
+        await ledger.decline("a-2", one.decision.id, "  we already gave a voucher ")
+    decline = outbox(store)[-1]
+    assert decline.body == {"kind": DECLINE, "escalation": one.decision.id, "reason": "we already gave a voucher",
+                            "at": clock().isoformat()}
+    assert describe(decline) == f"decline of escalation {one.decision.id}"
+    con = sqlite3.connect(store)
+    try:
+        with con:
+            enqueue_decline(con, one.decision.id, "we already gave a voucher", clock())
+        assert waiting(con)[-1].body == decline.body  # the entry the ledger may call instead
+    finally:
+        con.close()
+    assert describe(outbox(store)[0]) == "voucher 40.00 EUR for c-1"  # what the escalation proposes

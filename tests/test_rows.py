@@ -30,10 +30,16 @@ FROM_ROW = {rows.AGENT: agent_from_row, rows.CUSTOMER: customer_from_row, rows.C
 
 
 @pytest.mark.parametrize("record", EVERY_KIND, ids=lambda record: record.id)
-def test_the_column_dict_names_every_column_once_and_the_row_follows_the_table_order(record) -> None:
+def test_the_row_follows_the_table_order(record) -> None:
     table, columns = rows.columns(record)
     assert list(columns) == list(rows.COLUMNS[table])
     assert rows.row(record) == (table, tuple(columns.values()))
+
+
+@pytest.mark.parametrize("table", list(rows.ROW_BUILDERS))
+def test_a_row_builder_puts_each_column_in_its_place(table: str) -> None:
+    named = {column: f"value of {column}" for column in rows.COLUMNS[table]}
+    assert rows.ROW_BUILDERS[table](**named) == tuple(named.values())
 
 
 @pytest.mark.parametrize("record", EVERY_KIND, ids=lambda record: record.id)

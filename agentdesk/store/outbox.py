@@ -76,8 +76,14 @@ def enqueue_decision(db: sqlite3.Connection, decision_id: str, promise_id: str |
     return enqueue_decided(db, decision, promise, now, approving=approving)
 
 
+def enqueue_decline(db: sqlite3.Connection, escalation_id: str, reason: str, now: datetime) -> str:
+    """The escalation declined now, and why."""
+    return enqueue_mutation(db, declined(escalation_id, reason, now), now)
+
+
 def enqueue(db: sqlite3.Connection, kind: str, body: dict[str, Any], now: datetime) -> str:
-    """A decline given as columns (``escalation``, ``reason``, ``at_us``, ``at_offset_s``): the ledger's form."""
+    """:func:`enqueue_decline` with the decline given as columns (``escalation``, ``reason``, ``at_us``,
+    ``at_offset_s``), as the ledger writes it."""
     if kind != DECLINE:
         raise ValueError(f"enqueue takes a decline; a {kind} goes through enqueue_decided")
     at = from_columns(body["at_us"], body["at_offset_s"])
