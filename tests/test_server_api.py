@@ -325,7 +325,7 @@ def test_a_closed_case_is_refused(world: World) -> None:
     c, k = setup_customer(world, status="closed")
     result = _refused(world, decide(decision(c, "refund", amount="10.00", case_id=k)))
     assert result["rule"] == "case.status"
-    assert result["reason"] == f"case {k} is closed; reopen it first"
+    assert result["reason"] == f"case {k} is closed"
 
 
 def test_the_30_day_total_is_counted_on_the_server(world: World) -> None:

@@ -91,7 +91,7 @@ def test_a_refund_spends_the_30_day_cap_of_what_counts_inside_the_window() -> No
 def test_a_closed_case_is_refused_as_case_status_and_another_currency_as_case_currency() -> None:
     closed = workflow.judge(world(case_status=CaseStatus.CLOSED), MATRIX, "a-7", "c-1", "k-1",
                             Proposal("refund", eur("10.00")), NOW).verdict
-    assert (closed.allowed, closed.rule, closed.reason) == (False, "case.status", "case k-1 is closed; reopen it first")
+    assert (closed.allowed, closed.rule, closed.reason) == (False, "case.status", "case k-1 is closed")
     dollars = workflow.judge(world(currency="USD"), MATRIX, "a-7", "c-1", "k-1",
                              Proposal("escalate", escalates=Proposal("refund", eur("10.00"))), NOW).verdict
     assert (dollars.allowed, dollars.rule) == (False, "case.currency")
