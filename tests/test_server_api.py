@@ -392,7 +392,7 @@ def test_escalation_approve_and_decline(world: World) -> None:
     second = decision(c, "refund", "l-1", amount="80.00", case_id=k, approves=escalation["id"])
     late = _refused(world, {"kind": "approve", "escalation": escalation["id"], "decision": second,
                             "promise": None}, "l-1")
-    assert late["reason"] == f"escalation {escalation['id']} was already approved by l-1"
+    assert late["reason"] == "this escalation is already approved"
 
     other = decision(c, "escalate", amount="70.00", case_id=k, proposal_kind="refund", escalate_to="lead")
     assert world.put(fresh("m"), decide(other, with_promise=False)).json()["status"] == "applied"

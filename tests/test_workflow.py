@@ -152,11 +152,11 @@ def test_an_escalation_waits_for_approval_while_queued_or_confirmed(state: str, 
         with pytest.raises(workflow.Refused) as caught:
             workflow.open_escalation(here, MATRIX, "a-2", "d-e")
         assert caught.value.refusal == workflow.Refusal(
-            "escalation.state", f"escalation d-e is {state}, not waiting for approval")
+            "escalation.state", f"this escalation is {state}, not waiting for approval")
 
 
 @pytest.mark.parametrize(("approver", "escalation_of", "approval", "rule", "reason"), [
-    ("a-2", "a-7", "approved", "escalation.approval", "escalation d-e was already approved"),
+    ("a-2", "a-7", "approved", "escalation.approval", "this escalation is already approved"),
     ("a-7", "a-7", "waiting", "escalation.self", "nobody approves their own escalation"),
     ("a-1", "a-7", "waiting", "supervisor.approves",
      "the supervisor role does not approve escalations of agent (it approves nobody)"),
