@@ -141,7 +141,7 @@ def test_a_refund_never_exceeds_what_is_still_disputed_on_the_case() -> None:
 
 def test_closed_cases_read_only_roles_and_unknown_roles_are_refused_with_reasons() -> None:
     closed = Case("k-2", "c-1", "old", CaseStatus.CLOSED, NOW - timedelta(days=90))
-    assert check(MATRIX, situation(case=closed), Proposal("note")).reason == "case k-2 is closed; reopen it first"
+    assert check(MATRIX, situation(case=closed), Proposal("note")).reason == "case k-2 is closed"
     assert check(MATRIX, situation("supervisor"), Proposal("note")).rule == "supervisor.read_only"
     assert "not in the authority matrix" in (check(MATRIX, situation("intern"), Proposal("note")).reason or "")
 

@@ -91,7 +91,7 @@ def test_a_refund_spends_the_30_day_cap_of_what_counts_inside_the_window() -> No
 def test_a_closed_case_is_refused_as_case_status_and_another_currency_as_case_currency() -> None:
     closed = workflow.judge(world(case_status=CaseStatus.CLOSED), MATRIX, "a-7", "c-1", "k-1",
                             Proposal("refund", eur("10.00")), NOW).verdict
-    assert (closed.allowed, closed.rule, closed.reason) == (False, "case.status", "case k-1 is closed; reopen it first")
+    assert (closed.allowed, closed.rule, closed.reason) == (False, "case.status", "case k-1 is closed")
     dollars = workflow.judge(world(currency="USD"), MATRIX, "a-7", "c-1", "k-1",
                              Proposal("escalate", escalates=Proposal("refund", eur("10.00"))), NOW).verdict
     assert (dollars.allowed, dollars.rule) == (False, "case.currency")
@@ -152,11 +152,11 @@ def test_an_escalation_waits_for_approval_while_queued_or_confirmed(state: str, 
         with pytest.raises(workflow.Refused) as caught:
             workflow.open_escalation(here, MATRIX, "a-2", "d-e")
         assert caught.value.refusal == workflow.Refusal(
-            "escalation.state", f"escalation d-e is {state}, not waiting for approval")
+            "escalation.state", f"this escalation is {state}, not waiting for approval")
 
 
 @pytest.mark.parametrize(("approver", "escalation_of", "approval", "rule", "reason"), [
-    ("a-2", "a-7", "approved", "escalation.approval", "escalation d-e was already approved"),
+    ("a-2", "a-7", "approved", "escalation.approval", "this escalation is already approved"),
     ("a-7", "a-7", "waiting", "escalation.self", "nobody approves their own escalation"),
     ("a-1", "a-7", "waiting", "supervisor.approves",
      "the supervisor role does not approve escalations of agent (it approves nobody)"),

@@ -391,7 +391,7 @@ def check(matrix: AuthorityMatrix, situation: Situation, proposal: Proposal) -> 
         return Verdict(False, proposal, "kinds", f"{kind!r} is not a kind of decision ({', '.join(KINDS)})")
     case = situation.case
     if case is not None and not case.status.is_open:
-        return Verdict(False, proposal, "case.status", f"case {case.id} is {case.status.value}; reopen it first")
+        return Verdict(False, proposal, "case.status", f"case {case.id} is {case.status.value}")
     amount = proposal.escalates.amount if proposal.escalates is not None else proposal.amount
     if case is not None and case.disputed is not None and amount is not None \
             and amount.currency != case.disputed.currency:

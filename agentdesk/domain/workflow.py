@@ -244,12 +244,11 @@ class OpenEscalation:
 def escalation_refusal(matrix: AuthorityMatrix, escalation: Decision, approver: Agent,
                        escalated_by: Agent | None) -> Refusal | None:
     """Why ``approver`` may not approve or decline ``escalation`` now; None when they may."""
+    # Worded for the approver on either side: the workstation shows the backend's reason as it is.
     if escalation.approval != "waiting":
-        by = f" by {escalation.approval_by}" if escalation.approval_by else ""
-        return Refusal("escalation.approval", f"escalation {escalation.id} was already {escalation.approval}{by}")
+        return Refusal("escalation.approval", f"this escalation is already {escalation.approval}")
     if escalation.state not in APPROVABLE_STATES:
-        return Refusal("escalation.state", f"escalation {escalation.id} is {escalation.state}, "
-                                           "not waiting for approval")
+        return Refusal("escalation.state", f"this escalation is {escalation.state}, not waiting for approval")
     if approver.id == escalation.agent:
         return Refusal("escalation.self", "nobody approves their own escalation")
     if escalated_by is None:

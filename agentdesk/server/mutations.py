@@ -397,6 +397,9 @@ class _ApproveAction(_DecisionAction):
     def verdict(self, reader: _Reader) -> Verdict:
         opened = workflow.open_escalation(reader.world, reader.matrix, self.user.name, self.escalation_id,
                                           self.decision.customer)
+        if self.decision.case != opened.escalation.case:
+            raise MutationInvalid(f"decision {self.decision.id} is on case {self.decision.case}, the escalation it "
+                                  f"approves on case {opened.escalation.case}")
         self.escalation = opened.escalation
         return workflow.judge_approval(reader.world, reader.matrix, opened, workflow.proposal_of(self.decision),
                                        reader.now).verdict
