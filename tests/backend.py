@@ -12,7 +12,7 @@ The API:
 
 ``database`` (fixture, parametrized over :data:`BACKENDS`)
     A fresh database URL: a SQLite file in ``tmp_path``, or a new PostgreSQL database
-    ``agentdesk_t_<hex>`` on ``postgresql://root@127.0.0.1:5432`` dropped afterwards.
+    ``agentdesk_t_<xdist worker>_<hex>`` on ``postgresql://root@127.0.0.1:5432`` dropped afterwards.
     Without PostgreSQL the postgresql case is skipped, unless ``$CI`` is set: then it fails.
 ``server`` (fixture)
     A started :class:`Server` on ``database``; stopped after the test.
@@ -74,9 +74,13 @@ def _postgres_unavailable(reason: str) -> None:
 
 @contextmanager
 def postgres_database() -> Iterator[str]:
-    """A new, empty PostgreSQL database for one test (or module); dropped afterwards."""
+    """A new, empty PostgreSQL database for one test (or module); dropped afterwards.
+
+    Named ``agentdesk_t_<xdist worker>_<hex>``: one left behind by a killed run says whose it was.
+    """
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
     try:
-        with _postgres_database(prefix="agentdesk_t_") as url:
+        with _postgres_database(prefix=f"agentdesk_t_{worker}_") as url:
             yield url
     except PostgresUnavailable as exc:
         _postgres_unavailable(str(exc))

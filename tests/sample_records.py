@@ -4,16 +4,17 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
-NOW = datetime.now(timezone.utc).replace(second=0, microsecond=0)  # the plain commands read the real clock
 CHANNELS = ["email", "phone", "chat", "sms", "social", "letter", "shop", "app", "portal"]
 HOSTILE_BODY = "[bold red]ALERT[/] \x1b[31mred\x1b[0m \u202eevil\u202c zero\u200bwidth\nsecond line"
 
 
-def at(minutes_ago: int) -> str:
-    return (NOW - timedelta(minutes=minutes_ago)).astimezone(timezone(timedelta(hours=1))).isoformat()
-
-
 def records() -> list[dict]:
+    """The records, timed back from now: the plain commands read the real clock, so the store is made when used."""
+    now = datetime.now(timezone.utc).replace(second=0, microsecond=0)
+
+    def at(minutes_ago: int) -> str:
+        return (now - timedelta(minutes=minutes_ago)).astimezone(timezone(timedelta(hours=1))).isoformat()
+
     rows: list[dict] = [
         {"type": "agent", "id": "a-7", "name": "Jonas Weber", "role": "agent",
          "email": "jonas.weber@example.com", "phone": "+49 911 555 0107"},

@@ -11,7 +11,6 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from agentdesk.domain.entry_parse import EntryError, parse_money
 from agentdesk.domain.model import (
     Agent,
     AuditEntry,
@@ -26,6 +25,7 @@ from agentdesk.domain.model import (
     TimelineEntry,
     Urgency,
 )
+from agentdesk.domain.entry_parse import EntryError, parse_money
 from agentdesk.domain.money import MINOR_UNITS, Money, MoneyError
 from agentdesk.interchange import codec
 from agentdesk.interchange.codec import (
@@ -407,7 +407,7 @@ def test_a_fraction_keeps_how_it_was_written_through_the_strict_decoder() -> Non
 
 
 def test_invalid_utf8_names_the_byte_and_column() -> None:
-    line = b'{"type":"agent","id":"a-1","name":"Jos' + b"\xff" + b'","role":"agent"}'
+    line = '{"type":"agent","id":"a-1","name":"Jos'.encode() + b"\xff" + b'","role":"agent"}'
     assert refusal(line) == "not valid UTF-8 (byte 0xff at column 39)"
 
 

@@ -11,7 +11,6 @@ from pathlib import Path
 
 import pytest
 
-from agentdesk.domain.contact import email_key, phone_key
 from agentdesk.domain.model import (
     Agent,
     AuditEntry,
@@ -28,6 +27,7 @@ from agentdesk.domain.model import (
 )
 from agentdesk.domain.money import Money
 from agentdesk.domain.timeline import utc_micros
+from agentdesk.domain.contact import email_key, phone_key
 from agentdesk.store import writer as w
 from agentdesk.store import rows
 from agentdesk.store.convert import from_columns
