@@ -37,6 +37,8 @@ RECONNECT = Policy(first=0.2, cap=30.0)
 """The sync loop and its live stream, after the backend could not be reached."""
 LISTEN_RECONNECT = Policy(first=0.2, cap=5.0)
 """The backend's LISTEN connection to PostgreSQL, after it dropped (events are late until it is back)."""
+IDENTITY = Policy(first=0.5, cap=30.0)
+"""The workstation asking the backend's ``/me`` who its token belongs to, while the backend cannot be reached."""
 
 SERVER_FAILURES = 5
 """A mutation the backend failed on (500) this many times is set aside as rejected, with the backend's reason."""

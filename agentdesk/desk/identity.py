@@ -30,8 +30,6 @@ from agentdesk.store.sync_state import remember_user_now, remembered_user
 from agentdesk.sync.credentials import TOKEN_ENV, logged_in_user, server_url, token_for
 
 ASKING_WHO = "asking the backend who this token belongs to"
-IDENTITY_FIRST_WAIT, IDENTITY_MAX_WAIT = 0.5, 30.0
-"""``/me`` is asked again after these growing waits while the backend cannot be reached."""
 ASK_SECONDS = 5.0
 """How long ``decide`` and the plain session wait for ``/me`` before they use the remembered answer."""
 
@@ -116,15 +114,15 @@ async def identify(client: Any, remember: Callable[[str], Awaitable[None]],
                    told: Callable[[str | None, str | None], None]) -> None:
     """Ask ``/me`` until the backend answers; ``remember`` its answer, then ``told(name, None)``, or
     ``told(None, why)`` when it refuses (said, not retried)."""
+    from agentdesk.retry import IDENTITY
     from agentdesk.sync.client import Unreachable
 
-    wait = IDENTITY_FIRST_WAIT
+    backoff = IDENTITY.backoff()
     while True:
         try:
             name = await ask_who(client)
         except Unreachable:
-            await asyncio.sleep(wait)
-            wait = min(wait * 2, IDENTITY_MAX_WAIT)
+            await asyncio.sleep(backoff.next())
             continue
         except IdentityRefused as refusal:
             told(None, str(refusal))
