@@ -37,6 +37,10 @@ RECONNECT = Policy(first=0.2, cap=30.0)
 """The sync loop and its live stream, after the backend could not be reached."""
 LISTEN_RECONNECT = Policy(first=0.2, cap=5.0)
 """The backend's LISTEN connection to PostgreSQL, after it dropped (events are late until it is back)."""
+SYNC_COMMAND = Policy(first=0.5, cap=4.0)
+"""``agentdesk sync`` between its tries to reach the backend: someone waits for its answer."""
+SYNC_COMMAND_ATTEMPTS = 4
+"""Tries of ``agentdesk sync`` to reach the backend before it reports itself offline."""
 
 SERVER_FAILURES = 5
 """A mutation the backend failed on (500) this many times is set aside as rejected, with the backend's reason."""
