@@ -13,8 +13,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
 
 from agentdesk.cli.commands import CommandError, UsageError
-from agentdesk.domain.text import one_line
 from agentdesk.desk.errors import StoreError
+from agentdesk.domain.text import one_line
 from agentdesk.sync.credentials import (
     TOKEN_ENV,
     CredentialsError,
@@ -162,9 +162,9 @@ class _Outcome:
 
 async def _sync_once(store: Path, server: str, token: str, matrix: AuthorityMatrix) -> _Outcome:
     from agentdesk.desk.store import Ledger
-    from agentdesk.sync.client import BackendClient, BackendRefused, Unreachable
     from agentdesk.retry import SYNC_COMMAND, SYNC_COMMAND_ATTEMPTS
-    from agentdesk.sync.engine import SyncReport, Syncer
+    from agentdesk.sync.client import BackendClient, BackendRefused, Unreachable
+    from agentdesk.sync.engine import Syncer, SyncReport
     from agentdesk.sync.replica import Replica
 
     # Decisions left pending by a workstation that closed (or crashed) in their undo window

@@ -352,7 +352,8 @@ class Ledger:
         default = self._world.default_case(customer_id)
         return default.id if default is not None else None
 
-    def _situation(self, agent_id: str, customer_id: str, case_id: str | None, now: datetime) -> tuple[Agent, Situation]:
+    def _situation(self, agent_id: str, customer_id: str, case_id: str | None,
+                   now: datetime) -> tuple[Agent, Situation]:
         agent = self._agent(agent_id)
         return agent, self._known(lambda: workflow.situation(
             self._world, agent, customer_id, self._case_id(customer_id, case_id), now))

@@ -213,7 +213,8 @@ class Syncer:
         while unreported := (await self.replica.unreported())[:REPORT_BATCH]:
             try:
                 await self.backend.report_set_aside(
-                    {"type": kind, "id": ident, "seq": seq, "reason": reason} for kind, ident, seq, reason in unreported)
+                    {"type": kind, "id": ident, "seq": seq, "reason": reason}
+                    for kind, ident, seq, reason in unreported)
             except Unreachable:
                 return
             except BackendRefused as exc:
