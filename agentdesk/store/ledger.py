@@ -51,9 +51,10 @@ T = TypeVar("T")
 DURABLE_PRAGMA = "PRAGMA synchronous = FULL"
 """Every commit of the ledger is flushed to disk before it returns (WAL + FULL)."""
 
-
-
 _APPROVABLE = ", ".join("?" for _ in workflow.APPROVABLE_STATES)
+_SET_STATE = "UPDATE decision SET state = ?, undo_until_us = ? WHERE id = ?"
+_SET_APPROVAL = ("UPDATE decision SET approval = ?, approval_by = ?, approval_at_us = ?, approval_offset_s = ?, "
+                 "approval_reason = ? WHERE id = ?")
 
 
 class LedgerError(Exception):
@@ -221,11 +222,11 @@ class Ledger:
         with self._transaction():
             decision = self._pending_of(agent_id, decision_id, "undo")
             closed = decision.undo_until is not None and decision.undo_until <= now
+            undone = replace(decision, state="undone", undo_until=None)
             if closed:
                 # Not yet released, but its time is up: it goes ahead, as the agent was shown.
                 self._queue(decision, now)
             else:
-                undone = replace(decision, state="undone", undo_until=None)
                 self._set_state(undone)
                 self._db.execute("DELETE FROM timeline_entry WHERE id = ?", (entry_id(decision.id),))
                 rows.insert(self._db, workflow.audit_entry(now, agent_id, "undone", decision.customer, decision.id,
@@ -376,19 +377,15 @@ class Ledger:
         line = timeline_entry(decision, customer.timezone if customer is not None else None)
         rows.insert_many(self._db, [decision, line, *also])
 
-    _STATE = "UPDATE decision SET state = ?, undo_until_us = ? WHERE id = ?"
-    _APPROVAL = ("UPDATE decision SET approval = ?, approval_by = ?, approval_at_us = ?, approval_offset_s = ?, "
-                 "approval_reason = ? WHERE id = ?")
-
     def _set_state(self, decision: Decision) -> None:
         """Store the decision's move along its states (its undo window goes with it)."""
         values = rows.columns(decision)[1]
-        self._db.execute(self._STATE, (values["state"], values["undo_until_us"], decision.id))
+        self._db.execute(_SET_STATE, (values["state"], values["undo_until_us"], decision.id))
 
     def _set_approval(self, escalation: Decision) -> None:
         """Store an approver's answer to an escalation."""
         values = rows.columns(escalation)[1]
-        self._db.execute(self._APPROVAL, (values["approval"], values["approval_by"], values["approval_at_us"],
+        self._db.execute(_SET_APPROVAL, (values["approval"], values["approval_by"], values["approval_at_us"],
                                           values["approval_offset_s"], values["approval_reason"], escalation.id))
 
 
