@@ -39,6 +39,10 @@ LISTEN_RECONNECT = Policy(first=0.2, cap=5.0)
 """The backend's LISTEN connection to PostgreSQL, after it dropped (events are late until it is back)."""
 IDENTITY = Policy(first=0.5, cap=30.0)
 """The workstation asking the backend's ``/me`` who its token belongs to, while the backend cannot be reached."""
+SYNC_COMMAND = Policy(first=0.5, cap=4.0)
+"""``agentdesk sync`` between its tries to reach the backend: someone waits for its answer."""
+SYNC_COMMAND_ATTEMPTS = 4
+"""Tries of ``agentdesk sync`` to reach the backend before it reports itself offline."""
 
 SERVER_FAILURES = 5
 """A mutation the backend failed on (500) this many times is set aside as rejected, with the backend's reason."""

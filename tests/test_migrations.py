@@ -303,3 +303,36 @@ def test_downgrade_from_0006_gives_the_rows_back(tmp_path: Path) -> None:
         (kind, json.loads(body) | ({"agent": None} if kind == "decline" else {})) for kind, body in old]
     upgrade(path)
     assert [json.loads(body)["kind"] for _, body in _dump(path, "outbox", "seq, body")] == [kind for kind, _ in old]
+
+
+# ---------------------------------------------------------------------------
+# 0007: phone keys become E.164
+
+OUTBOX_MUTATIONS = "0006_outbox_mutations"
+
+
+def test_upgrade_to_0007_keys_phones_in_e164_read_in_the_customers_country(tmp_path: Path) -> None:
+    path = tmp_path / "old.sqlite3"
+    create_private_file(path)
+    upgrade(path, OUTBOX_MUTATIONS)
+    con = sqlite3.connect(path)
+    # The keys as the store wrote them before: the digits, a leading "+" kept.
+    con.executemany(
+        "INSERT INTO customer (id, name, phone, phone_key, location, timezone) VALUES (?, ?, ?, ?, ?, ?)",
+        [("c-1", "Lena Vogel", "0151 5550142", "01515550142", "Berlin, DE", None),
+         ("c-2", "Anna Roth", "040 5550199", "0405550199", None, "Europe/Berlin"),
+         ("c-3", "Sam Doe", "+1 (212) 555-0100", "+12125550100", "New York", None),
+         ("c-4", "Ohne Land", "0151 5550142", "01515550142", None, None),
+         ("c-5", "Ohne Telefon", None, None, "Berlin, DE", None)])
+    con.commit()
+    con.close()
+
+    upgrade(path)
+
+    keys = _dump(path, "customer", "id, phone_key")
+    assert keys == [("c-1", "+491515550142"), ("c-2", "+49405550199"), ("c-3", "+12125550100"),
+                    ("c-4", "01515550142"), ("c-5", None)]
+    _downgrade(path, OUTBOX_MUTATIONS)
+    assert _dump(path, "customer", "id, phone_key") == [
+        ("c-1", "01515550142"), ("c-2", "0405550199"), ("c-3", "+12125550100"), ("c-4", "01515550142"),
+        ("c-5", None)]

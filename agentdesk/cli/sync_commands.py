@@ -13,8 +13,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
 
 from agentdesk.cli.commands import CommandError, UsageError
-from agentdesk.domain.text import one_line
 from agentdesk.desk.errors import StoreError
+from agentdesk.domain.text import one_line
 from agentdesk.sync.credentials import (
     TOKEN_ENV,
     CredentialsError,
@@ -24,9 +24,6 @@ from agentdesk.sync.credentials import (
     usable_keyring,
 )
 from agentdesk.sync.status import CHANGE, MUTATION, Kept
-
-SYNC_ATTEMPTS = 4
-"""``agentdesk sync`` tries this many times (with growing waits) before it says the backend is offline."""
 
 if TYPE_CHECKING:
     from agentdesk.domain.authority import AuthorityMatrix
@@ -165,24 +162,25 @@ class _Outcome:
 
 async def _sync_once(store: Path, server: str, token: str, matrix: AuthorityMatrix) -> _Outcome:
     from agentdesk.desk.store import Ledger
+    from agentdesk.retry import SYNC_COMMAND, SYNC_COMMAND_ATTEMPTS
     from agentdesk.sync.client import BackendClient, BackendRefused, Unreachable
-    from agentdesk.sync.engine import Backoff, SyncReport, Syncer
+    from agentdesk.sync.engine import Syncer, SyncReport
     from agentdesk.sync.replica import Replica
 
     # Decisions left pending by a workstation that closed (or crashed) in their undo window
     # are due once the window is over: queue them, so this sync sends them too.
     async with Ledger.open(store, matrix) as ledger:
         await ledger.release_due()
-    backoff = Backoff(first=0.5, cap=4.0)
+    backoff = SYNC_COMMAND.backoff()
     async with Replica.open(store) as replica, BackendClient(server, token) as backend:
         syncer = Syncer(replica, backend)
         report, error = SyncReport(), None
-        for attempt in range(SYNC_ATTEMPTS):
+        for attempt in range(SYNC_COMMAND_ATTEMPTS):
             try:
                 part = await syncer.once()
             except Unreachable as exc:
                 error = str(exc)
-                if attempt + 1 < SYNC_ATTEMPTS:
+                if attempt + 1 < SYNC_COMMAND_ATTEMPTS:
                     await asyncio.sleep(backoff.next())
                 continue
             except BackendRefused as exc:

@@ -308,7 +308,7 @@ class _Loader:
         items = [
             (table, number, row)
             for table in TABLE_ORDER
-            for number, row in zip(*parts.get(table, ((), ())))
+            for number, row in zip(*parts.get(table, ((), ())), strict=True)
         ]
         await self._write_or_split(items)
 
@@ -394,7 +394,7 @@ class _Loader:
                 for row in rows:
                     touch(row[_TIMELINE_CUSTOMER])
                 return
-            for number, row in zip(numbers, rows):
+            for number, row in zip(numbers, rows, strict=True):
                 customer, case = row[_TIMELINE_CUSTOMER], row[_TIMELINE_CASE]
                 if customer in customers and (case is None or case in cases):
                     to_numbers.append(number)
@@ -405,7 +405,7 @@ class _Loader:
             return
         own_ids = self.known.get(table)
         id_index = _ID[table]
-        for number, row in zip(numbers, rows):
+        for number, row in zip(numbers, rows, strict=True):
             if unsure is not None and self._missing(table, row) is not None:
                 unsure.append((table, number, row))
                 continue

@@ -27,7 +27,7 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
-from agentdesk.retry import TRANSACTION_ATTEMPTS, transaction_attempts
+from agentdesk.retry import transaction_attempts
 
 BUSY_TIMEOUT_MS = 30_000
 """How long a SQLite writer waits for another process's write lock before it gives up."""
@@ -45,7 +45,6 @@ _SQLITE_NAMES = ("sqlite", "sqlite+aiosqlite")
 
 RETRY_SQLSTATES = frozenset({"40001", "40P01"})
 """PostgreSQL's serialization failure and deadlock: the transaction was undone whole; run it again."""
-RETRIES = TRANSACTION_ATTEMPTS
 
 
 def worth_retrying(exc: BaseException) -> bool:

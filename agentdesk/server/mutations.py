@@ -45,7 +45,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import BigInteger, bindparam, select, text
-from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from agentdesk.domain import workflow
@@ -54,7 +54,7 @@ from agentdesk.domain.model import Decision, Promise
 from agentdesk.domain.timeline import from_utc_micros
 from agentdesk.interchange.codec import RecordError, parse_record, to_json_obj
 from agentdesk.server.changes import Change, canonical, head, now_us, write_changes
-from agentdesk.server.database import RETRIES, Database, worth_retrying
+from agentdesk.server.database import Database, transaction_retries
 from agentdesk.server.tables import mutation, record
 from agentdesk.server.users import User
 from agentdesk.server.world import RecordsWorld
@@ -112,14 +112,11 @@ class Applier:
         # look there is enough, and a look before it would cost every first attempt a connection.
         action = _Action.read(user, body)
         try:
-            for attempt in range(1, RETRIES + 1):
-                try:
+            async for attempt in transaction_retries():
+                with attempt:
                     async with self.database.write() as connection:
                         return await self._apply(connection, user, mutation_id, digest, action)
-                except DBAPIError as exc:
-                    if isinstance(exc, IntegrityError) or not worth_retrying(exc) or attempt == RETRIES:
-                        raise
-            raise AssertionError("unreachable")
+            raise AssertionError("unreachable")  # the last failed attempt raises
         except IntegrityError:
             # The same id, applied by a concurrent request that committed first.
             async with self.database.read() as connection:

@@ -110,7 +110,8 @@ async def _unknown_references(connection: Any, found: dict[tuple[str, str], Chan
     return unknown
 
 
-def _rebound(ordered: list[Change], stored: dict[tuple[str, str], tuple[str | None, str]]) -> dict[tuple[str, str], str]:
+def _rebound(ordered: list[Change],
+             stored: dict[tuple[str, str], tuple[str | None, str]]) -> dict[tuple[str, str], str]:
     """Records whose id is stored with another customer (or agent, or decision), with the reason."""
     refused: dict[tuple[str, str], str] = {}
     for change in ordered:

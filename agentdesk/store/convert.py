@@ -29,7 +29,6 @@ from agentdesk.domain.model import (
     Urgency,
 )
 from agentdesk.domain.money import Money
-
 from agentdesk.domain.timeline import utc_micros
 
 _EPOCH = datetime(1970, 1, 1)

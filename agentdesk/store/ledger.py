@@ -39,9 +39,10 @@ from agentdesk.domain.limits import free_text_refusal
 from agentdesk.domain.model import Agent, AuditEntry, Case, Decision, Promise
 from agentdesk.domain.timefmt import duration
 from agentdesk.domain.timeline import utc_micros
-from agentdesk.store.convert import decision_from_row, promise_from_row, to_columns
+from agentdesk.store import rows
+from agentdesk.store.convert import decision_from_row, promise_from_row
 from agentdesk.store.files import CONNECTION_PRAGMAS, prepare_store
-from agentdesk.store.outbox import DECLINE, enqueue, enqueue_decision
+from agentdesk.store.outbox import enqueue_decided, enqueue_decline
 from agentdesk.store.own_thread import OwnThread
 from agentdesk.store.world import StoreWorld
 
@@ -50,9 +51,10 @@ T = TypeVar("T")
 DURABLE_PRAGMA = "PRAGMA synchronous = FULL"
 """Every commit of the ledger is flushed to disk before it returns (WAL + FULL)."""
 
-
-
 _APPROVABLE = ", ".join("?" for _ in workflow.APPROVABLE_STATES)
+_SET_STATE = "UPDATE decision SET state = ?, undo_until_us = ? WHERE id = ?"
+_SET_APPROVAL = ("UPDATE decision SET approval = ?, approval_by = ?, approval_at_us = ?, approval_offset_s = ?, "
+                 "approval_reason = ? WHERE id = ?")
 
 
 class LedgerError(Exception):
@@ -198,14 +200,14 @@ class Ledger:
                 self._world, self.matrix, agent_id, customer_id, self._case_id(customer_id, case_id), proposal, now))
             verdict = judged.verdict
             if not verdict.allowed:
-                self._audit(workflow.audit_entry(now, judged.agent.id, "refused", customer_id, None, proposal,
-                                                 verdict))
+                rows.insert(self._db, workflow.audit_entry(now, judged.agent.id, "refused", customer_id, None,
+                                                           proposal, verdict))
                 return Taken(verdict, None)
             decision = workflow.new_decision(self.matrix, judged.agent, judged.situation, proposal, verdict, now,
                                              undo_window)
-            self._insert_decision(decision)
-            self._audit(workflow.audit_entry(now, judged.agent.id, "escalated" if decision.kind == "escalate"
-                                             else "taken", customer_id, decision.id, proposal, verdict))
+            self._insert_decision(decision, workflow.audit_entry(
+                now, judged.agent.id, "escalated" if decision.kind == "escalate" else "taken", customer_id,
+                decision.id, proposal, verdict))
             promise = None
             if decision.state == "queued":
                 decision, promise = self._queue(decision, now)
@@ -220,20 +222,20 @@ class Ledger:
         with self._transaction():
             decision = self._pending_of(agent_id, decision_id, "undo")
             closed = decision.undo_until is not None and decision.undo_until <= now
+            undone = replace(decision, state="undone", undo_until=None)
             if closed:
                 # Not yet released, but its time is up: it goes ahead, as the agent was shown.
                 self._queue(decision, now)
             else:
-                self._db.execute("UPDATE decision SET state = 'undone', undo_until_us = NULL WHERE id = ?",
-                                 (decision.id,))
+                self._set_state(undone)
                 self._db.execute("DELETE FROM timeline_entry WHERE id = ?", (entry_id(decision.id),))
-                self._audit(workflow.audit_entry(now, agent_id, "undone", decision.customer, decision.id,
-                                                 workflow.proposal_of(decision)))
+                rows.insert(self._db, workflow.audit_entry(now, agent_id, "undone", decision.customer, decision.id,
+                                                           workflow.proposal_of(decision)))
         if closed:
             assert decision.undo_until is not None
             raise LedgerError(f"the undo window of this {decision.kind} closed "
                               f"{duration(now - decision.undo_until)} ago; it is queued")
-        return replace(decision, state="undone", undo_until=None)
+        return undone
 
     async def send_now(self, agent_id: str, decision_id: str) -> Decision:
         """Close a pending decision's undo window early: it is queued for the backend now."""
@@ -274,16 +276,14 @@ class Ledger:
         transaction, so a decision is never queued without being pushed, nor pushed twice.
         """
         queued = workflow.queued(decision)
-        self._db.execute("UPDATE decision SET state = 'queued', undo_until_us = NULL WHERE id = ?", (decision.id,))
+        self._set_state(queued)
         customer = self._world.customer(decision.customer)
         assert customer is not None  # the decision's foreign key
         promise = workflow.promise_for(self.matrix, queued, customer)
-        if promise is not None:
-            self._insert_promise(promise)
-        self._audit(workflow.audit_entry(now, decision.agent, "queued", decision.customer, decision.id,
-                                         workflow.proposal_of(decision)))
-        enqueue_decision(self._db, decision.id, promise.id if promise is not None else None, now,
-                         approving=approving)
+        audit = workflow.audit_entry(now, decision.agent, "queued", decision.customer, decision.id,
+                                     workflow.proposal_of(decision))
+        rows.insert_many(self._db, [audit] if promise is None else [promise, audit])
+        enqueue_decided(self._db, queued, promise, now, approving=approving)
         return queued, promise
 
     # --- escalations ----------------------------------------------------------------
@@ -301,17 +301,15 @@ class Ledger:
                 self._world, self.matrix, opened, workflow.approval_proposal(escalation), now))
             verdict = approval.verdict
             if not verdict.allowed:
-                self._audit(workflow.audit_entry(now, opened.approver.id, "refused", escalation.customer,
-                                                 escalation.id, approval.proposal, verdict))
+                rows.insert(self._db, workflow.audit_entry(now, opened.approver.id, "refused", escalation.customer,
+                                                           escalation.id, approval.proposal, verdict))
                 return Taken(verdict, None)
             decision = replace(workflow.new_decision(self.matrix, opened.approver, approval.situation,
                                                      approval.proposal, verdict, now, timedelta(0)),
                                approves=escalation.id, reason=f"approved escalation from {opened.escalated_by.name}")
             self._insert_decision(decision)
-            self._db.execute(
-                "UPDATE decision SET approval = 'approved', approval_by = ?, approval_at_us = ?, approval_offset_s = ? "
-                "WHERE id = ?", (opened.approver.id, *to_columns(now), escalation.id))
-            self._audit(workflow.approved_audit(now, escalation, opened.approver.id, decision.id, verdict))
+            self._set_approval(workflow.approved(escalation, opened.approver.id, now))
+            rows.insert(self._db, workflow.approved_audit(now, escalation, opened.approver.id, decision.id, verdict))
             return Taken(verdict, *self._queue(decision, now, approving=escalation.id))
 
     async def decline(self, agent_id: str, escalation_id: str, reason: str) -> Decision:
@@ -324,15 +322,10 @@ class Ledger:
         with self._transaction():
             opened = self._open_escalation(agent_id, escalation_id)
             declined = workflow.declined(opened.escalation, opened.approver.id, now, reason)
-            self._db.execute(
-                "UPDATE decision SET approval = 'declined', approval_by = ?, approval_at_us = ?, approval_offset_s = ?, "
-                "approval_reason = ? WHERE id = ?",
-                (declined.approval_by, *to_columns(now), declined.approval_reason, declined.id))
-            self._audit(workflow.declined_audit(now, declined, opened.approver.id))
-            at_us, at_offset_s = to_columns(now)
-            enqueue(self._db, DECLINE, {"escalation": declined.id, "agent": opened.approver.id,
-                                        "reason": declined.approval_reason, "at_us": at_us,
-                                        "at_offset_s": at_offset_s}, now)
+            self._set_approval(declined)
+            rows.insert(self._db, workflow.declined_audit(now, declined, opened.approver.id))
+            assert declined.approval_reason is not None  # workflow.declined always gives one
+            enqueue_decline(self._db, declined.id, declined.approval_reason, now)
         return declined
 
     def _open_escalation(self, agent_id: str, escalation_id: str) -> workflow.OpenEscalation:
@@ -360,7 +353,8 @@ class Ledger:
         default = self._world.default_case(customer_id)
         return default.id if default is not None else None
 
-    def _situation(self, agent_id: str, customer_id: str, case_id: str | None, now: datetime) -> tuple[Agent, Situation]:
+    def _situation(self, agent_id: str, customer_id: str, case_id: str | None,
+                   now: datetime) -> tuple[Agent, Situation]:
         agent = self._agent(agent_id)
         return agent, self._known(lambda: workflow.situation(
             self._world, agent, customer_id, self._case_id(customer_id, case_id), now))
@@ -377,45 +371,22 @@ class Ledger:
             raise
         self._db.execute("COMMIT")
 
-    def _insert_decision(self, decision: Decision) -> None:
-        at_us, at_offset = to_columns(decision.at)
-        scheduled = to_columns(decision.scheduled) if decision.scheduled is not None else (None, None)
-        amount = decision.amount
-        self._db.execute(
-            "INSERT INTO decision (id, customer_id, case_id, kind, amount, currency, agent_id, at_us, at_offset_s, "
-            "state, reason, scheduled_us, scheduled_offset_s, phone, undo_until_us, escalate_to, proposal_kind, "
-            "approval, approves) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (decision.id, decision.customer, decision.case, decision.kind,
-             amount.text if amount else None, amount.currency if amount else None, decision.agent, at_us, at_offset,
-             decision.state, decision.reason, *scheduled, decision.phone,
-             utc_micros(decision.undo_until) if decision.undo_until is not None else None,
-             decision.escalate_to, decision.proposal_kind, decision.approval, decision.approves))
-        line = timeline_entry(decision, self._customer_zone_name(decision.customer))
-        self._db.execute(
-            "INSERT INTO timeline_entry (id, customer_id, case_id, kind, channel, direction, at_us, at_offset_s, "
-            "author, body, event_kind, decision_id) VALUES (?, ?, ?, ?, NULL, ?, ?, ?, ?, ?, ?, ?)",
-            (line.id, line.customer, line.case, line.kind.value, line.direction.value, *to_columns(line.at),
-             line.author, line.body, line.event_kind, line.decision_id))
+    def _insert_decision(self, decision: Decision, *also: AuditEntry) -> None:
+        """A new decision with its line on the customer's timeline (and the audit lines that go with it)."""
+        customer = self._world.customer(decision.customer)
+        line = timeline_entry(decision, customer.timezone if customer is not None else None)
+        rows.insert_many(self._db, [decision, line, *also])
 
-    def _customer_zone_name(self, customer_id: str) -> str | None:
-        row = self._db.execute("SELECT timezone FROM customer WHERE id = ?", (customer_id,)).fetchone()
-        return row["timezone"] if row is not None else None
+    def _set_state(self, decision: Decision) -> None:
+        """Store the decision's move along its states (its undo window goes with it)."""
+        values = rows.columns(decision)[1]
+        self._db.execute(_SET_STATE, (values["state"], values["undo_until_us"], decision.id))
 
-    def _insert_promise(self, promise: Promise) -> None:
-        self._db.execute(
-            "INSERT INTO promise (id, decision_id, customer_id, what, due_us, due_offset_s, state) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (promise.id, promise.decision, promise.customer, promise.what, *to_columns(promise.due), promise.state))
-
-    def _audit(self, entry: AuditEntry) -> None:
-        amount, limit = entry.amount, entry.limit
-        currency = amount.currency if amount is not None else (limit.currency if limit is not None else None)
-        self._db.execute(
-            "INSERT INTO audit (id, at_us, at_offset_s, actor, action, customer_id, decision_id, kind, amount, "
-            "currency, rule, limit_amount, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (entry.id, *to_columns(entry.at), entry.actor, entry.action, entry.customer, entry.decision, entry.kind,
-             amount.text if amount is not None else None, currency, entry.rule,
-             limit.text if limit is not None else None, entry.detail))
+    def _set_approval(self, escalation: Decision) -> None:
+        """Store an approver's answer to an escalation."""
+        values = rows.columns(escalation)[1]
+        self._db.execute(_SET_APPROVAL, (values["approval"], values["approval_by"], values["approval_at_us"],
+                                          values["approval_offset_s"], values["approval_reason"], escalation.id))
 
 
 def _connect(path: Path) -> sqlite3.Connection:

@@ -18,7 +18,6 @@ from agentdesk.domain.ids import new_id
 from agentdesk.domain.model import Decision, Promise
 from agentdesk.domain.timeline import utc_micros
 from agentdesk.interchange.codec import to_json_obj
-from agentdesk.store.convert import decision_from_row, from_columns, promise_from_row
 
 DECISION, APPROVE, DECLINE = "decision", "approve", "decline"
 
@@ -53,7 +52,7 @@ def declined(escalation_id: str, reason: str, at: datetime) -> dict[str, Any]:
     return {"kind": DECLINE, "escalation": escalation_id, "reason": reason, "at": at.isoformat()}
 
 
-def enqueue_mutation(db: sqlite3.Connection, mutation: dict[str, Any], now: datetime) -> str:
+def _enqueue(db: sqlite3.Connection, mutation: dict[str, Any], now: datetime) -> str:
     """Add a mutation (inside the caller's transaction), frozen as it will be pushed; returns its client-made id."""
     ident = new_id("m", now)
     db.execute("INSERT INTO outbox (id, kind, body, created_at_us) VALUES (?, ?, ?, ?)",
@@ -65,37 +64,12 @@ def enqueue_decided(db: sqlite3.Connection, decision: Decision, promise: Promise
                     *, approving: str | None = None) -> str:
     """The queued decision (and the promise it made); an approval names its escalation."""
     kind = APPROVE if approving is not None else DECISION
-    return enqueue_mutation(db, decided(kind, decision, promise, approving=approving), now)
-
-
-def enqueue_decision(db: sqlite3.Connection, decision_id: str, promise_id: str | None, now: datetime,
-                     *, approving: str | None = None) -> str:
-    """:func:`enqueue_decided` for the decision and promise as they are stored now, by id."""
-    decision = decision_from_row(_stored_row(db, "decision", decision_id))
-    promise = promise_from_row(_stored_row(db, "promise", promise_id)) if promise_id is not None else None
-    return enqueue_decided(db, decision, promise, now, approving=approving)
+    return _enqueue(db, decided(kind, decision, promise, approving=approving), now)
 
 
 def enqueue_decline(db: sqlite3.Connection, escalation_id: str, reason: str, now: datetime) -> str:
     """The escalation declined now, and why."""
-    return enqueue_mutation(db, declined(escalation_id, reason, now), now)
-
-
-def enqueue(db: sqlite3.Connection, kind: str, body: dict[str, Any], now: datetime) -> str:
-    """:func:`enqueue_decline` with the decline given as columns (``escalation``, ``reason``, ``at_us``,
-    ``at_offset_s``), as the ledger writes it."""
-    if kind != DECLINE:
-        raise ValueError(f"enqueue takes a decline; a {kind} goes through enqueue_decided")
-    at = from_columns(body["at_us"], body["at_offset_s"])
-    return enqueue_mutation(db, declined(body["escalation"], body["reason"], at), now)
-
-
-def _stored_row(db: sqlite3.Connection, table: str, ident: str) -> dict[str, Any]:
-    cursor = db.execute(f"SELECT * FROM {table} WHERE id = ?", (ident,))  # noqa: S608 - our own table names
-    values = cursor.fetchone()
-    if values is None:
-        raise LookupError(f"no {table} {ident!r} to put in the outbox")
-    return dict(zip((column[0] for column in cursor.description), values))
+    return _enqueue(db, declined(escalation_id, reason, now), now)
 
 
 def waiting(db: sqlite3.Connection, limit: int | None = None) -> list[OutboxItem]:

@@ -27,14 +27,15 @@ from __future__ import annotations
 import asyncio
 import json
 import sqlite3
-from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
 from itertools import chain
 from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import URL, event
+from sqlalchemy import URL, Table, event
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+from sqlmodel import SQLModel
 
 from agentdesk.domain.decision_text import ENTRY_ID_PREFIX, UNDONE, entry_id, timeline_entry
 from agentdesk.domain.model import (
@@ -57,10 +58,10 @@ from agentdesk.store.convert import (
     entry_from_row,
     promise_from_row,
 )
+from agentdesk.store.files import CONNECTION_PRAGMAS, prepare_store
 from agentdesk.store.rows import COLUMNS as MAPPED_COLUMNS
 from agentdesk.store.rows import TABLE_OF
 from agentdesk.store.rows import row as record_row
-from agentdesk.store.files import CONNECTION_PRAGMAS, prepare_store
 from agentdesk.store.tables import (
     AgentRow,
     AuditRow,
@@ -101,6 +102,11 @@ PROMISE = PromiseRow.__tablename__
 WAITING = WaitingRow.__tablename__
 AUDIT = AuditRow.__tablename__
 
+def _table(model: type[SQLModel]) -> Table:
+    """The model's table (read from its metadata: SQLModel does not declare ``__table__`` to a type checker)."""
+    return model.metadata.tables[str(model.__tablename__)]
+
+
 _MODELS = (AgentRow, CustomerRow, CaseRow, TimelineEntryRow, DecisionRow, PromiseRow, AuditRow)
 TABLE_ORDER: tuple[str, ...] = tuple(model.__tablename__ for model in _MODELS)
 """Tables of records in foreign-key order: a row refers to rows of earlier tables, or (a decision
@@ -111,14 +117,14 @@ APPEND_ONLY = frozenset({AUDIT})
 """Tables whose rows are written once and never changed: a second write of an id is ignored."""
 
 COLUMNS: dict[str, tuple[str, ...]] = {
-    model.__tablename__: tuple(column.name for column in model.__table__.columns) for model in _MODELS
+    model.__tablename__: tuple(column.name for column in _table(model).columns) for model in _MODELS
 }
 """Column names per table, in the metadata's order; rows are tuples in this order."""
 
 
-def _references(model: Any) -> tuple[tuple[int, str, str], ...]:
+def _references(model: type[SQLModel]) -> tuple[tuple[int, str, str], ...]:
     found = []
-    for index, column in enumerate(model.__table__.columns):
+    for index, column in enumerate(_table(model).columns):
         for key in column.foreign_keys:
             found.append((index, key.column.table.name, column.name.removesuffix("_id")))
     return tuple(found)
@@ -127,10 +133,11 @@ def _references(model: Any) -> tuple[tuple[int, str, str], ...]:
 REFERENCES: dict[str, tuple[tuple[int, str, str], ...]] = {
     model.__tablename__: _references(model) for model in _MODELS
 }
-"""Per table, its foreign keys as ``(column position, table referred to, name)``, e.g. ``(1, "customer", "customer")``."""
+"""Per table, its foreign keys as ``(column position, table referred to, name)``,
+e.g. ``(1, "customer", "customer")``."""
 
 _PRIMARY_KEYS: dict[str, tuple[str, ...]] = {
-    model.__tablename__: tuple(column.name for column in model.__table__.primary_key.columns)
+    model.__tablename__: tuple(column.name for column in _table(model).primary_key.columns)
     for model in (*_MODELS, WaitingRow)
 }
 
@@ -187,7 +194,7 @@ def record_table(record: Record) -> str:
 # ---------------------------------------------------------------------------
 # row -> domain record
 
-_FROM_ROW = {
+_FROM_ROW: dict[str, Callable[[Mapping[str, Any]], Record]] = {
     AGENT: agent_from_row, CUSTOMER: customer_from_row, CASE: case_from_row,
     TIMELINE: entry_from_row, DECISION: decision_from_row, PROMISE: promise_from_row, AUDIT: audit_from_row,
 }
@@ -195,7 +202,7 @@ _FROM_ROW = {
 
 def row_record(table: str, row: Sequence[Any]) -> Record:
     """The domain record for a row of ``table`` (a tuple in :data:`COLUMNS` order)."""
-    return _FROM_ROW[table](dict(zip(COLUMNS[table], row)))
+    return _FROM_ROW[table](dict(zip(COLUMNS[table], row, strict=True)))
 
 
 # ---------------------------------------------------------------------------
@@ -247,14 +254,14 @@ _DELETE_LINES = f"DELETE FROM main.{TIMELINE} WHERE id IN (SELECT value FROM jso
 
 def _decision_line(row: Sequence[Any]) -> tuple[Any, ...]:
     """The timeline row for a decision row followed by its customer's time zone."""
-    decision = decision_from_row(dict(zip(COLUMNS[DECISION], row)))
+    decision = decision_from_row(dict(zip(COLUMNS[DECISION], row[:-1], strict=True)))
     return record_row(timeline_entry(decision, row[-1]))[1]
 
 
 # ---------------------------------------------------------------------------
 # The waiting list (same rule as migration 0002's BACKFILL_WAITING, for some customers)
 
-_WAITING_COLUMNS = tuple(column.name for column in WaitingRow.__table__.columns)
+_WAITING_COLUMNS = tuple(column.name for column in _table(WaitingRow).columns)
 
 # Inside a trigger, SQLite replaces a statement's own conflict clause with that of the statement
 # that fired it, and an upsert's DO UPDATE fires with ABORT: ``INSERT OR IGNORE`` would fail on the
@@ -573,6 +580,7 @@ class StoreWriter:
             conn = await self.connection()
             raw = await conn.get_raw_connection()
             driver = raw.driver_connection  # the aiosqlite connection: no per-row wrapping
+            assert driver is not None  # a pooled connection that is open
             await conn.commit()
             await driver.execute("BEGIN")
             try:

@@ -25,7 +25,6 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
 from agentdesk.retry import RECONNECT, SERVER_FAILURES, mutation_wait
-from agentdesk.retry import Backoff as Backoff  # agentdesk sync imports it from here
 from agentdesk.store.outbox import OutboxItem
 from agentdesk.sync.client import BackendClient, BackendRefused, RefetchNeeded, ServerFailed, Unreachable
 from agentdesk.sync.mutations import describe, mutation_body
@@ -214,7 +213,8 @@ class Syncer:
         while unreported := (await self.replica.unreported())[:REPORT_BATCH]:
             try:
                 await self.backend.report_set_aside(
-                    {"type": kind, "id": ident, "seq": seq, "reason": reason} for kind, ident, seq, reason in unreported)
+                    {"type": kind, "id": ident, "seq": seq, "reason": reason}
+                    for kind, ident, seq, reason in unreported)
             except Unreachable:
                 return
             except BackendRefused as exc:
