@@ -263,7 +263,8 @@ def outcome_sentence(escalation: Decision, customer_name: str, approver_name: st
     customer = one_line(customer_name, 60)
     if escalation.approval == "approved":
         return f"{who} approved your {what} for {customer}"
-    return f"{who} declined your {what} for {customer}: {one_line(escalation.approval_reason or 'no reason given', 300)}"
+    reason = one_line(escalation.approval_reason or "no reason given", 300)
+    return f"{who} declined your {what} for {customer}: {reason}"
 
 
 def backend_refusal_sentence(decision: Decision, customer_name: str, zone_name: str | None = None) -> str:

@@ -23,17 +23,8 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, timezone, tzinfo
 from typing import TYPE_CHECKING
 
-from agentdesk.plain.lines import day_time
-from agentdesk.plain.text import (
-    answer_line,
-    countdown,
-    decision_words,
-    escalate_command,
-    option_line,
-    proposal_words,
-    refused_line,
-    sent_words,
-)
+from agentdesk.desk.store import OPEN_PROMISE_STATES, Choices, Ledger, LedgerError, StoreReader
+from agentdesk.desk.watch import EscalationOutcome, StoreWatch
 from agentdesk.domain import entry_parse
 from agentdesk.domain.authority import (
     ESCALATABLE_KINDS,
@@ -55,9 +46,17 @@ from agentdesk.domain.decision_text import (
 from agentdesk.domain.model import Agent, Customer, Decision, Promise
 from agentdesk.domain.text import one_line
 from agentdesk.domain.timefmt import duration, zone
-from agentdesk.desk.store import Choices, Ledger, LedgerError
-from agentdesk.desk.watch import EscalationOutcome, StoreWatch
-from agentdesk.desk.store import OPEN_PROMISE_STATES, StoreReader
+from agentdesk.plain.lines import day_time
+from agentdesk.plain.text import (
+    answer_line,
+    countdown,
+    decision_words,
+    escalate_command,
+    option_line,
+    proposal_words,
+    refused_line,
+    sent_words,
+)
 
 if TYPE_CHECKING:
     from agentdesk.plain.session import Syncing

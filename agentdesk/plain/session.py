@@ -26,6 +26,7 @@ discards the line being typed, as in Python's own prompt.
 from __future__ import annotations
 
 import asyncio
+import functools
 import signal
 import sqlite3
 import sys
@@ -38,8 +39,14 @@ from typing import TYPE_CHECKING, TextIO
 
 from agentdesk.desk.errors import CommandError
 from agentdesk.desk.identity import resolve
-from agentdesk.plain.lines import promise_cells, queue_cells, timeline_line, day_time
+from agentdesk.desk.store import LedgerError, StoreReader
+from agentdesk.desk.watch import StoreWatch
+from agentdesk.domain.model import Agent, Customer
+from agentdesk.domain.queue import order_queue
+from agentdesk.domain.text import display_text, one_line
+from agentdesk.domain.timefmt import duration
 from agentdesk.plain.deciding import Bad, DecideState, Deciding, unquote
+from agentdesk.plain.lines import day_time, promise_cells, queue_cells, timeline_line
 from agentdesk.plain.text import (
     authority_lines,
     case_line,
@@ -48,19 +55,12 @@ from agentdesk.plain.text import (
     promise_when,
     wrapped,
 )
-from agentdesk.domain.model import Agent, Customer
-from agentdesk.domain.queue import order_queue
-from agentdesk.domain.text import display_text, one_line
-from agentdesk.domain.timefmt import duration
-from agentdesk.desk.store import LedgerError
-from agentdesk.desk.store import StoreReader
-from agentdesk.desk.watch import StoreWatch
 
 if TYPE_CHECKING:
     from agentdesk.desk.identity import BackendLink
-    from agentdesk.sync.background import BackgroundSync
-    from agentdesk.domain.authority import AuthorityMatrix
     from agentdesk.desk.store import Ledger
+    from agentdesk.domain.authority import AuthorityMatrix
+    from agentdesk.sync.background import BackgroundSync
 
 QUEUE, CUSTOMER, APPROVALS = "queue", "customer", "approvals"
 EVERYWHERE = (QUEUE, CUSTOMER, APPROVALS)
@@ -871,7 +871,7 @@ class Session(Deciding):
                 # one line read ahead: there is more; keep it for the next page
                 rest = _prepend(line, lines)
                 self.say(f"more shows more of entry {number}'s text")
-                self.more = lambda: self._text_page(rest, number)
+                self.more = functools.partial(self._text_page, rest, number)
                 return
             self.say(line)
             shown += 1

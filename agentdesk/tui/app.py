@@ -34,18 +34,18 @@ from typing import TYPE_CHECKING, ClassVar
 from rich.text import Text
 from textual import work
 from textual.app import App, SystemCommand
-from textual.message import Message
 from textual.binding import Binding, BindingType
+from textual.message import Message
 from textual.notifications import SeverityLevel
 from textual.screen import Screen
 from textual.worker import WorkerCancelled, WorkerFailed
 
+from agentdesk.desk.identity import ASKING_WHO, BackendLink
+from agentdesk.desk.store import StoreReader
+from agentdesk.desk.watch import StoreWatch
 from agentdesk.domain.model import Agent
 from agentdesk.domain.text import one_line
 from agentdesk.domain.timefmt import duration
-from agentdesk.desk.store import StoreReader
-from agentdesk.desk.watch import StoreWatch
-from agentdesk.tui.notice_log import Notice, NoticeLog
 from agentdesk.tui.messages import (
     CallbacksDue,
     DecisionsQueued,
@@ -61,13 +61,13 @@ from agentdesk.tui.messages import (
     SyncStatusChanged,
     SyncStopped,
 )
-from agentdesk.desk.identity import ASKING_WHO, BackendLink
+from agentdesk.tui.notice_log import Notice, NoticeLog
 from agentdesk.tui.syncing import LOCAL_ONLY, follow, status_line
 from agentdesk.tui.widgets.desk_header import DeskHeader, SyncLine
 
 if TYPE_CHECKING:
-    from agentdesk.domain.authority import AuthorityMatrix
     from agentdesk.desk.store import Ledger
+    from agentdesk.domain.authority import AuthorityMatrix
     from agentdesk.sync.engine import Syncer
     from agentdesk.sync.status import SyncStatus
 
@@ -351,7 +351,8 @@ class AgentDeskApp(App[None], inherit_bindings=False):
             self._release_windows()
             self.set_interval(RELEASE_SECONDS, self._release_windows)
 
-    @work(group="release", exclusive=True, exit_on_error=False, description="queueing decisions whose undo window ended")
+    @work(group="release", exclusive=True, exit_on_error=False,
+          description="queueing decisions whose undo window ended")
     async def _release_windows(self) -> None:
         """Worker: queue what left its undo window; the watcher then tells the screens."""
         if self.desk is not None and self.desk.ledger is not None:
@@ -694,7 +695,6 @@ class AgentDeskApp(App[None], inherit_bindings=False):
         """
         from agentdesk.tui.screens.customer import CustomerScreen
         from agentdesk.tui.screens.help import HelpScreen
-
         from agentdesk.tui.screens.notices import NoticesScreen
 
         screens: list[type[Screen]] = [CustomerScreen, HelpScreen, NoticesScreen]

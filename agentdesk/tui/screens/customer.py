@@ -51,6 +51,7 @@ from textual.message import Message
 from textual.timer import Timer
 from textual.widgets import Static
 
+from agentdesk.desk.store import Choices, CustomerCard, LedgerError, Taken
 from agentdesk.domain.authority import ESCALATABLE_KINDS, MONEY_KINDS, Proposal, Verdict
 from agentdesk.domain.decision_text import (
     WAITING_FOR_BACKEND,
@@ -65,8 +66,6 @@ from agentdesk.domain.model import Case, Decision, EntryKind, Promise, TimelineE
 from agentdesk.domain.queue import URGENCY_WORDS
 from agentdesk.domain.text import one_line
 from agentdesk.domain.timefmt import duration, until, zone
-from agentdesk.desk.store import Choices, LedgerError, Taken
-from agentdesk.desk.store import CustomerCard
 from agentdesk.tui.keymap import key_shown
 from agentdesk.tui.messages import DecisionsQueued, StoreChanged
 from agentdesk.tui.screens import DeskScreen
