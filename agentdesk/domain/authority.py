@@ -547,7 +547,7 @@ def is_international(phone: str | None, home_country: str) -> bool:
     """Is ``phone`` outside ``home_country``? ``+44 …`` and the dialled form ``0044 …`` both are; a national
     number is not. A number that cannot be read counts as abroad when written with ``+``."""
     key = phone_key(phone)
-    if not key:
+    if phone is None or not key:
         return False
     from phonenumbers import NumberParseException, country_code_for_region, parse
 

@@ -572,10 +572,10 @@ class Deciding:
                      f"by {one_line(self.person(escalation.agent), 60)}",
                      f"waiting {duration(now - escalation.at)}"]
             if escalation.case:
-                case = f"case {one_line(escalation.case, 30)}"
+                case_words = f"case {one_line(escalation.case, 30)}"
                 if escalation.case in subjects:
-                    case += f": {one_line(subjects[escalation.case], 60)}"
-                parts.append(case)
+                    case_words += f": {one_line(subjects[escalation.case], 60)}"
+                parts.append(case_words)
             why = f"“{one_line(escalation.reason, 200)}”" if escalation.reason else "no reason given"
             parts.append(f"why: {why}")
             lines.append(" · ".join(parts))

@@ -648,7 +648,7 @@ class Session(Deciding):
             also = f"; also typed as {', '.join(command.aliases)}" if command.aliases else ""
             self.say(f"Works {where}{also}.")
             return
-        hidden = set()
+        hidden: set[str] = set()
         if self.cannot_decide is not None:
             hidden |= DECIDING | APPROVING
         elif self.role is None or not self.role.approves:
@@ -693,8 +693,9 @@ class Session(Deciding):
 
     async def cmd_promises(self, rest: str) -> None:
         now = self.now()
-        everyone = rest.strip().lower() == "all" or self.place != CUSTOMER or self.view is None
-        only = None if everyone else self.view.customer
+        view = self.view
+        everyone = rest.strip().lower() == "all" or self.place != CUSTOMER or view is None
+        only = None if everyone or view is None else view.customer
         promises = await self.reader.open_promises(None if only is None else only.id)
         if not promises:
             self.more = None

@@ -201,7 +201,7 @@ class Replica:
 
     async def unreported(self) -> list[tuple[str, str, int, str]]:
         """``(type, id, seq, reason)`` of the changes set aside that the backend's log was not told of yet."""
-        return [tuple(row) for row in await self._writer.fetch(set_aside.UNREPORTED)]  # type: ignore[misc]
+        return [tuple(row) for row in await self._writer.fetch(set_aside.UNREPORTED)]
 
     async def reported(self, items: Iterable[tuple[str, str, int, str]]) -> None:
         await self._writer.apply({}, statements=set_aside.reported(items))

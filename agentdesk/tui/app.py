@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone, tzinfo
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, ClassVar, Literal, get_args
 
 from rich.text import Text
 from textual import work
@@ -80,8 +80,9 @@ RELEASE_SECONDS = 2
 CALLBACK_SECONDS = 30.0
 """How often the signed-in agent's callbacks are checked for falling due."""
 SEVERITY_TITLES = {"warning": "Warning", "error": "Error"}
-ANIMATION_LEVELS = ("none", "basic", "full")
+AnimationLevel = Literal["none", "basic", "full"]
 """Textual's values of ``$TEXTUAL_ANIMATIONS``."""
+ANIMATION_LEVELS: tuple[AnimationLevel, ...] = get_args(AnimationLevel)
 MAX_CALLBACK_NOTICES = 2
 """More callbacks falling due at one look than this are told in one notice."""
 
@@ -213,7 +214,7 @@ class AgentDeskApp(App[None], inherit_bindings=False):
     """The agentdesk workstation on one store file."""
 
     TITLE = "agentdesk"
-    CSS_PATH: ClassVar[list[str]] = ["app.tcss", "screens/queue.tcss"]
+    CSS_PATH = ["app.tcss", "screens/queue.tcss"]
     """The first screen's styles; the others are read right after the first paint (see ``_warm_up``)."""
     HELP_TITLE: ClassVar[str] = "Everywhere"
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -244,7 +245,8 @@ class AgentDeskApp(App[None], inherit_bindings=False):
         """
         super().__init__()
         level = os.environ.get("TEXTUAL_ANIMATIONS", "").strip().lower()
-        self.animation_level = level if level in ANIMATION_LEVELS else ("full" if animations else "none")
+        asked_for: AnimationLevel = "full" if animations else "none"
+        self.animation_level = next((known for known in ANIMATION_LEVELS if known == level), asked_for)
         self.theme_name = theme
         from agentdesk.tui.themes import apply_theme
 
@@ -446,7 +448,9 @@ class AgentDeskApp(App[None], inherit_bindings=False):
     async def _resolve_agent(self) -> None:
         """Worker: read the signed-in agent's record and open their ledger; posts them, touches no widget."""
         desk, agent_id = self.desk, self.agent_id
-        agent, agents, ledger = None, [], None
+        agent: Agent | None = None
+        agents: list[Agent] = []
+        ledger: Ledger | None = None
         try:
             assert desk is not None and agent_id is not None  # _want_agent is asked only then
             reader = await desk.wait_ready()

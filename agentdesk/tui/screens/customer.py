@@ -49,6 +49,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
 from textual.timer import Timer
+from textual.widget import Widget
 from textual.widgets import Static
 
 from agentdesk.desk.store import Choices, CustomerCard, LedgerError, Taken
@@ -109,7 +110,7 @@ class EntryBody(TextPane):
     ]
 
     def scrolled(self) -> None:
-        if self.parent is not None:
+        if isinstance(self.parent, Widget):
             self.parent.border_subtitle = self.position_text
 
 
