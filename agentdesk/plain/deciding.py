@@ -37,11 +37,13 @@ from agentdesk.domain.authority import (
     decision_currency,
 )
 from agentdesk.domain.decision_text import (
+    NO_AGENT,
     WAITING_FOR_BACKEND,
     approval_refused,
     backend_refusal_sentence,
     outcome_sentence,
     terms,
+    why_no_decisions,
 )
 from agentdesk.domain.model import Agent, Customer, Decision, Promise
 from agentdesk.domain.text import one_line
@@ -61,8 +63,9 @@ from agentdesk.plain.text import (
 if TYPE_CHECKING:
     from agentdesk.plain.session import Syncing
 
-READ_ONLY = "read-only: decisions are not available"
-NO_AGENT = "no agent selected: decisions are not available (start with --as AGENT)"
+SEPARATOR = ": "
+"""Between the head of a line and what it says: ``read-only: decisions are not available``."""
+NO_AGENT_LINE = NO_AGENT.line(SEPARATOR)
 KEPT_NOTICES = 50
 """Announcements kept for ``notices``, like the workstation's recent notices."""
 MAX_CALLBACK_LINES = 2
@@ -135,20 +138,12 @@ class Deciding:
     @staticmethod
     def why_not(read_only: bool, agent: Agent | None, matrix: AuthorityMatrix | None) -> str | None:
         """Why this session decides nothing (one line), or None when it may decide."""
-        if read_only:
-            return READ_ONLY
-        if agent is None or matrix is None:
-            return NO_AGENT
-        role = matrix.role(agent.role)
-        if role is None:
-            return f"decisions are not available: the role '{one_line(agent.role, 30)}' is not in the authority matrix"
-        if role.read_only:
-            return f"read-only: the {one_line(role.name, 30)} role decides nothing"
-        return None
+        reason = why_no_decisions(read_only, agent, matrix)
+        return reason.line(SEPARATOR) if reason is not None else None
 
     def _deciding(self) -> tuple[Ledger, Agent, Customer]:
         if self.cannot_decide is not None or self.ledger is None or self.agent is None:
-            raise Bad(self.cannot_decide or NO_AGENT)
+            raise Bad(self.cannot_decide or NO_AGENT_LINE)
         assert self.customer is not None  # the dispatcher only runs these with a customer open
         return self.ledger, self.agent, self.customer
 
@@ -187,7 +182,7 @@ class Deciding:
     async def decision_lines(self) -> list[str]:
         """The decision bar as lines, each starting with the command that takes it."""
         if self.cannot_decide is not None or self.ledger is None or self.agent is None:
-            return [f"Decisions: {self.cannot_decide or NO_AGENT}"]
+            return [f"Decisions: {self.cannot_decide or NO_AGENT_LINE}"]
         assert self.customer is not None
         customer = self.customer
         choices = await self.ledger.choices(self.agent.id, customer.id)
@@ -541,7 +536,7 @@ class Deciding:
 
     def _approver(self) -> tuple[Ledger, Agent]:
         if self.cannot_decide is not None or self.ledger is None or self.agent is None:
-            raise Bad(self.cannot_decide or NO_AGENT)
+            raise Bad(self.cannot_decide or NO_AGENT_LINE)
         role = self.role
         if role is None or not role.approves:
             name = one_line(role.name, 30) if role is not None else "your"

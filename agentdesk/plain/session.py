@@ -41,6 +41,7 @@ from agentdesk.desk.errors import CommandError
 from agentdesk.desk.identity import resolve
 from agentdesk.desk.store import LedgerError, StoreReader
 from agentdesk.desk.watch import StoreWatch
+from agentdesk.domain.decision_text import DECISIONS_NOT_AVAILABLE
 from agentdesk.domain.model import Agent, Customer
 from agentdesk.domain.queue import order_queue
 from agentdesk.domain.text import display_text, one_line
@@ -520,7 +521,7 @@ class Session(Deciding):
         if self.read_only:
             self.say("READ-ONLY: you can read everything and change nothing.")
         elif self.agent is None and self.asked_for:
-            self.say(f"no agent '{one_line(self.asked_for, 40)}' in this store: decisions are not available")
+            self.say(f"no agent '{one_line(self.asked_for, 40)}' in this store: {DECISIONS_NOT_AVAILABLE}")
         elif self.cannot_decide is not None:
             self.say(self.cannot_decide)
         elif self.undo_window is None:

@@ -43,6 +43,7 @@ from textual.worker import WorkerCancelled, WorkerFailed
 from agentdesk.desk.identity import ASKING_WHO, BackendLink
 from agentdesk.desk.store import StoreReader
 from agentdesk.desk.watch import StoreWatch
+from agentdesk.domain.decision_text import DECISIONS_NOT_AVAILABLE
 from agentdesk.domain.model import Agent
 from agentdesk.domain.text import one_line
 from agentdesk.domain.timefmt import duration
@@ -422,7 +423,7 @@ class AgentDeskApp(App[None], inherit_bindings=False):
             return  # asked again after the loop started over: nothing new
         if message.name is None:
             desk.identity_note = message.reason
-            self.notify(f"Decisions are not available: {message.reason}.", severity="error", markup=False)
+            self.notify(f"{DECISIONS_NOT_AVAILABLE.capitalize()}: {message.reason}.", severity="error", markup=False)
             self._redraw_header()
             return
         self.agent_id = message.name
