@@ -128,7 +128,7 @@ def parse_settings(text: str, source: Path | str = "<settings>") -> Settings:
     for key in data:
         if key not in KNOWN_KEYS:
             raise SettingsError(f"{source}: {key}: unknown key (known: {', '.join(KNOWN_KEYS)})")
-    undo_window = DEFAULT_UNDO_WINDOW
+    undo_window: timedelta | None = DEFAULT_UNDO_WINDOW
     if "undo_window_seconds" in data:
         try:
             undo_window = parse_undo_window(data["undo_window_seconds"])

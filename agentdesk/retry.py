@@ -14,6 +14,7 @@ from datetime import timedelta
 from tenacity import (
     AsyncRetrying,
     RetryCallState,
+    Retrying,
     retry_if_exception,
     stop_after_attempt,
     wait_exponential,
@@ -83,8 +84,12 @@ def transaction_attempts(worth_retrying: Callable[[BaseException], bool]) -> Asy
                          reraise=True)
 
 
+_NO_CALL = Retrying()
+"""The retrying a bare call state belongs to: the wait strategies read only its attempt number."""
+
+
 def _attempt(number: int) -> RetryCallState:
     """The state tenacity's wait strategies read: which attempt just failed."""
-    state = RetryCallState(None, None, (), {})  # type: ignore[arg-type] - the strategies read attempt_number only
+    state = RetryCallState(_NO_CALL, None, (), {})
     state.attempt_number = number
     return state

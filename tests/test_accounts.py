@@ -9,7 +9,6 @@ import sys
 from datetime import datetime, timedelta, timezone
 
 import httpx
-import pytest
 
 from benchmarks.backend import child_env, run_async
 from tests.backend import Server, add_user, database, fetch, server  # noqa: F401 - fixtures

@@ -56,8 +56,8 @@ def test_shared_options_work_before_or_after_the_command(store: Path) -> None:
     before = agentdesk("--db", str(store), "queue", "--json")
     after = agentdesk("queue", "--json", "--db", str(store))
     assert before.returncode == after.returncode == 0
-    assert [json.loads(l)["customer"] for l in before.stdout.splitlines()] == \
-           [json.loads(l)["customer"] for l in after.stdout.splitlines()]
+    assert [json.loads(line)["customer"] for line in before.stdout.splitlines()] == \
+           [json.loads(line)["customer"] for line in after.stdout.splitlines()]
 
 
 def test_queue_json_has_the_reason_and_deadline(store: Path) -> None:

@@ -88,7 +88,8 @@ def test_an_allowed_refund_is_one_line_and_a_decision_a_promise_and_an_audit(sto
     (promise,) = rows(store, "SELECT * FROM promise WHERE decision_id = ?", decision_id)
     assert promise["what"] == "refund 39.90 EUR" and promise["state"] == "open"
     due = datetime.fromtimestamp(promise["due_us"] / 1e6, timezone.utc)
-    assert before + timedelta(hours=72) - timedelta(seconds=1) <= due <= datetime.now(timezone.utc) + timedelta(hours=72)
+    three_days = timedelta(hours=72)
+    assert before + three_days - timedelta(seconds=1) <= due <= datetime.now(timezone.utc) + three_days
     shown_due = due.strftime("%a %-d %b %H:%M UTC")  # the test runs the command with TZ=UTC
     assert f"due {shown_due} · " in line
     actions = [r["action"] for r in rows(store, "SELECT action FROM audit WHERE decision_id = ? ORDER BY rowid",
@@ -170,9 +171,9 @@ def test_a_note_is_its_reason(store: Path) -> None:
 def test_over_the_limit_is_refused_naming_rule_and_limit_and_only_audited(store: Path) -> None:
     before = counts(store)
     line = one_line_err(decide(store, "refund", "c-1002", "--as", "a-7", "--amount", "80.00"))
-    assert line == ("agentdesk: refused: refund 80.00 EUR is over the agent limit of 50.00 EUR (rule agent.refund.max); "
-                    "escalate to lead with: agentdesk decide escalate c-1002 --propose refund --amount 80.00 "
-                    "--as a-7")
+    assert line == ("agentdesk: refused: refund 80.00 EUR is over the agent limit of 50.00 EUR "
+                    "(rule agent.refund.max); escalate to lead with: "
+                    "agentdesk decide escalate c-1002 --propose refund --amount 80.00 --as a-7")
     after = counts(store)
     assert after == {**before, "audit": before["audit"] + 1}
     (audit,) = rows(store, "SELECT * FROM audit")

@@ -1,5 +1,6 @@
 """What the agent is told meanwhile, in the same words by the workstation and the plain session
-(``domain.decision_text.outcome_sentence`` and ``backend_refusal_sentence``)."""
+(``domain.decision_text.outcome_sentence`` and ``backend_refusal_sentence``), and why they may decide nothing
+(``why_no_decisions``), each front end joining those words its own way."""
 
 from __future__ import annotations
 
@@ -8,9 +9,12 @@ from decimal import Decimal
 
 import pytest
 
-from agentdesk.domain.decision_text import backend_refusal_sentence, outcome_sentence
-from agentdesk.domain.model import Decision
+from agentdesk.authority_file import demo_matrix
+from agentdesk.domain.decision_text import backend_refusal_sentence, outcome_sentence, why_no_decisions
+from agentdesk.domain.model import Agent, Decision
 from agentdesk.domain.money import Money
+from agentdesk.plain.deciding import Deciding
+from agentdesk.tui.widgets.decision_bar import no_decisions_text
 
 AT = datetime(2026, 11, 24, 13, 0, tzinfo=timezone.utc)
 CALL = datetime(2026, 11, 24, 13, 30, tzinfo=timezone.utc)
@@ -51,3 +55,27 @@ def test_customer_text_in_the_sentence_is_made_safe() -> None:
 ])
 def test_a_decision_the_backend_refused(refused: Decision, expected: str) -> None:
     assert backend_refusal_sentence(refused, "Petra Lindner") == expected
+
+
+@pytest.mark.parametrize(("read_only", "role", "workstation", "plain"), [
+    (True, "agent", "READ-ONLY · decisions are not available", "read-only: decisions are not available"),
+    (False, None, "no agent selected · decisions are not available (start with --as AGENT)",
+     "no agent selected: decisions are not available (start with --as AGENT)"),
+    (False, "supervisor", "READ-ONLY · the supervisor role decides nothing",
+     "read-only: the supervisor role decides nothing"),
+    (False, "intern", "decisions are not available · the role 'intern' is not in the authority matrix",
+     "decisions are not available: the role 'intern' is not in the authority matrix"),
+])
+def test_why_nothing_may_be_decided(read_only: bool, role: str | None, workstation: str, plain: str) -> None:
+    matrix = demo_matrix()
+    agent = Agent(id="a-1", name="Jonas Weber", role=role) if role is not None else None
+    reason = why_no_decisions(read_only, agent, matrix)
+    assert reason is not None
+    assert no_decisions_text(reason) == workstation
+    assert Deciding.why_not(read_only, agent, matrix) == plain
+
+
+def test_an_agent_whose_role_decides_may_decide() -> None:
+    matrix = demo_matrix()
+    assert why_no_decisions(False, Agent(id="a-7", name="Jonas Weber", role="agent"), matrix) is None
+    assert Deciding.why_not(False, Agent(id="a-7", name="Jonas Weber", role="agent"), matrix) is None

@@ -246,14 +246,16 @@ def broken_corpus() -> bytes:
 
 BROKEN_ERRORS = {
     3: "invalid JSON: Expecting property name enclosed in double quotes (column 154)",
-    5: "interaction i-9: unknown channel 'fax' (expected one of email, phone, chat, sms, social, letter, shop, app, portal)",
+    5: "interaction i-9: unknown channel 'fax' "
+       "(expected one of email, phone, chat, sms, social, letter, shop, app, portal)",
     6: "interaction i-10: customer c-404 does not exist",
     8: "case k-5: opened_at '2026-07-14T09:02:00' has no UTC offset",
     9: 'case k-6: disputed_amount 39.9 must be a decimal string such as "39.90", not a number',
     10: "record is 5.0 MB; the limit is 1.0 MB (raise it with --max-record-bytes)",
     11: "not valid UTF-8 (byte 0xe9 at column 159)",
     12: "not a JSON object (got array)",
-    13: "unknown record type 'foo' (expected one of agent, customer, case, interaction, event, decision, promise, audit)",
+    13: "unknown record type 'foo' "
+        "(expected one of agent, customer, case, interaction, event, decision, promise, audit)",
     14: "interaction: missing required field 'id'",
     17: "interaction i-11: at 'yesterday' is not an ISO 8601 time such as '2026-07-14T09:02:00+02:00'",
     19: "customer c-9: unknown time zone 'Mars/Olympus_Mons' (expected an IANA name such as 'Europe/Berlin')",
@@ -310,7 +312,8 @@ HOSTILE_IMPORT = [
     ({"type": "agent", "id": "a-7", "name": "Jonas", "role": "agent"}, None),
     ({"type": "customer", "id": "c-1", "name": "Petra"}, None),
     (_case("k-ok"), None),
-    (_case("k-wide", disputed_amount="１０.００"), "case k-wide: disputed_amount '１０.００' has digits other than 0-9"),
+    (_case("k-wide", disputed_amount="１０.００"),
+     "case k-wide: disputed_amount '１０.００' has digits other than 0-9"),
     (_case("k-arabic", disputed_amount="٣٠.٠٠"), "case k-arabic: disputed_amount '٣٠.٠٠' has digits other than 0-9"),
     (_case("k-neg", disputed_amount="-5.00"), "case k-neg: disputed_amount -5.00 must be more than zero"),
     (_case("k-zero", disputed_amount="0.00"), "case k-zero: disputed_amount 0.00 must be more than zero"),
@@ -461,7 +464,8 @@ async def test_waiting_after_import(tmp_path: Path) -> None:
         assert watcher.execute("PRAGMA data_version").fetchone()[0] == version
     assert query(store, "SELECT * FROM waiting") == expected
     # An answer in a later import clears it; a new inbound message elsewhere adds one.
-    await load_bytes(jsonl([interaction("i-8", "c-wait", 40, "out"), interaction("i-9", "c-new", 41, "in", "app")]), store)
+    answer_and_new = [interaction("i-8", "c-wait", 40, "out"), interaction("i-9", "c-new", 41, "in", "app")]
+    await load_bytes(jsonl(answer_and_new), store)
     assert query(store, "SELECT customer_id, channels, unanswered FROM waiting") == [("c-new", "app", 1)]
 
 
@@ -500,7 +504,8 @@ async def test_many_records_across_batches(tmp_path: Path) -> None:
     again = tmp_path / "again.db"
     await load_bytes(dumped, again)
     assert await dump_bytes(again) == dumped
-    assert query(again, "SELECT * FROM waiting ORDER BY customer_id") == query(store, "SELECT * FROM waiting ORDER BY customer_id")
+    waiting = "SELECT * FROM waiting ORDER BY customer_id"
+    assert query(again, waiting) == query(store, waiting)
 
 
 # ---------------------------------------------------------------------------
@@ -537,7 +542,8 @@ _timeline_objects = st.fixed_dictionaries(
     },
     optional={
         "case": st.none() | _text,
-        "channel": st.sampled_from(["email", "phone", "chat", "sms", "social", "letter", "shop", "app", "portal", "fax"]),
+        "channel": st.sampled_from(
+            ["email", "phone", "chat", "sms", "social", "letter", "shop", "app", "portal", "fax"]),
         "direction": st.sampled_from(["in", "out", "internal", "up"]),
         "kind": _text,
         "duration_s": st.integers(-5, 2**64) | _json,
@@ -554,7 +560,9 @@ def test_fast_lane_is_in_use() -> None:
 
 
 @settings(max_examples=500, suppress_health_check=[HealthCheck.too_slow])
-@given(_timeline_objects, st.dictionaries(st.sampled_from(["id", "customer", "at", "author", "body", "case", "kind", "channel"]), _json, max_size=2))
+@given(_timeline_objects,
+       st.dictionaries(st.sampled_from(["id", "customer", "at", "author", "body", "case", "kind", "channel"]), _json,
+                       max_size=2))
 def test_fast_lane_agrees_with_the_checked_lane(obj: dict, damage: dict) -> None:
     for candidate in (obj, obj | damage):
         try:
@@ -576,7 +584,8 @@ async def test_text_the_store_cannot_hold_is_reported_against_its_record(tmp_pat
     bad = interaction("i-bad", "c-1001", 1, "in") | {"body": "lone \ud800 surrogate"}
     report = await load_records([*objects, bad], tmp_path / "store.db")
     assert report.messages() == [
-        f"record {len(objects) + 1}: interaction i-bad: refused by the store: text is not valid Unicode (a lone surrogate)"
+        f"record {len(objects) + 1}: interaction i-bad: refused by the store: "
+        "text is not valid Unicode (a lone surrogate)"
     ]
     assert report.records == len(objects)
     assert await dump_bytes(tmp_path / "store.db") == STORIES

@@ -174,8 +174,8 @@ async def test_escalation_waits_for_the_lead_who_approves_it_as_their_own_decisi
     async with Ledger.open(store, MATRIX, clock) as ledger:
         refused = await ledger.take("a-7", "c-1", Proposal("voucher", eur("40.00")))
         assert not refused.verdict.allowed
-        escalation = (await ledger.take(
-            "a-7", "c-1", Proposal("escalate", escalates=refused.verdict.proposal, reason=refused.verdict.reason))).decision
+        escalate = Proposal("escalate", escalates=refused.verdict.proposal, reason=refused.verdict.reason)
+        escalation = (await ledger.take("a-7", "c-1", escalate)).decision
         assert escalation is not None and escalation.approval == "waiting" and escalation.escalate_to == "lead"
         assert await ledger.waiting_approvals("a-2") == []  # still in its undo window
         clock.advance(seconds=11)
@@ -188,7 +188,8 @@ async def test_escalation_waits_for_the_lead_who_approves_it_as_their_own_decisi
             await ledger.approve("a-1", escalation.id)  # the supervisor is read-only
         approved = await ledger.approve("a-2", escalation.id)
         assert approved.decision is not None
-        assert (approved.decision.kind, approved.decision.agent, approved.decision.state) == ("voucher", "a-2", "queued")
+        approving = approved.decision
+        assert (approving.kind, approving.agent, approving.state) == ("voucher", "a-2", "queued")
         assert approved.decision.approves == escalation.id and approved.decision.amount == eur("40.00")
         assert approved.promise is not None and approved.promise.decision == approved.decision.id
         with pytest.raises(LedgerError, match="already approved"):

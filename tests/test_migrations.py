@@ -155,7 +155,8 @@ def test_upgrade_from_0002_gives_every_decision_its_timeline_line(tmp_path: Path
     assert lines == [
         ("decision:d-1", "c-1", "k-1", "decision", None, "internal", 1_000_000, 7200, "a-7",
          "refund 39.90 EUR · double charge", "refund", "d-1"),
-        ("decision:d-2", "c-2", None, "decision", None, "internal", 2_000_000, 7200, "a-7", "callback", "callback", "d-2"),
+        ("decision:d-2", "c-2", None, "decision", None, "internal", 2_000_000, 7200, "a-7",
+         "callback", "callback", "d-2"),
         ("decision:d-3", "c-2", None, "decision", None, "internal", 3_000_000, 7200, "a-7",
          "note · called, no answer", "note", "d-3"),
     ]
@@ -288,7 +289,8 @@ def test_upgrade_to_0006_freezes_waiting_mutations_as_they_were_pushed(tmp_path:
         con.close()
     assert [mutation_body(item) for item in items] == pushed_before
     assert [item.id for item in items] == ["m-0", "m-1", "m-2", "m-3"]
-    assert pushed_before[2]["decision"]["reason"] == "Rückruf ✓" and pushed_before[2]["decision"]["screen"] == "customer"
+    callback = pushed_before[2]["decision"]
+    assert callback["reason"] == "Rückruf ✓" and callback["screen"] == "customer"
 
 
 def test_downgrade_from_0006_gives_the_rows_back(tmp_path: Path) -> None:

@@ -277,8 +277,9 @@ async def test_a_long_entry_is_read_sixty_lines_at_a_time(make_store, settings: 
     entry = said[0][1][-1]  # on the timeline: cut short, on one line
     assert entry.startswith("1. ") and "line 1 ⏎ line 2 ⏎ line 3" in entry and entry.endswith(" … (show 1 for all)")
     first = said[1][1]
-    assert first[first.index("Text:") + 1:] == [f"line {n}" for n in range(1, 61)] + ["more shows more of entry 1's text"]
-    assert said[2][1] == [f"line {n}" for n in range(61, 121)] + ["more shows more of entry 1's text"]
+    more = "more shows more of entry 1's text"
+    assert first[first.index("Text:") + 1:] == [f"line {n}" for n in range(1, 61)] + [more]
+    assert said[2][1] == [f"line {n}" for n in range(61, 121)] + [more]
     last = said[3][1]
     assert last[:30] == [f"line {n}" for n in range(121, 151)]
     assert len(last) == 30 + 7 and all(len(line) <= 80 for line in last)  # 500 characters wrapped at 80
@@ -332,7 +333,8 @@ def test_a_voucher_with_no_undo_window_is_queued_at_once_and_promised(store: Pat
     promises = answer(out, "promises")
     assert promises[0] == "Promises to Ole Brandt (promises all lists everyone's): 1 open, due first:"
     assert answers(out)[4][1] == ["No open promises to Petra Lindner; promises all lists everyone's."]
-    assert answers(out)[5] == ("promises all", answers(out)[5][1]) and answers(out)[5][1][0] == "Promises: 1 open, due first:"
+    everyone = answers(out)[5]
+    assert everyone[0] == "promises all" and everyone[1][0] == "Promises: 1 open, due first:"
     assert re.fullmatch(r"1\. due in 2[34] h \d\d min · Ole Brandt \(c-2\) · goodwill voucher 15\.00 EUR · "
                         r"due \w{3} \d+ \w{3} \d\d:\d\d UTC", promises[1])
     assert answer(out, "open 1")[0] == "Ole Brandt (c-2)"  # open N counts in the promises listed

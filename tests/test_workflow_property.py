@@ -90,7 +90,8 @@ class Worlds:
         """``use_case(world)`` over the backend's records inside a write transaction (as the applier runs it)."""
         async def run() -> Any:
             async with self.backend.write() as connection:
-                return await connection.run_sync(lambda sync: _outcome(lambda: use_case(RecordsWorld(sync, user, role))))
+                return await connection.run_sync(
+                    lambda sync: _outcome(lambda: use_case(RecordsWorld(sync, user, role))))
         return self.run(run())
 
 
@@ -182,7 +183,8 @@ def _records(tag: str, drawn: dict[str, Any]) -> tuple[list[dict[str, Any]], str
         if earlier["kind"] in ("refund", "voucher"):
             decision.update(_money(earlier["amount"], earlier["currency"]))
         if earlier["kind"] == "callback":
-            decision.update(scheduled=(SLOT + timedelta(minutes=15 * (index + 1))).isoformat(), phone="+49 170 555 0199")
+            scheduled = SLOT + timedelta(minutes=15 * (index + 1))
+            decision.update(scheduled=scheduled.isoformat(), phone="+49 170 555 0199")
         records.append(decision)
     if drawn["slot_booked"]:
         records.append({"type": "decision", "id": f"d-{tag}-slot", "customer": customer, "kind": "callback",
@@ -296,7 +298,8 @@ def test_a_proposal_is_judged_alike_by_the_store_and_the_backend(worlds: Worlds,
     assert _decision(taken.decision) == _decision(decision)
     assert (taken.promise is None) == (promise is None)
     if promise is not None:
-        assert (taken.promise.what, taken.promise.due, taken.promise.state) == (promise.what, promise.due, promise.state)
+        made = taken.promise
+        assert (made.what, made.due, made.state) == (promise.what, promise.due, promise.state)
     assert audits[0] == _audit_row(audit)
 
 

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from agentdesk.domain.contact import email_key, phone_key
 from agentdesk.domain.model import (
     Agent,
     AuditEntry,
@@ -27,9 +28,8 @@ from agentdesk.domain.model import (
 )
 from agentdesk.domain.money import Money
 from agentdesk.domain.timeline import utc_micros
-from agentdesk.domain.contact import email_key, phone_key
-from agentdesk.store import writer as w
 from agentdesk.store import rows
+from agentdesk.store import writer as w
 from agentdesk.store.convert import from_columns
 from agentdesk.store.tables import TimelineEntryRow
 from agentdesk.store.writer import (
@@ -91,8 +91,8 @@ ESCALATION = Decision(
     approval_by="a-9", approval_at=at(90, EDT), approval_reason="not this time",
 )
 APPROVING = Decision(
-    id="d-3", customer="c-1", kind="refund", agent="a-7", at=at(95), state="queued", amount=Money(Decimal("80.00"), "EUR"),
-    approves="d-2",
+    id="d-3", customer="c-1", kind="refund", agent="a-7", at=at(95), state="queued",
+    amount=Money(Decimal("80.00"), "EUR"), approves="d-2",
 )
 AUDIT = AuditEntry(
     id="au-1", at=at(40, EDT), actor="a-7", action="refused", customer="c-1", decision="d-2", kind="refund",
@@ -141,21 +141,21 @@ def test_sql_comes_from_the_table_metadata() -> None:
 
 def test_row_mapping() -> None:
     table, row = record_row(CUSTOMER)
-    values = dict(zip(COLUMNS[table], row))
+    values = dict(zip(COLUMNS[table], row, strict=True))
     assert values["email_key"] == "p.lindner@example.net"
     assert values["phone_key"] == "+491705550199"
     assert values["preferred_channel"] == "email"
     assert values["extra"] is None
     table, row = record_row(CASE)
-    values = dict(zip(COLUMNS[table], row))
+    values = dict(zip(COLUMNS[table], row, strict=True))
     assert values["opened_at_us"] == utc_micros(CASE.opened_at)
     assert values["opened_at_offset_s"] == -4 * 3600
     assert (values["disputed_amount"], values["currency"]) == ("39.90", "EUR")
     assert values["urgency"] == "no_service"
     table, row = record_row(AGENT)
-    assert dict(zip(COLUMNS[table], row))["extra"] == '{"team":"eSIM"}'
+    assert dict(zip(COLUMNS[table], row, strict=True))["extra"] == '{"team":"eSIM"}'
     table, row = record_row(event("e-1", 5))
-    values = dict(zip(COLUMNS[table], row))
+    values = dict(zip(COLUMNS[table], row, strict=True))
     assert (values["kind"], values["direction"], values["channel"], values["event_kind"]) == (
         "event", "internal", None, "sim_deactivated",
     )
@@ -220,7 +220,8 @@ async def test_changed_record_is_updated_in_place(writer: StoreWriter) -> None:
         rowid = conn.execute("SELECT rowid FROM timeline_entry WHERE id = 'i-1'").fetchone()
     assert await writer.upsert_timeline([entry("i-1", 1, channel=Channel.SMS)]) == 1
     with db(writer) as conn:
-        assert conn.execute("SELECT rowid, channel FROM timeline_entry WHERE id = 'i-1'").fetchone() == (rowid[0], "sms")
+        updated = conn.execute("SELECT rowid, channel FROM timeline_entry WHERE id = 'i-1'").fetchone()
+        assert updated == (rowid[0], "sms")
 
 
 async def test_per_table_methods(writer: StoreWriter) -> None:
@@ -408,7 +409,8 @@ async def test_same_id_twice_in_one_batch_the_later_wins(writer: StoreWriter) ->
     first, second = entry("i-1", 5, customer="c-1"), entry("i-1", 1, customer="c-0", channel=Channel.SMS)
     await writer.upsert_timeline([entry("i-0", 0), first, entry("i-2", 3), second])
     with db(writer) as conn:
-        assert conn.execute("SELECT customer_id, channel FROM timeline_entry WHERE id = 'i-1'").fetchone() == ("c-0", "sms")
+        kept = conn.execute("SELECT customer_id, channel FROM timeline_entry WHERE id = 'i-1'").fetchone()
+        assert kept == ("c-0", "sms")
 
 
 # ---------------------------------------------------------------------------

@@ -14,8 +14,8 @@ from agentdesk.config import Settings, SettingsError, default_demo_store_path, d
 from agentdesk.desk.errors import CommandError, StoreError
 
 if TYPE_CHECKING:
-    from agentdesk.domain.authority import AuthorityMatrix
     from agentdesk.desk.identity import BackendLink
+    from agentdesk.domain.authority import AuthorityMatrix
 
 
 class UsageError(CommandError):

@@ -19,7 +19,8 @@ from pathlib import Path
 from typing import Any
 
 from agentdesk.cli.commands import CommandError, UsageError
-from agentdesk.plain.lines import day_time, print_json
+from agentdesk.desk.store import Choices, Ledger, LedgerError, StoreReader
+from agentdesk.domain import entry_parse
 from agentdesk.domain.authority import (
     ESCALATABLE_KINDS,
     MONEY_KINDS,
@@ -29,13 +30,11 @@ from agentdesk.domain.authority import (
     customer_zone,
     decision_currency,
 )
-from agentdesk.domain import entry_parse
 from agentdesk.domain.decision_text import summary
 from agentdesk.domain.model import Customer, Decision, Promise
 from agentdesk.domain.money import Money, MoneyError
 from agentdesk.domain.text import one_line
-from agentdesk.desk.store import Choices, Ledger, LedgerError
-from agentdesk.desk.store import StoreReader
+from agentdesk.plain.lines import day_time, print_json
 
 QUEUED_AT_ONCE = timedelta(0)
 """A script has no undo key: its decisions skip the undo window."""

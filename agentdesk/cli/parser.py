@@ -83,7 +83,7 @@ class Parser(argparse.ArgumentParser):
 
     commands: dict[str, argparse.ArgumentParser]
 
-    def parse_args(self, args=None, namespace=None):  # type: ignore[override]
+    def parse_args(self, args=None, namespace=None):
         parsed = super().parse_args(args, namespace)
         if parsed.command == "decide":
             _check_decide(self.commands["decide"], parsed)

@@ -261,7 +261,8 @@ def _check_links(read: _Reader, roles: Mapping[str, Role]) -> None:
                 raise read.fail(f"roles.{role.name}.escalate_to",
                                 f"{role.escalate_to!r} is not above {role.name!r} (roles are ordered lowest first)")
             if target.read_only:
-                raise read.fail(f"roles.{role.name}.escalate_to", f"{role.escalate_to!r} is read-only and decides nothing")
+                raise read.fail(f"roles.{role.name}.escalate_to",
+                                f"{role.escalate_to!r} is read-only and decides nothing")
         for approved in role.approves:
             if approved not in roles:
                 raise read.fail(f"roles.{role.name}.approves", f"no role named {approved!r}")
@@ -287,7 +288,8 @@ def _callback_hours(read: _Reader, value: Any) -> CallbackHours:
             raise read.fail("callbacks.hours", f"{text!r} closes before it opens")
         hours = replace(hours, opens=opens, closes=closes)
     if "slot_minutes" in body:
-        hours = replace(hours, slot=timedelta(minutes=read.whole(body["slot_minutes"], "callbacks.slot_minutes", 5, 240)))
+        slot_minutes = read.whole(body["slot_minutes"], "callbacks.slot_minutes", 5, 240)
+        hours = replace(hours, slot=timedelta(minutes=slot_minutes))
     if "notice_minutes" in body:
         hours = replace(hours, notice=timedelta(
             minutes=read.whole(body["notice_minutes"], "callbacks.notice_minutes", 0, 24 * 60)))
@@ -386,7 +388,8 @@ def check(matrix: AuthorityMatrix, situation: Situation, proposal: Proposal) -> 
     if role is None:
         return Verdict(False, proposal, "roles", f"role {situation.role!r} is not in the authority matrix")
     if role.read_only:
-        return Verdict(False, proposal, f"{role.name}.read_only", f"the {role.name} role is read-only and decides nothing")
+        return Verdict(False, proposal, f"{role.name}.read_only",
+                       f"the {role.name} role is read-only and decides nothing")
     if kind not in KINDS:
         return Verdict(False, proposal, "kinds", f"{kind!r} is not a kind of decision ({', '.join(KINDS)})")
     case = situation.case
@@ -453,7 +456,8 @@ def _check_money(matrix: AuthorityMatrix, role: Role, situation: Situation, prop
                            limit=limit, budget_left=left)
     if amount > limit:
         return _refusal(proposal, f"{role.name}.{kind}.max",
-                        f"{kind} {amount} is over the {role.name} limit of {limit}", role, limit=limit, budget_left=left)
+                        f"{kind} {amount} is over the {role.name} limit of {limit}", role,
+                        limit=limit, budget_left=left)
     if amount > left:
         return _refusal(proposal, f"{role.name}.{kind}.per_customer_30d",
                         f"{kind} {amount} would exceed this customer's 30-day cap of {cap} "
@@ -543,7 +547,7 @@ def is_international(phone: str | None, home_country: str) -> bool:
     """Is ``phone`` outside ``home_country``? ``+44 …`` and the dialled form ``0044 …`` both are; a national
     number is not. A number that cannot be read counts as abroad when written with ``+``."""
     key = phone_key(phone)
-    if not key:
+    if phone is None or not key:
         return False
     from phonenumbers import NumberParseException, country_code_for_region, parse
 
@@ -654,7 +658,8 @@ def suggest(matrix: AuthorityMatrix, situation: Situation, kind: str) -> Proposa
             return None
         currency = decision_currency(matrix, situation)
         amount = rule.default if rule.default is not None else rule.max
-        left = Money(rule.per_customer_30d, currency) - spent_in_window(situation.decisions, "voucher", currency, situation.now)
+        spent = spent_in_window(situation.decisions, "voucher", currency, situation.now)
+        left = Money(rule.per_customer_30d, currency) - spent
         amount = min(amount, left.amount)
         return Proposal("voucher", Money(amount, currency)) if amount > 0 else None
     if kind == "callback":

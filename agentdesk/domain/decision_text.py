@@ -10,11 +10,12 @@ whatever the machine's locale).
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from decimal import Decimal
 
-from agentdesk.domain.authority import Proposal, Verdict
-from agentdesk.domain.model import Decision, Direction, EntryKind, TimelineEntry
+from agentdesk.domain.authority import AuthorityMatrix, Proposal, Verdict
+from agentdesk.domain.model import Agent, Decision, Direction, EntryKind, TimelineEntry
 from agentdesk.domain.money import Money
 from agentdesk.domain.text import one_line
 from agentdesk.domain.timefmt import duration, zone
@@ -263,7 +264,8 @@ def outcome_sentence(escalation: Decision, customer_name: str, approver_name: st
     customer = one_line(customer_name, 60)
     if escalation.approval == "approved":
         return f"{who} approved your {what} for {customer}"
-    return f"{who} declined your {what} for {customer}: {one_line(escalation.approval_reason or 'no reason given', 300)}"
+    reason = one_line(escalation.approval_reason or "no reason given", 300)
+    return f"{who} declined your {what} for {customer}: {reason}"
 
 
 def backend_refusal_sentence(decision: Decision, customer_name: str, zone_name: str | None = None) -> str:
@@ -277,3 +279,48 @@ def backend_refusal_sentence(decision: Decision, customer_name: str, zone_name: 
     reason = refusal_reason(decision)
     return (f"{one_line(what, 200)} for {one_line(customer_name, 60)} was not carried out: "
             f"{one_line(reason, 300) if reason else 'the backend gave no reason'}")
+
+
+# --------------------------------------------------------------------------- when nothing may be decided
+
+DECISIONS_NOT_AVAILABLE = "decisions are not available"
+
+
+@dataclass(frozen=True, slots=True)
+class NoDecisions:
+    """Why a front end decides nothing, in two parts each front end joins its own way: the workstation's
+    decision bar as ``READ-ONLY · the supervisor role decides nothing``, the plain session as
+    ``read-only: the supervisor role decides nothing``."""
+
+    head: str
+    words: str
+    read_only: bool = False
+    """``head`` is the read-only mark, which the workstation shows as a badge."""
+
+    def line(self, separator: str, *, read_only_mark: str = "read-only") -> str:
+        return f"{read_only_mark if self.read_only else self.head}{separator}{self.words}"
+
+
+READ_ONLY_SESSION = NoDecisions("read-only", DECISIONS_NOT_AVAILABLE, read_only=True)
+"""A session started read-only, as a supervisor works."""
+NO_AGENT = NoDecisions("no agent selected", f"{DECISIONS_NOT_AVAILABLE} (start with --as AGENT)")
+
+
+def role_decides_nothing(agent: Agent, matrix: AuthorityMatrix) -> NoDecisions | None:
+    """Why ``agent``'s role decides nothing (read-only, or not in the matrix); None when it may decide."""
+    role = matrix.role(agent.role)
+    if role is None:
+        return NoDecisions(DECISIONS_NOT_AVAILABLE,
+                           f"the role '{one_line(agent.role, 30)}' is not in the authority matrix")
+    if role.read_only:
+        return NoDecisions("read-only", f"the {one_line(role.name, 30)} role decides nothing", read_only=True)
+    return None
+
+
+def why_no_decisions(read_only: bool, agent: Agent | None, matrix: AuthorityMatrix | None) -> NoDecisions | None:
+    """Why a session decides nothing, or None when it may: read-only, nobody signed in, or the role."""
+    if read_only:
+        return READ_ONLY_SESSION
+    if agent is None or matrix is None:
+        return NO_AGENT
+    return role_decides_nothing(agent, matrix)

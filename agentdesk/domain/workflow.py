@@ -41,7 +41,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from typing import Protocol
+from typing import Any, Protocol
 
 from agentdesk.domain.authority import (
     AuthorityMatrix,
@@ -169,7 +169,7 @@ def new_decision(matrix: AuthorityMatrix, agent: Agent, seen: Situation, proposa
     at once when the window is zero."""
     state = "queued" if undo_window is not None and undo_window <= timedelta(0) else "pending"
     undo_until = now + undo_window if state == "pending" and undo_window is not None else None
-    common = dict(id=new_id("d", now), customer=seen.customer.id, agent=agent.id, at=now, state=state,
+    common: dict[str, Any] = dict(id=new_id("d", now), customer=seen.customer.id, agent=agent.id, at=now, state=state,
                   case=seen.case.id if seen.case is not None else None, reason=proposal.reason,
                   undo_until=undo_until)
     if proposal.kind == "escalate":

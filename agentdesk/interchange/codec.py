@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from functools import lru_cache
 from types import UnionType
-from typing import Annotated, Any, Literal, Union, get_args, get_origin
+from typing import TYPE_CHECKING, Annotated, Any, Literal, TypeAlias, Union, get_args, get_origin
 
 import msgspec
 
@@ -111,23 +111,35 @@ def _one_of(what: str, values: tuple[str, ...]) -> Any:
     return Annotated[Literal[values], msgspec.Meta(extra={"what": what})]
 
 
-ChannelName = _one_of("channel", tuple(c.value for c in Channel))
-DirectionName = _one_of("direction", tuple(d.value for d in Direction))
-CaseStatusName = _one_of("case status", tuple(s.value for s in CaseStatus))
-UrgencyName = _one_of("urgency", tuple(u.value for u in Urgency))
-DecisionKind = _one_of("decision kind", DECISION_KINDS)
-DecisionState = _one_of("decision state", DECISION_STATES)
-ProposalKind = _one_of("proposal kind", PROPOSAL_KINDS)
-ApprovalState = _one_of("approval", APPROVAL_STATES)
-PromiseState = _one_of("promise state", PROMISE_STATES)
-AuditAction = _one_of("audit action", AUDIT_ACTIONS)
+if TYPE_CHECKING:  # the checker reads each as the string it holds; msgspec reads the Literal of its values
+    ChannelName: TypeAlias = str
+    DirectionName: TypeAlias = str
+    CaseStatusName: TypeAlias = str
+    UrgencyName: TypeAlias = str
+    DecisionKind: TypeAlias = str
+    DecisionState: TypeAlias = str
+    ProposalKind: TypeAlias = str
+    ApprovalState: TypeAlias = str
+    PromiseState: TypeAlias = str
+    AuditAction: TypeAlias = str
+else:
+    ChannelName = _one_of("channel", tuple(c.value for c in Channel))
+    DirectionName = _one_of("direction", tuple(d.value for d in Direction))
+    CaseStatusName = _one_of("case status", tuple(s.value for s in CaseStatus))
+    UrgencyName = _one_of("urgency", tuple(u.value for u in Urgency))
+    DecisionKind = _one_of("decision kind", DECISION_KINDS)
+    DecisionState = _one_of("decision state", DECISION_STATES)
+    ProposalKind = _one_of("proposal kind", PROPOSAL_KINDS)
+    ApprovalState = _one_of("approval", APPROVAL_STATES)
+    PromiseState = _one_of("promise state", PROMISE_STATES)
+    AuditAction = _one_of("audit action", AUDIT_ACTIONS)
 
 
 class _Schema(msgspec.Struct, kw_only=True, frozen=True):
     """An interchange record's known fields in the contract's order (after ``type``); others go to ``extra``."""
 
 
-class AgentSchema(_Schema, kw_only=True):
+class AgentSchema(_Schema, kw_only=True, frozen=True):
     id: Key
     name: str
     role: Key
@@ -135,7 +147,7 @@ class AgentSchema(_Schema, kw_only=True):
     phone: str | None = None
 
 
-class CustomerSchema(_Schema, kw_only=True):
+class CustomerSchema(_Schema, kw_only=True, frozen=True):
     id: Key
     name: str
     email: str | None = None
@@ -147,7 +159,7 @@ class CustomerSchema(_Schema, kw_only=True):
     owner: Key | None = None
 
 
-class CaseSchema(_Schema, kw_only=True):
+class CaseSchema(_Schema, kw_only=True, frozen=True):
     id: Key
     customer: Key
     subject: str
@@ -158,7 +170,7 @@ class CaseSchema(_Schema, kw_only=True):
     urgency: UrgencyName | None = None
 
 
-class InteractionSchema(_Schema, kw_only=True):
+class InteractionSchema(_Schema, kw_only=True, frozen=True):
     id: Key
     customer: Key
     case: Key | None = None
@@ -171,7 +183,7 @@ class InteractionSchema(_Schema, kw_only=True):
     wait_s: Seconds | None = None
 
 
-class EventSchema(_Schema, kw_only=True):
+class EventSchema(_Schema, kw_only=True, frozen=True):
     id: Key
     customer: Key
     case: Key | None = None
@@ -181,7 +193,7 @@ class EventSchema(_Schema, kw_only=True):
     body: str | None = None
 
 
-class DecisionSchema(_Schema, kw_only=True):
+class DecisionSchema(_Schema, kw_only=True, frozen=True):
     id: Key
     customer: Key
     case: Key | None = None
@@ -204,7 +216,7 @@ class DecisionSchema(_Schema, kw_only=True):
     approves: Key | None = None
 
 
-class PromiseSchema(_Schema, kw_only=True):
+class PromiseSchema(_Schema, kw_only=True, frozen=True):
     id: Key
     decision: Key | None = None
     customer: Key
@@ -213,7 +225,7 @@ class PromiseSchema(_Schema, kw_only=True):
     state: PromiseState
 
 
-class AuditSchema(_Schema, kw_only=True):
+class AuditSchema(_Schema, kw_only=True, frozen=True):
     id: Key
     at: Time
     actor: Key
@@ -284,6 +296,7 @@ class JsonNumber(float):
     """A JSON number with a fraction or exponent, remembering how it was written."""
 
     __slots__ = ("text",)
+    text: str
 
     def __repr__(self) -> str:
         return self.text
@@ -764,7 +777,7 @@ def parse_line(raw: bytes, *, max_record_bytes: int | None = DEFAULT_MAX_RECORD_
 
 def record_type(record: Record) -> str:
     """The interchange ``type`` of a record: ``interaction`` and ``event`` for timeline entries."""
-    if type(record) is TimelineEntry:
+    if isinstance(record, TimelineEntry):
         return "interaction" if record.kind is EntryKind.INTERACTION else "event"
     return _TYPE_NAMES[type(record)]
 
@@ -788,115 +801,146 @@ def _merge_extra(out: dict[str, Any], extra: Mapping[str, Any]) -> dict[str, Any
 
 def to_json_obj(record: Record) -> dict[str, Any]:
     """The canonical interchange object: ``type`` and ``id`` first, the contract's order, no nulls."""
-    kind = type(record)
-    if kind is TimelineEntry:
-        if record.kind is EntryKind.DECISION:
-            raise TypeError(f"timeline line {record.id} is derived from its decision; export the decision instead")
-        if record.kind is EntryKind.INTERACTION:
-            out = {"type": "interaction", "id": record.id, "customer": record.customer}
-            if record.case is not None:
-                out["case"] = record.case
-            if record.channel is not None:
-                out["channel"] = record.channel._value_
-            out["direction"] = record.direction._value_
-            out["at"] = record.at.isoformat()
-            out["author"] = record.author
-            out["body"] = record.body
-            if record.duration_s is not None:
-                out["duration_s"] = record.duration_s
-            if record.wait_s is not None:
-                out["wait_s"] = record.wait_s
-        else:
-            out = {"type": "event", "id": record.id, "customer": record.customer}
-            if record.case is not None:
-                out["case"] = record.case
-            out["at"] = record.at.isoformat()
-            out["author"] = record.author
-            if record.event_kind is not None:
-                out["kind"] = record.event_kind
-            if record.body:
-                out["body"] = record.body
-    elif kind is Customer:
-        out = {"type": "customer", "id": record.id, "name": record.name}
-        _put(out, "email", record.email)
-        _put(out, "phone", record.phone)
-        if record.preferred_channel is not None:
-            out["preferred_channel"] = record.preferred_channel._value_
-        _put(out, "language", record.language)
-        _put(out, "timezone", record.timezone)
-        _put(out, "location", record.location)
-        _put(out, "owner", record.owner)
-    elif kind is Agent:
-        out = {"type": "agent", "id": record.id, "name": record.name, "role": record.role}
-        _put(out, "email", record.email)
-        _put(out, "phone", record.phone)
-    elif kind is Case:
-        out = {
-            "type": "case",
-            "id": record.id,
-            "customer": record.customer,
-            "subject": record.subject,
-            "status": record.status._value_,
-            "opened_at": record.opened_at.isoformat(),
-        }
-        if record.disputed is not None:
-            out["disputed_amount"] = record.disputed.text
-            out["currency"] = record.disputed.currency
-        if record.urgency is not Urgency.NORMAL:
-            out["urgency"] = record.urgency._value_
-    elif kind is Decision:
-        out = {"type": "decision", "id": record.id, "customer": record.customer}
-        _put(out, "case", record.case)
-        out["kind"] = record.kind
-        if record.amount is not None:
-            out["amount"] = record.amount.text
-            out["currency"] = record.amount.currency
-        out["agent"] = record.agent
-        out["at"] = record.at.isoformat()
-        out["state"] = record.state
-        _put(out, "reason", record.reason)
-        _put_time(out, "scheduled", record.scheduled)
-        _put(out, "phone", record.phone)
-        _put_time(out, "undo_until", record.undo_until)
-        _put(out, "escalate_to", record.escalate_to)
-        _put(out, "proposal_kind", record.proposal_kind)
-        _put(out, "approval", record.approval)
-        _put(out, "approval_by", record.approval_by)
-        _put_time(out, "approval_at", record.approval_at)
-        _put(out, "approval_reason", record.approval_reason)
-        _put(out, "approves", record.approves)
-    elif kind is Promise:
-        out = {"type": "promise", "id": record.id}
-        _put(out, "decision", record.decision)
-        out["customer"] = record.customer
-        out["what"] = record.what
-        out["due"] = record.due.isoformat()
-        out["state"] = record.state
-    elif kind is AuditEntry:
-        out = {
-            "type": "audit",
-            "id": record.id,
-            "at": record.at.isoformat(),
-            "actor": record.actor,
-            "action": record.action,
-            "customer": record.customer,
-        }
-        _put(out, "decision", record.decision)
-        _put(out, "kind", record.kind)
-        if record.amount is not None:
-            out["amount"] = record.amount.text
-        money = record.amount or record.limit
-        if money is not None:
-            out["currency"] = money.currency
-        _put(out, "rule", record.rule)
-        if record.limit is not None:
-            out["limit"] = record.limit.text
-        _put(out, "detail", record.detail)
-    else:
-        raise TypeError(f"not an interchange record: {kind.__name__}")
+    try:
+        to_obj = _TO_OBJ[type(record)]
+    except KeyError:
+        raise TypeError(f"not an interchange record: {type(record).__name__}") from None
+    out = to_obj(record)
     if record.extra:
         _merge_extra(out, record.extra)
     return out
+
+
+def _entry_obj(record: TimelineEntry) -> dict[str, Any]:
+    if record.kind is EntryKind.DECISION:
+        raise TypeError(f"timeline line {record.id} is derived from its decision; export the decision instead")
+    out: dict[str, Any]
+    if record.kind is EntryKind.INTERACTION:
+        out = {"type": "interaction", "id": record.id, "customer": record.customer}
+        if record.case is not None:
+            out["case"] = record.case
+        if record.channel is not None:
+            out["channel"] = record.channel._value_
+        out["direction"] = record.direction._value_
+        out["at"] = record.at.isoformat()
+        out["author"] = record.author
+        out["body"] = record.body
+        if record.duration_s is not None:
+            out["duration_s"] = record.duration_s
+        if record.wait_s is not None:
+            out["wait_s"] = record.wait_s
+    else:
+        out = {"type": "event", "id": record.id, "customer": record.customer}
+        if record.case is not None:
+            out["case"] = record.case
+        out["at"] = record.at.isoformat()
+        out["author"] = record.author
+        if record.event_kind is not None:
+            out["kind"] = record.event_kind
+        if record.body:
+            out["body"] = record.body
+    return out
+
+
+def _customer_obj(record: Customer) -> dict[str, Any]:
+    out: dict[str, Any] = {"type": "customer", "id": record.id, "name": record.name}
+    _put(out, "email", record.email)
+    _put(out, "phone", record.phone)
+    if record.preferred_channel is not None:
+        out["preferred_channel"] = record.preferred_channel._value_
+    _put(out, "language", record.language)
+    _put(out, "timezone", record.timezone)
+    _put(out, "location", record.location)
+    _put(out, "owner", record.owner)
+    return out
+
+
+def _agent_obj(record: Agent) -> dict[str, Any]:
+    out: dict[str, Any] = {"type": "agent", "id": record.id, "name": record.name, "role": record.role}
+    _put(out, "email", record.email)
+    _put(out, "phone", record.phone)
+    return out
+
+
+def _case_obj(record: Case) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "type": "case",
+        "id": record.id,
+        "customer": record.customer,
+        "subject": record.subject,
+        "status": record.status._value_,
+        "opened_at": record.opened_at.isoformat(),
+    }
+    if record.disputed is not None:
+        out["disputed_amount"] = record.disputed.text
+        out["currency"] = record.disputed.currency
+    if record.urgency is not Urgency.NORMAL:
+        out["urgency"] = record.urgency._value_
+    return out
+
+
+def _decision_obj(record: Decision) -> dict[str, Any]:
+    out: dict[str, Any] = {"type": "decision", "id": record.id, "customer": record.customer}
+    _put(out, "case", record.case)
+    out["kind"] = record.kind
+    if record.amount is not None:
+        out["amount"] = record.amount.text
+        out["currency"] = record.amount.currency
+    out["agent"] = record.agent
+    out["at"] = record.at.isoformat()
+    out["state"] = record.state
+    _put(out, "reason", record.reason)
+    _put_time(out, "scheduled", record.scheduled)
+    _put(out, "phone", record.phone)
+    _put_time(out, "undo_until", record.undo_until)
+    _put(out, "escalate_to", record.escalate_to)
+    _put(out, "proposal_kind", record.proposal_kind)
+    _put(out, "approval", record.approval)
+    _put(out, "approval_by", record.approval_by)
+    _put_time(out, "approval_at", record.approval_at)
+    _put(out, "approval_reason", record.approval_reason)
+    _put(out, "approves", record.approves)
+    return out
+
+
+def _promise_obj(record: Promise) -> dict[str, Any]:
+    out: dict[str, Any] = {"type": "promise", "id": record.id}
+    _put(out, "decision", record.decision)
+    out["customer"] = record.customer
+    out["what"] = record.what
+    out["due"] = record.due.isoformat()
+    out["state"] = record.state
+    return out
+
+
+def _audit_obj(record: AuditEntry) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "type": "audit",
+        "id": record.id,
+        "at": record.at.isoformat(),
+        "actor": record.actor,
+        "action": record.action,
+        "customer": record.customer,
+    }
+    _put(out, "decision", record.decision)
+    _put(out, "kind", record.kind)
+    if record.amount is not None:
+        out["amount"] = record.amount.text
+    money = record.amount or record.limit
+    if money is not None:
+        out["currency"] = money.currency
+    _put(out, "rule", record.rule)
+    if record.limit is not None:
+        out["limit"] = record.limit.text
+    _put(out, "detail", record.detail)
+    return out
+
+
+_TO_OBJ: dict[type, Callable[[Any], dict[str, Any]]] = {
+    TimelineEntry: _entry_obj, Customer: _customer_obj, Agent: _agent_obj, Case: _case_obj,
+    Decision: _decision_obj, Promise: _promise_obj, AuditEntry: _audit_obj,
+}
+"""Each record type's canonical object, fields in the contract's order (``extra`` is added after)."""
 
 
 def _put(out: dict[str, Any], key: str, value: object) -> None:

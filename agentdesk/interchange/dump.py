@@ -13,9 +13,10 @@ stays at one chunk of rows.
 from __future__ import annotations
 
 import io
+from collections.abc import AsyncGenerator
 from contextlib import aclosing
 from pathlib import Path
-from typing import BinaryIO, TextIO
+from typing import Any, BinaryIO, TextIO, cast
 
 from agentdesk.interchange.codec import dumps, to_json_obj
 from agentdesk.store.writer import TABLE_ORDER, open_writer, row_record
@@ -42,7 +43,11 @@ async def dump_jsonl(store_path: Path | str, out: TextIO | BinaryIO, *, chunk: i
     count = 0
     writer = await open_writer(store_path)
     try:
-        async with aclosing(writer.stream_rows(TABLE_ORDER, chunk=chunk)) as chunks:
+        # stream_rows is an async generator (closed here, so its snapshot ends even when a write fails), though
+        # declared an AsyncIterator.
+        rows_of_tables = cast(AsyncGenerator[tuple[str, list[tuple[Any, ...]]], None],
+                              writer.stream_rows(TABLE_ORDER, chunk=chunk))
+        async with aclosing(rows_of_tables) as chunks:
             async for table, rows in chunks:
                 text = "".join([dumps(to_json_obj(row_record(table, row))) + "\n" for row in rows])
                 write(text.encode("utf-8") if binary else text)  # type: ignore[arg-type]

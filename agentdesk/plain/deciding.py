@@ -23,17 +23,8 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, timezone, tzinfo
 from typing import TYPE_CHECKING
 
-from agentdesk.plain.lines import day_time
-from agentdesk.plain.text import (
-    answer_line,
-    countdown,
-    decision_words,
-    escalate_command,
-    option_line,
-    proposal_words,
-    refused_line,
-    sent_words,
-)
+from agentdesk.desk.store import OPEN_PROMISE_STATES, Choices, Ledger, LedgerError, StoreReader
+from agentdesk.desk.watch import EscalationOutcome, StoreWatch
 from agentdesk.domain import entry_parse
 from agentdesk.domain.authority import (
     ESCALATABLE_KINDS,
@@ -46,24 +37,35 @@ from agentdesk.domain.authority import (
     decision_currency,
 )
 from agentdesk.domain.decision_text import (
+    NO_AGENT,
     WAITING_FOR_BACKEND,
     approval_refused,
     backend_refusal_sentence,
     outcome_sentence,
     terms,
+    why_no_decisions,
 )
 from agentdesk.domain.model import Agent, Customer, Decision, Promise
 from agentdesk.domain.text import one_line
 from agentdesk.domain.timefmt import duration, zone
-from agentdesk.desk.store import Choices, Ledger, LedgerError
-from agentdesk.desk.watch import EscalationOutcome, StoreWatch
-from agentdesk.desk.store import OPEN_PROMISE_STATES, StoreReader
+from agentdesk.plain.lines import day_time
+from agentdesk.plain.text import (
+    answer_line,
+    countdown,
+    decision_words,
+    escalate_command,
+    option_line,
+    proposal_words,
+    refused_line,
+    sent_words,
+)
 
 if TYPE_CHECKING:
     from agentdesk.plain.session import Syncing
 
-READ_ONLY = "read-only: decisions are not available"
-NO_AGENT = "no agent selected: decisions are not available (start with --as AGENT)"
+SEPARATOR = ": "
+"""Between the head of a line and what it says: ``read-only: decisions are not available``."""
+NO_AGENT_LINE = NO_AGENT.line(SEPARATOR)
 KEPT_NOTICES = 50
 """Announcements kept for ``notices``, like the workstation's recent notices."""
 MAX_CALLBACK_LINES = 2
@@ -136,20 +138,12 @@ class Deciding:
     @staticmethod
     def why_not(read_only: bool, agent: Agent | None, matrix: AuthorityMatrix | None) -> str | None:
         """Why this session decides nothing (one line), or None when it may decide."""
-        if read_only:
-            return READ_ONLY
-        if agent is None or matrix is None:
-            return NO_AGENT
-        role = matrix.role(agent.role)
-        if role is None:
-            return f"decisions are not available: the role '{one_line(agent.role, 30)}' is not in the authority matrix"
-        if role.read_only:
-            return f"read-only: the {one_line(role.name, 30)} role decides nothing"
-        return None
+        reason = why_no_decisions(read_only, agent, matrix)
+        return reason.line(SEPARATOR) if reason is not None else None
 
     def _deciding(self) -> tuple[Ledger, Agent, Customer]:
         if self.cannot_decide is not None or self.ledger is None or self.agent is None:
-            raise Bad(self.cannot_decide or NO_AGENT)
+            raise Bad(self.cannot_decide or NO_AGENT_LINE)
         assert self.customer is not None  # the dispatcher only runs these with a customer open
         return self.ledger, self.agent, self.customer
 
@@ -188,7 +182,7 @@ class Deciding:
     async def decision_lines(self) -> list[str]:
         """The decision bar as lines, each starting with the command that takes it."""
         if self.cannot_decide is not None or self.ledger is None or self.agent is None:
-            return [f"Decisions: {self.cannot_decide or NO_AGENT}"]
+            return [f"Decisions: {self.cannot_decide or NO_AGENT_LINE}"]
         assert self.customer is not None
         customer = self.customer
         choices = await self.ledger.choices(self.agent.id, customer.id)
@@ -542,7 +536,7 @@ class Deciding:
 
     def _approver(self) -> tuple[Ledger, Agent]:
         if self.cannot_decide is not None or self.ledger is None or self.agent is None:
-            raise Bad(self.cannot_decide or NO_AGENT)
+            raise Bad(self.cannot_decide or NO_AGENT_LINE)
         role = self.role
         if role is None or not role.approves:
             name = one_line(role.name, 30) if role is not None else "your"
@@ -573,10 +567,10 @@ class Deciding:
                      f"by {one_line(self.person(escalation.agent), 60)}",
                      f"waiting {duration(now - escalation.at)}"]
             if escalation.case:
-                case = f"case {one_line(escalation.case, 30)}"
+                case_words = f"case {one_line(escalation.case, 30)}"
                 if escalation.case in subjects:
-                    case += f": {one_line(subjects[escalation.case], 60)}"
-                parts.append(case)
+                    case_words += f": {one_line(subjects[escalation.case], 60)}"
+                parts.append(case_words)
             why = f"“{one_line(escalation.reason, 200)}”" if escalation.reason else "no reason given"
             parts.append(f"why: {why}")
             lines.append(" · ".join(parts))

@@ -16,11 +16,11 @@ from rich.console import Console
 from rich.text import Text
 
 from agentdesk.desk.errors import CommandError
+from agentdesk.desk.store import StoreReader
 from agentdesk.domain.model import EntryKind, Promise, TimelineEntry
 from agentdesk.domain.queue import URGENCY_WORDS, QueuePlace, order_queue
 from agentdesk.domain.text import json_safe, one_line
 from agentdesk.domain.timefmt import duration, until
-from agentdesk.desk.store import StoreReader
 
 
 def _console() -> Console:
@@ -50,7 +50,8 @@ def day_time(at: datetime, *, year: bool = False) -> str:
 def _columns(rows: Sequence[Sequence[str]]) -> list[str]:
     """Left-aligned columns two spaces apart; the last column is never padded."""
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]) - 1)]
-    return ["  ".join([cell.ljust(w) for cell, w in zip(row, widths)] + [row[-1]]) for row in rows]
+    # One width short of the cells: zip stops before the last cell, which is added unpadded.
+    return ["  ".join([cell.ljust(w) for cell, w in zip(row, widths, strict=False)] + [row[-1]]) for row in rows]
 
 
 async def print_queue(store: Path, *, as_json: bool) -> int:
@@ -66,7 +67,7 @@ async def print_queue(store: Path, *, as_json: bool) -> int:
         console.print("Nobody is waiting.")
         return 0
     rows = [queue_cells(place, now) for place in places]
-    for place, line in zip(places, _columns(rows)):
+    for place, line in zip(places, _columns(rows), strict=True):
         style = "bold" if place.position == 1 else ""
         console.print(Text(line, style=style))
     return 0
@@ -167,7 +168,7 @@ async def print_promises(store: Path, *, as_json: bool) -> int:
         console.print("No open promises.")
         return 0
     rows = [promise_cells(promise, names, now) for promise in promises]
-    for promise, line in zip(promises, _columns(rows)):
+    for promise, line in zip(promises, _columns(rows), strict=True):
         console.print(Text(line, style="bold" if _overdue(promise, now) else ""),
                       no_wrap=True, overflow="ignore", crop=False)
     return 0
@@ -178,7 +179,10 @@ def _overdue(promise: Promise, now: datetime) -> bool:
 
 
 def promise_cells(promise: Promise, names: dict[str, str], now: datetime) -> list[str]:
-    when = f"OVERDUE by {duration(now - promise.due)}" if _overdue(promise, now) else f"due in {duration(promise.due - now)}"
+    if _overdue(promise, now):
+        when = f"OVERDUE by {duration(now - promise.due)}"
+    else:
+        when = f"due in {duration(promise.due - now)}"
     return [
         day_time(promise.due, year=promise.due.astimezone().year != now.astimezone().year),
         when,

@@ -26,6 +26,7 @@ discards the line being typed, as in Python's own prompt.
 from __future__ import annotations
 
 import asyncio
+import functools
 import signal
 import sqlite3
 import sys
@@ -38,8 +39,15 @@ from typing import TYPE_CHECKING, TextIO
 
 from agentdesk.desk.errors import CommandError
 from agentdesk.desk.identity import resolve
-from agentdesk.plain.lines import promise_cells, queue_cells, timeline_line, day_time
+from agentdesk.desk.store import LedgerError, StoreReader
+from agentdesk.desk.watch import StoreWatch
+from agentdesk.domain.decision_text import DECISIONS_NOT_AVAILABLE
+from agentdesk.domain.model import Agent, Customer
+from agentdesk.domain.queue import order_queue
+from agentdesk.domain.text import display_text, one_line
+from agentdesk.domain.timefmt import duration
 from agentdesk.plain.deciding import Bad, DecideState, Deciding, unquote
+from agentdesk.plain.lines import day_time, promise_cells, queue_cells, timeline_line
 from agentdesk.plain.text import (
     authority_lines,
     case_line,
@@ -48,19 +56,12 @@ from agentdesk.plain.text import (
     promise_when,
     wrapped,
 )
-from agentdesk.domain.model import Agent, Customer
-from agentdesk.domain.queue import order_queue
-from agentdesk.domain.text import display_text, one_line
-from agentdesk.domain.timefmt import duration
-from agentdesk.desk.store import LedgerError
-from agentdesk.desk.store import StoreReader
-from agentdesk.desk.watch import StoreWatch
 
 if TYPE_CHECKING:
     from agentdesk.desk.identity import BackendLink
-    from agentdesk.sync.background import BackgroundSync
-    from agentdesk.domain.authority import AuthorityMatrix
     from agentdesk.desk.store import Ledger
+    from agentdesk.domain.authority import AuthorityMatrix
+    from agentdesk.sync.background import BackgroundSync
 
 QUEUE, CUSTOMER, APPROVALS = "queue", "customer", "approvals"
 EVERYWHERE = (QUEUE, CUSTOMER, APPROVALS)
@@ -520,7 +521,7 @@ class Session(Deciding):
         if self.read_only:
             self.say("READ-ONLY: you can read everything and change nothing.")
         elif self.agent is None and self.asked_for:
-            self.say(f"no agent '{one_line(self.asked_for, 40)}' in this store: decisions are not available")
+            self.say(f"no agent '{one_line(self.asked_for, 40)}' in this store: {DECISIONS_NOT_AVAILABLE}")
         elif self.cannot_decide is not None:
             self.say(self.cannot_decide)
         elif self.undo_window is None:
@@ -648,7 +649,7 @@ class Session(Deciding):
             also = f"; also typed as {', '.join(command.aliases)}" if command.aliases else ""
             self.say(f"Works {where}{also}.")
             return
-        hidden = set()
+        hidden: set[str] = set()
         if self.cannot_decide is not None:
             hidden |= DECIDING | APPROVING
         elif self.role is None or not self.role.approves:
@@ -693,8 +694,9 @@ class Session(Deciding):
 
     async def cmd_promises(self, rest: str) -> None:
         now = self.now()
-        everyone = rest.strip().lower() == "all" or self.place != CUSTOMER or self.view is None
-        only = None if everyone else self.view.customer
+        view = self.view
+        everyone = rest.strip().lower() == "all" or self.place != CUSTOMER or view is None
+        only = None if everyone or view is None else view.customer
         promises = await self.reader.open_promises(None if only is None else only.id)
         if not promises:
             self.more = None
@@ -871,7 +873,7 @@ class Session(Deciding):
                 # one line read ahead: there is more; keep it for the next page
                 rest = _prepend(line, lines)
                 self.say(f"more shows more of entry {number}'s text")
-                self.more = lambda: self._text_page(rest, number)
+                self.more = functools.partial(self._text_page, rest, number)
                 return
             self.say(line)
             shown += 1

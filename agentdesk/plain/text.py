@@ -17,8 +17,8 @@ from datetime import datetime, tzinfo
 
 from agentdesk.domain import decision_text as words
 from agentdesk.domain.authority import ESCALATABLE_KINDS, MONEY_KINDS, Option, Proposal, Role, Verdict
-from agentdesk.domain.model import Case, Customer, Decision, EntryKind, Promise, TimelineEntry
 from agentdesk.domain.decision_text import at_least_zero, refusal_text
+from agentdesk.domain.model import Case, Customer, Decision, EntryKind, Promise, TimelineEntry
 from agentdesk.domain.queue import URGENCY_WORDS
 from agentdesk.domain.text import display_text, one_line
 from agentdesk.domain.timefmt import duration, until

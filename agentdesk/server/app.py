@@ -37,6 +37,7 @@ from agentdesk.server.api_models import (
     Me,
     Mutation,
     MutationResult,
+    RecordRefusal,
     RecordsUpload,
     UploadReport,
 )
@@ -224,7 +225,7 @@ def create_app(database: str | Path | URL, matrix_text: str | None = None, *,
         if report.cursor is not None:
             backend.watch.advance(report.cursor)
         return UploadReport(changed=report.changed, unchanged=report.unchanged,
-                            errors=[{"index": i, "reason": r} for i, r in sorted(report.errors)])
+                            errors=[RecordRefusal(index=i, reason=r) for i, r in sorted(report.errors)])
 
     mutation_id_param = PathParam(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9._:~-]+$",
                                   description="The client's id of this mutation (e.g. m-01J9…)")

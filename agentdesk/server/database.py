@@ -22,10 +22,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy import event
-from tenacity import AsyncRetrying
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+from tenacity import AsyncRetrying
 
 from agentdesk.retry import transaction_attempts
 

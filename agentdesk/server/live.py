@@ -103,7 +103,8 @@ class HeadWatch:
             try:
                 connection = await asyncpg.connect(asyncpg_dsn(database.url))
                 lost = asyncio.Event()
-                connection.add_termination_listener(lambda _connection: lost.set())
+                # Bound now: a late call from an earlier connection must not wake the wait on a later one.
+                connection.add_termination_listener(lambda _connection, lost=lost: lost.set())
                 await connection.add_listener(NOTIFY_CHANNEL, self._notified)
                 # Anything committed while we were not listening.
                 self.advance(int(await connection.fetchval("SELECT last FROM change_counter WHERE id = 1")))
@@ -130,7 +131,8 @@ class HeadWatch:
 
 
 def event_stream(watch: HeadWatch, start: int | None, known: int) -> EventSourceResponse:
-    """The ``/events`` response for a listener that has seen ``start`` (None: nothing), opened when the head was ``known``.
+    """The ``/events`` response for a listener that has seen ``start`` (None: nothing), opened when the head was
+    ``known``.
 
     A listener behind gets one event with the head at once, then one each time it moves.
     """

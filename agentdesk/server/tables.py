@@ -114,8 +114,9 @@ def _micros(text: str) -> int:
     return utc_micros(datetime.fromisoformat(text))
 
 
-api_user = ApiUser.__table__
-record = StoredRecord.__table__
-change_log = ChangeLogEntry.__table__
-change_counter = ChangeCounter.__table__
-mutation = AppliedMutation.__table__
+# Read from the registry's metadata: SQLModel sets each model's __table__ but does not declare it.
+api_user = ServerTable.metadata.tables[ApiUser.__tablename__]
+record = ServerTable.metadata.tables[StoredRecord.__tablename__]
+change_log = ServerTable.metadata.tables[ChangeLogEntry.__tablename__]
+change_counter = ServerTable.metadata.tables[ChangeCounter.__tablename__]
+mutation = ServerTable.metadata.tables[AppliedMutation.__tablename__]

@@ -51,13 +51,13 @@ class RecordsWorld:
         return agent
 
     def customer(self, customer_id: str) -> Customer | None:
-        return self._parsed("customer", customer_id)  # type: ignore[no-any-return]
+        return self._parsed("customer", customer_id)
 
     def case(self, case_id: str) -> Case | None:
-        return self._parsed("case", case_id)  # type: ignore[no-any-return]
+        return self._parsed("case", case_id)
 
     def decision(self, decision_id: str) -> Decision | None:
-        return self._parsed("decision", decision_id)  # type: ignore[no-any-return]
+        return self._parsed("decision", decision_id)
 
     def counting_decisions(self, customer_id: str, case_id: str | None, since: datetime,
                            now: datetime) -> list[Decision]:

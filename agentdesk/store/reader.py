@@ -348,8 +348,9 @@ class StoreReader:
 
     async def timeline_count(self, customer_id: str) -> int:
         async with self._db.execute(TIMELINE_COUNT_SQL, (customer_id,)) as cursor:
-            (count,) = await cursor.fetchone()
-        return count
+            row = await cursor.fetchone()
+        assert row is not None, "count(*) answers one row"
+        return row[0]
 
     async def timeline_page(self, customer_id: str, offset: int, limit: int,
                             total: int | None = None) -> list[TimelineEntry]:
@@ -364,11 +365,10 @@ class StoreReader:
             take = max(min(limit, total - offset), 0)
             params = (customer_id, take, max(total - offset - take, 0))
             async with self._db.execute(TIMELINE_PAGE_FROM_END_SQL, params) as cursor:
-                rows = await cursor.fetchall()
-            rows.reverse()
-        else:
-            async with self._db.execute(TIMELINE_PAGE_SQL, (customer_id, limit, offset)) as cursor:
-                rows = await cursor.fetchall()
+                newest_first = list(await cursor.fetchall())  # aiosqlite's list, declared an Iterable
+            return [entry_from_row(row) for row in reversed(newest_first)]
+        async with self._db.execute(TIMELINE_PAGE_SQL, (customer_id, limit, offset)) as cursor:
+            rows = await cursor.fetchall()
         return [entry_from_row(row) for row in rows]
 
     async def timeline_position(self, customer_id: str, at: datetime) -> int:
@@ -377,8 +377,9 @@ class StoreReader:
             "SELECT count(*) FROM timeline_entry WHERE customer_id = ? AND at_us < ?",
             (customer_id, utc_micros(at)),
         ) as cursor:
-            (count,) = await cursor.fetchone()
-        return count
+            row = await cursor.fetchone()
+        assert row is not None, "count(*) answers one row"
+        return row[0]
 
     async def timeline(self, customer_id: str, page_size: int = 2000) -> AsyncIterator[TimelineEntry]:
         """The whole timeline, oldest first, streamed page by page (keyset, not offset)."""
@@ -387,7 +388,7 @@ class StoreReader:
             async with self._db.execute(
                 TIMELINE_STREAM_SQL, (customer_id, after[0], after[1], page_size)
             ) as cursor:
-                rows = await cursor.fetchall()
+                rows = list(await cursor.fetchall())  # aiosqlite's list, declared an Iterable
             for row in rows:
                 yield entry_from_row(row)
             if len(rows) < page_size:

@@ -115,7 +115,8 @@ def _agent(r: Agent) -> Row:
 
 def _customer(r: Customer) -> Row:
     return customer_row(
-        id=r.id, name=r.name, email=r.email, phone=r.phone, email_key=email_key(r.email), phone_key=customer_phone_key(r),
+        id=r.id, name=r.name, email=r.email, phone=r.phone,
+        email_key=email_key(r.email), phone_key=customer_phone_key(r),
         preferred_channel=enum_column(r.preferred_channel), language=r.language, timezone=r.timezone,
         location=r.location, owner=r.owner, extra=extra_to_column(r.extra),
     )
@@ -184,7 +185,7 @@ def row(record: Record) -> tuple[str, Row]:
 def columns(record: Record) -> tuple[str, dict[str, Any]]:
     """``(table, {column: value})`` for a domain record."""
     table, values = row(record)
-    return table, dict(zip(COLUMNS[table], values))
+    return table, dict(zip(COLUMNS[table], values, strict=True))
 
 
 def insert_sql(table: str) -> str:

@@ -110,7 +110,8 @@ class BackendClient:
         return (await self._request("GET", "/changes", params={"after": after, "limit": limit})).json()
 
     async def report_set_aside(self, items: Iterable[Mapping[str, Any]]) -> None:
-        """Tell the backend's log about changes this workstation could not apply (``type``, ``id``, ``seq``, ``reason``)."""
+        """Tell the backend's log about changes this workstation could not apply (``type``, ``id``, ``seq``,
+        ``reason``)."""
         await self._request("POST", "/reports/set-aside", json={"items": list(items)})
 
     async def upload(self, records: Iterable[Mapping[str, Any]]) -> dict[str, Any]:

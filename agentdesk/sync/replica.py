@@ -28,12 +28,11 @@ from agentdesk.domain.text import one_line
 from agentdesk.interchange.codec import RecordError
 from agentdesk.interchange.load import to_row
 from agentdesk.store import outbox, set_aside, sync_state
-from agentdesk.store.sync_state import REJECTED
 from agentdesk.store.outbox import APPROVE, DECISION, OutboxItem
+from agentdesk.store.sync_state import REJECTED
 from agentdesk.store.writer import COLUMNS, REFERENCES, TIMELINE, StoreWriter, open_writer
 from agentdesk.sync.mutations import describe
 from agentdesk.sync.status import CHANGE, MUTATION, Kept
-
 
 _ENTRY_CUSTOMER = COLUMNS[TIMELINE].index("customer_id")
 
@@ -95,7 +94,8 @@ class Replica:
     # --- the outbox ---------------------------------------------------------------
 
     async def outbox(self, limit: int = 100, after: int = 0) -> list[OutboxItem]:
-        """Mutations to push, oldest first, from after the outbox seq ``after``; those the backend rejected are left out."""
+        """Mutations to push, oldest first, from after the outbox seq ``after``; those the backend rejected are left
+        out."""
         rows = await self._writer.fetch(*sync_state.to_push(after, limit))
         return [OutboxItem(seq, ident, kind, json.loads(body), attempts, error)
                 for seq, ident, kind, body, attempts, error in rows]
@@ -201,7 +201,7 @@ class Replica:
 
     async def unreported(self) -> list[tuple[str, str, int, str]]:
         """``(type, id, seq, reason)`` of the changes set aside that the backend's log was not told of yet."""
-        return [tuple(row) for row in await self._writer.fetch(set_aside.UNREPORTED)]  # type: ignore[misc]
+        return [tuple(row) for row in await self._writer.fetch(set_aside.UNREPORTED)]
 
     async def reported(self, items: Iterable[tuple[str, str, int, str]]) -> None:
         await self._writer.apply({}, statements=set_aside.reported(items))

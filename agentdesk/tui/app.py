@@ -29,23 +29,24 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone, tzinfo
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, ClassVar, Literal, get_args
 
 from rich.text import Text
 from textual import work
 from textual.app import App, SystemCommand
-from textual.message import Message
 from textual.binding import Binding, BindingType
+from textual.message import Message
 from textual.notifications import SeverityLevel
 from textual.screen import Screen
 from textual.worker import WorkerCancelled, WorkerFailed
 
+from agentdesk.desk.identity import ASKING_WHO, BackendLink
+from agentdesk.desk.store import StoreReader
+from agentdesk.desk.watch import StoreWatch
+from agentdesk.domain.decision_text import DECISIONS_NOT_AVAILABLE
 from agentdesk.domain.model import Agent
 from agentdesk.domain.text import one_line
 from agentdesk.domain.timefmt import duration
-from agentdesk.desk.store import StoreReader
-from agentdesk.desk.watch import StoreWatch
-from agentdesk.tui.notice_log import Notice, NoticeLog
 from agentdesk.tui.messages import (
     CallbacksDue,
     DecisionsQueued,
@@ -61,13 +62,13 @@ from agentdesk.tui.messages import (
     SyncStatusChanged,
     SyncStopped,
 )
-from agentdesk.desk.identity import ASKING_WHO, BackendLink
+from agentdesk.tui.notice_log import Notice, NoticeLog
 from agentdesk.tui.syncing import LOCAL_ONLY, follow, status_line
 from agentdesk.tui.widgets.desk_header import DeskHeader, SyncLine
 
 if TYPE_CHECKING:
-    from agentdesk.domain.authority import AuthorityMatrix
     from agentdesk.desk.store import Ledger
+    from agentdesk.domain.authority import AuthorityMatrix
     from agentdesk.sync.engine import Syncer
     from agentdesk.sync.status import SyncStatus
 
@@ -80,8 +81,9 @@ RELEASE_SECONDS = 2
 CALLBACK_SECONDS = 30.0
 """How often the signed-in agent's callbacks are checked for falling due."""
 SEVERITY_TITLES = {"warning": "Warning", "error": "Error"}
-ANIMATION_LEVELS = ("none", "basic", "full")
+AnimationLevel = Literal["none", "basic", "full"]
 """Textual's values of ``$TEXTUAL_ANIMATIONS``."""
+ANIMATION_LEVELS: tuple[AnimationLevel, ...] = get_args(AnimationLevel)
 MAX_CALLBACK_NOTICES = 2
 """More callbacks falling due at one look than this are told in one notice."""
 
@@ -213,7 +215,7 @@ class AgentDeskApp(App[None], inherit_bindings=False):
     """The agentdesk workstation on one store file."""
 
     TITLE = "agentdesk"
-    CSS_PATH: ClassVar[list[str]] = ["app.tcss", "screens/queue.tcss"]
+    CSS_PATH = ["app.tcss", "screens/queue.tcss"]
     """The first screen's styles; the others are read right after the first paint (see ``_warm_up``)."""
     HELP_TITLE: ClassVar[str] = "Everywhere"
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -244,7 +246,8 @@ class AgentDeskApp(App[None], inherit_bindings=False):
         """
         super().__init__()
         level = os.environ.get("TEXTUAL_ANIMATIONS", "").strip().lower()
-        self.animation_level = level if level in ANIMATION_LEVELS else ("full" if animations else "none")
+        asked_for: AnimationLevel = "full" if animations else "none"
+        self.animation_level = next((known for known in ANIMATION_LEVELS if known == level), asked_for)
         self.theme_name = theme
         from agentdesk.tui.themes import apply_theme
 
@@ -351,7 +354,8 @@ class AgentDeskApp(App[None], inherit_bindings=False):
             self._release_windows()
             self.set_interval(RELEASE_SECONDS, self._release_windows)
 
-    @work(group="release", exclusive=True, exit_on_error=False, description="queueing decisions whose undo window ended")
+    @work(group="release", exclusive=True, exit_on_error=False,
+          description="queueing decisions whose undo window ended")
     async def _release_windows(self) -> None:
         """Worker: queue what left its undo window; the watcher then tells the screens."""
         if self.desk is not None and self.desk.ledger is not None:
@@ -419,7 +423,7 @@ class AgentDeskApp(App[None], inherit_bindings=False):
             return  # asked again after the loop started over: nothing new
         if message.name is None:
             desk.identity_note = message.reason
-            self.notify(f"Decisions are not available: {message.reason}.", severity="error", markup=False)
+            self.notify(f"{DECISIONS_NOT_AVAILABLE.capitalize()}: {message.reason}.", severity="error", markup=False)
             self._redraw_header()
             return
         self.agent_id = message.name
@@ -445,7 +449,9 @@ class AgentDeskApp(App[None], inherit_bindings=False):
     async def _resolve_agent(self) -> None:
         """Worker: read the signed-in agent's record and open their ledger; posts them, touches no widget."""
         desk, agent_id = self.desk, self.agent_id
-        agent, agents, ledger = None, [], None
+        agent: Agent | None = None
+        agents: list[Agent] = []
+        ledger: Ledger | None = None
         try:
             assert desk is not None and agent_id is not None  # _want_agent is asked only then
             reader = await desk.wait_ready()
@@ -694,7 +700,6 @@ class AgentDeskApp(App[None], inherit_bindings=False):
         """
         from agentdesk.tui.screens.customer import CustomerScreen
         from agentdesk.tui.screens.help import HelpScreen
-
         from agentdesk.tui.screens.notices import NoticesScreen
 
         screens: list[type[Screen]] = [CustomerScreen, HelpScreen, NoticesScreen]

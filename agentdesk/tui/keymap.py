@@ -185,13 +185,13 @@ def resolve_keymap(settings: Settings) -> dict[str, str]:
         wanted[binding_id] = tuple(dict.fromkeys(normalised))
     if not settings.single_key_shortcuts:
         for bound in declared_bindings():
-            binding_id = bound.binding.id
-            if binding_id is None or binding_id in wanted:
+            declared_id = bound.binding.id
+            if declared_id is None or declared_id in wanted:
                 continue
             keys = bound.keys
             if any(is_single_character(key) for key in keys):
                 kept = tuple(key for key in keys if not is_single_character(key))
-                wanted[binding_id] = kept or tuple(dict.fromkeys(chord_for(key) for key in keys))
+                wanted[declared_id] = kept or tuple(dict.fromkeys(chord_for(key) for key in keys))
     _check_clashes(wanted, str(source))
     return {binding_id: ",".join(keys) for binding_id, keys in wanted.items()}
 

@@ -28,8 +28,8 @@ from __future__ import annotations
 from rich.style import Style
 from textual.app import App
 from textual.color import Color
-from textual.dom import DOMNode
 from textual.theme import Theme
+from textual.widget import Widget
 
 DEFAULT_THEME = "agentdesk"
 HIGH_CONTRAST_THEME = "agentdesk-high-contrast"
@@ -230,7 +230,7 @@ def _no_color_filter(app: App) -> None:
             filters[index] = NoColor()
 
 
-def text_style(node: DOMNode, component: str) -> Style:
+def text_style(node: Widget, component: str) -> Style:
     """A component class's colour and text attributes, without its background.
 
     For words put inside another widget's text (a label in the banner, a date in

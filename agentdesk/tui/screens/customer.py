@@ -49,33 +49,38 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
 from textual.timer import Timer
+from textual.widget import Widget
 from textual.widgets import Static
 
+from agentdesk.desk.store import Choices, CustomerCard, LedgerError, Taken
 from agentdesk.domain.authority import ESCALATABLE_KINDS, MONEY_KINDS, Proposal, Verdict
 from agentdesk.domain.decision_text import (
+    DECISIONS_NOT_AVAILABLE,
     WAITING_FOR_BACKEND,
+    NoDecisions,
     answer_words,
     at_least_zero,
     countdown,
     decision_words,
     proposal_words,
     refusal_text,
+    role_decides_nothing,
 )
 from agentdesk.domain.model import Case, Decision, EntryKind, Promise, TimelineEntry
 from agentdesk.domain.queue import URGENCY_WORDS
 from agentdesk.domain.text import one_line
 from agentdesk.domain.timefmt import duration, until, zone
-from agentdesk.desk.store import Choices, LedgerError, Taken
-from agentdesk.desk.store import CustomerCard
 from agentdesk.tui.keymap import key_shown
 from agentdesk.tui.messages import DecisionsQueued, StoreChanged
 from agentdesk.tui.screens import DeskScreen
 from agentdesk.tui.screens.help import scroll_bindings
 from agentdesk.tui.themes import text_style
 from agentdesk.tui.widgets.decision_bar import (
+    NO_AGENT_TEXT,
     READ_ONLY_TEXT,
     DecisionBar,
     Group,
+    no_decisions_text,
     options_items,
     sent_words,
     uses_backend,
@@ -110,7 +115,7 @@ class EntryBody(TextPane):
     ]
 
     def scrolled(self) -> None:
-        if self.parent is not None:
+        if isinstance(self.parent, Widget):
             self.parent.border_subtitle = self.position_text
 
 
@@ -119,20 +124,14 @@ MAX_DEFERRED = 8
 DECISION_ACTIONS = frozenset({"take_refund", "take_voucher", "take_callback", "escalate", "note", "undo",
                               "send_now", "adjust"})
 """The screen's actions that write decisions: not in force when read-only or without a ledger."""
-NO_AGENT_TEXT = "no agent selected · decisions are not available (start with --as AGENT)"
 
 
 def role_unavailable(desk: Desk) -> str | None:
     """Why the signed-in agent's role decides nothing (read-only, or not in the matrix); None when it may."""
     if desk.matrix is None or desk.agent is None:
         return None
-    role = desk.matrix.role(desk.agent.role)
-    if role is None:
-        return (f"decisions are not available · the role {one_line(desk.agent.role or '', 30)!r} "
-                "is not in the authority matrix")
-    if role.read_only:
-        return f"READ-ONLY · the {one_line(role.name, 30)} role decides nothing"
-    return None
+    reason = role_decides_nothing(desk.agent, desk.matrix)
+    return no_decisions_text(reason) if reason is not None else None
 
 
 class SidePanel(VerticalScroll, inherit_bindings=False):
@@ -162,11 +161,13 @@ async def read_decisions(desk: Desk, customer_id: str) -> DecisionState:
     if desk.read_only:
         return DecisionState(unavailable=READ_ONLY_TEXT)
     if desk.agent is None:
-        return DecisionState(unavailable=f"decisions are not available · {desk.identity_note}"
-                             if desk.identity_note else NO_AGENT_TEXT)
+        if not desk.identity_note:
+            return DecisionState(unavailable=NO_AGENT_TEXT)
+        asking = NoDecisions(DECISIONS_NOT_AVAILABLE, desk.identity_note)
+        return DecisionState(unavailable=no_decisions_text(asking))
     ledger = await desk.wait_ledger()
     if ledger is None:
-        return DecisionState(unavailable="decisions are not available (the ledger is not open)")
+        return DecisionState(unavailable=f"{DECISIONS_NOT_AVAILABLE} (the ledger is not open)")
     role_problem = role_unavailable(desk)
     if role_problem is not None:
         return DecisionState(unavailable=role_problem)
@@ -175,7 +176,7 @@ async def read_decisions(desk: Desk, customer_id: str) -> DecisionState:
             ledger.choices(desk.agent.id, customer_id), ledger.pending(desk.agent.id),
             desk.reader.decisions(customer_id))
     except LedgerError as error:
-        return DecisionState(unavailable=f"decisions are not available: {one_line(str(error), 200)}")
+        return DecisionState(unavailable=f"{DECISIONS_NOT_AVAILABLE}: {one_line(str(error), 200)}")
     waiting = tuple(d for d in decisions if d.kind == "escalate" and d.approval == "waiting"
                     and d.state in ("pending", "queued", "confirmed"))
     return DecisionState(choices, tuple(pending), waiting, current={d.id: d for d in decisions})

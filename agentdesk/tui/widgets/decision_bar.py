@@ -26,7 +26,15 @@ from textual.geometry import Size
 from textual.widget import Widget
 
 from agentdesk.domain.authority import Option, Proposal
-from agentdesk.domain.decision_text import limit_text, proposal_words, refusal_text, waiting_words
+from agentdesk.domain.decision_text import (
+    NO_AGENT,
+    READ_ONLY_SESSION,
+    NoDecisions,
+    limit_text,
+    proposal_words,
+    refusal_text,
+    waiting_words,
+)
 from agentdesk.domain.model import Decision
 
 if TYPE_CHECKING:
@@ -36,7 +44,15 @@ if TYPE_CHECKING:
 
 GAP = "   "
 SEP = " · "
-READ_ONLY_TEXT = "READ-ONLY · decisions are not available"
+
+
+def no_decisions_text(reason: NoDecisions) -> str:
+    """``READ-ONLY · the supervisor role decides nothing``: the bar's line when nothing may be decided."""
+    return reason.line(SEP, read_only_mark="READ-ONLY")
+
+
+READ_ONLY_TEXT = no_decisions_text(READ_ONLY_SESSION)
+NO_AGENT_TEXT = no_decisions_text(NO_AGENT)
 KeyOf = Callable[[str], str | None]
 """The key shown for a screen action (``take_refund`` -> ``r``), None when it is unbound."""
 

@@ -399,7 +399,7 @@ class LineList(ScrollView, Generic[ItemT], can_focus=True, inherit_bindings=Fals
         if item is not None:
             self.post_message(self.Selected(self, self.cursor, item))
 
-    def _on_click(self, event: events.Click) -> None:
+    async def _on_click(self, event: events.Click) -> None:
         offset = event.get_content_offset(self)
         if offset is None:
             return
@@ -619,7 +619,7 @@ class LineList(ScrollView, Generic[ItemT], can_focus=True, inherit_bindings=Fals
         content_width = max(self.scrollable_content_region.width - MARKER_WIDTH, 0)
         text = Text(CURSOR_MARKER if is_cursor else NO_MARKER, end="", no_wrap=True)
         if item is None:
-            text.append(PLACEHOLDER, self.text_style("line-list--placeholder"))
+            text.append(PLACEHOLDER, self.component_text_style("line-list--placeholder"))
         else:
             text.append_text(self.render_row(item, row, content_width))
             under = self.row_style(item, row)
@@ -651,9 +651,9 @@ class LineList(ScrollView, Generic[ItemT], can_focus=True, inherit_bindings=Fals
 
     def style(self, component: str) -> Style:
         """A component's text style (no background) by its short name: ``muted``, ``accent``, ``warning``."""
-        return self.text_style(f"line-list--{component}")
+        return self.component_text_style(f"line-list--{component}")
 
-    def text_style(self, component: str) -> Style:
+    def component_text_style(self, component: str) -> Style:
         """The colour and text attributes of a component class, without its background.
 
         Row parts carry only these, so the row's background (plain, or the cursor's

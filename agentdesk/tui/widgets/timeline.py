@@ -131,9 +131,9 @@ class TimelineView(LineList[TimelineEntry]):
 
     def row_style(self, item: TimelineEntry, row: int) -> Style | None:
         if item.kind is EntryKind.DECISION:
-            return self.text_style("timeline--decision")
+            return self.component_text_style("timeline--decision")
         if item.is_internal:
-            return self.text_style("timeline--internal")
+            return self.component_text_style("timeline--internal")
         return None
 
     def render_row(self, item: TimelineEntry, row: int, width: int) -> Text:
@@ -152,7 +152,7 @@ class TimelineView(LineList[TimelineEntry]):
         if item.kind is EntryKind.DECISION:
             tag = state_tag(item, min(body_w, max(int(body_w * STATE_SHARE), SHORT_STATES)))
             if tag:
-                text.append(tag, self.text_style("timeline--state"))
+                text.append(tag, self.component_text_style("timeline--state"))
             rest = body_w - cell_len(tag) - (1 if tag else 0)
             if rest > 1:
                 text.append((" " if tag else "") + fit(one_line(item.body, rest * 2), rest))
@@ -160,14 +160,14 @@ class TimelineView(LineList[TimelineEntry]):
         if item.is_internal:
             kind = clip(one_line(item.event_kind or "event", body_w), max(body_w - len(INTERNAL_INDENT), 1))
             text.append(INTERNAL_INDENT)
-            text.append(kind, self.text_style("timeline--kind"))
+            text.append(kind, self.component_text_style("timeline--kind"))
             rest = body_w - len(INTERNAL_INDENT) - cell_len(kind) - 2
             if rest > 1:
                 text.append(": " + fit(one_line(item.body, rest * 2), rest))
             return text
         inbound = item.direction is Direction.IN
         text.append(fit(direction_label(item), direction_w),
-                    self.text_style("timeline--inbound") if inbound else None)
+                    self.component_text_style("timeline--inbound") if inbound else None)
         text.append(GAP)
         channel = item.channel.value if item.channel is not None else "—"
         text.append(fit(channel, channel_w), self.style("accent"))
