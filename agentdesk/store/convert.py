@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 from enum import Enum
-from typing import Any
+from typing import Any, Protocol
 
 from agentdesk.domain.model import (
     Agent,
@@ -35,6 +35,13 @@ _EPOCH = datetime(1970, 1, 1)
 _ZONES: dict[int, timezone] = {}
 _OFFSETS: dict[timedelta, int] = {}
 _CACHE_LIMIT = 4096
+
+
+
+class ColumnRow(Protocol):
+    """A stored row read by column name: ``sqlite3.Row`` (not a ``Mapping`` to the type checker) or a dict."""
+
+    def __getitem__(self, column: str, /) -> Any: ...
 
 
 def offset_seconds(at: datetime) -> int:
@@ -124,7 +131,7 @@ def _optional_time(micros: int | None, offset_s: int | None) -> datetime | None:
     return None if micros is None else from_columns(micros, offset_s or 0)
 
 
-def _selected(row: Mapping[str, Any], column: str) -> Any:
+def _selected(row: ColumnRow, column: str) -> Any:
     """``row[column]``, or None when the query did not select that column."""
     if isinstance(row, dict):
         return row.get(column)
@@ -134,12 +141,12 @@ def _selected(row: Mapping[str, Any], column: str) -> Any:
         return None
 
 
-def agent_from_row(row: Mapping[str, Any]) -> Agent:
+def agent_from_row(row: ColumnRow) -> Agent:
     return Agent(id=row["id"], name=row["name"], role=row["role"], email=row["email"], phone=row["phone"],
                  extra=extra_from_column(row["extra"]))
 
 
-def customer_from_row(row: Mapping[str, Any]) -> Customer:
+def customer_from_row(row: ColumnRow) -> Customer:
     channel = row["preferred_channel"]
     return Customer(
         id=row["id"], name=row["name"], email=row["email"], phone=row["phone"],
@@ -149,7 +156,7 @@ def customer_from_row(row: Mapping[str, Any]) -> Customer:
     )
 
 
-def case_from_row(row: Mapping[str, Any]) -> Case:
+def case_from_row(row: ColumnRow) -> Case:
     return Case(
         id=row["id"], customer=row["customer_id"], subject=row["subject"], status=_STATUSES[row["status"]],
         opened_at=from_columns(row["opened_at_us"], row["opened_at_offset_s"]),
@@ -158,7 +165,7 @@ def case_from_row(row: Mapping[str, Any]) -> Case:
     )
 
 
-def entry_from_row(row: Mapping[str, Any]) -> TimelineEntry:
+def entry_from_row(row: ColumnRow) -> TimelineEntry:
     channel = row["channel"]
     return TimelineEntry(
         id=row["id"], customer=row["customer_id"], kind=_KINDS[row["kind"]],
@@ -170,7 +177,7 @@ def entry_from_row(row: Mapping[str, Any]) -> TimelineEntry:
     )
 
 
-def decision_from_row(row: Mapping[str, Any]) -> Decision:
+def decision_from_row(row: ColumnRow) -> Decision:
     return Decision(
         id=row["id"], customer=row["customer_id"], kind=row["kind"], agent=row["agent_id"],
         at=from_columns(row["at_us"], row["at_offset_s"]), state=row["state"], case=row["case_id"],
@@ -184,7 +191,7 @@ def decision_from_row(row: Mapping[str, Any]) -> Decision:
     )
 
 
-def promise_from_row(row: Mapping[str, Any]) -> Promise:
+def promise_from_row(row: ColumnRow) -> Promise:
     return Promise(
         id=row["id"], customer=row["customer_id"], what=row["what"],
         due=from_columns(row["due_us"], row["due_offset_s"]), state=row["state"], decision=row["decision_id"],
@@ -192,7 +199,7 @@ def promise_from_row(row: Mapping[str, Any]) -> Promise:
     )
 
 
-def audit_from_row(row: Mapping[str, Any]) -> AuditEntry:
+def audit_from_row(row: ColumnRow) -> AuditEntry:
     return AuditEntry(
         id=row["id"], at=from_columns(row["at_us"], row["at_offset_s"]), actor=row["actor"], action=row["action"],
         customer=row["customer_id"], decision=row["decision_id"], kind=row["kind"],
