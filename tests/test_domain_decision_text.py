@@ -13,12 +13,13 @@ from agentdesk.domain.decision_text import (
     approval_refused,
     call_time,
     entry_id,
+    nothing_to_suggest,
     shown_state,
     summary,
     timeline_entry,
     waiting_words,
 )
-from agentdesk.domain.model import Decision, Direction, EntryKind
+from agentdesk.domain.model import Case, CaseStatus, Decision, Direction, EntryKind
 from agentdesk.domain.money import Money
 
 CET = timezone(timedelta(hours=1))
@@ -118,3 +119,14 @@ def test_waiting_for_the_backend_and_an_approval_it_refused() -> None:
     assert APPROVAL_SENT == "approval sent, waiting for the backend"
     assert approval_refused(decision("refund", state="refused", extra={"refusal": "declined meanwhile"})) == (
         "approval refused by the backend: declined meanwhile")
+
+
+def test_why_nothing_is_suggested_names_the_case_and_what_is_used_up() -> None:
+    def case(disputed: Money | None) -> Case:
+        return Case(id="k-1", customer="c-1", subject="fee", status=CaseStatus.OPEN, opened_at=AT, disputed=disputed)
+
+    assert nothing_to_suggest("refund", None) == "the customer has no open case with a disputed amount"
+    assert nothing_to_suggest("refund", case(None)) == "no disputed amount on case k-1"
+    assert nothing_to_suggest("refund", case(Money(Decimal("39.90"), "EUR"))) == \
+        "the 39.90 EUR disputed on case k-1 is refunded already"
+    assert nothing_to_suggest("voucher", case(None)) == "this customer's 30-day voucher budget is used up"

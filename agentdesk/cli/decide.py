@@ -30,7 +30,7 @@ from agentdesk.domain.authority import (
     customer_zone,
     decision_currency,
 )
-from agentdesk.domain.decision_text import summary
+from agentdesk.domain.decision_text import nothing_to_suggest, summary
 from agentdesk.domain.model import Customer, Decision, Promise
 from agentdesk.domain.money import Money, MoneyError
 from agentdesk.domain.text import one_line
@@ -93,7 +93,7 @@ def _terms(kind: str, args: argparse.Namespace, matrix: AuthorityMatrix, custome
         # Nothing to suggest. When only the amount is missing, ask for one; otherwise let
         # the ledger refuse (and audit) the kind for what it is.
         if option.verdict.needs == "amount":
-            raise CommandError(f"{kind} needs --amount ({_nothing_to_suggest(kind, choices)})")
+            raise CommandError(f"{kind} needs --amount ({nothing_to_suggest(kind, choices.case)})")
         return Proposal(kind)
     if args.at is not None:
         return Proposal(kind, at=parse_when(args.at, customer_zone(matrix, customer), now))
@@ -101,16 +101,6 @@ def _terms(kind: str, args: argparse.Namespace, matrix: AuthorityMatrix, custome
         return option.suggested
     raise CommandError("callback needs --at (no free slot in callback hours in the next four weeks)")
 
-
-def _nothing_to_suggest(kind: str, choices: Choices) -> str:
-    case = choices.case
-    if kind == "refund":
-        if case is None:
-            return "the customer has no open case with a disputed amount"
-        if case.disputed is None:
-            return f"no disputed amount on case {case.id}"
-        return f"the {case.disputed} disputed on case {case.id} is refunded already"
-    return "this customer's 30-day voucher cap is used up"
 
 
 def parse_amount(text: str, currency: str) -> Money:

@@ -15,7 +15,7 @@ from datetime import datetime, tzinfo
 from decimal import Decimal
 
 from agentdesk.domain.authority import AuthorityMatrix, Proposal, Verdict
-from agentdesk.domain.model import Agent, Decision, Direction, EntryKind, TimelineEntry
+from agentdesk.domain.model import Agent, Case, Decision, Direction, EntryKind, TimelineEntry
 from agentdesk.domain.money import Money
 from agentdesk.domain.text import one_line
 from agentdesk.domain.timefmt import duration, zone
@@ -324,3 +324,14 @@ def why_no_decisions(read_only: bool, agent: Agent | None, matrix: AuthorityMatr
     if agent is None or matrix is None:
         return NO_AGENT
     return role_decides_nothing(agent, matrix)
+
+
+def nothing_to_suggest(kind: str, case: Case | None) -> str:
+    """Why there is no amount to suggest for a ``refund`` or ``voucher``: the same words in every front end."""
+    if kind == "refund":
+        if case is None:
+            return "the customer has no open case with a disputed amount"
+        if case.disputed is None:
+            return f"no disputed amount on case {one_line(case.id, 30)}"
+        return f"the {case.disputed} disputed on case {one_line(case.id, 30)} is refunded already"
+    return "this customer's 30-day voucher budget is used up"

@@ -41,6 +41,7 @@ from agentdesk.domain.decision_text import (
     WAITING_FOR_BACKEND,
     approval_refused,
     backend_refusal_sentence,
+    nothing_to_suggest,
     outcome_sentence,
     terms,
     why_no_decisions,
@@ -415,7 +416,7 @@ class Deciding:
             if option.suggested is not None:
                 return option.suggested
             if option.verdict.needs == "amount":
-                raise Bad(f"{kind}: nothing to suggest here ({_nothing_to_suggest(kind, choices)}); "
+                raise Bad(f"{kind}: nothing to suggest here ({nothing_to_suggest(kind, choices.case)}); "
                           f"give an amount, e.g. {kind} 19.90")
             return Proposal(kind)  # the ledger refuses it for what it is, and audits that
         if given:
@@ -641,13 +642,3 @@ def _same(proposal: Proposal, waiting: list[Decision]) -> bool:
     return any(d.proposal_kind == proposal.kind and d.amount == proposal.amount and d.scheduled == proposal.at
                for d in waiting)
 
-
-def _nothing_to_suggest(kind: str, choices: Choices) -> str:
-    case = choices.case
-    if kind == "refund":
-        if case is None:
-            return "no open case with a disputed amount"
-        if case.disputed is None:
-            return f"no disputed amount on case {one_line(case.id, 30)}"
-        return f"the {case.disputed} disputed on case {one_line(case.id, 30)} is refunded already"
-    return "this customer's 30-day voucher budget is used up"
