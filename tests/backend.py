@@ -29,6 +29,9 @@ The API:
     where the socket would be, ``.url`` a name for it and ``.database``. ``.client(token)`` is an
     ``httpx.AsyncClient`` on it. For what needs no process of its own (no restart, kill, second
     server or child ``agentdesk``); ``BackendClient(backend.url, token, transport=backend.transport)``.
+``refused_url()`` (context manager)
+    ``http://127.0.0.1:PORT`` where a connection is refused: the port stays bound, not listening, by
+    this process while the context lasts, so no other worker can start a server on it meanwhile.
 ``postgres_database()``
     The context manager behind the fixture's PostgreSQL case, for other scopes.
 ``add_user(database, name, role, *, authority=None) -> str``
@@ -43,6 +46,7 @@ from __future__ import annotations
 import concurrent.futures
 import io
 import os
+import socket
 import subprocess
 import sys
 from collections.abc import AsyncIterator, Iterator
@@ -57,7 +61,7 @@ from benchmarks.backend import PostgresUnavailable, Server, child_env, run_async
 from benchmarks.backend import postgres_database as _postgres_database
 
 __all__ = ["BACKENDS", "InProcess", "Server", "add_user", "add_user_by_command", "database", "fetch", "in_process",
-           "postgres_database", "server"]
+           "postgres_database", "refused_url", "server"]
 
 BACKENDS = ("sqlite", "postgresql")
 
@@ -93,6 +97,18 @@ def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
         return
     with postgres_database() as url:
         yield url
+
+
+@contextmanager
+def refused_url() -> Iterator[str]:
+    """A loopback URL nobody listens on, for as long as the context lasts.
+
+    A port picked and released at once could become another test's server before it is used;
+    bound here (without listening) it refuses every connection and nobody else can bind it.
+    """
+    with socket.socket() as held:
+        held.bind(("127.0.0.1", 0))
+        yield f"http://127.0.0.1:{held.getsockname()[1]}"
 
 
 def fetch(database: str, sql: str) -> list[tuple]:

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import socket
+import ssl
 import threading
 from collections import deque
 from collections.abc import Awaitable, Callable
@@ -26,12 +27,15 @@ from collections.abc import Awaitable, Callable
 import httpx
 
 FAULTS = ("drop_request", "drop_response", "duplicate", "race", "delay")
+TLS = ssl.create_default_context()
+"""The one TLS context of the tests' HTTP clients (``verify=TLS``): loopback HTTP never uses it, but
+httpx builds one per client otherwise, reading the CA bundle each time (about 40 ms)."""
 
 
 class FaultyTransport(httpx.AsyncBaseTransport):
     def __init__(self, *, match: str = "/mutations/", delay: float = 0.05,
                  inner: httpx.AsyncBaseTransport | None = None) -> None:
-        self._inner = inner or httpx.AsyncHTTPTransport()
+        self._inner = inner or httpx.AsyncHTTPTransport(verify=TLS)
         self._match = match
         self._delay = delay
         self.plan: deque[str] = deque()

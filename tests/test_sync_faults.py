@@ -61,7 +61,7 @@ from agentdesk.sync.client import BackendClient, Unreachable
 from agentdesk.sync.engine import Syncer
 from agentdesk.sync.replica import REJECTED, Replica
 from tests.backend import Server, add_user, fetch, postgres_database
-from tests.faults import FAULTS, AnswerlessWire, FaultyTransport
+from tests.faults import FAULTS, TLS, AnswerlessWire, FaultyTransport
 from tests.test_ledger import MATRIX, eur, rows
 
 AGENTS = ("a-7", "a-8")
@@ -258,7 +258,7 @@ def machine(backend: Backend, stats: Stats) -> type[RuleBasedStateMachine]:
         def _upload(self, objects: list[dict]) -> None:
             for _ in range(20):
                 try:
-                    answer = httpx.post(f"{server.url}/records", json={"records": objects}, timeout=30,
+                    answer = httpx.post(f"{server.url}/records", json={"records": objects}, timeout=30, verify=TLS,
                                         headers={"Authorization": f"Bearer {backend.tokens['admin']}"})
                 except httpx.TransportError:
                     continue
