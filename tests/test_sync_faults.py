@@ -34,7 +34,7 @@ import subprocess
 import sys
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import AsyncExitStack, contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -373,18 +373,28 @@ def machine(backend: Backend, stats: Stats) -> type[RuleBasedStateMachine]:
             station.faulty.plan.extend(planned)
 
         @staticmethod
-        def _begun(mutations: list[str]) -> str:
-            """SQL: how many of these mutations the backend has committed."""
+        def _begun(mutations: list[str]) -> Callable[[], bool]:
+            """Whether the backend has committed one of these mutations since now (one an answer was lost
+            for earlier is committed already: its repeat is no sign of a push having begun)."""
             ids = ", ".join(f"'{ident}'" for ident in mutations) or "''"
-            return f"SELECT count(*) FROM mutation WHERE id IN ({ids})"
+            sql = f"SELECT count(*) FROM mutation WHERE id IN ({ids})"
+            before = fetch(server.database, sql)[0][0]
+            return lambda: fetch(server.database, sql)[0][0] > before
 
         @staticmethod
-        def _wait(begun: str, ended) -> None:  # noqa: ANN001
-            """Wait for the condition "the push has begun" (a first mutation committed), or for its end."""
+        def _wait(begun: Callable[[], bool], ended: Callable[[], bool]) -> None:
+            """Wait for the condition "the push has begun" (a mutation committed), or for its end."""
             deadline = time.monotonic() + 60
-            while not ended() and fetch(server.database, begun)[0][0] == 0:
+            while not ended() and not begun():
                 assert time.monotonic() < deadline, "the push did not begin within 60 s"
                 time.sleep(0.002)
+
+        def _push_cleanly(self, station: Workstation) -> None:
+            """Push what waits without the planned faults (they stay planned for later pushes)."""
+            planned = list(station.faulty.plan)
+            station.faulty.plan.clear()
+            assert self.run(self._sync(station, "push")), "a push without faults did not get through"
+            station.faulty.plan.extend(planned)
 
         def _sigkill_agentdesk_sync(self) -> None:
             """``agentdesk sync`` on the store, killed with SIGKILL a drawn delay after its push began.
@@ -393,18 +403,21 @@ def machine(backend: Backend, stats: Stats) -> type[RuleBasedStateMachine]:
             killed as soon as its first mutation is in: the push is certainly under way then."""
             self.killed = True
             station = self.stations[self.plan.agent]
+            certain = stats.kills[LANDED[0]] == 0
+            if certain:  # what an answer was lost for earlier would go first: the answerless push's first is new
+                self._push_cleanly(station)
             self._burst(station, self.plan.burst)
             waiting = [ident for ident, _, _ in station.outbox()]
             environment = {**os.environ, "AGENTDESK_TOKEN": station.token, "PYTHONUNBUFFERED": "1"}
             environment.pop("AGENTDESK_DB", None)
-            certain = stats.kills[LANDED[0]] == 0
             started = time.monotonic()
+            begun = self._begun(waiting)
             with AnswerlessWire(server.port) as wire:
                 process = subprocess.Popen(
                     [sys.executable, "-m", "agentdesk", "sync", "--db", str(station.store),
                      "--server", wire.url if certain else server.url],
                     env=environment, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-                self._wait(self._begun(waiting), lambda: process.poll() is not None)
+                self._wait(begun, lambda: process.poll() is not None)
                 if not certain:
                     time.sleep(self.plan.delay_ms / 1000)  # the deliberate random delay
                 if process.poll() is None:
