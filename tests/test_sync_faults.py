@@ -89,8 +89,8 @@ if os.environ.get("AGENTDESK_FAULT_SIZE"):  # e.g. "3x20x20" while working on th
 MINIMUM = {"sqlite": 5, "postgresql": 1}
 """How often each fault kind, restart and kill must at least have happened over the run.
 
-Certain, not likely: every example plans every fault kind, and the restarts and kills an example's
-draw left out are made up at its end until the run has had this many. The run's first restart
+Certain, not likely: every example plans every fault kind, and the restarts, kills and backend
+refusals an example's draws left out are made up at its end until the run has had this many. The run's first restart
 stops the backend between two requests of a push, and its first kill lands while the push
 waits for an answer (:mod:`tests.faults`), so both certainly land inside a push."""
 
@@ -290,12 +290,27 @@ def machine(backend: Backend, stats: Stats) -> type[RuleBasedStateMachine]:
             if self.steps == self.plan.kill_at:
                 self._sigkill_agentdesk_sync()
 
-        def _make_up_the_disturbances(self) -> None:
-            """At the example's end: the restart and the kill its draw placed past it, while the run needs them."""
+        def _make_up_what_the_run_lacks(self) -> None:
+            """At the example's end: the restart and the kill its draw placed past it, and a refusal only
+            the backend can make, while the run has had fewer than it needs."""
             if not self.restarted and stats.restarts < least:
                 self._restart_backend()
             if not self.killed and sum(stats.kills.values()) < least:
                 self._sigkill_agentdesk_sync()
+            if sum(stats.refusals.values()) < least:
+                self._a_refusal_only_the_backend_can_make()
+
+        def _a_refusal_only_the_backend_can_make(self) -> None:
+            """The admin closes a case; an agent whose store has not heard of it yet notes on it (allowed
+            there, whatever the budgets): the backend refuses it (rule ``case.status``) once it arrives."""
+            case_id = next(k for k, (_, status, _) in self.cases.items() if status == "open")  # one rule closes one
+            customer, _, disputed = self.cases[case_id]
+            self.cases[case_id] = (customer, "closed", disputed)
+            self._upload([self._case(case_id, "closed")])
+            accepted = len(self.accepted)
+            self._take(self.stations[AGENTS[0]], customer, Proposal("note", reason="on a case closed meanwhile"),
+                       case_id)
+            assert len(self.accepted) == accepted + 1, "the store refused a note on a case it holds open"
 
         # --- the disturbances of this example, drawn once, fired at a drawn step --------
 
@@ -581,7 +596,7 @@ def machine(backend: Backend, stats: Stats) -> type[RuleBasedStateMachine]:
         def teardown(self) -> None:
             try:
                 if hasattr(self, "stations"):
-                    self._make_up_the_disturbances()
+                    self._make_up_what_the_run_lacks()
                     self._drain()
                     self._check_against_the_backend()
             finally:
