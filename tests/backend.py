@@ -29,9 +29,10 @@ The API:
     where the socket would be, ``.url`` a name for it and ``.database``. ``.client(token)`` is an
     ``httpx.AsyncClient`` on it. For what needs no process of its own (no restart, kill, second
     server or child ``agentdesk``); ``BackendClient(backend.url, token, transport=backend.transport)``.
-``refused_url()`` (context manager)
-    ``http://127.0.0.1:PORT`` where a connection is refused: the port stays bound, not listening, by
-    this process while the context lasts, so no other worker can start a server on it meanwhile.
+``refused_url() -> str``
+    ``http://127.0.0.1:PORT`` where every connection is refused, the same for the whole process: the
+    port stays bound here (never listening) until the process exits, so no other worker can start a
+    server on it.
 ``postgres_database()``
     The context manager behind the fixture's PostgreSQL case, for other scopes.
 ``add_user(database, name, role, *, authority=None) -> str``
@@ -44,6 +45,7 @@ The API:
 from __future__ import annotations
 
 import concurrent.futures
+import functools
 import io
 import os
 import socket
@@ -99,16 +101,20 @@ def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
         yield url
 
 
-@contextmanager
-def refused_url() -> Iterator[str]:
-    """A loopback URL nobody listens on, for as long as the context lasts.
+_HELD: list[socket.socket] = []
+
+
+@functools.cache
+def refused_url() -> str:
+    """A loopback URL nobody listens on, for the rest of this process.
 
     A port picked and released at once could become another test's server before it is used;
     bound here (without listening) it refuses every connection and nobody else can bind it.
     """
-    with socket.socket() as held:
-        held.bind(("127.0.0.1", 0))
-        yield f"http://127.0.0.1:{held.getsockname()[1]}"
+    held = socket.socket()
+    held.bind(("127.0.0.1", 0))
+    _HELD.append(held)
+    return f"http://127.0.0.1:{held.getsockname()[1]}"
 
 
 def fetch(database: str, sql: str) -> list[tuple]:

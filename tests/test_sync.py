@@ -135,8 +135,8 @@ async def test_unreachable_backend_keeps_the_outbox_and_a_later_sync_drains_it(s
     await sync_once(store, server, tokens["a-7"])
     async with Ledger.open(store, MATRIX) as ledger:
         taken = await ledger.take("a-7", "c-1", Proposal("voucher", eur("10.00")), undo_window=QUEUED)
-    with refused_url() as nowhere, pytest.raises(Unreachable):
-        await sync_once(store, nowhere, tokens["a-7"])
+    with pytest.raises(Unreachable):
+        await sync_once(store, refused_url(), tokens["a-7"])
     assert rows(store, "SELECT count(*) FROM outbox") == [(1,)]
     server.stop()
     with pytest.raises(Unreachable):

@@ -50,13 +50,6 @@ def records(case_status: str = "open") -> list[dict]:
     ]
 
 
-@pytest.fixture
-def nowhere() -> Iterator[str]:
-    """A loopback URL nobody listens on (connecting is refused), held for the test."""
-    with refused_url() as url:
-        yield url
-
-
 class Backend:
     """One backend database with an admin and the agent ``a-7``, and the server process: on the port the
     kernel gave its first start (it prints it), then on the same port again after each stop."""
@@ -193,9 +186,9 @@ async def test_a_backend_without_a_token_is_named_and_the_desk_works_locally(mak
 # --------------------------------------------------------------------------- offline
 
 
-async def test_offline_the_header_counts_what_waits(make_store, nowhere: str) -> None:  # noqa: ANN001
+async def test_offline_the_header_counts_what_waits(make_store) -> None:  # noqa: ANN001
     path = await make_store(records())
-    app = make_app(path, BackendLink(nowhere, lambda: "adk_nobody", user="a-7"))
+    app = make_app(path, BackendLink(refused_url(), lambda: "adk_nobody", user="a-7"))
     async with app.run_test(size=(80, 24)) as pilot:
         screen = await open_customer(app, pilot, "c-1")
         await until(pilot, lambda: "offline: nothing waiting" in header(app))
