@@ -90,9 +90,9 @@ MINIMUM = {"sqlite": 5, "postgresql": 1}
 """How often each fault kind, restart and kill must at least have happened over the run.
 
 Certain, not likely: every example plans every fault kind, and the restarts, kills and backend
-refusals an example's draws left out are made up at its end until the run has had this many. The run's first restart
-stops the backend between two requests of a push, and its first kill lands while the push
-waits for an answer (:mod:`tests.faults`), so both certainly land inside a push."""
+refusals an example's draws left out are made up at its end until the run has had this many.
+The run's first restart stops the backend between two requests of a push, and its first kill
+lands while the push waits for an answer (:mod:`tests.faults`): both certainly land inside a push."""
 
 
 @dataclass
