@@ -35,7 +35,7 @@ import sys
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
-from contextlib import AsyncExitStack, contextmanager
+from contextlib import AsyncExitStack, contextmanager, nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -427,10 +427,10 @@ def machine(backend: Backend, stats: Stats) -> type[RuleBasedStateMachine]:
             environment.pop("AGENTDESK_DB", None)
             started = time.monotonic()
             begun = self._begun(waiting)
-            with AnswerlessWire(server.port) as wire:
+            with AnswerlessWire(server.port) if certain else nullcontext() as wire:
                 process = subprocess.Popen(
                     [sys.executable, "-m", "agentdesk", "sync", "--db", str(station.store),
-                     "--server", wire.url if certain else server.url],
+                     "--server", wire.url if wire else server.url],
                     env=environment, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
                 self._wait(begun, lambda: process.poll() is not None)
                 if not certain:
