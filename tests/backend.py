@@ -29,6 +29,10 @@ The API:
     where the socket would be, ``.url`` a name for it and ``.database``. ``.client(token)`` is an
     ``httpx.AsyncClient`` on it. For what needs no process of its own (no restart, kill, second
     server or child ``agentdesk``); ``BackendClient(backend.url, token, transport=backend.transport)``.
+``refused_url() -> str``
+    ``http://127.0.0.1:PORT`` where every connection is refused, the same for the whole process: the
+    port stays bound here (never listening) until the process exits, so no other worker can start a
+    server on it.
 ``postgres_database()``
     The context manager behind the fixture's PostgreSQL case, for other scopes.
 ``add_user(database, name, role, *, authority=None) -> str``
@@ -41,8 +45,10 @@ The API:
 from __future__ import annotations
 
 import concurrent.futures
+import functools
 import io
 import os
+import socket
 import subprocess
 import sys
 from collections.abc import AsyncIterator, Iterator
@@ -57,7 +63,7 @@ from benchmarks.backend import PostgresUnavailable, Server, child_env, run_async
 from benchmarks.backend import postgres_database as _postgres_database
 
 __all__ = ["BACKENDS", "InProcess", "Server", "add_user", "add_user_by_command", "database", "fetch", "in_process",
-           "postgres_database", "server"]
+           "postgres_database", "refused_url", "server"]
 
 BACKENDS = ("sqlite", "postgresql")
 
@@ -93,6 +99,22 @@ def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
         return
     with postgres_database() as url:
         yield url
+
+
+_HELD: list[socket.socket] = []
+
+
+@functools.cache
+def refused_url() -> str:
+    """A loopback URL nobody listens on, for the rest of this process.
+
+    A port picked and released at once could become another test's server before it is used;
+    bound here (without listening) it refuses every connection and nobody else can bind it.
+    """
+    held = socket.socket()
+    held.bind(("127.0.0.1", 0))
+    _HELD.append(held)
+    return f"http://127.0.0.1:{held.getsockname()[1]}"
 
 
 def fetch(database: str, sql: str) -> list[tuple]:

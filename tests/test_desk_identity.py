@@ -20,9 +20,8 @@ import pytest
 
 from agentdesk.desk.identity import backend_link, resolve, token_key
 from agentdesk.sync.credentials import login_path
-from tests.backend import Server, add_user
+from tests.backend import Server, add_user, refused_url
 from tests.sample_records import records
-from tests.test_sync_cli import closed_port_url
 
 
 @pytest.fixture
@@ -123,7 +122,7 @@ def test_without_a_backend_or_a_token_as_says_who_works(tmp_path: Path, monkeypa
     assert backend_link(None, "a-7") is None
     assert resolve(None, "a-7", store).user == "a-7"
 
-    url = closed_port_url()
+    url = refused_url()
     no_token = resolve(backend_link(url, "a-7"), "a-7", store)
     assert (no_token.user, no_token.note) == ("a-7", f"no token for {url}: run agentdesk login; working locally")
 
@@ -135,7 +134,7 @@ def test_without_a_backend_or_a_token_as_says_who_works(tmp_path: Path, monkeypa
 
 
 def test_the_saved_login_names_its_user_without_the_network(tmp_path: Path) -> None:
-    url = closed_port_url()  # nobody answers there: the login's user is known without asking
+    url = refused_url()  # nobody answers there: the login's user is known without asking
     login_path().parent.mkdir(parents=True, exist_ok=True)
     login_path().write_text(json.dumps({"server": url, "user": "a-9"}), encoding="utf-8")
 

@@ -468,9 +468,9 @@ def test_a_declined_escalation_is_told_at_the_agents_next_prompt(store: Path, se
 
 def offline_backend(store: Path, settings: Path, agent: str) -> Live:
     """A session with a backend that cannot be reached: what it queues waits for the backend's answer."""
-    from tests.test_sync_cli import closed_port_url
+    from tests.backend import refused_url
 
-    return Live(store, settings, "--server", closed_port_url(), "--as", agent, "--undo-window", "0",
+    return Live(store, settings, "--server", refused_url(), "--as", agent, "--undo-window", "0",
                 env={"AGENTDESK_TOKEN": "adk_nobody"})
 
 

@@ -296,17 +296,23 @@ def test_an_upload_refuses_a_decision_its_workstation_has_yet_to_send(world: Wor
 
 ROUNDS = 24
 
+START_MARGIN = 0.05
+"""Seconds from writing the shared start time to both clients until it comes: covers two pipe writes."""
+
 # One client per backend process, kept for every round: connects first, says "ready"; then for
-# each round reads {"start", "id", "body"}, waits for the shared start time, sends, prints the answer.
+# each round reads {"id", "body"}, says "armed", reads the shared start time, waits for it, sends,
+# prints the answer. The start time is sent once both are armed, so it only has to cover its own way.
 CLIENT = r"""
 import json, sys, time, httpx
 url, token = sys.argv[1], sys.argv[2]
 with httpx.Client(base_url=url, timeout=30, headers={"Authorization": "Bearer " + token}) as http:
     http.get("/me").raise_for_status()
     print("ready", flush=True)
-    for line in sys.stdin:
+    while line := sys.stdin.readline():
         round_ = json.loads(line)
-        while time.time() < round_["start"]:
+        print("armed", flush=True)
+        start = float(sys.stdin.readline())
+        while time.time() < start:
             pass
         answer = http.put("/mutations/" + round_["id"], content=round_["body"],
                           headers={"Content-Type": "application/json"})
@@ -332,11 +338,16 @@ def test_one_decision_id_sent_for_two_customers_at_once_is_applied_once(database
             customers = {agent: f"c-{round_}-{agent}" for agent in agents}
             upload = http.post("/records", json={"records": [customer(c) for c in customers.values()]})
             assert upload.json()["changed"] == 2, upload.text
-            start = time.time() + 0.2
             for agent, client in clients:
                 note = decision(customers[agent], "note", agent) | {"id": shared}
-                client.stdin.write(json.dumps({"start": start, "id": f"m-{round_}-{agent}",
+                client.stdin.write(json.dumps({"id": f"m-{round_}-{agent}",
                                                "body": json.dumps(decide(note, with_promise=False))}) + "\n")
+                client.stdin.flush()
+            for _, client in clients:
+                assert client.stdout.readline().strip() == "armed", client.stderr.read()
+            start = time.time() + START_MARGIN
+            for _, client in clients:
+                client.stdin.write(f"{start!r}\n")
                 client.stdin.flush()
             answers = [json.loads(client.stdout.readline()) for _, client in clients]
             told_applied = [a for a in answers if a["status"] == 200 and a["body"]["status"] == "applied"]

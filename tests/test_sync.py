@@ -7,7 +7,6 @@ unreachable backend stops and starts a real ``agentdesk serve``); nothing is moc
 
 from __future__ import annotations
 
-import socket
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
@@ -20,7 +19,7 @@ from agentdesk.store.ledger import Ledger
 from agentdesk.sync.client import BackendClient, Unreachable
 from agentdesk.sync.engine import Syncer
 from agentdesk.sync.replica import Replica
-from tests.backend import InProcess, Server, add_user, database, fetch, in_process, server  # noqa: F401 - fixtures
+from tests.backend import InProcess, Server, add_user, database, fetch, in_process, refused_url, server  # noqa: F401 - fixtures
 from tests.test_ledger import MATRIX, eur, records, rows
 
 QUEUED = timedelta(0)
@@ -136,11 +135,8 @@ async def test_unreachable_backend_keeps_the_outbox_and_a_later_sync_drains_it(s
     await sync_once(store, server, tokens["a-7"])
     async with Ledger.open(store, MATRIX) as ledger:
         taken = await ledger.take("a-7", "c-1", Proposal("voucher", eur("10.00")), undo_window=QUEUED)
-    with socket.socket() as closed:  # a loopback port nobody listens on
-        closed.bind(("127.0.0.1", 0))
-        nowhere = f"http://127.0.0.1:{closed.getsockname()[1]}"
     with pytest.raises(Unreachable):
-        await sync_once(store, nowhere, tokens["a-7"])
+        await sync_once(store, refused_url(), tokens["a-7"])
     assert rows(store, "SELECT count(*) FROM outbox") == [(1,)]
     server.stop()
     with pytest.raises(Unreachable):

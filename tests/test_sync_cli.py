@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 from datetime import datetime, timedelta, timezone
@@ -17,14 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.backend import Server, add_user, database, fetch, server  # noqa: F401 - fixtures
+from tests.backend import Server, add_user, database, fetch, refused_url, server  # noqa: F401 - fixtures
 from tests.test_ledger import records
-
-
-def closed_port_url() -> str:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return f"http://127.0.0.1:{sock.getsockname()[1]}"
 
 
 @pytest.fixture
@@ -85,7 +78,7 @@ def test_sync_offline_exits_1_saying_what_waits_and_drains_later(server: Server,
     assert upload.returncode == 0, upload.stderr
     assert agentdesk(env, "sync", "--server", server.url).returncode == 0
     assert agentdesk(env, "decide", "voucher", "c-1", "--as", "a-7", "--amount", "5.00").returncode == 0
-    offline = agentdesk(env, "sync", "--server", closed_port_url())
+    offline = agentdesk(env, "sync", "--server", refused_url())
     assert offline.returncode == 1
     assert offline.stderr.strip().splitlines()[-1].startswith("agentdesk: offline: 1 decision waiting (")
     back = agentdesk(env, "sync", "--server", server.url)
@@ -171,5 +164,5 @@ def test_the_plain_session_syncs_too_and_sends_what_was_decided_before_it_ends(s
     assert any(line.startswith("sync: ") for line in lines), session.stdout
     body = fetch(server.database, "SELECT body FROM record WHERE type = 'decision'")
     assert len(body) == 1 and '"state":"confirmed"' in body[0][0] and '"5.00"' in body[0][0]
-    offline = agentdesk({**env}, "--plain", "--server", closed_port_url(), "--as", "a-7", stdin="sync\nquit\n")
+    offline = agentdesk({**env}, "--plain", "--server", refused_url(), "--as", "a-7", stdin="sync\nquit\n")
     assert "sync: offline" in offline.stdout or "sync: connecting" in offline.stdout, offline.stdout

@@ -9,7 +9,6 @@ generous bound so a broken build fails instead of hanging.
 from __future__ import annotations
 
 import asyncio
-import socket
 import sqlite3
 import time
 from collections.abc import Callable, Iterator
@@ -20,7 +19,7 @@ import httpx
 import pytest
 
 from agentdesk.desk.identity import BackendLink
-from tests.backend import Server, add_user, fetch
+from tests.backend import Server, add_user, fetch, refused_url
 from tests.test_tui_support import VIEWER, people, screen_text, widget_strips
 
 WAIT = 30.0
@@ -51,19 +50,13 @@ def records(case_status: str = "open") -> list[dict]:
     ]
 
 
-def free_port() -> int:
-    """A loopback port nobody listens on (closed again at once: connecting to it is refused)."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 class Backend:
-    """One backend database with an admin and the agent ``a-7``, and the server process on a fixed port."""
+    """One backend database with an admin and the agent ``a-7``, and the server process: on the port the
+    kernel gave its first start (it prints it), then on the same port again after each stop."""
 
     def __init__(self, tmp_path: Path) -> None:
         self.database = str(tmp_path / "server.db")
-        self.server = Server(self.database, port=free_port())
+        self.server = Server(self.database)
         self.admin = add_user(self.database, "admin", "admin")
         self.token = ""
 
@@ -195,7 +188,7 @@ async def test_a_backend_without_a_token_is_named_and_the_desk_works_locally(mak
 
 async def test_offline_the_header_counts_what_waits(make_store) -> None:  # noqa: ANN001
     path = await make_store(records())
-    app = make_app(path, BackendLink(f"http://127.0.0.1:{free_port()}", lambda: "adk_nobody", user="a-7"))
+    app = make_app(path, BackendLink(refused_url(), lambda: "adk_nobody", user="a-7"))
     async with app.run_test(size=(80, 24)) as pilot:
         screen = await open_customer(app, pilot, "c-1")
         await until(pilot, lambda: "offline: nothing waiting" in header(app))
