@@ -18,6 +18,9 @@ from agentdesk.store.files import CONNECTION_PRAGMAS
 
 AGENT_ID = "a-7"
 START = datetime(2024, 1, 1, 8, 0, tzinfo=timezone(timedelta(hours=1)))
+SPACING = timedelta(seconds=30)
+"""Between two generated interactions: a million of them end in mid-2024, long before any run's "now"
+(the backend refuses times more than a day ahead)."""
 CHANNELS = ("email", "phone", "chat", "sms", "social", "letter", "shop", "app", "portal")
 WORDS = ("invoice", "contract", "router", "refund", "eSIM", "portal", "tariff", "outage", "letter",
          "appointment", "please", "again", "still", "not", "working", "since", "Monday", "thanks")
@@ -48,7 +51,7 @@ def customer(number: int) -> dict:
 
 
 def interactions(customer_ids: list[str], count: int, *, prefix: str, seed: int = 7) -> Iterator[dict]:
-    """``count`` interactions spread over the customers, a few minutes apart, the last ones inbound."""
+    """``count`` interactions spread over the customers, :data:`SPACING` apart, the last ones inbound."""
     rng = random.Random(seed)
     for n in range(count):
         inbound = n >= count - len(customer_ids) or rng.random() < 0.6
@@ -56,7 +59,7 @@ def interactions(customer_ids: list[str], count: int, *, prefix: str, seed: int 
         yield {
             "type": "interaction", "id": f"{prefix}-{n}", "customer": customer_id,
             "channel": rng.choice(CHANNELS), "direction": "in" if inbound else "out",
-            "at": (START + timedelta(minutes=3 * n)).isoformat(),
+            "at": (START + n * SPACING).isoformat(),
             "author": customer_id if inbound else AGENT_ID,
             "body": " ".join(rng.choices(WORDS, k=rng.randint(6, 18))),
         }
