@@ -46,6 +46,8 @@ class BackendLink:
     (or use what it said before)."""
     asked_as: str | None = None
     """``--as`` as given: with a token the token decides, so front ends say so when they differ."""
+    token_from_env: bool = False
+    """The token is ``$AGENTDESK_TOKEN``: only the backend (or what it said before) knows whose it is."""
 
     @property
     def no_token(self) -> str:
@@ -62,7 +64,7 @@ def backend_link(given_server: str | None, asked_as: str | None) -> BackendLink 
         return None
     env_token = os.environ.get(TOKEN_ENV, "").strip()
     if env_token:
-        return BackendLink(server, lambda: env_token, asked_as=asked_as)
+        return BackendLink(server, lambda: env_token, asked_as=asked_as, token_from_env=True)
     user = logged_in_user(given_server)
     if user is not None:
         return BackendLink(server, partial(token_for, server), user=user, asked_as=asked_as)
@@ -75,13 +77,13 @@ def first_guess(link: BackendLink | None, asked_as: str | None) -> str | None:
         return asked_as
     if link.user is not None:
         return link.user
-    return None if os.environ.get(TOKEN_ENV, "").strip() else asked_as
+    return None if link.token_from_env else asked_as
 
 
 def may_know_user(given_server: str | None) -> bool:
     """Can anything but ``--as`` say who works (a saved login, or ``$AGENTDESK_TOKEN`` with a backend)?"""
     link = backend_link(given_server, None)
-    return link is not None and (link.user is not None or bool(os.environ.get(TOKEN_ENV, "").strip()))
+    return link is not None and (link.user is not None or link.token_from_env)
 
 
 def token_key(token: str) -> str:
@@ -145,8 +147,8 @@ class Resolved:
 def resolve(link: BackendLink | None, asked_as: str | None, store: Path) -> Resolved:
     """Who works, asking the backend now when only it can say (blocking: call it outside any event loop).
 
-    The saved login's user; else, for ``$AGENTDESK_TOKEN``, whom ``/me`` names (remembered in ``store``),
-    or offline what it said before for this token; else ``--as``. The keyring is not loaded.
+    For ``$AGENTDESK_TOKEN``, whom ``/me`` names (remembered in ``store``), or offline what it said before
+    for this token; else the saved login's user; else ``--as``. The keyring is not loaded.
     """
     if link is None:
         return Resolved(asked_as)
