@@ -33,6 +33,17 @@ class OutboxItem:
     attempts: int
     last_error: str | None
 
+    @classmethod
+    def from_row(cls, row: Any) -> OutboxItem:
+        """One row of :data:`SELECT_ITEMS` (``store.sync_state`` selects the same columns, without importing
+        this module: it is on the workstation's start-up path, the codec is not)."""
+        seq, ident, kind, body, attempts, last_error = row
+        return cls(seq, ident, kind, json.loads(body), attempts, last_error)
+
+
+SELECT_ITEMS = "SELECT seq, id, kind, body, attempts, last_error FROM outbox "
+"""The columns :meth:`OutboxItem.from_row` reads; a caller adds its ``WHERE`` and ``ORDER BY``."""
+
 
 def decided(kind: str, decision: Decision, promise: Promise | None, *,
             approving: str | None = None) -> dict[str, Any]:
@@ -74,11 +85,10 @@ def enqueue_decline(db: sqlite3.Connection, escalation_id: str, reason: str, now
 
 def waiting(db: sqlite3.Connection, limit: int | None = None) -> list[OutboxItem]:
     """The mutations not yet answered by the backend, in the order they were made."""
-    sql = "SELECT seq, id, kind, body, attempts, last_error FROM outbox ORDER BY seq"
+    sql = SELECT_ITEMS + "ORDER BY seq"
     rows = db.execute(sql + (" LIMIT ?" if limit is not None else ""),
                       (limit,) if limit is not None else ()).fetchall()
-    return [OutboxItem(seq, ident, kind, json.loads(body), attempts, error)
-            for seq, ident, kind, body, attempts, error in rows]
+    return [OutboxItem.from_row(row) for row in rows]
 
 
 def waiting_count(db: sqlite3.Connection) -> int:

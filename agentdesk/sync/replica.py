@@ -97,8 +97,7 @@ class Replica:
         """Mutations to push, oldest first, from after the outbox seq ``after``; those the backend rejected are left
         out."""
         rows = await self._writer.fetch(*sync_state.to_push(after, limit))
-        return [OutboxItem(seq, ident, kind, json.loads(body), attempts, error)
-                for seq, ident, kind, body, attempts, error in rows]
+        return [OutboxItem.from_row(row) for row in rows]
 
     async def counts(self) -> Counts:
         (row,) = await self._writer.fetch(*sync_state.counts())
@@ -106,8 +105,7 @@ class Replica:
 
     async def rejected(self) -> list[OutboxItem]:
         rows = await self._writer.fetch(*sync_state.rejected_items())
-        return [OutboxItem(seq, ident, kind, json.loads(body), attempts, error)
-                for seq, ident, kind, body, attempts, error in rows]
+        return [OutboxItem.from_row(row) for row in rows]
 
     async def answered(self, mutation_id: str, records: Iterable[Mapping[str, Any]], *,
                        server: str | None = None, cursor: int | None = None) -> Pulled:
