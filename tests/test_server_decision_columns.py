@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import subprocess
+import sys
 from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import text
@@ -67,3 +69,24 @@ def test_migration_backfills_old_decisions_and_the_window_selects_in_sql(databas
         assert (kind, state, case, agent) == (expected["kind"], expected["state"], expected["case"], "a-7")
         assert at_us == int(datetime.fromisoformat(expected["at"]).timestamp() * 1_000_000)
     assert json.loads(fetch(database, "SELECT body FROM record WHERE id = 'd-old'")[0][0])["id"] == "d-old"
+
+
+def test_the_backends_head_revision_constant_matches_its_migrations() -> None:
+    """A starting backend skips Alembic when its database is at this revision: it must be the newest."""
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    from agentdesk.server.migrate import HEAD_REVISION, migrations_dir
+
+    config = Config()
+    config.set_main_option("script_location", str(migrations_dir()))
+    assert ScriptDirectory.from_config(config).get_current_head() == HEAD_REVISION
+
+
+def test_a_backend_at_the_newest_revision_starts_without_alembic(database: str) -> None:  # noqa: F811
+    upgrading = ("import asyncio, sys; from agentdesk.server.database import database_url; "
+                 "from agentdesk.server.migrate import upgrade; "
+                 f"asyncio.run(upgrade(database_url({database!r}))); print('alembic' in sys.modules)")
+    runs = [subprocess.run([sys.executable, "-c", upgrading], capture_output=True, text=True, check=True).stdout
+            for _ in range(2)]
+    assert runs == ["True\n", "False\n"], runs  # the new database is migrated; the migrated one is only read
