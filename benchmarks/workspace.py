@@ -51,7 +51,7 @@ QUICK = Sizes(
     small_timeline=10,
     sync_customers=20,
     sync_interactions=2000,
-    push_clients=20,
+    push_clients=4,
     push_per_client=5,
     repeat={"cold_start": 2, "timeline": 2, "import_rate": 2, "peak_rss": 2, "demo_build": 2,
             "decision_commit": 20, "decision_paint": 3, "sync_initial": 2, "push_rate": 2,
