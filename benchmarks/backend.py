@@ -2,11 +2,13 @@
 
 Plain Python (no pytest): ``tests/backend.py`` builds its fixtures on this module.
 
-``Server(database, *, authority=None, keep_changes=None, port=0)``
+``Server(database, *, authority=None, keep_changes=None, port=0, flags=())``
     A context manager around one ``agentdesk serve`` subprocess on 127.0.0.1 (a free port
-    unless given); ``.url``; ``.start()`` returns once ``/health`` answers; ``.stop()`` sends
-    SIGTERM; ``.restart()`` on the same port; ``.output()``; ``.cpu_seconds()`` is the
-    process's user + system CPU time so far (from ``/proc``).
+    unless given; ``flags`` are more options of ``serve``); ``.url``; ``.start()`` returns once
+    ``/health`` answers; ``.stop()`` sends SIGTERM; ``.restart()`` on the same port; ``.output()``;
+    ``.cpu_seconds()`` is the process's user + system CPU time so far (from ``/proc``). The process
+    is forked from one that has imported the backend already (:mod:`benchmarks.forked`), unless
+    ``.command`` is set to something else to run (a profiler in front of ``agentdesk``, say).
 ``add_users(database, [(name, role), …]) -> {name: token}``
     What ``agentdesk users add`` does (migrations, then ``agentdesk.server.users.add_user``),
     in this process: twenty users cost milliseconds instead of twenty interpreter starts.
@@ -29,15 +31,16 @@ import secrets
 import shutil
 import signal
 import subprocess
-import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import httpx
+
+from benchmarks.forked import Forked
 
 POSTGRES_SERVER = "postgresql://root@127.0.0.1:5432"
 POSTGRES_ADMIN_URL = f"{POSTGRES_SERVER}/test"
@@ -110,14 +113,15 @@ class Server:
     """One ``agentdesk serve`` subprocess on 127.0.0.1 (the tests' ``tests/backend.py`` uses it too)."""
 
     def __init__(self, database: str, *, authority: str | Path | None = None, keep_changes: int | None = None,
-                 port: int = 0) -> None:
+                 port: int = 0, flags: Sequence[str] = ()) -> None:
         self.database = database
         self.authority = authority
         self.keep_changes = keep_changes
         self.port = port
-        self.command = [sys.executable, "-m", "agentdesk"]
-        """What runs ``agentdesk`` (a profiler may be put in front of it)."""
-        self._process: subprocess.Popen[bytes] | None = None
+        self.flags = list(flags)
+        self.command: list[str] | None = None
+        """What runs ``agentdesk`` in a new interpreter (a profiler may be put in front of it); None: forked."""
+        self._process: subprocess.Popen[bytes] | Forked | None = None
         self._logs = Path(tempfile.mkdtemp(prefix="agentdesk-serve-"))
         self._runs = 0
 
@@ -141,15 +145,20 @@ class Server:
     def start(self) -> None:
         """Start it and return once ``/health`` answers (on the port it chose, when given 0)."""
         assert self._process is None, "already running"
-        args = [*self.command, "serve", "--database", self.database, "--host", "127.0.0.1", "--port", str(self.port)]
+        args = ["serve", "--database", self.database, "--host", "127.0.0.1", "--port", str(self.port), *self.flags]
         if self.authority is not None:
             args += ["--authority", str(self.authority)]
         if self.keep_changes is not None:
             args += ["--keep-changes", str(self.keep_changes)]
         self._runs += 1
         stdout, stderr = self._logs / f"stdout.{self._runs}", self._logs / f"stderr.{self._runs}"
-        with open(stdout, "wb") as out, open(stderr, "wb") as err:
-            self._process = subprocess.Popen(args, stdout=out, stderr=err, env=child_env())
+        stdout.touch()
+        stderr.touch()
+        if self.command is None:
+            self._process = Forked(args, child_env(), stdout, stderr)
+        else:
+            with open(stdout, "wb") as out, open(stderr, "wb") as err:
+                self._process = subprocess.Popen([*self.command, *args], stdout=out, stderr=err, env=child_env())
         deadline = time.monotonic() + START_TIMEOUT_S
         while self.port == 0:
             found = _LISTENING.search(stdout.read_text("utf-8", "replace"))
@@ -158,14 +167,17 @@ class Server:
                 break
             self._check_alive(deadline)
             time.sleep(0.02)
-        while True:
-            try:
-                if httpx.get(f"{self.url}/health", timeout=1.0).status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass
-            self._check_alive(deadline)
-            time.sleep(0.02)
+        # One client for every poll: httpx builds a TLS context per client (about 40 ms of reading the CA
+        # bundle), and a start polls dozens of times while the server imports.
+        with httpx.Client(timeout=1.0) as http:
+            while True:
+                try:
+                    if http.get(f"{self.url}/health").status_code == 200:
+                        return
+                except httpx.TransportError:
+                    pass
+                self._check_alive(deadline)
+                time.sleep(0.02)
 
     def _check_alive(self, deadline: float) -> None:
         assert self._process is not None

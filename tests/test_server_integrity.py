@@ -40,12 +40,6 @@ from tests.test_server_api import (  # noqa: F401 - world is a fixture
 )
 
 
-def serving_with(*flags: str) -> list[str]:
-    """What runs ``agentdesk`` with ``flags`` after the arguments :class:`Server` gives it."""
-    run = f"import sys; from agentdesk.cli import main; raise SystemExit(main(sys.argv[1:] + {list(flags)!r}))"
-    return [sys.executable, "-c", run]
-
-
 @pytest.fixture(scope="module", params=BACKENDS)
 def lenient(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     """A backend that takes decisions up to 60 days after they were taken."""
@@ -55,9 +49,7 @@ def lenient(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFac
         else:
             database = stack.enter_context(postgres_database())
         tokens = {name: add_user(database, name, role) for name, role in USERS.items()}
-        server = Server(database)
-        server.command = serving_with("--offline-allowance", "60")
-        stack.enter_context(server)
+        server = stack.enter_context(Server(database, flags=["--offline-allowance", "60"]))
         yield stack.enter_context(closing(World(server, tokens)))
 
 
