@@ -29,7 +29,7 @@ BENCHMARKS = {
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
-    parser.add_argument("--quick", action="store_true", help="tiny sizes and 2 repeats: a smoke run")
+    parser.add_argument("--quick", action="store_true", help="tiny sizes, mostly one repeat: a smoke run")
     parser.add_argument("--only", action="append", choices=list(BENCHMARKS), metavar="NAME",
                         help=f"run only this benchmark (repeatable): {', '.join(BENCHMARKS)}")
     parser.add_argument("--repeat", type=int, metavar="N",

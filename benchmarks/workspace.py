@@ -53,9 +53,9 @@ QUICK = Sizes(
     sync_interactions=2000,
     push_clients=4,
     push_per_client=5,
-    repeat={"cold_start": 2, "timeline": 2, "import_rate": 2, "peak_rss": 2, "demo_build": 2,
-            "decision_commit": 20, "decision_paint": 3, "sync_initial": 2, "push_rate": 2,
-            "live_latency": 5},
+    repeat={"cold_start": 1, "timeline": 1, "import_rate": 1, "peak_rss": 1, "demo_build": 1,
+            "decision_commit": 20, "decision_paint": 3, "sync_initial": 1, "push_rate": 1,
+            "live_latency": 3},
 )
 
 
