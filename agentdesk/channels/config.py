@@ -239,9 +239,14 @@ def parse_channels(text: str, source: str) -> ChannelsConfig:
     for key in data:
         if key != "public_url" and key not in _SECTIONS:
             raise ChannelsError(f"{source}: {key}: unknown key (known: public_url, {', '.join(_SECTIONS)})")
-    readers = {"imap": _imap, "smtp": _smtp, "twilio": _twilio, "webhook": _webhook}
-    sections = {name: readers[name](_Section(source, name, data[name])) for name in _SECTIONS if name in data}
-    config = ChannelsConfig(public_url=_public_url(source, data.get("public_url")), **sections)
+
+    def section(name: str) -> _Section | None:
+        return _Section(source, name, data[name]) if name in data else None
+
+    imap, smtp, twilio, webhook = (section(name) for name in _SECTIONS)
+    config = ChannelsConfig(public_url=_public_url(source, data.get("public_url")),
+                            imap=_imap(imap) if imap else None, smtp=_smtp(smtp) if smtp else None,
+                            twilio=_twilio(twilio) if twilio else None, webhook=_webhook(webhook) if webhook else None)
     if config.twilio is not None and config.public_url is None:
         raise ChannelsError(f"{source}: public_url: is missing (Twilio signs its requests over the URL it calls)")
     return config
