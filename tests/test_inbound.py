@@ -93,7 +93,8 @@ async def test_the_case_follows_the_thread(database: str) -> None:
         await db.dispose()
 
     def case_of(filed) -> str | None:  # noqa: ANN001
-        return json.loads(fetch(database, f"SELECT body FROM record WHERE id = '{filed.interaction}'")[0][0]).get("case")
+        row = fetch(database, f"SELECT body FROM record WHERE id = '{filed.interaction}'")[0]
+        return json.loads(row[0]).get("case")
 
     assert case_of(first) == "k-55"  # the only open case
     assert case_of(threaded) == "k-55"  # a reply to it, though two cases are open now

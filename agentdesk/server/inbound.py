@@ -36,7 +36,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from agentdesk.domain.contact import email_key, phone_key
 from agentdesk.domain.model import CaseStatus
 from agentdesk.domain.text import display_text, one_line
-from agentdesk.interchange.codec import parse_record
+from agentdesk.interchange.codec import RecordError, parse_record
 from agentdesk.server.changes import Change, now_us, write_changes
 from agentdesk.server.contact_keys import HANDLE, handle_key
 from agentdesk.server.database import Database, transaction_retries
@@ -75,6 +75,8 @@ class Inbound:
     wait_s: int | None = None
     extra: Mapping[str, Any] = field(default_factory=dict)
     """More fields for the interaction record, e.g. ``{"missed": True}``."""
+    customer: str | None = None
+    """A customer id the sender already knows (a webhook may name it instead of an address)."""
 
 
 @dataclass(frozen=True)
@@ -118,7 +120,7 @@ def _check(inbound: Inbound) -> None:
         raise InboundInvalid(f"unknown channel {inbound.channel!r} (expected one of {', '.join(CHANNELS)})")
     if inbound.at.tzinfo is None:
         raise InboundInvalid("the message's time has no offset")
-    if not (inbound.email or inbound.phone or inbound.handle):
+    if not (inbound.customer or inbound.email or inbound.phone or inbound.handle):
         raise InboundInvalid("the message names no sender (an e-mail address, phone number or handle)")
 
 
@@ -130,7 +132,7 @@ async def file_inbound(database: Database, inbound: Inbound, *, keep_changes: in
     """
     _check(inbound)
     keys = _sender_keys(inbound, region)
-    if not keys:
+    if not keys and inbound.customer is None:
         raise InboundInvalid("the message's sender cannot be read (no address, number or handle)")
     async for attempt in transaction_retries():
         with attempt:
@@ -155,9 +157,13 @@ async def _file(connection: AsyncConnection, postgres: bool, inbound: Inbound, k
         # The sender's keys, in one order everywhere: two first messages of a new sender make one customer.
         for kind, key in sorted(keys):
             await connection.execute(_LOCK_KEY, {"key": _lock_key(f"contact:{kind}:{key}")})
-    customer_id = await _find_customer(connection, keys)
+    customer_id = await _named_customer(connection, inbound.customer) if inbound.customer else None
+    if customer_id is None:
+        customer_id = await _find_customer(connection, keys)
     changes: list[Change] = []
     if customer_id is None:
+        if not keys:
+            raise InboundInvalid(f"customer {inbound.customer!r} is not known to the backend")
         new_customer = _new_customer(inbound, keys)
         customer_id = new_customer.id
         changes.append(new_customer)
@@ -171,6 +177,12 @@ async def _file(connection: AsyncConnection, postgres: bool, inbound: Inbound, k
                              .values(customer_id=customer_id))
     cursor = await write_changes(connection, changes, postgres=postgres, keep=keep_changes, received_us=received_us)
     return Filed("new", customer_id, ident, new_customer=len(changes) == 2, cursor=cursor)
+
+
+async def _named_customer(connection: AsyncConnection, customer_id: str) -> str | None:
+    found = (await connection.execute(select(record.c.id).where(record.c.type == "customer",
+                                                                record.c.id == customer_id))).scalar()
+    return None if found is None else str(found)
 
 
 async def _find_customer(connection: AsyncConnection, keys: list[tuple[str, str]]) -> str | None:
@@ -198,7 +210,7 @@ def _new_customer(inbound: Inbound, keys: list[tuple[str, str]]) -> Change:
         obj[HANDLE] = one_line(inbound.handle.strip(), _NAME_LIMIT)
     if inbound.channel in ("email", "phone", "sms", "chat", "social", "app", "portal"):
         obj["preferred_channel"] = inbound.channel
-    return Change.of(parse_record(obj))
+    return _change(obj)
 
 
 async def _find_case(connection: AsyncConnection, customer_id: str, thread: tuple[str, ...]) -> str | None:
@@ -235,7 +247,15 @@ def _interaction(inbound: Inbound, ident: str, customer_id: str, case_id: str | 
         obj["duration_s"] = inbound.duration_s
     if inbound.wait_s is not None:
         obj["wait_s"] = inbound.wait_s
-    return Change.of(parse_record(obj))
+    return _change(obj)
+
+
+def _change(obj: dict[str, Any]) -> Change:
+    """The record as every workstation will read it (the interchange codec's own check)."""
+    try:
+        return Change.of(parse_record(obj))
+    except (RecordError, TypeError, ValueError) as exc:
+        raise InboundInvalid(" ".join(str(exc).split()) or type(exc).__name__) from None
 
 
 _FIXED = frozenset({"type", "id", "customer", "case", "channel", "direction", "at", "author", "body", "source",
