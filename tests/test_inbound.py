@@ -39,10 +39,11 @@ async def test_a_german_national_number_and_its_e164_form_are_one_customer(datab
                                                phone="+491515550142"))
         again = await file_inbound(db, Inbound("webhook:x1", "chat", AT, "hello", phone="+49 151 5550142"))
         by_mail = await file_inbound(db, Inbound("email:<a@b>", "email", AT, "hi", email="p.lindner@EXAMPLE.net"))
+        national = await file_inbound(db, Inbound("webhook:x2", "app", AT, "hi", phone="0151 5550142"), region="DE")
     finally:
         await db.dispose()
     assert (filed.status, filed.customer, filed.new_customer) == ("new", "c-1001", False)
-    assert again.customer == by_mail.customer == "c-1001"
+    assert again.customer == by_mail.customer == national.customer == "c-1001"
     body = json.loads(fetch(database, f"SELECT body FROM record WHERE id = '{filed.interaction}'")[0][0])
     assert body["case"] == "k-55"  # the customer's only open case
     assert (body["channel"], body["direction"], body["body"]) == ("sms", "in", "Where is my QR code?")
