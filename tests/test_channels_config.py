@@ -84,3 +84,19 @@ def test_a_bad_file_is_one_line_naming_file_and_key(tmp_path: Path, text: str, e
 def test_a_missing_file_is_one_line(tmp_path: Path) -> None:
     with pytest.raises(ChannelsError, match="cannot read the channels file"):
         load_channels(tmp_path / "nope.toml")
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("[webhook]\nsecret_env = 'T_UNSET_SECRET'\n", "webhook: $T_UNSET_SECRET is not set"),
+    ("[imap]\nhost = 'h'\n", "imap.user: is missing"),
+])
+def test_serve_refuses_a_bad_channels_file_in_one_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                       capsys: pytest.CaptureFixture[str], text: str,
+                                                       expected: str) -> None:
+    from agentdesk.cli import main
+
+    monkeypatch.delenv("T_UNSET_SECRET", raising=False)
+    path = _file(tmp_path, text)
+    status = main(["serve", "--database", str(tmp_path / "s.db"), "--channels", str(path)])
+    err = capsys.readouterr().err
+    assert status == 1 and err.count("\n") == 1 and expected in err and str(path) in err
