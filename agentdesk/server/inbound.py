@@ -2,16 +2,16 @@
 
 One writing transaction per message:
 
-1. claim its provider id: ``INSERT INTO inbound_message … ON CONFLICT DO NOTHING``; when the row was
+1. find the sender: by e-mail (lower-cased), phone (E.164, a national number read in ``region``)
+   or handle, through ``contact_key``. A sender not found is looked for again after its keys are
+   locked (PostgreSQL, ``pg_advisory_xact_lock``), so two first messages of one unknown sender make
+   one customer, not two; an unknown sender becomes a customer whose id is derived from the key;
+2. claim its provider id: ``INSERT INTO inbound_message … ON CONFLICT DO NOTHING``; when the row was
    there already (or another backend process committed it while this one waited on the key), the
-   message is a repeat and nothing changes;
-2. find the sender: by e-mail (lower-cased), phone (E.164, a national number read in ``region``)
-   or handle, through ``contact_key``. On PostgreSQL the sender's key is locked first
-   (``pg_advisory_xact_lock``), so two first messages of one unknown sender make one customer,
-   not two; an unknown sender becomes a customer whose id is derived from the key;
-3. lock the customer's row (``FOR UPDATE``, as a mutation does) and find the case: the case of an
-   earlier message this one replies to (its ``thread`` of Message-IDs), else the customer's only
-   open case, else none;
+   message is a repeat and nothing changes. The unique key is the whole guard: an interaction
+   touches no authority budget, so no customer row lock is needed (mutations take it for that);
+3. find the case: the case of an earlier message this one replies to (its ``thread`` of
+   Message-IDs), else the customer's only open case, else none;
 4. write the interaction (and a new customer) with :func:`~agentdesk.server.changes.write_changes`,
    as ``POST /records`` does, so pulls and ``/events`` listeners see it at once.
 
@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Literal
 
-from sqlalchemy import BigInteger, bindparam, select, text
+from sqlalchemy import BigInteger, bindparam, or_, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -143,40 +143,38 @@ async def file_inbound(database: Database, inbound: Inbound, *, keep_changes: in
 
 async def _file(connection: AsyncConnection, postgres: bool, inbound: Inbound, keys: list[tuple[str, str]],
                 keep_changes: int | None) -> Filed:
-    ident = interaction_id(inbound.source_id)
-    received_us = now_us()
-    insert = (postgresql if postgres else sqlite).insert(inbound_message)
-    claimed = await connection.execute(
-        insert.values(source_id=inbound.source_id, interaction_id=ident, customer_id="", message_id=inbound.message_id,
-                      received_us=received_us).on_conflict_do_nothing(index_elements=["source_id"]))
-    if claimed.rowcount == 0:
-        earlier = (await connection.execute(select(inbound_message.c.customer_id, inbound_message.c.interaction_id)
-                                            .where(inbound_message.c.source_id == inbound.source_id))).one()
-        return Filed("repeat", earlier[0], earlier[1], new_customer=False)
-    if postgres:
-        # The sender's keys, in one order everywhere: two first messages of a new sender make one customer.
-        for kind, key in sorted(keys):
-            await connection.execute(_LOCK_KEY, {"key": _lock_key(f"contact:{kind}:{key}")})
     customer_id = await _named_customer(connection, inbound.customer) if inbound.customer else None
     if customer_id is None:
         customer_id = await _find_customer(connection, keys)
-    changes: list[Change] = []
+    if customer_id is None and keys and postgres:
+        # A sender not known yet: its keys, in one order everywhere, then look again, so two first messages
+        # of one sender (in any backend process) make one customer.
+        for kind, key in sorted(keys):
+            await connection.execute(_LOCK_KEY, {"key": _lock_key(f"contact:{kind}:{key}")})
+        customer_id = await _find_customer(connection, keys)
+    new_customer = None
     if customer_id is None:
         if not keys:
             raise InboundInvalid(f"customer {inbound.customer!r} is not known to the backend")
         new_customer = _new_customer(inbound, keys)
         customer_id = new_customer.id
-        changes.append(new_customer)
-    elif postgres:
-        await connection.execute(select(record.c.id).where(record.c.type == "customer", record.c.id == customer_id)
-                                 .with_for_update())
-    case_id = await _find_case(connection, customer_id, inbound.thread) if changes == [] else None
-    interaction = _interaction(inbound, ident, customer_id, case_id)
-    changes.append(interaction)
-    await connection.execute(inbound_message.update().where(inbound_message.c.source_id == inbound.source_id)
-                             .values(customer_id=customer_id))
+    ident = interaction_id(inbound.source_id)
+    received_us = now_us()
+    # The claim: a second request with this provider id waits here until the first commits, then finds its row.
+    insert = (postgresql if postgres else sqlite).insert(inbound_message)
+    claimed = await connection.execute(
+        insert.values(source_id=inbound.source_id, interaction_id=ident, customer_id=customer_id,
+                      message_id=inbound.message_id, received_us=received_us)
+        .on_conflict_do_nothing(index_elements=["source_id"]))
+    if claimed.rowcount == 0:
+        earlier = (await connection.execute(select(inbound_message.c.customer_id, inbound_message.c.interaction_id)
+                                            .where(inbound_message.c.source_id == inbound.source_id))).one()
+        return Filed("repeat", earlier[0], earlier[1], new_customer=False)
+    case_id = None if new_customer is not None else await _find_case(connection, customer_id, inbound.thread)
+    changes = [*([new_customer] if new_customer is not None else []),
+               _interaction(inbound, ident, customer_id, case_id)]
     cursor = await write_changes(connection, changes, postgres=postgres, keep=keep_changes, received_us=received_us)
-    return Filed("new", customer_id, ident, new_customer=len(changes) == 2, cursor=cursor)
+    return Filed("new", customer_id, ident, new_customer=new_customer is not None, cursor=cursor)
 
 
 async def _named_customer(connection: AsyncConnection, customer_id: str) -> str | None:
@@ -188,12 +186,15 @@ async def _named_customer(connection: AsyncConnection, customer_id: str) -> str 
 async def _find_customer(connection: AsyncConnection, keys: list[tuple[str, str]]) -> str | None:
     """The customer the first key that matches names (e-mail before phone before handle); the oldest id
     when one key names several."""
+    if not keys:
+        return None
+    rows = (await connection.execute(
+        select(contact_key.c.kind, contact_key.c.key, contact_key.c.customer_id)
+        .where(or_(*((contact_key.c.kind == kind) & (contact_key.c.key == key) for kind, key in keys))))).all()
     for kind, key in keys:
-        found = (await connection.execute(select(contact_key.c.customer_id)
-                                          .where(contact_key.c.kind == kind, contact_key.c.key == key)
-                                          .order_by(contact_key.c.customer_id).limit(1))).scalar()
-        if found is not None:
-            return str(found)
+        found = sorted(customer for row_kind, row_key, customer in rows if (row_kind, row_key) == (kind, key))
+        if found:
+            return str(found[0])
     return None
 
 
