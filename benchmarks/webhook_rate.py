@@ -29,7 +29,14 @@ import time
 
 import httpx
 
-from benchmarks.backend import PostgresUnavailable, Server, add_users, postgres_database, upload_records
+from benchmarks.backend import (
+    PostgresUnavailable,
+    Server,
+    add_users,
+    postgres_database,
+    process_cpu_seconds,
+    upload_records,
+)
 from benchmarks.stats import Result, Target, alternate
 from benchmarks.workspace import Workspace
 
@@ -95,6 +102,7 @@ def _bench(workspace: Workspace, database: str) -> Result:
                                 if answer.status_code != 200 or answer.json()["status"] != "new":
                                     raise RuntimeError(f"webhook_rate: {answer.status_code} {answer.text[:200]}")
 
+                        server_cpu, own_cpu = server.cpu_seconds(), process_cpu_seconds()
                         started = time.perf_counter()
                         await asyncio.gather(*(send(k, c) for k, c in enumerate(clients)))
                         seen = 0
@@ -103,10 +111,11 @@ def _bench(workspace: Workspace, database: str) -> Result:
                             seen += sum(1 for change in page["changes"] if change["record"]["type"] == "interaction")
                             cursor = page["cursor"]
                         elapsed = time.perf_counter() - started
+                        server_cpu, own_cpu = server.cpu_seconds() - server_cpu, process_cpu_seconds() - own_cpu
                     finally:
                         for client in clients:
                             await client.aclose()
-                runs.append(f"{elapsed:.2f} s")
+                runs.append(f"{elapsed:.2f} s wall, server process {server_cpu:.2f} s CPU, senders {own_cpu:.2f} s CPU")
                 return total / elapsed
 
             def measured() -> float:
@@ -142,6 +151,6 @@ def _bench(workspace: Workspace, database: str) -> Result:
             os.environ[SECRET_ENV] = earlier
     notes = [f"webhook_rate: {senders} senders (asyncio tasks) x {per_sender} signed POST /webhooks/messages = "
              f"{total:,} messages per run to one agentdesk serve on PostgreSQL, timed until a pull saw them all "
-             f"({'; '.join(runs)}); baseline: {senders} asyncpg connections x {per_sender} single-row "
+             f"(per run: {'; '.join(runs)}); baseline: {senders} asyncpg connections x {per_sender} single-row "
              "INSERT+COMMIT into a plain table"]
     return Result(NAME, UNIT, samples, raw, TARGET, rate=True, notes=notes)
