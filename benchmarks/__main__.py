@@ -23,6 +23,7 @@ BENCHMARKS = {
     "decision_paint": "benchmarks.decision_paint",
     "sync_initial": "benchmarks.sync_initial",
     "push_rate": "benchmarks.push_rate",
+    "webhook_rate": "benchmarks.webhook_rate",
     "live_latency": "benchmarks.live_latency",
 }
 

@@ -24,6 +24,9 @@ class Sizes:
     push_clients: int
     push_per_client: int
     """``push_rate``: concurrent clients, and the decisions each has queued per run."""
+    webhook_senders: int
+    webhook_per_sender: int
+    """``webhook_rate``: concurrent senders, and the signed messages each posts per run."""
     repeat: dict[str, int]
     """Default repeats per benchmark (each of the measured and the baseline runs)."""
 
@@ -38,9 +41,11 @@ FULL = Sizes(
     sync_interactions=1_000_000,
     push_clients=20,
     push_per_client=100,
+    webhook_senders=20,
+    webhook_per_sender=50,
     repeat={"cold_start": 10, "timeline": 10, "import_rate": 3, "peak_rss": 3, "demo_build": 3,
             "decision_commit": 300, "decision_paint": 40, "sync_initial": 2, "push_rate": 3,
-            "live_latency": 50},
+            "live_latency": 50, "webhook_rate": 3},
 )
 
 QUICK = Sizes(
@@ -53,9 +58,11 @@ QUICK = Sizes(
     sync_interactions=2000,
     push_clients=4,
     push_per_client=5,
+    webhook_senders=4,
+    webhook_per_sender=3,
     repeat={"cold_start": 1, "timeline": 1, "import_rate": 1, "peak_rss": 1, "demo_build": 1,
             "decision_commit": 20, "decision_paint": 3, "sync_initial": 1, "push_rate": 1,
-            "live_latency": 3},
+            "live_latency": 3, "webhook_rate": 1},
 )
 
 

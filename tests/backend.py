@@ -23,10 +23,11 @@ The API:
     ``.restart()`` stops and starts it again on the same port; ``.output()`` is
     everything it wrote to stdout and stderr so far. Two ``Server``s on one database
     are two backend processes sharing it.
-``in_process(database, *, keep_changes=None)`` (async context manager)
+``in_process(database, *, keep_changes=None, channels=None)`` (async context manager)
     The backend's app (migrations run first, then its lifespan) in this process, on the test's
     event loop: an :class:`InProcess` whose ``.transport`` (httpx's ``ASGITransport``) stands
-    where the socket would be, ``.url`` a name for it and ``.database``. ``.client(token)`` is an
+    where the socket would be, ``.url`` a name for it and ``.database``; ``channels``: a
+    :class:`~agentdesk.channels.config.ChannelsConfig`, as ``serve --channels FILE`` passes it. ``.client(token)`` is an
     ``httpx.AsyncClient`` on it. For what needs no process of its own (no restart, kill, second
     server or child ``agentdesk``); ``BackendClient(backend.url, token, transport=backend.transport)``.
 ``refused_url() -> str``
@@ -59,6 +60,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from agentdesk.channels.config import ChannelsConfig
 from benchmarks.backend import PostgresUnavailable, Server, child_env, run_async
 from benchmarks.backend import postgres_database as _postgres_database
 
@@ -196,7 +198,8 @@ class InProcess:
 
 
 @asynccontextmanager
-async def in_process(database: str, *, keep_changes: int | None = None) -> AsyncIterator[InProcess]:
+async def in_process(database: str, *, keep_changes: int | None = None,
+                     channels: ChannelsConfig | None = None) -> AsyncIterator[InProcess]:
     """What ``agentdesk serve --database DATABASE`` serves, on the running event loop, without a socket."""
     from agentdesk.server.app import create_app
     from agentdesk.server.database import database_url
@@ -204,7 +207,7 @@ async def in_process(database: str, *, keep_changes: int | None = None) -> Async
 
     url = database_url(database)
     await upgrade(url)
-    app = create_app(url, keep_changes=keep_changes)
+    app = create_app(url, keep_changes=keep_changes, channels=channels)
     async with app.router.lifespan_context(app):
         # A failing request is a 500 answer, as from the real server, not an exception in the test.
         yield InProcess(database, httpx.ASGITransport(app=app, raise_app_exceptions=False))

@@ -8,8 +8,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 ROWS = ("demo_build", "cold_start", "peak_rss", "timeline_open", "timeline_jump", "import_rate",
-        "decision_commit", "decision_paint", "sync_initial", "push_rate", "live_latency", "live_latency_pg")
-# push_rate and live_latency_pg need PostgreSQL; without it their rows say "skipped" (and why, in a note).
+        "decision_commit", "decision_paint", "sync_initial", "push_rate", "webhook_rate", "live_latency",
+        "live_latency_pg")
+# push_rate, webhook_rate and live_latency_pg need PostgreSQL; without it their rows say "skipped" (and why, in a note).
 
 
 def test_quick_run_prints_every_benchmark() -> None:

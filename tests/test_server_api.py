@@ -17,6 +17,7 @@ import pytest
 from agentdesk.authority_file import demo_matrix
 from agentdesk.domain.authority import next_callback_slot
 from agentdesk.domain.model import Customer
+from agentdesk.server.migrate import HEAD_REVISION
 from tests.backend import BACKENDS, Server, add_user, database, fetch, postgres_database  # noqa: F401
 
 USERS = {"admin": "admin", "a-1": "agent", "a-2": "agent", "l-1": "lead", "s-1": "supervisor"}
@@ -144,7 +145,7 @@ def test_openapi_lists_every_endpoint_with_its_models(world: World) -> None:
 
 
 def test_serve_applied_its_own_migrations(world: World) -> None:
-    assert fetch(world.server.database, "SELECT version_num FROM alembic_version") == [("0003_decision_columns",)]
+    assert fetch(world.server.database, "SELECT version_num FROM alembic_version") == [(HEAD_REVISION,)]
     assert fetch(world.server.database, "SELECT id, floor FROM change_counter") == [(1, 0)]
 
 

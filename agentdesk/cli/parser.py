@@ -191,6 +191,8 @@ def build_parser() -> Parser:
                             "clients further behind fetch a snapshot")
     serve.add_argument("--offline-allowance", type=int, default=7, metavar="DAYS",
                        help="take a decision up to DAYS days after it was taken, e.g. offline (default 7)")
+    serve.add_argument("--channels", default=None, metavar="FILE",
+                       help="the channels file (TOML): e-mail, SMS, calls and webhooks in; secrets by env var name")
     users = command("users", "manage the backend's users and their tokens")
     users_commands = users.add_subparsers(dest="users_command", metavar="ACTION", required=True)
 

@@ -59,6 +59,30 @@ def _matrix(args: argparse.Namespace) -> tuple[str, str]:
     return text, source
 
 
+def _channels(args: argparse.Namespace):  # noqa: ANN202 - a ChannelsConfig, imported late
+    """The channels file of ``--channels`` (None without one); a channel whose secret is not set stops the start."""
+    from agentdesk.channels.config import ChannelsError, load_channels
+
+    if args.channels is None:
+        return None
+    try:
+        config = load_channels(Path(args.channels))
+    except ChannelsError as exc:
+        raise _Failed(str(exc)) from None
+    missing = config.missing_secrets()
+    if missing:
+        raise _Failed(f"{args.channels}: {missing[0]}")
+    return config
+
+
+def _channels_line(config) -> str:  # noqa: ANN001 - a ChannelsConfig or None
+    """What the server log says of the channels: which are on, and where providers call; never a secret."""
+    if config is None or not config.enabled():
+        return "channels: none (agentdesk serve --channels FILE)"
+    where = f" (public URL {config.public_url})" if config.public_url else ""
+    return f"channels on: {', '.join(config.enabled())}{where}"
+
+
 def _reported(run):  # noqa: ANN001, ANN202 - a command body
     def command(args: argparse.Namespace) -> int:
         try:
@@ -92,6 +116,7 @@ def serve(args: argparse.Namespace) -> int:
 
     url = _database(args)
     matrix_text, source = _matrix(args)
+    channels = _channels(args)
     if args.keep_changes is not None and args.keep_changes < 1:
         raise _Usage("--keep-changes must be at least 1")
     if not MIN_ALLOWANCE_DAYS <= args.offline_allowance <= MAX_ALLOWANCE_DAYS:
@@ -101,16 +126,17 @@ def serve(args: argparse.Namespace) -> int:
     except Exception as exc:  # noqa: BLE001 - whatever the driver raises, it is one line for the user
         raise _database_failure(exc, url) from None
     return asyncio.run(_serve(url, matrix_text, source, args.host, args.port, args.keep_changes,
-                              timedelta(days=args.offline_allowance), describe(url)))
+                              timedelta(days=args.offline_allowance), describe(url), channels))
 
 
 async def _serve(url, matrix_text: str, source: str, host: str, port: int, keep: int | None,  # noqa: ANN001
-                 offline_allowance: timedelta, shown: str) -> int:
+                 offline_allowance: timedelta, shown: str, channels) -> int:  # noqa: ANN001
     import uvicorn
 
     from agentdesk.server.app import create_app
 
-    app = create_app(url, matrix_text, matrix_source=source, keep_changes=keep, offline_allowance=offline_allowance)
+    app = create_app(url, matrix_text, matrix_source=source, keep_changes=keep, offline_allowance=offline_allowance,
+                     channels=channels)
     # No access log: nothing of a request (headers least of all) is ever written out.
     config = uvicorn.Config(app, host=host, port=port, access_log=False, log_level="warning",
                             timeout_graceful_shutdown=2, lifespan="on", server_header=False)
@@ -135,6 +161,7 @@ async def _serve(url, matrix_text: str, source: str, host: str, port: int, keep:
         bound = listening.getsockname()[1]
         shown_host = f"[{host}]" if ":" in host else host
         print(f"agentdesk backend on http://{shown_host}:{bound} (database {shown})", flush=True)
+        print(f"agentdesk {_channels_line(channels)}", flush=True)
     try:
         await serving
     except SystemExit:  # uvicorn's way of saying the start failed; it has logged why

@@ -7,6 +7,8 @@ Every endpoint but ``/health`` needs ``Authorization: Bearer TOKEN``. Errors are
 """
 
 
+import asyncio
+import contextlib
 import json
 import logging
 from collections.abc import AsyncIterator
@@ -27,8 +29,10 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 import agentdesk.authority_file
 from agentdesk import __version__
+from agentdesk.channels.config import ChannelsConfig
 from agentdesk.domain.authority import AuthorityMatrix, parse_matrix
 from agentdesk.domain.timeline import from_utc_micros
+from agentdesk.server import webhooks
 from agentdesk.server.api_models import (
     ChangesPage,
     ErrorDetail,
@@ -42,6 +46,7 @@ from agentdesk.server.api_models import (
     UploadReport,
 )
 from agentdesk.server.changes import CursorTooOld, head, page_after
+from agentdesk.server.connectors import run_connectors
 from agentdesk.server.database import Database, database_url
 from agentdesk.server.limits import MAX_SEQ, BodyLimit
 from agentdesk.server.live import HeadWatch, event_stream
@@ -137,12 +142,14 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 
 def create_app(database: str | Path | URL, matrix_text: str | None = None, *,
                matrix_source: str = "authority.toml", keep_changes: int | None = None,
-               offline_allowance: timedelta = DEFAULT_OFFLINE_ALLOWANCE) -> FastAPI:
+               offline_allowance: timedelta = DEFAULT_OFFLINE_ALLOWANCE,
+               channels: ChannelsConfig | None = None) -> FastAPI:
     """The backend on ``database`` (path, sqlite:/// or postgresql:// URL), checking with ``matrix_text``.
 
     Without ``matrix_text`` it checks with the demo company's matrix. ``keep_changes``: how
     many of the newest changes the change log keeps (None: all). ``offline_allowance``: how
-    long after it was taken a decision is still taken.
+    long after it was taken a decision is still taken. ``channels``: the channels file's connectors and
+    webhooks (None: none).
     """
     url = database if isinstance(database, URL) else database_url(database)
     if matrix_text is None:
@@ -152,15 +159,21 @@ def create_app(database: str | Path | URL, matrix_text: str | None = None, *,
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         await backend.start()
+        connectors = asyncio.create_task(run_connectors(channels or ChannelsConfig(), backend.database, log),
+                                         name="agentdesk-connectors")
         try:
             yield
         finally:
+            connectors.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await connectors
             await backend.stop()
 
     app = FastAPI(title="agentdesk backend", version=__version__, lifespan=lifespan,
                   description="The source of truth agentdesk workstations share. "
                               "Authenticate with `Authorization: Bearer TOKEN` (`agentdesk users add`).")
     app.state.backend = backend
+    app.state.channels = channels
     _install_error_handlers(app)
     app.add_middleware(BodyLimit)
     bearer = HTTPBearer(auto_error=False, description="A token from `agentdesk users add`")
@@ -199,6 +212,7 @@ def create_app(database: str | Path | URL, matrix_text: str | None = None, *,
         return user
 
     Reader = Annotated[User, Depends(current_user)]
+    app.include_router(webhooks.router)
 
     @app.get("/health", response_model=Health, tags=["service"], summary="Is the backend up; its newest seq")
     async def health() -> Health:

@@ -41,7 +41,15 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from agentdesk.interchange.codec import Record, to_json_obj
-from agentdesk.server.tables import DECISION_COLUMNS, change_counter, change_log, decision_columns, record
+from agentdesk.server.contact_keys import contact_keys
+from agentdesk.server.tables import (
+    DECISION_COLUMNS,
+    change_counter,
+    change_log,
+    contact_key,
+    decision_columns,
+    record,
+)
 
 NOTIFY_CHANNEL = "agentdesk_changes"
 
@@ -113,6 +121,7 @@ async def write_changes(connection: AsyncConnection, changes: Sequence[Change], 
     rows = [{"type": c.type, "id": c.id, "customer_id": c.customer_id, "body": c.body, "seq": first_seq + i,
              "received_us": received_us, **decision_columns(c.obj)} for i, c in enumerate(changes)]
     await connection.execute(_UPSERT[postgres], rows)
+    await _keep_contact_keys(connection, [c for c in changes if c.type == "customer"])
     await connection.execute(change_log.insert(), [
         {"seq": row["seq"], "record_type": row["type"], "record_id": row["id"], "body": row["body"], "at_us": at_us}
         for row in rows])
@@ -124,6 +133,16 @@ async def write_changes(connection: AsyncConnection, changes: Sequence[Change], 
         await connection.execute(text("SELECT pg_notify(:channel, :payload)"),
                                  {"channel": NOTIFY_CHANNEL, "payload": str(last_seq)})
     return last_seq
+
+
+async def _keep_contact_keys(connection: AsyncConnection, customers: Sequence[Change]) -> None:
+    """The customers' ``contact_key`` rows as their new bodies say (inbound messages find them by these)."""
+    if not customers:
+        return
+    await connection.execute(delete(contact_key).where(contact_key.c.customer_id.in_([c.id for c in customers])))
+    keys = [{"kind": kind, "key": key, "customer_id": c.id} for c in customers for kind, key in contact_keys(c.obj)]
+    if keys:
+        await connection.execute(contact_key.insert(), keys)
 
 
 async def head(connection: AsyncConnection) -> tuple[int, int]:

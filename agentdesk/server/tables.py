@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, Index, Text
+from sqlalchemy import BigInteger, Index, Integer, Text
 from sqlalchemy.orm import registry
 from sqlmodel import Field, SQLModel
 
@@ -120,3 +120,47 @@ record = ServerTable.metadata.tables[StoredRecord.__tablename__]
 change_log = ServerTable.metadata.tables[ChangeLogEntry.__tablename__]
 change_counter = ServerTable.metadata.tables[ChangeCounter.__tablename__]
 mutation = ServerTable.metadata.tables[AppliedMutation.__tablename__]
+
+
+class InboundMessage(ServerTable, table=True):
+    """A message a channel brought in, by its provider id: taken once, whichever backend process got it."""
+
+    __tablename__ = "inbound_message"
+    __table_args__ = (Index("ix_inbound_message_message_id", "message_id"),)
+
+    source_id: str = Field(primary_key=True)
+    """``email:<Message-ID>``, ``twilio-sms:<MessageSid>``, ``twilio-call:<CallSid>``, ``webhook:<id>``."""
+    interaction_id: str
+    customer_id: str
+    message_id: str | None = None
+    """Its own Message-ID, so a later reply that names it lands on the same case."""
+    received_us: int = Field(sa_type=BigInteger)
+
+
+class ContactKey(ServerTable, table=True):
+    """How a customer is found by what a message says of its sender: ``email`` (lower-cased), ``phone``
+    (E.164), ``handle``; kept by :func:`agentdesk.server.changes.write_changes` with every customer record."""
+
+    __tablename__ = "contact_key"
+    __table_args__ = (Index("ix_contact_key_customer", "customer_id"),)
+
+    kind: str = Field(primary_key=True)
+    key: str = Field(primary_key=True)
+    customer_id: str = Field(primary_key=True)
+
+
+class WebhookRefusal(ServerTable, table=True):
+    """A webhook call refused for its signature: when, which route, why and from where (never its body)."""
+
+    __tablename__ = "webhook_refusal"
+
+    id: int | None = Field(default=None, primary_key=True, sa_type=BigInteger().with_variant(Integer(), "sqlite"))
+    route: str
+    reason: str
+    address: str | None = None
+    at_us: int = Field(sa_type=BigInteger)
+
+
+inbound_message = ServerTable.metadata.tables[InboundMessage.__tablename__]
+contact_key = ServerTable.metadata.tables[ContactKey.__tablename__]
+webhook_refusal = ServerTable.metadata.tables[WebhookRefusal.__tablename__]

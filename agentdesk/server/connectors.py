@@ -1,0 +1,48 @@
+"""The channels' connectors that run inside the backend for its whole life (e-mail in over IMAP, …).
+
+:func:`run_connectors` is started by the app's lifespan and cancelled at shutdown. Each connector
+is one task; one that fails is logged (never with a secret) and the others keep running. Webhook
+channels need no connector: their routes are in :mod:`agentdesk.server.webhooks`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+
+from agentdesk.channels.config import ChannelsConfig
+from agentdesk.server.database import Database
+
+Connector = Callable[[ChannelsConfig, Database, logging.Logger], Awaitable[None]]
+
+
+def _connectors(config: ChannelsConfig) -> dict[str, Connector]:
+    """The connectors the channels file asks for, by name (one line each to add)."""
+    found: dict[str, Connector] = {}
+    return found
+
+
+async def run_connectors(config: ChannelsConfig, database: Database, log: logging.Logger) -> None:
+    """Run every configured connector until cancelled."""
+    connectors = _connectors(config)
+    if not connectors:
+        return
+    tasks = [asyncio.create_task(_guarded(name, run, config, database, log), name=f"agentdesk-connector-{name}")
+             for name, run in connectors.items()]
+    try:
+        await asyncio.gather(*tasks)
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+
+async def _guarded(name: str, run: Connector, config: ChannelsConfig, database: Database,
+                   log: logging.Logger) -> None:
+    try:
+        await run(config, database, log)
+    except asyncio.CancelledError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - one connector's end must not end the others or the backend
+        log.error("connector %s stopped: %s", name, " ".join(str(exc).split()) or type(exc).__name__)

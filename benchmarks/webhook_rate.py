@@ -1,0 +1,156 @@
+"""Inbound webhook rate: 20 senders posting signed chat messages to one backend on PostgreSQL, vs raw commits.
+
+Set up once per run (untimed): a fresh PostgreSQL database, one ``agentdesk serve --channels FILE``
+process on it with the ``[webhook]`` channel (its secret in the environment, never in the file),
+an admin user, and one customer per sender uploaded through ``POST /records``.
+
+Each run: every sender (an asyncio task in this process, with its own HTTP connection) posts its
+messages one after another to ``POST /webhooks/messages``, each signed as the contract says
+(HMAC-SHA256 of ``TIMESTAMP.RAW_BODY``, made here with the standard library's ``hmac``), every
+message a new id from the sender's customer's address. Timed from the first post until a pull
+(``GET /changes`` from the cursor before the run) has seen every one of the run's interactions:
+messages/s = messages / elapsed. The senders are tasks, not processes, for the reason push_rate
+gives: on two cores the backend and PostgreSQL need the CPU.
+
+Baseline, interleaved in the same run and the same database: as many asyncpg connections as
+senders (opened untimed), each running as many ``BEGIN; INSERT one row; COMMIT`` as its sender
+posted messages, into a plain table; the same elapsed-time definition (without the pull).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import json
+import os
+import secrets
+import time
+
+import httpx
+
+from benchmarks.backend import (
+    PostgresUnavailable,
+    Server,
+    add_users,
+    postgres_database,
+    process_cpu_seconds,
+    upload_records,
+)
+from benchmarks.stats import Result, Target, alternate
+from benchmarks.workspace import Workspace
+
+NAME = "webhook_rate"
+UNIT = "messages/s"
+TARGET = Target.share_at_least(0.25)
+SECRET_ENV = "AGENTDESK_WEBHOOK_SECRET"
+
+
+def _signed(secret: bytes, body: dict) -> tuple[bytes, dict[str, str]]:
+    raw = json.dumps(body).encode("utf-8")
+    stamp = str(int(time.time()))
+    digest = hmac.new(secret, stamp.encode("ascii") + b"." + raw, hashlib.sha256).hexdigest()
+    return raw, {"Content-Type": "application/json", "X-Agentdesk-Timestamp": stamp,
+                 "X-Agentdesk-Signature": f"sha256={digest}"}
+
+
+def bench(workspace: Workspace) -> list[Result]:
+    try:
+        with postgres_database() as database:
+            return [_bench(workspace, database)]
+    except PostgresUnavailable as exc:
+        return [Result.skipped(NAME, UNIT, TARGET, str(exc))]
+
+
+def _bench(workspace: Workspace, database: str) -> Result:
+    import asyncpg
+
+    senders, per_sender = workspace.sizes.webhook_senders, workspace.sizes.webhook_per_sender
+    total = senders * per_sender
+    secret = secrets.token_hex(32)
+    channels = workspace.root / "webhook_channels.toml"
+    channels.write_text(f'[webhook]\nsecret_env = "{SECRET_ENV}"\n', encoding="utf-8")
+    earlier = os.environ.get(SECRET_ENV)
+    os.environ[SECRET_ENV] = secret  # the child's environment is this one's
+    runs: list[str] = []
+    try:
+        with Server(database, flags=["--channels", str(channels)]) as server:
+            token = add_users(database, [("hook-admin", "admin")])["hook-admin"]
+            customers = [{"type": "customer", "id": f"wc-{k}", "name": f"Web Customer {k}",
+                          "email": f"web.{k}@example.net"} for k in range(senders)]
+            summary = upload_records(server.url, token, customers)
+            if summary.errors or summary.changed != senders:
+                raise RuntimeError(f"webhook_rate: customer upload: {summary}")
+            run = 0
+
+            async def post_all() -> float:
+                key = secret.encode("utf-8")
+                headers = {"Authorization": f"Bearer {token}"}
+                async with httpx.AsyncClient(base_url=server.url, headers=headers, timeout=60) as puller:
+                    cursor = (await puller.get("/health")).json()["cursor"]
+                    clients = [httpx.AsyncClient(base_url=server.url, timeout=60) for _ in range(senders)]
+                    try:
+                        for client in clients:
+                            await client.get("/health")  # connected, as a chat system's client already is
+
+                        async def send(k: int, client: httpx.AsyncClient) -> None:
+                            for j in range(per_sender):
+                                raw, signed = _signed(key, {
+                                    "id": f"bench-{run}-{k}-{j}", "channel": "chat", "email": f"web.{k}@example.net",
+                                    "at": "2026-07-14T09:31:00+02:00", "body": f"message {j} of sender {k}"})
+                                answer = await client.post("/webhooks/messages", content=raw, headers=signed)
+                                if answer.status_code != 200 or answer.json()["status"] != "new":
+                                    raise RuntimeError(f"webhook_rate: {answer.status_code} {answer.text[:200]}")
+
+                        server_cpu, own_cpu = server.cpu_seconds(), process_cpu_seconds()
+                        started = time.perf_counter()
+                        await asyncio.gather(*(send(k, c) for k, c in enumerate(clients)))
+                        seen = 0
+                        while seen < total:
+                            page = (await puller.get("/changes", params={"after": cursor})).json()
+                            seen += sum(1 for change in page["changes"] if change["record"]["type"] == "interaction")
+                            cursor = page["cursor"]
+                        elapsed = time.perf_counter() - started
+                        server_cpu, own_cpu = server.cpu_seconds() - server_cpu, process_cpu_seconds() - own_cpu
+                    finally:
+                        for client in clients:
+                            await client.aclose()
+                runs.append(f"{elapsed:.2f} s wall, server process {server_cpu:.2f} s CPU, senders {own_cpu:.2f} s CPU")
+                return total / elapsed
+
+            def measured() -> float:
+                nonlocal run
+                run += 1
+                return asyncio.run(post_all())
+
+            async def raw_commits() -> float:
+                connections = [await asyncpg.connect(database) for _ in range(senders)]
+                try:
+                    await connections[0].execute("CREATE TABLE IF NOT EXISTS bench_probe "
+                                                 "(id TEXT PRIMARY KEY, at_us BIGINT NOT NULL, body TEXT)")
+
+                    async def commits(k: int, connection: asyncpg.Connection) -> None:
+                        for j in range(per_sender):
+                            async with connection.transaction():
+                                await connection.execute(
+                                    "INSERT INTO bench_probe (id, at_us, body) VALUES ($1, $2, $3)",
+                                    f"{run}-{k}-{j}", time.time_ns() // 1000, "message")
+
+                    started = time.perf_counter()
+                    await asyncio.gather(*(commits(k, c) for k, c in enumerate(connections)))
+                    return total / (time.perf_counter() - started)
+                finally:
+                    for connection in connections:
+                        await connection.close()
+
+            samples, raw = alternate(measured, lambda: asyncio.run(raw_commits()), workspace.repeat(NAME))
+    finally:
+        if earlier is None:
+            os.environ.pop(SECRET_ENV, None)
+        else:
+            os.environ[SECRET_ENV] = earlier
+    notes = [f"webhook_rate: {senders} senders (asyncio tasks) x {per_sender} signed POST /webhooks/messages = "
+             f"{total:,} messages per run to one agentdesk serve on PostgreSQL, timed until a pull saw them all "
+             f"(per run: {'; '.join(runs)}); baseline: {senders} asyncpg connections x {per_sender} single-row "
+             "INSERT+COMMIT into a plain table"]
+    return Result(NAME, UNIT, samples, raw, TARGET, rate=True, notes=notes)
