@@ -120,3 +120,14 @@ record = ServerTable.metadata.tables[StoredRecord.__tablename__]
 change_log = ServerTable.metadata.tables[ChangeLogEntry.__tablename__]
 change_counter = ServerTable.metadata.tables[ChangeCounter.__tablename__]
 mutation = ServerTable.metadata.tables[AppliedMutation.__tablename__]
+
+
+class ImapMailbox(ServerTable, table=True):
+    """How far the IMAP connector has filed one mailbox: the highest UID filed, under its UIDVALIDITY."""
+
+    __tablename__ = "imap_mailbox"
+
+    account: str = Field(primary_key=True)
+    """``user@host:port/mailbox``."""
+    uidvalidity: int = Field(sa_type=BigInteger)
+    last_uid: int = Field(sa_type=BigInteger)
