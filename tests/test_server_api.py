@@ -144,7 +144,7 @@ def test_openapi_lists_every_endpoint_with_its_models(world: World) -> None:
 
 
 def test_serve_applied_its_own_migrations(world: World) -> None:
-    assert fetch(world.server.database, "SELECT version_num FROM alembic_version") == [("0004_imap_mailbox",)]
+    assert fetch(world.server.database, "SELECT version_num FROM alembic_version") == [("0005_imap_mailbox",)]
     assert fetch(world.server.database, "SELECT id, floor FROM change_counter") == [(1, 0)]
 
 

@@ -1,1 +1,4 @@
-"""The backend's channels: what providers send (mail, SMS, calls, chat) read into plain data, with no server code."""
+"""Channels: how messages reach the backend from outside (e-mail, SMS, calls, chat and social webhooks).
+
+:mod:`agentdesk.channels.config` reads the channels file ``agentdesk serve --channels FILE`` takes.
+"""

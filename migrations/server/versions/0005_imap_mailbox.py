@@ -1,15 +1,15 @@
 """How far the IMAP connector has filed each mailbox (its highest UID filed).
 
-Revision ID: 0004_imap_mailbox
-Revises: 0003_decision_columns
+Revision ID: 0005_imap_mailbox
+Revises: 0004_inbound
 Create Date: 2026-12-07
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0004_imap_mailbox"
-down_revision = "0003_decision_columns"
+revision = "0005_imap_mailbox"
+down_revision = "0004_inbound"
 branch_labels = None
 depends_on = None
 
