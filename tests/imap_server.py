@@ -61,6 +61,7 @@ class ImapServer:
     port: int = 0
     process: subprocess.Popen[bytes] | None = None
     users: list[Mailbox] = field(default_factory=list)
+    passwd_version: int = 1_000_000_000
 
     @property
     def config(self) -> Path:
@@ -69,8 +70,13 @@ class ImapServer:
     def new_mailbox(self) -> Mailbox:
         """A user of its own (in the passwd-file, which dovecot reads at every login)."""
         mailbox = Mailbox(self, f"u{secrets.token_hex(4)}@example.com", secrets.token_urlsafe(12))
-        with (self.folder / "passwd").open("a") as users:
+        passwd = self.folder / "passwd"
+        with passwd.open("a") as users:
             users.write(f"{mailbox.user}:{{PLAIN}}{mailbox.password}::::::\n")
+        # dovecot reads the file again when its mtime changed, in whole seconds: a second user added within
+        # the second of the first would be unknown. Each change moves the mtime on by a second of its own.
+        self.passwd_version += 1
+        os.utime(passwd, (self.passwd_version, self.passwd_version))
         self.users.append(mailbox)
         return mailbox
 
