@@ -35,6 +35,8 @@ import pytest
 
 DOVECOT = Path("/usr/sbin/dovecot")
 START_DEADLINE_S = 20.0
+USERS = 200
+"""Mailboxes one dovecot hands out (one per test that asks)."""
 
 
 @dataclass
@@ -61,24 +63,17 @@ class ImapServer:
     port: int = 0
     process: subprocess.Popen[bytes] | None = None
     users: list[Mailbox] = field(default_factory=list)
-    passwd_version: int = 1_000_000_000
 
     @property
     def config(self) -> Path:
         return self.folder / "dovecot.conf"
 
     def new_mailbox(self) -> Mailbox:
-        """A user of its own (in the passwd-file, which dovecot reads at every login)."""
-        mailbox = Mailbox(self, f"u{secrets.token_hex(4)}@example.com", secrets.token_urlsafe(12))
-        passwd = self.folder / "passwd"
-        with passwd.open("a") as users:
-            users.write(f"{mailbox.user}:{{PLAIN}}{mailbox.password}::::::\n")
-        # dovecot reads the file again when its mtime changed, in whole seconds: a second user added within
-        # the second of the first would be unknown. Each change moves the mtime on by a second of its own.
-        self.passwd_version += 1
-        os.utime(passwd, (self.passwd_version, self.passwd_version))
-        self.users.append(mailbox)
-        return mailbox
+        """A user of its own, from the ones written before dovecot started (dovecot reads its passwd-file again
+        at most once a second, so a user added while it runs may be unknown at the first login)."""
+        if not self.users:
+            raise RuntimeError(f"all {USERS} test users of this dovecot are taken; raise USERS")
+        return self.users.pop()
 
     def connect(self, mailbox: Mailbox) -> imaplib.IMAP4:
         imap = imaplib.IMAP4("127.0.0.1", self.port, timeout=10)
@@ -95,7 +90,10 @@ class ImapServer:
         for name in ("run", "state", "mail"):
             (self.folder / name).mkdir(exist_ok=True)
         os.chown(self.folder / "mail", mail_owner.pw_uid, mail_owner.pw_gid)
-        (self.folder / "passwd").touch()
+        self.users = [Mailbox(self, f"u{number}-{secrets.token_hex(3)}@example.com", secrets.token_urlsafe(12))
+                      for number in range(USERS)]
+        (self.folder / "passwd").write_text("".join(f"{mailbox.user}:{{PLAIN}}{mailbox.password}::::::\n"
+                                                    for mailbox in self.users))
         self.port = _free_port()
         self.config.write_text(_CONFIG.format(folder=self.folder, port=self.port, user=user,
                                               login_user=login_user, internal_user=internal_user,
