@@ -103,8 +103,8 @@ class ImapServer:
         deadline = time.monotonic() + START_DEADLINE_S
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise RuntimeError(f"dovecot exited: {self.process.stderr.read().decode() if self.process.stderr else ''}"
-                                   f" {self.log()}")
+                said = self.process.stderr.read().decode() if self.process.stderr else ""
+                raise RuntimeError(f"dovecot exited: {said} {self.log()}")
             try:
                 with socket.create_connection(("127.0.0.1", self.port), timeout=1) as probe:
                     if probe.recv(100).startswith(b"* OK"):

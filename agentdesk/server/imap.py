@@ -31,7 +31,7 @@ from agentdesk.channels.mail import ParsedMail, human_size, parse_mail, parse_ma
 from agentdesk.retry import IMAP_RECONNECT
 from agentdesk.server.database import Database
 from agentdesk.server.inbound import Inbound, file_inbound
-from agentdesk.server.tables import ImapMailbox
+from agentdesk.server.tables import imap_mailbox
 
 log = logging.getLogger("agentdesk.imap")
 
@@ -87,7 +87,7 @@ async def open_mailbox(account: ImapAccount, *, timeout: float = TIMEOUT_S) -> t
               if account.security == "ssl" else aioimaplib.IMAP4(account.host, account.port, timeout=timeout))
     try:
         await client.wait_hello_from_server()
-    except (OSError, TimeoutError, asyncio.TimeoutError) as exc:
+    except (OSError, TimeoutError) as exc:
         raise ImapFailure(f"cannot connect to {where(account)}: {_reason(exc)}") from exc
     if account.security == "starttls":
         assert context is not None
@@ -180,7 +180,7 @@ class ImapConnector:
                 pushed = await client.wait_server_push(timeout=self.idle_s)
                 if pushed == aioimaplib.STOP_WAIT_SERVER_PUSH or any(b"EXISTS" in bytes(line) for line in pushed):
                     return
-        except (TimeoutError, asyncio.TimeoutError):
+        except TimeoutError:
             return  # renew the IDLE
         finally:
             client.idle_done()
@@ -227,14 +227,14 @@ class ImapConnector:
 
     async def _last_uid(self, uidvalidity: int) -> int:
         async with self.database.read() as connection:
-            row = (await connection.execute(select(ImapMailbox.uidvalidity, ImapMailbox.last_uid)
-                                            .where(ImapMailbox.account == self.key))).first()
+            row = (await connection.execute(select(imap_mailbox.c.uidvalidity, imap_mailbox.c.last_uid)
+                                            .where(imap_mailbox.c.account == self.key))).first()
         if row is None or row.uidvalidity != uidvalidity:
             return 0  # a new mailbox, or one whose UIDs were renumbered: every mail again (Message-IDs dedupe)
         return int(row.last_uid)
 
     async def _remember(self, uidvalidity: int, uid: int) -> None:
-        table = ImapMailbox.__table__
+        table = imap_mailbox
         for _ in range(2):  # a second process may insert the first row between our read and write
             try:
                 async with self.database.write() as connection:

@@ -131,3 +131,6 @@ class ImapMailbox(ServerTable, table=True):
     """``user@host:port/mailbox``."""
     uidvalidity: int = Field(sa_type=BigInteger)
     last_uid: int = Field(sa_type=BigInteger)
+
+
+imap_mailbox = ServerTable.metadata.tables[ImapMailbox.__tablename__]
