@@ -156,3 +156,29 @@ async def test_two_connectors_on_one_postgresql_file_each_mail_once(database: st
     assert len(fetch(database, "SELECT id FROM record WHERE type = 'customer'")) == 4
 
 
+
+
+def test_channels_check_says_in_one_line_whether_each_channel_works(imap_server: ImapServer, tmp_path, monkeypatch,
+                                                                    capsys: pytest.CaptureFixture[str]):
+    from agentdesk.cli import main
+
+    mailbox = imap_server.new_mailbox()
+    for number in (1, 2):
+        mailbox.deliver(_mail(number))
+    channels = tmp_path / "channels.toml"
+    channels.write_text(f'[imap]\nhost = "127.0.0.1"\nport = {imap_server.port}\nsecurity = "none"\n'
+                        f'user = "{mailbox.user}"\n\n[webhook]\n')
+    monkeypatch.setenv("AGENTDESK_IMAP_PASSWORD", mailbox.password)
+    monkeypatch.setenv("AGENTDESK_WEBHOOK_SECRET", "w-secret-value")
+
+    assert main(["channels", "check", "--channels", str(channels)]) == 0
+    assert capsys.readouterr().out.splitlines() == ["imap     ok  (INBOX, 2 messages)",
+                                                    "webhook  ok  ($AGENTDESK_WEBHOOK_SECRET is set)"]
+
+    monkeypatch.setenv("AGENTDESK_IMAP_PASSWORD", "not-the-password")
+    monkeypatch.delenv("AGENTDESK_WEBHOOK_SECRET")
+    assert main(["channels", "check", "--channels", str(channels)]) == 1
+    printed = capsys.readouterr().out
+    assert printed.splitlines() == [f"imap     FAILED  login refused by 127.0.0.1:{imap_server.port}",
+                                    "webhook  FAILED  webhook: $AGENTDESK_WEBHOOK_SECRET is not set"]
+    assert "not-the-password" not in printed and mailbox.password not in printed
