@@ -182,3 +182,24 @@ def test_channels_check_says_in_one_line_whether_each_channel_works(imap_server:
     assert printed.splitlines() == [f"imap     FAILED  login refused by 127.0.0.1:{imap_server.port}",
                                     "webhook  FAILED  webhook: $AGENTDESK_WEBHOOK_SECRET is not set"]
     assert "not-the-password" not in printed and mailbox.password not in printed
+
+
+async def test_a_new_mail_is_in_a_changes_pull_within_a_second(database: str, imap_server: ImapServer):
+    from tests.backend import add_user, in_process
+
+    mailbox = imap_server.new_mailbox()
+    async with in_process(database) as backend, _opened(database) as opened:
+        token = await asyncio.to_thread(add_user, database, "a-7", "agent")
+        async with backend.client(token) as client, _running(ImapConnector(opened, _account(imap_server, mailbox))):
+            await _until(lambda: fetch(database, "SELECT count(*) FROM imap_mailbox") == [(0,)]
+                         and "IDLE" in imap_server.log(), "the connector idling")
+            cursor = (await client.get("/changes")).json()["head"]
+            await asyncio.to_thread(mailbox.deliver, _mail(1, sender="late@example.org"))
+            delivered = time.monotonic()
+            while True:
+                page = (await client.get("/changes", params={"after": cursor})).json()
+                if any(change["record"].get("type") == "interaction" for change in page["changes"]):
+                    break
+                assert time.monotonic() - delivered < 1.0, "the mail was not in a pull within 1 s"
+                await asyncio.sleep(0.02)
+    assert time.monotonic() - delivered < 1.0
