@@ -190,9 +190,9 @@ async def test_a_new_mail_is_in_a_changes_pull_within_a_second(database: str, im
     mailbox = imap_server.new_mailbox()
     async with in_process(database) as backend, _opened(database) as opened:
         token = await asyncio.to_thread(add_user, database, "a-7", "agent")
-        async with backend.client(token) as client, _running(ImapConnector(opened, _account(imap_server, mailbox))):
-            await _until(lambda: fetch(database, "SELECT count(*) FROM imap_mailbox") == [(0,)]
-                         and "IDLE" in imap_server.log(), "the connector idling")
+        connector = ImapConnector(opened, _account(imap_server, mailbox))
+        async with backend.client(token) as client, _running(connector):
+            await _until(lambda: connector.idling, "the connector in IDLE")
             cursor = (await client.get("/changes")).json()["head"]
             await asyncio.to_thread(mailbox.deliver, _mail(1, sender="late@example.org"))
             delivered = time.monotonic()

@@ -142,6 +142,8 @@ class ImapConnector:
         self.database, self.account, self.keep_changes = database, account, keep_changes
         self.poll_s, self.idle_s = poll_s, idle_s
         self.key = account_key(account)
+        self.idling = False
+        """Whether the server is told to push new mail now (IDLE acknowledged): what a caller can wait for."""
 
     async def run(self) -> None:
         backoff = IMAP_RECONNECT.backoff()
@@ -175,6 +177,7 @@ class ImapConnector:
 
     async def _idle(self, client: aioimaplib.IMAP4) -> None:
         waiting = await client.idle_start(timeout=self.idle_s)
+        self.idling = True
         try:
             while True:
                 pushed = await client.wait_server_push(timeout=self.idle_s)
@@ -183,6 +186,7 @@ class ImapConnector:
         except TimeoutError:
             return  # renew the IDLE
         finally:
+            self.idling = False
             client.idle_done()
             await asyncio.wait_for(waiting, TIMEOUT_S)
 
