@@ -13,8 +13,15 @@ import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
-from agentdesk.channels.config import ChannelsConfig, ChannelsError, ImapSettings, SmtpSettings, TwilioSettings, \
-    WebhookSettings, load_channels
+from agentdesk.channels.config import (
+    ChannelsConfig,
+    ChannelsError,
+    ImapSettings,
+    SmtpSettings,
+    TwilioSettings,
+    WebhookSettings,
+    load_channels,
+)
 
 CHECK_TIMEOUT_S = 15.0
 
@@ -54,7 +61,7 @@ async def check_all(config: ChannelsConfig) -> list[tuple[str, bool, str]]:
     for name, check in checks:
         try:
             results.append((name, True, await asyncio.wait_for(check(), CHECK_TIMEOUT_S)))
-        except (TimeoutError, asyncio.TimeoutError):
+        except TimeoutError:
             results.append((name, False, f"no answer within {CHECK_TIMEOUT_S:g} s"))
         except Exception as exc:  # noqa: BLE001 - every failure is a line of the report, not a traceback
             results.append((name, False, " ".join(str(exc).split()) or type(exc).__name__))
@@ -66,7 +73,7 @@ async def _imap(settings: ImapSettings) -> str:
 
     try:
         client, selected = await open_mailbox(settings, timeout=CHECK_TIMEOUT_S)
-    except (OSError, asyncio.TimeoutError) as exc:
+    except (TimeoutError, OSError) as exc:
         raise ImapFailure(f"cannot connect to {settings.host}:{settings.port}: {type(exc).__name__}") from exc
     try:
         await client.logout()
