@@ -38,6 +38,8 @@ RECONNECT = Policy(first=0.2, cap=30.0)
 """The sync loop and its live stream, after the backend could not be reached."""
 LISTEN_RECONNECT = Policy(first=0.2, cap=5.0)
 """The backend's LISTEN connection to PostgreSQL, after it dropped (events are late until it is back)."""
+IMAP_RECONNECT = Policy(first=0.5, cap=60.0)
+"""The backend's IMAP connector, after its server could not be reached or dropped the connection."""
 IDENTITY = Policy(first=0.5, cap=30.0)
 """The workstation asking the backend's ``/me`` who its token belongs to, while the backend cannot be reached."""
 SYNC_COMMAND = Policy(first=0.5, cap=4.0)

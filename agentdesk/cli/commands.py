@@ -40,6 +40,7 @@ def run(args: argparse.Namespace) -> int:
         "sync": _sync,
         "serve": _serve,
         "users": _users,
+        "channels": _channels,
     }
     try:
         return handlers[args.command](args)
@@ -245,6 +246,12 @@ def _users(args: argparse.Namespace) -> int:
     from agentdesk.cli.serve import users
 
     return users(args)
+
+
+def _channels(args: argparse.Namespace) -> int:
+    from agentdesk.cli.channels_check import channels_check
+
+    return channels_check(args)
 
 
 # --- deciding ---------------------------------------------------------------------------

@@ -215,6 +215,15 @@ def build_parser() -> Parser:
                                      "history stay")
     remove.add_argument("name", metavar="NAME")
     users_command("list", "the backend's users: name, role, when the token expires (never the tokens)")
+
+    channels = command("channels", "the backend's channels (e-mail, SMS and calls, webhooks)")
+    channels_commands = channels.add_subparsers(dest="channels_command", metavar="ACTION", required=True)
+    check = channels_commands.add_parser(
+        "check", help="connect to each configured channel once and say in one line each whether it works",
+        description="connect to each configured channel once and say in one line each whether it works, and why "
+                    "not (exit 1 if any failed); secrets are read from their variables and never printed")
+    _add_shared_options(check, top_level=False)
+    check.add_argument("--channels", required=True, metavar="FILE", help="the channels file (TOML)")
     return parser
 
 

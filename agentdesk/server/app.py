@@ -159,7 +159,8 @@ def create_app(database: str | Path | URL, matrix_text: str | None = None, *,
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         await backend.start()
-        connectors = asyncio.create_task(run_connectors(channels or ChannelsConfig(), backend.database, log),
+        connectors = asyncio.create_task(run_connectors(channels or ChannelsConfig(), backend.database, log,
+                                                        keep_changes=backend.keep_changes),
                                          name="agentdesk-connectors")
         try:
             yield

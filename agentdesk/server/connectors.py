@@ -14,21 +14,26 @@ from collections.abc import Awaitable, Callable
 from agentdesk.channels.config import ChannelsConfig
 from agentdesk.server.database import Database
 
-Connector = Callable[[ChannelsConfig, Database, logging.Logger], Awaitable[None]]
+Connector = Callable[[], Awaitable[None]]
 
 
-def _connectors(config: ChannelsConfig) -> dict[str, Connector]:
+def _connectors(config: ChannelsConfig, database: Database, keep_changes: int | None) -> dict[str, Connector]:
     """The connectors the channels file asks for, by name (one line each to add)."""
     found: dict[str, Connector] = {}
+    if config.imap is not None:
+        from agentdesk.server.imap import ImapConnector
+
+        found["imap"] = ImapConnector(database, config.imap, keep_changes=keep_changes).run
     return found
 
 
-async def run_connectors(config: ChannelsConfig, database: Database, log: logging.Logger) -> None:
+async def run_connectors(config: ChannelsConfig, database: Database, log: logging.Logger, *,
+                         keep_changes: int | None = None) -> None:
     """Run every configured connector until cancelled."""
-    connectors = _connectors(config)
+    connectors = _connectors(config, database, keep_changes)
     if not connectors:
         return
-    tasks = [asyncio.create_task(_guarded(name, run, config, database, log), name=f"agentdesk-connector-{name}")
+    tasks = [asyncio.create_task(_guarded(name, run, log), name=f"agentdesk-connector-{name}")
              for name, run in connectors.items()]
     try:
         await asyncio.gather(*tasks)
@@ -38,10 +43,9 @@ async def run_connectors(config: ChannelsConfig, database: Database, log: loggin
         await asyncio.gather(*tasks, return_exceptions=True)
 
 
-async def _guarded(name: str, run: Connector, config: ChannelsConfig, database: Database,
-                   log: logging.Logger) -> None:
+async def _guarded(name: str, run: Connector, log: logging.Logger) -> None:
     try:
-        await run(config, database, log)
+        await run()
     except asyncio.CancelledError:
         raise
     except Exception as exc:  # noqa: BLE001 - one connector's end must not end the others or the backend

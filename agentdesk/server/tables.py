@@ -164,3 +164,17 @@ class WebhookRefusal(ServerTable, table=True):
 inbound_message = ServerTable.metadata.tables[InboundMessage.__tablename__]
 contact_key = ServerTable.metadata.tables[ContactKey.__tablename__]
 webhook_refusal = ServerTable.metadata.tables[WebhookRefusal.__tablename__]
+
+
+class ImapMailbox(ServerTable, table=True):
+    """How far the IMAP connector has filed one mailbox: the highest UID filed, under its UIDVALIDITY."""
+
+    __tablename__ = "imap_mailbox"
+
+    account: str = Field(primary_key=True)
+    """``user@host:port/mailbox``."""
+    uidvalidity: int = Field(sa_type=BigInteger)
+    last_uid: int = Field(sa_type=BigInteger)
+
+
+imap_mailbox = ServerTable.metadata.tables[ImapMailbox.__tablename__]
