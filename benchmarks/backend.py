@@ -5,7 +5,8 @@ Plain Python (no pytest): ``tests/backend.py`` builds its fixtures on this modul
 ``Server(database, *, authority=None, keep_changes=None, port=0, flags=())``
     A context manager around one ``agentdesk serve`` subprocess on 127.0.0.1 (a free port
     unless given; ``flags`` are more options of ``serve``); ``.url``; ``.start()`` returns once
-    ``/health`` answers; ``.stop()`` sends SIGTERM; ``.restart()`` on the same port; ``.output()``;
+    ``/health`` answers; ``.stop()`` sends SIGTERM; ``.kill()`` SIGKILL (a crash: no shutdown at all);
+    ``.restart()`` on the same port; ``.output()``;
     ``.cpu_seconds()`` is the process's user + system CPU time so far (from ``/proc``). The process
     is forked from one that has imported the backend already (:mod:`benchmarks.forked`), unless
     ``.command`` is set to something else to run (a profiler in front of ``agentdesk``, say).
@@ -201,6 +202,14 @@ class Server:
                 process.kill()
                 process.wait()
         return process.returncode
+
+    def kill(self) -> int | None:
+        """SIGKILL, as a crash or the OOM killer would end it (no shutdown code runs); the exit status."""
+        process, self._process = self._process, None
+        if process is None:
+            return None
+        process.kill()
+        return process.wait()
 
     def restart(self) -> None:
         """Stop and start again on the same port and database."""

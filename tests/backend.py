@@ -16,10 +16,10 @@ The API:
     Without PostgreSQL the postgresql case is skipped, unless ``$CI`` is set: then it fails.
 ``server`` (fixture)
     A started :class:`Server` on ``database``; stopped after the test.
-``Server(database, *, authority=None, keep_changes=None, port=0)`` (from :mod:`benchmarks.backend`, shared)
+``Server(database, *, authority=None, keep_changes=None, port=0, flags=())`` (from :mod:`benchmarks.backend`, shared)
     A context manager around one ``agentdesk serve`` subprocess. ``.url``
     (``http://127.0.0.1:PORT``), ``.port``, ``.database``; ``.start()`` returns once
-    ``/health`` answers; ``.stop()`` sends SIGTERM (then kills after 10 s);
+    ``/health`` answers; ``.stop()`` sends SIGTERM (then kills after 10 s); ``.kill()`` sends SIGKILL;
     ``.restart()`` stops and starts it again on the same port; ``.output()`` is
     everything it wrote to stdout and stderr so far. Two ``Server``s on one database
     are two backend processes sharing it.

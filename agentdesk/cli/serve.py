@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import logging
 import os
 import signal
 import socket
@@ -135,6 +136,7 @@ async def _serve(url, matrix_text: str, source: str, host: str, port: int, keep:
 
     from agentdesk.server.app import create_app
 
+    _log_to_stderr()
     app = create_app(url, matrix_text, matrix_source=source, keep_changes=keep, offline_allowance=offline_allowance,
                      channels=channels)
     # No access log: nothing of a request (headers least of all) is ever written out.
@@ -170,6 +172,16 @@ async def _serve(url, matrix_text: str, source: str, host: str, port: int, keep:
         listening.close()
     # uvicorn returns normally after SIGTERM/SIGINT: a clean stop.
     return 0 if server.started else 1
+
+
+def _log_to_stderr() -> None:
+    """The backend's own log (what each connector and webhook does, at INFO) on stderr. Without a handler
+    Python prints only warnings, bare, and the connectors' work would be invisible to the operator."""
+    logger = logging.getLogger("agentdesk")
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
 
 
 def _listen(host: str, port: int) -> socket.socket:
