@@ -206,7 +206,7 @@ def test_queue_is_numbered_in_fair_order_and_open_1_opens_the_first(store: Path,
     queue = answer(out, "queue")
     assert queue[0] == "Queue: 3 waiting, in fair order:"
     # (a minute more when the clock turned between building the store and the session)
-    assert re.fullmatch(r"1\. Petra Lindner · sms · waited 3 h 3[01] min · why: waiting 3 h 3[01] min; "
+    assert re.fullmatch(r"1\. Petra Lindner · sms · waited 3 h 3[01] min · why: SMS 3 h 3[01] min; "
                         r"longest wait first", queue[1]), queue[1]
     assert re.match(r"2\. Ole Brandt · phone · waited 1 h 0[01] min", queue[2]), queue[2]
     assert queue[3].startswith("3. Mallory ␛[31mO'Hostile‹U+202E› [bold]Bo… · chat")  # cut, inert

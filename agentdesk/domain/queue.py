@@ -78,11 +78,11 @@ CHANNEL_WORDS = {
     Channel.PHONE: "call",
     Channel.CHAT: "chat",
     Channel.SMS: "SMS",
-    Channel.SOCIAL: "social message",
+    Channel.SOCIAL: "social",
     Channel.LETTER: "letter",
     Channel.SHOP: "shop visit",
-    Channel.APP: "app message",
-    Channel.PORTAL: "portal message",
+    Channel.APP: "app",
+    Channel.PORTAL: "portal",
 }
 """What waits, in the words the queue's reason starts with."""
 
