@@ -36,6 +36,7 @@ from agentdesk.domain.authority import (
     customer_zone,
     decision_currency,
 )
+from agentdesk.domain.contact_log import ContactRefused, channel_named, direction_named
 from agentdesk.domain.decision_text import (
     NO_AGENT,
     WAITING_FOR_BACKEND,
@@ -46,7 +47,6 @@ from agentdesk.domain.decision_text import (
     terms,
     why_no_decisions,
 )
-from agentdesk.domain.contact_log import ContactRefused, channel_named, direction_named
 from agentdesk.domain.model import Agent, Customer, Decision, Direction, Promise
 from agentdesk.domain.text import one_line
 from agentdesk.domain.timefmt import duration, zone
