@@ -69,8 +69,8 @@ class ChoiceRow(Widget, Generic[T], can_focus=True):
     def __init__(self, label: str, values: tuple[T, ...], names: dict[T, str], *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.label = label
-        self.values = values
-        self.names = names
+        self.values: tuple[T, ...] = values
+        self.names: dict[T, str] = names
         self.value: T = values[0]
 
     def name_of(self, value: T) -> str:
