@@ -47,9 +47,9 @@ class ChoiceRow(Widget, Generic[T], can_focus=True):
 
     HELP_TITLE: ClassVar[str] = "Choice"
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("left", "step(-1)", "Previous choice", show=False, id="contact.choice_previous"),
-        Binding("right", "step(1)", "Next choice", show=False, id="contact.choice_next"),
-        Binding("enter", "app.focus_next", "On to the next field", show=False, id="contact.choice_done"),
+        Binding("left", "step(-1)", "Previous choice", show=False, id="customer.contact_choice_previous"),
+        Binding("right", "step(1)", "Next choice", show=False, id="customer.contact_choice_next"),
+        Binding("enter", "app.focus_next", "On to the next field", show=False, id="customer.contact_choice_done"),
     ]
     DEFAULT_CSS = """
     ChoiceRow {
@@ -111,9 +111,9 @@ class ContactScreen(ModalScreen[LoggedContact | None], inherit_bindings=False):
     CSS_PATH = "contact.tcss"
     HELP_TITLE: ClassVar[str] = "Log a contact"
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "cancel", "Cancel", priority=True, id="contact.cancel"),
-        Binding("tab", "app.focus_next", "Next field", show=False, id="contact.next_field"),
-        Binding("shift+tab", "app.focus_previous", "Previous field", show=False, id="contact.previous_field"),
+        Binding("escape", "cancel", "Cancel", priority=True, id="customer.contact_cancel"),
+        Binding("tab", "app.focus_next", "Next field", show=False, id="customer.contact_next_field"),
+        Binding("shift+tab", "app.focus_previous", "Previous field", show=False, id="customer.contact_previous_field"),
     ]
 
     def __init__(self, question: Text) -> None:
