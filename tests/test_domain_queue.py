@@ -131,7 +131,7 @@ def test_the_reason_names_what_waits_and_for_how_long() -> None:
     assert reasons == {"c-1": "e-mail 12 min; longest wait first",
                        "c-2": "missed call 3 min; longest wait first",
                        "c-3": "SMS 1 h 05 min; longest wait first",
-                       "c-4": "letter 2 d 0 h; longest wait first"}
+                       "c-4": "letter 2 d; longest wait first"}
 
 
 def test_what_waits_comes_before_the_credits() -> None:

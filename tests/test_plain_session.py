@@ -215,7 +215,7 @@ def test_queue_is_numbered_in_fair_order_and_open_1_opens_the_first(store: Path,
     assert re.fullmatch(r"their time \w{3} \d\d:\d\d Europe/Berlin \(CES?T\) · your time \w{3} \d\d:\d\d UTC",
                         opened[2])
     assert opened[3:5] == ["Open cases: 1", "case k-1: Technician fee for our own fault · open · "
-                                            "opened 2 d 0 h ago · disputed 120.00 EUR"]
+                                            "opened 2 d ago · disputed 120.00 EUR"]
     assert "Open promises: none" in opened
     # the decision bar, each line starting with what to type
     decisions = opened[opened.index("Decisions:") + 1:]

@@ -143,9 +143,14 @@ class ContactScreen(ModalScreen[LoggedContact | None], inherit_bindings=False):
         return self.query_one("#contact-direction", ChoiceRow)
 
     def _hint(self, problem: str | None = None) -> None:
-        cancel = key_shown(self, "cancel") or "escape"
-        keys = Text("←/→ picks · tab next field · enter on the summary logs it · "
-                    f"{cancel} cancels", end="")
+        row = self.channel_row
+        steps = [key_shown(self, "step(-1)", row), key_shown(self, "step(1)", row)]
+        parts = ["/".join(key for key in steps if key) + " picks"] if any(steps) else []
+        next_field = key_shown(self, "app.focus_next")
+        if next_field:
+            parts.append(f"{next_field} next field")
+        parts += ["enter on the summary logs it", f"{key_shown(self, 'cancel') or 'escape'} cancels"]
+        keys = Text(" · ".join(parts), end="")
         self.query_one("#contact-keys", Static).update(Text(problem, "bold", end="") if problem else keys)
 
     @on(Input.Submitted, "#contact-summary")
