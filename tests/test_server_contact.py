@@ -38,6 +38,11 @@ async def test_a_logged_letter_is_applied_once_and_reaches_the_other_workstation
     assert fetch(server.database, f"SELECT count(*) FROM record WHERE type = 'interaction' AND id = '{entry.id}'") \
         == [(1,)]
     assert fetch(server.database, "SELECT count(*) FROM mutation") == [(1,)]
+    # The same contact under another mutation id is not a second contact.
+    async with server.client(tokens["a-7"]) as http:
+        second = await http.put("/mutations/m-another", content=body, headers={"Content-Type": "application/json"})
+    assert second.status_code == 422 and "already on the backend" in second.text
+    assert fetch(server.database, "SELECT count(*) FROM record WHERE type = 'interaction'") == [(1,)]
 
     await sync_once(dennis, server, tokens["a-8"])
     async with StoreReader.open(dennis) as reader:
