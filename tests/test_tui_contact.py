@@ -21,8 +21,8 @@ async def test_l_logs_a_letter_that_lands_on_the_timeline_and_in_the_outbox(stor
         assert isinstance(dialog, ContactScreen)
         assert "A contact with Petra Lindner" in screen_text(app)
         await pilot.press("right", "right", "left", "left")  # shop, phone, back to letter
-        assert "[ letter ]" in screen_text(app)
-        await pilot.press("tab", "right", "left", "tab")  # direction: out, back to in; on to the summary
+        assert "[letter]" in screen_text(app)
+        await pilot.press("enter", "right", "left", "tab")  # direction: out, back to in; on to the summary
         await pilot.press("enter")  # nothing typed: says so and stays open
         await pilot.pause()
         assert app.screen is dialog and "say in a few words" in screen_text(app)

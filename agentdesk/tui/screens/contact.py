@@ -28,9 +28,9 @@ from agentdesk.tui.widgets.text_input import TextInput
 CHANNEL_CHOICES = (Channel.LETTER, Channel.SHOP, Channel.PHONE, Channel.EMAIL, Channel.SMS, Channel.CHAT,
                    Channel.SOCIAL, Channel.APP, Channel.PORTAL)
 """Letters and shop visits first: what reaches the desk only when an agent logs it."""
-CHANNEL_NAMES = {Channel.EMAIL: "e-mail"}
+CHANNEL_NAMES = {Channel.EMAIL: "e-mail", Channel.SMS: "SMS"}
 DIRECTION_CHOICES = (Direction.IN, Direction.OUT)
-DIRECTION_NAMES = {Direction.IN: "in (from the customer)", Direction.OUT: "out (to the customer)"}
+DIRECTION_NAMES = {Direction.IN: "in: from the customer", Direction.OUT: "out: to the customer"}
 
 T = TypeVar("T", Channel, Direction)
 
@@ -43,7 +43,7 @@ class LoggedContact:
 
 
 class ChoiceRow(Widget, Generic[T], can_focus=True):
-    """``▶ Channel  [ letter ]  shop  phone …``: one of a few values, picked with ←/→."""
+    """``▶ Channel   [letter] shop  phone …``: one of a few values, picked with ←/→."""
 
     HELP_TITLE: ClassVar[str] = "Choice"
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -78,13 +78,13 @@ class ChoiceRow(Widget, Generic[T], can_focus=True):
 
     def render(self) -> Text:
         text = Text(end="")
-        text.append(f"{'▶' if self.has_focus else ' '} {self.label:<9}")
+        text.append(f"{'▶' if self.has_focus else ' '} {self.label:<10}")
+        # Tight, so all nine channels fit on one line of an 80-column terminal.
         for value in self.values:
             if value is self.value:
-                text.append(f"[ {self.name_of(value)} ]", self.get_component_rich_style("choice-row--selected"))
+                text.append(f"[{self.name_of(value)}]", self.get_component_rich_style("choice-row--selected"))
             else:
-                text.append(f"  {self.name_of(value)}  ")
-            text.append(" ")
+                text.append(f" {self.name_of(value)} ")
         return text
 
     def on_focus(self) -> None:
@@ -146,7 +146,7 @@ class ContactScreen(ModalScreen[LoggedContact | None], inherit_bindings=False):
         row = self.channel_row
         steps = [key_shown(self, "step(-1)", row), key_shown(self, "step(1)", row)]
         parts = ["/".join(key for key in steps if key) + " picks"] if any(steps) else []
-        next_field = key_shown(self, "app.focus_next")
+        next_field = key_shown(self, "app.focus_next", self)
         if next_field:
             parts.append(f"{next_field} next field")
         parts += ["enter on the summary logs it", f"{key_shown(self, 'cancel') or 'escape'} cancels"]
