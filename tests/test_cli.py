@@ -65,7 +65,7 @@ def test_queue_json_has_the_reason_and_deadline(store: Path) -> None:
     petra = rows[0]
     assert petra["customer"] == "c-1001" and petra["urgency"] == "no_service"
     assert petra["deadline_what"] == "callback" and petra["reason"].startswith("callback due ")
-    assert re.search(r"— overdue 2[01] min; waiting 7 h 0[01] min$", petra["reason"])
+    assert re.search(r"— overdue 2[01] min; portal 7 h 0[01] min$", petra["reason"])
     assert petra["channels"] == ["portal"]  # only the message after the last answer is waiting
 
 

@@ -116,3 +116,34 @@ def test_a_callback_missed_by_more_than_half_a_day_names_its_day() -> None:
     (place,) = order_queue([callback("c-late", -25 * 60)], NOW)
     due = (NOW - timedelta(hours=25)).astimezone(CET)
     assert place.reason == f"callback due {due:%a %d %b %H:%M} — overdue 1 d 1 h"
+
+
+# ---------------------------------------------------------------------------
+# The reason starts with what waits, and for how long
+
+
+def test_the_reason_names_what_waits_and_for_how_long() -> None:
+    email = waiting("c-1", 12, oldest_channel=Channel.EMAIL)
+    missed = waiting("c-2", 3, oldest_channel=Channel.PHONE, oldest_missed_call=True)
+    sms = waiting("c-3", 65, oldest_channel=Channel.SMS)
+    letter = waiting("c-4", 2 * 24 * 60, oldest_channel=Channel.LETTER)
+    reasons = {p.waiting.customer_id: p.reason for p in order_queue([email, missed, sms, letter], NOW)}
+    assert reasons == {"c-1": "e-mail 12 min; longest wait first",
+                       "c-2": "missed call 3 min; longest wait first",
+                       "c-3": "SMS 1 h 05 min; longest wait first",
+                       "c-4": "letter 2 d; longest wait first"}
+
+
+def test_what_waits_comes_before_the_credits() -> None:
+    call = waiting("c-1", 40, oldest_channel=Channel.PHONE, urgency=Urgency.NO_SERVICE,
+                   deadline=NOW - timedelta(minutes=20), deadline_what="refund 39.90 EUR")
+    (place,) = order_queue([call], NOW)
+    assert place.reason == ("call 40 min; no service at all +2 h 00 min; "
+                            "refund 39.90 EUR overdue by 20 min +3 h 00 min")
+
+
+def test_a_callback_reason_says_what_else_waits() -> None:
+    due = NOW - timedelta(minutes=5)
+    item = Waiting("c-1", "Name", NOW - timedelta(minutes=40), (Channel.SHOP,), callback_due=due,
+                   oldest_channel=Channel.SHOP)
+    assert order_queue([item], NOW)[0].reason == "callback due 13:55 — overdue 5 min; shop visit 40 min"

@@ -206,7 +206,7 @@ def test_queue_is_numbered_in_fair_order_and_open_1_opens_the_first(store: Path,
     queue = answer(out, "queue")
     assert queue[0] == "Queue: 3 waiting, in fair order:"
     # (a minute more when the clock turned between building the store and the session)
-    assert re.fullmatch(r"1\. Petra Lindner · sms · waited 3 h 3[01] min · why: waiting 3 h 3[01] min; "
+    assert re.fullmatch(r"1\. Petra Lindner · sms · waited 3 h 3[01] min · why: SMS 3 h 3[01] min; "
                         r"longest wait first", queue[1]), queue[1]
     assert re.match(r"2\. Ole Brandt · phone · waited 1 h 0[01] min", queue[2]), queue[2]
     assert queue[3].startswith("3. Mallory ␛[31mO'Hostile‹U+202E› [bold]Bo… · chat")  # cut, inert
@@ -215,7 +215,7 @@ def test_queue_is_numbered_in_fair_order_and_open_1_opens_the_first(store: Path,
     assert re.fullmatch(r"their time \w{3} \d\d:\d\d Europe/Berlin \(CES?T\) · your time \w{3} \d\d:\d\d UTC",
                         opened[2])
     assert opened[3:5] == ["Open cases: 1", "case k-1: Technician fee for our own fault · open · "
-                                            "opened 2 d 0 h ago · disputed 120.00 EUR"]
+                                            "opened 2 d ago · disputed 120.00 EUR"]
     assert "Open promises: none" in opened
     # the decision bar, each line starting with what to type
     decisions = opened[opened.index("Decisions:") + 1:]

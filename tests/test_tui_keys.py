@@ -76,6 +76,7 @@ def expected(place: str) -> set[str]:
 async def test_every_action_on_every_screen_has_a_key_in_force(make_store, settings: Settings) -> None:
     from agentdesk.tui.screens.adjust import AdjustScreen
     from agentdesk.tui.screens.approvals import ApprovalsScreen
+    from agentdesk.tui.screens.contact import ContactScreen
     from agentdesk.tui.screens.customer import CustomerScreen
     from agentdesk.tui.screens.help import HelpScreen
     from agentdesk.tui.screens.notices import NoticesScreen
@@ -110,6 +111,7 @@ async def test_every_action_on_every_screen_has_a_key_in_force(make_store, setti
         for binding_id, screen_type, place in [
             ("customer.adjust", AdjustScreen, "the adjust dialog"),
             ("customer.note", PromptScreen, "the question dialog"),
+            ("customer.log_contact", ContactScreen, "the contact dialog"),
             ("app.help", HelpScreen, "the help screen"),
             ("app.notices", NoticesScreen, "the notices screen"),
         ]:

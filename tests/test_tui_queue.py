@@ -41,7 +41,7 @@ async def test_fair_order_channels_deadlines_and_reasons_are_visible(make_store)
         assert "!" not in ole  # no deadline: no overdue marker
 
         # the full reason of the selected customer is spelled out under the list
-        expected = "#1 Tobias Unruh — waiting 20 min; refund 39.90 EUR overdue by 1 h 00 min +3 h 00 min"
+        expected = "#1 Tobias Unruh — e-mail 20 min; refund 39.90 EUR overdue by 1 h 00 min +3 h 00 min"
         assert expected in "\n".join(lines)
 
         await pilot.press("down")

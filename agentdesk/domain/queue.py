@@ -64,6 +64,38 @@ class Waiting:
     callback_due: datetime | None = None
     """The earliest open callback promise due within :data:`CALLBACK_LEAD`; shown in its own offset."""
     callback_what: str | None = None
+    oldest_channel: Channel | None = None
+    """The channel of the oldest unanswered inbound contact, which the wait is counted from."""
+    oldest_missed_call: bool = False
+    """That contact is a missed call (a phone contact the customer could not get through on)."""
+
+
+MISSED_CALL_PREFIX = "Missed call"
+"""A phone contact whose body starts so (or whose record says ``"missed": true``) is a missed call."""
+
+CHANNEL_WORDS = {
+    Channel.EMAIL: "e-mail",
+    Channel.PHONE: "call",
+    Channel.CHAT: "chat",
+    Channel.SMS: "SMS",
+    Channel.SOCIAL: "social",
+    Channel.LETTER: "letter",
+    Channel.SHOP: "shop visit",
+    Channel.APP: "app",
+    Channel.PORTAL: "portal",
+}
+"""What waits, in the words the queue's reason starts with."""
+
+
+def waiting_words(item: Waiting, waited: timedelta) -> str:
+    """``e-mail 12 min``, ``missed call 3 min``; ``waiting 12 min`` when what waits is not known."""
+    if item.oldest_channel is None:
+        what = "waiting"
+    elif item.oldest_channel is Channel.PHONE and item.oldest_missed_call:
+        what = "missed call"
+    else:
+        what = CHANNEL_WORDS[item.oldest_channel]
+    return f"{what} {duration(waited)}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,7 +118,7 @@ def _deadline_credit(deadline: datetime | None, now: datetime, policy: QueuePoli
 
 def _reason(item: Waiting, waited: timedelta, urgency_credit: timedelta,
             deadline_credit: timedelta, now: datetime) -> str:
-    parts = [f"waiting {duration(waited)}"]
+    parts = [waiting_words(item, waited)]
     if urgency_credit:
         parts.append(f"{URGENCY_WORDS[item.urgency]} +{duration(urgency_credit)}")
     if item.deadline is not None:
@@ -111,7 +143,7 @@ def _callback_reason(item: Waiting, due: datetime, waited: timedelta, now: datet
     if due < now:
         text += f" — overdue {duration(now - due)}"
     if item.channels:
-        text += f"; waiting {duration(waited)}"
+        text += f"; {waiting_words(item, waited)}"
     return text
 
 

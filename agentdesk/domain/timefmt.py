@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 
 def duration(delta: timedelta) -> str:
-    """``45 s``, ``12 min``, ``2 h 05 min``, ``3 d 4 h``: precise where it matters, short elsewhere."""
+    """``45 s``, ``12 min``, ``2 h 05 min``, ``3 d 4 h``, ``2 d``: precise where it matters, short elsewhere."""
     seconds = int(abs(delta).total_seconds())
     if seconds < 60:
         return f"{seconds} s"
@@ -18,7 +18,7 @@ def duration(delta: timedelta) -> str:
     if hours < 24:
         return f"{hours} h {minutes:02d} min"
     days, hours = divmod(hours, 24)
-    return f"{days} d {hours} h"
+    return f"{days} d {hours} h" if hours else f"{days} d"
 
 
 def until(due: datetime, now: datetime) -> str:

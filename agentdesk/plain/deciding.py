@@ -36,6 +36,7 @@ from agentdesk.domain.authority import (
     customer_zone,
     decision_currency,
 )
+from agentdesk.domain.contact_log import ContactRefused, channel_named, direction_named
 from agentdesk.domain.decision_text import (
     NO_AGENT,
     WAITING_FOR_BACKEND,
@@ -46,7 +47,7 @@ from agentdesk.domain.decision_text import (
     terms,
     why_no_decisions,
 )
-from agentdesk.domain.model import Agent, Customer, Decision, Promise
+from agentdesk.domain.model import Agent, Customer, Decision, Direction, Promise
 from agentdesk.domain.text import one_line
 from agentdesk.domain.timefmt import duration, zone
 from agentdesk.plain.lines import day_time
@@ -469,6 +470,20 @@ class Deciding:
         if not text:
             raise Bad("note needs its text: note TEXT (colleagues see it, the customer does not)")
         await self._take(Proposal("note", reason=text))
+
+    async def cmd_log(self, rest: str) -> None:
+        ledger, agent, customer = self._deciding()
+        words = rest.split(maxsplit=2)
+        if len(words) < 3:
+            raise Bad("log needs a channel, in or out, and a summary: log letter in cancels the contract")
+        try:
+            channel, direction = channel_named(words[0]), direction_named(words[1])
+        except ContactRefused as refused:
+            raise Bad(str(refused)) from None
+        entry = await ledger.log_contact(agent.id, customer.id, channel, direction, words[2])
+        assert entry.channel is not None  # a logged contact always has its channel
+        self.say(f"LOGGED: {entry.channel.value} {entry.direction.value} · {one_line(entry.body, 120)} · "
+                 f"{'waits for an answer' if direction is Direction.IN else 'counts as an answer'}")
 
     async def cmd_adjust(self, rest: str) -> None:
         self._deciding()

@@ -167,6 +167,12 @@ COMMANDS: tuple[Command, ...] = (
                     "Examples: escalate · escalate refund 80.00 · escalate voucher 40 because a loyal customer")),
     Command("note", "TEXT", "an internal note: colleagues see it, the customer does not", ("customer.note",),
             where=(CUSTOMER,), detail=("Example: note asked for paper invoices from now on",)),
+    Command("log", "CHANNEL in|out SUMMARY", "log a contact: a letter, a shop visit, a call on another phone",
+            ("customer.log_contact",), where=(CUSTOMER,),
+            detail=("CHANNEL: letter, shop, phone, email, sms, chat, social, app or portal. in: from the customer "
+                    "(they wait for an answer); out: to the customer (it answers what waited).",
+                    "It is on the timeline at once and sent to the backend like a decision.",
+                    "Examples: log letter in cancels the contract · log shop out handed over the new SIM")),
     Command("adjust", "[refund|voucher|callback AMOUNT|TIME]",
             "explains adjusting: give the amount or time with the decision itself",
             ("customer.adjust", "customer.adjust_take"), where=(CUSTOMER,),
@@ -188,7 +194,7 @@ COMMANDS: tuple[Command, ...] = (
     Command("quit", "", "leave the session (ctrl+d too)", ("app.quit", "app.quit_anywhere"), aliases=("exit",)),
 )
 
-DECIDING = frozenset({"refund", "voucher", "callback", "escalate", "note", "adjust", "undo", "send"})
+DECIDING = frozenset({"refund", "voucher", "callback", "escalate", "note", "log", "adjust", "undo", "send"})
 APPROVING = frozenset({"approvals", "approve", "decline"})
 LOOKUP: dict[str, Command] = {name: command for command in COMMANDS for name in (command.name, *command.aliases)}
 
@@ -237,6 +243,12 @@ NOT_IN_PLAIN: dict[str, str] = {
     "customer.adjust_next_field": _NO_DIALOG,
     "customer.adjust_previous_field": _NO_DIALOG,
     "prompt.cancel": "no dialogs: an empty line does nothing, ctrl+c discards the line",
+    "customer.contact_cancel": "no dialogs: an empty line does nothing, ctrl+c discards the line",
+    "customer.contact_choice_previous": "the channel and direction are log's first words",
+    "customer.contact_choice_next": "the channel and direction are log's first words",
+    "customer.contact_choice_done": _NO_DIALOG,
+    "customer.contact_next_field": _NO_DIALOG,
+    "customer.contact_previous_field": _NO_DIALOG,
     "pane.text_up": "text is printed whole; more goes on with a long one",
     "pane.text_down": "text is printed whole; more goes on with a long one",
     "pane.text_page_up": "text is printed whole; more goes on with a long one",

@@ -177,7 +177,7 @@ def case_line(case: Case, now: datetime) -> str:
 
 
 def promise_when(promise: Promise, now: datetime) -> str:
-    """``OVERDUE by 2 h 05 min`` or ``due in 3 d 0 h``."""
+    """``OVERDUE by 2 h 05 min`` or ``due in 3 d``."""
     if promise.due < now or promise.state == "overdue":
         return f"OVERDUE by {duration(now - promise.due)}"
     return until(promise.due, now)

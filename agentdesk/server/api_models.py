@@ -81,6 +81,16 @@ class DeclineMutation(_Mutation):
     at: str | None = Field(default=None, description="When the approver declined (ISO 8601)")
 
 
+class ContactMutation(_Mutation):
+    kind: Literal["contact"]
+    interaction: InterchangeObject = Field(
+        description="The contact logged by hand (a letter, a shop visit): an interchange interaction, direction "
+                    "in or out, with logged_by naming the sender",
+        examples=[{"type": "interaction", "id": "i-01J9…", "customer": "c-1001", "channel": "letter",
+                   "direction": "in", "at": "2026-07-14T09:31:00+02:00", "author": "Petra Lindner",
+                   "body": "Letter: cancels the contract", "logged_by": "a-7"}])
+
+
 def _valid_unicode(body: Any) -> Any:
     """Refuse a mutation holding a lone surrogate ("\\ud800") before anything hashes, stores or echoes it."""
     found = lone_surrogate_at(body)
@@ -93,7 +103,7 @@ def _valid_unicode(body: Any) -> Any:
 
 
 # Discriminator() rather than Field(discriminator=...): the Unicode check then runs before the tag is looked up.
-Mutation = Annotated[DecisionMutation | ApproveMutation | DeclineMutation, Discriminator("kind"),
+Mutation = Annotated[DecisionMutation | ApproveMutation | DeclineMutation | ContactMutation, Discriminator("kind"),
                      BeforeValidator(_valid_unicode)]
 
 

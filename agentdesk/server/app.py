@@ -246,7 +246,7 @@ def create_app(database: str | Path | URL, matrix_text: str | None = None, *,
                                   description="The client's id of this mutation (e.g. m-01J9…)")
 
     @app.put("/mutations/{mutation_id}", response_model=MutationResult, responses=ERRORS, tags=["decisions"],
-             summary="Apply a decision, approval or decline exactly once")
+             summary="Apply a decision, approval, decline or logged contact exactly once")
     async def put_mutation(mutation_id: Annotated[str, mutation_id_param], body: Mutation,
                            user: Annotated[User, Depends(decider)]) -> dict[str, Any]:
         try:

@@ -1,4 +1,4 @@
-"""Applying a workstation's mutation (decision, approve, decline): checked again here, exactly once.
+"""Applying a workstation's mutation (decision, approve, decline, contact): checked again here, exactly once.
 
 The workstation checked the decision against the authority matrix when it was taken,
 but it saw only its own replica: two agents on two machines may each spend the same
@@ -50,7 +50,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from agentdesk.domain import workflow
 from agentdesk.domain.authority import AuthorityMatrix, Verdict
-from agentdesk.domain.model import Decision, Promise
+from agentdesk.domain.contact_log import ContactRefused, check_logged
+from agentdesk.domain.model import Decision, Promise, TimelineEntry
 from agentdesk.domain.timeline import from_utc_micros
 from agentdesk.interchange.codec import RecordError, parse_record, to_json_obj
 from agentdesk.server.changes import Change, canonical, head, now_us, write_changes
@@ -281,7 +282,9 @@ class _Action:
             return _ApproveAction(user, body)
         if kind == "decline":
             return _DeclineAction(user, body)
-        raise MutationInvalid(f"unknown mutation kind {kind!r} (expected decision, approve or decline)")
+        if kind == "contact":
+            return _ContactAction(user, body)
+        raise MutationInvalid(f"unknown mutation kind {kind!r} (expected decision, approve, decline or contact)")
 
     async def customer_id(self, connection: AsyncConnection) -> str | None:
         raise NotImplementedError
@@ -443,3 +446,38 @@ class _DeclineAction(_Action):
             return _Outcome("refused", [audit], refused.refusal.reason, refused.refusal.rule)
         declined = workflow.declined(opened.escalation, self.user.name, reader.now, self.reason)
         return _Outcome("applied", [declined, workflow.declined_audit(reader.now, declined, self.user.name)])
+
+
+class _ContactAction(_Action):
+    """A contact logged by hand: its interaction is stored once, by a user who may write."""
+
+    def __init__(self, user: User, body: dict[str, Any]) -> None:
+        super().__init__(user)
+        self.interaction: TimelineEntry = _parse(body.get("interaction"), TimelineEntry, "interaction")
+        try:
+            check_logged(self.interaction, user.name)
+        except ContactRefused as refused:
+            raise MutationInvalid(str(refused)) from None
+
+    async def customer_id(self, connection: AsyncConnection) -> str | None:
+        return self.interaction.customer
+
+    def claimed_ids(self) -> list[str]:
+        return [f"interaction:{self.interaction.id}"]
+
+    def apply(self, reader: _Reader) -> _Outcome:
+        role = reader.matrix.role(self.user.role)
+        if role is None or role.read_only:
+            return _Outcome("refused", [], f"the {self.user.role} role is read-only and logs no contacts",
+                            "role.read_only", published=False)
+        if reader.world.customer(self.interaction.customer) is None:
+            refusal = f"customer {self.interaction.customer} is not on the backend"
+            return _Outcome("refused", [], refusal, "customer", published=False)
+        if reader.world.body("interaction", self.interaction.id) is not None:
+            raise MutationInvalid(f"interaction {self.interaction.id} is already on the backend")
+        try:
+            reader.within_bounds("interaction.at", f"contact at {self.interaction.at.isoformat()}",
+                                 self.interaction.at)
+        except Refused as refused:
+            return _Outcome("refused", [], refused.reason, refused.rule, published=False)
+        return _Outcome("applied", [self.interaction])

@@ -34,16 +34,18 @@ from typing import Any, TypeVar
 
 from agentdesk.domain import workflow
 from agentdesk.domain.authority import AuthorityMatrix, Option, Proposal, Role, Situation, Verdict, options
+from agentdesk.domain.contact_log import ContactRefused, logged_contact
 from agentdesk.domain.decision_text import entry_id, timeline_entry
 from agentdesk.domain.limits import free_text_refusal
-from agentdesk.domain.model import Agent, AuditEntry, Case, Decision, Promise
-from agentdesk.domain.timefmt import duration
+from agentdesk.domain.model import Agent, AuditEntry, Case, Channel, Decision, Direction, Promise, TimelineEntry
+from agentdesk.domain.timefmt import duration, zone
 from agentdesk.domain.timeline import utc_micros
 from agentdesk.store import rows
 from agentdesk.store.convert import decision_from_row, promise_from_row
 from agentdesk.store.files import CONNECTION_PRAGMAS, prepare_store
-from agentdesk.store.outbox import enqueue_decided, enqueue_decline
+from agentdesk.store.outbox import enqueue_contact, enqueue_decided, enqueue_decline
 from agentdesk.store.own_thread import OwnThread
+from agentdesk.store.waiting import recompute_waiting
 from agentdesk.store.world import StoreWorld
 
 T = TypeVar("T")
@@ -333,6 +335,39 @@ class Ledger:
             return self._known(lambda: workflow.open_escalation(self._world, self.matrix, agent_id, escalation_id))
         except workflow.Refused as refused:
             raise LedgerError(refused.refusal.reason) from None
+
+    # --- contacts logged by hand ------------------------------------------------------
+
+    async def log_contact(self, agent_id: str, customer_id: str, channel: Channel, direction: Direction,
+                          summary: str) -> TimelineEntry:
+        """A letter, shop visit or any other contact, on the timeline and queued for the backend at once.
+
+        An inbound contact makes the customer wait like any message; an outbound one answers.
+        A read-only role logs nothing (the backend would refuse it too).
+        """
+        return await self._run(self._log_contact, agent_id, customer_id, channel, direction, summary)
+
+    def _log_contact(self, agent_id: str, customer_id: str, channel: Channel, direction: Direction,
+                     summary: str) -> TimelineEntry:
+        now = self.clock()
+        with self._transaction():
+            agent = self._agent(agent_id)
+            role = self.matrix.role(agent.role)
+            if role is None or role.read_only:
+                raise LedgerError(f"{agent.name} ({agent.role}) may look but not log contacts")
+            customer = self._world.customer(customer_id)
+            if customer is None:
+                raise LedgerError(f"no customer {customer_id!r} in this store")
+            author = customer.name if direction is Direction.IN else agent.id
+            try:
+                entry = logged_contact(agent.id, customer.id, author, channel, direction, summary,
+                                       now.astimezone(zone(customer.timezone) or timezone.utc))
+            except ContactRefused as refused:
+                raise LedgerError(str(refused)) from None
+            rows.insert(self._db, entry)
+            recompute_waiting(self._db, customer.id)
+            enqueue_contact(self._db, entry, now)
+        return entry
 
     # --- reading what the rules need --------------------------------------------------
 

@@ -15,11 +15,11 @@ from datetime import datetime
 from typing import Any
 
 from agentdesk.domain.ids import new_id
-from agentdesk.domain.model import Decision, Promise
+from agentdesk.domain.model import Decision, Promise, TimelineEntry
 from agentdesk.domain.timeline import utc_micros
 from agentdesk.interchange.codec import to_json_obj
 
-DECISION, APPROVE, DECLINE = "decision", "approve", "decline"
+DECISION, APPROVE, DECLINE, CONTACT = "decision", "approve", "decline", "contact"
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,7 +29,8 @@ class OutboxItem:
     kind: str
     body: dict[str, Any]
     """The mutation as the backend takes it: ``kind``, then ``decision``/``promise`` (interchange
-    objects) and ``escalation`` for an approval, or ``escalation``/``reason``/``at`` for a decline."""
+    objects) and ``escalation`` for an approval, ``escalation``/``reason``/``at`` for a decline, or
+    ``interaction`` for a contact logged by hand."""
     attempts: int
     last_error: str | None
 
@@ -63,6 +64,11 @@ def declined(escalation_id: str, reason: str, at: datetime) -> dict[str, Any]:
     return {"kind": DECLINE, "escalation": escalation_id, "reason": reason, "at": at.isoformat()}
 
 
+def logged(interaction: TimelineEntry) -> dict[str, Any]:
+    """The mutation of a contact logged by hand: its interaction record."""
+    return {"kind": CONTACT, "interaction": to_json_obj(interaction)}
+
+
 def _enqueue(db: sqlite3.Connection, mutation: dict[str, Any], now: datetime) -> str:
     """Add a mutation (inside the caller's transaction), frozen as it will be pushed; returns its client-made id."""
     ident = new_id("m", now)
@@ -81,6 +87,11 @@ def enqueue_decided(db: sqlite3.Connection, decision: Decision, promise: Promise
 def enqueue_decline(db: sqlite3.Connection, escalation_id: str, reason: str, now: datetime) -> str:
     """The escalation declined now, and why."""
     return _enqueue(db, declined(escalation_id, reason, now), now)
+
+
+def enqueue_contact(db: sqlite3.Connection, interaction: TimelineEntry, now: datetime) -> str:
+    """A contact logged by hand, on its way to every other workstation."""
+    return _enqueue(db, logged(interaction), now)
 
 
 def waiting(db: sqlite3.Connection, limit: int | None = None) -> list[OutboxItem]:

@@ -28,7 +28,7 @@ from agentdesk.domain.model import (
     TimelineEntry,
     Urgency,
 )
-from agentdesk.domain.queue import CALLBACK_LEAD, Waiting
+from agentdesk.domain.queue import CALLBACK_LEAD, MISSED_CALL_PREFIX, Waiting
 from agentdesk.domain.timeline import utc_micros
 from agentdesk.store.convert import (
     agent_from_row,
@@ -62,13 +62,22 @@ def _first_open_promise_of(customer: str) -> str:
      ORDER BY due_us LIMIT 1)"""
 
 
+# The oldest unanswered inbound contact (the one the wait counts from): one step in the timeline index.
+_OLDEST_WAITING = """(
+    SELECT id FROM timeline_entry
+     WHERE customer_id = w.customer_id AND at_us = w.since_us AND kind = 'interaction' AND direction = 'in'
+     ORDER BY id LIMIT 1)"""
+
 QUEUE_SQL = f"""
 SELECT w.customer_id, c.name, w.since_us, w.channels,
   {_urgency_rank_of("w.customer_id")} AS urgency_rank,
-  p.due_us, p.due_offset_s, p.what
+  p.due_us, p.due_offset_s, p.what,
+  f.channel,
+  coalesce(json_extract(f.extra, '$.missed') IN (1, 'true'), 0) OR f.body LIKE '{MISSED_CALL_PREFIX}%' AS missed
 FROM waiting AS w
 JOIN customer AS c ON c.id = w.customer_id
 LEFT JOIN promise AS p ON p.id = {_first_open_promise_of("w.customer_id")}
+LEFT JOIN timeline_entry AS f ON f.id = {_OLDEST_WAITING}
 """
 
 CALLBACKS_DUE_SQL = f"""
@@ -266,7 +275,8 @@ class StoreReader:
         async with self._db.execute(QUEUE_SQL) as cursor:
             rows = await cursor.fetchall()
         found: dict[str, Waiting] = {}
-        for customer_id, name, since_us, channels, urgency_rank, due_us, due_offset, what in rows:
+        for (customer_id, name, since_us, channels, urgency_rank, due_us, due_offset, what,
+             oldest_channel, missed) in rows:
             found[customer_id] = Waiting(
                 customer_id=customer_id,
                 name=name,
@@ -275,6 +285,8 @@ class StoreReader:
                 urgency=_RANK_URGENCY[urgency_rank or 0],
                 deadline=from_columns(due_us, due_offset) if due_us is not None else None,
                 deadline_what=what,
+                oldest_channel=Channel(oldest_channel) if oldest_channel else None,
+                oldest_missed_call=bool(missed),
             )
         async with self._db.execute(CALLBACKS_DUE_SQL, (utc_micros(now + CALLBACK_LEAD),)) as cursor:
             callbacks = await cursor.fetchall()

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from agentdesk.store.outbox import APPROVE, DECISION, DECLINE, OutboxItem
+from agentdesk.store.outbox import APPROVE, CONTACT, DECISION, DECLINE, OutboxItem
 
 
 def mutation_body(item: OutboxItem) -> dict[str, Any]:
-    if item.kind not in (DECISION, APPROVE, DECLINE):
+    if item.kind not in (DECISION, APPROVE, DECLINE, CONTACT):
         raise ValueError(f"outbox row {item.id} has an unknown kind {item.kind!r}")
     return item.body
 
@@ -25,4 +25,7 @@ def describe(item: OutboxItem) -> str:
         amount = f" {decision['amount']} {decision['currency']}" if decision.get("amount") else ""
         what = decision.get("proposal_kind") or decision["kind"]
         return f"{'approval of ' if item.kind == APPROVE else ''}{what}{amount} for {decision['customer']}"
+    if item.kind == CONTACT:
+        contact = item.body["interaction"]
+        return f"{contact['channel']} {contact['direction']} logged for {contact['customer']}"
     return f"decline of escalation {item.body.get('escalation')}"

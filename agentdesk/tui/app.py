@@ -706,9 +706,10 @@ class AgentDeskApp(App[None], inherit_bindings=False):
         if not self.read_only:
             from agentdesk.tui.screens.adjust import AdjustScreen
             from agentdesk.tui.screens.approvals import ApprovalsScreen
+            from agentdesk.tui.screens.contact import ContactScreen
             from agentdesk.tui.screens.prompt import PromptScreen
 
-            screens += [AdjustScreen, PromptScreen, ApprovalsScreen]
+            screens += [AdjustScreen, PromptScreen, ContactScreen, ApprovalsScreen]
         for screen_class in screens:
             path = Path(inspect.getfile(screen_class)).with_name(str(screen_class.CSS_PATH))
             if not self.stylesheet.has_source(str(path), ""):

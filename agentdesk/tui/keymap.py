@@ -41,6 +41,8 @@ PLACES: dict[str, tuple[str, ...]] = {
     "the help screen": ("screens.help:HelpScreen", "screens.help:HelpBody"),
     "the notices screen": ("screens.notices:NoticesScreen", "screens.notices:NoticesBody"),
     "the question dialog": ("screens.prompt:PromptScreen", "screens.prompt:PromptInput"),
+    "the contact dialog": ("screens.contact:ContactScreen", "screens.contact:ChoiceRow",
+                           "screens.contact:SummaryInput"),
 }
 """Where bindings are in force together: each screen with the widgets on it and, below a full
 screen, the app (a dialog, Textual's modal screen, keeps the app's keys out).

@@ -66,7 +66,7 @@ from agentdesk.domain.decision_text import (
     refusal_text,
     role_decides_nothing,
 )
-from agentdesk.domain.model import Case, Decision, EntryKind, Promise, TimelineEntry
+from agentdesk.domain.model import Case, Decision, Direction, EntryKind, Promise, TimelineEntry
 from agentdesk.domain.queue import URGENCY_WORDS
 from agentdesk.domain.text import one_line
 from agentdesk.domain.timefmt import duration, until, zone
@@ -94,6 +94,7 @@ from agentdesk.tui.widgets.timeline import DIRECTION_WORDS, TimelineView, state_
 if TYPE_CHECKING:
     from agentdesk.tui.app import Desk
     from agentdesk.tui.screens.adjust import AdjustResult
+    from agentdesk.tui.screens.contact import LoggedContact
 
 SEP = "  ·  "
 BAR_SEP = " · "
@@ -122,7 +123,7 @@ class EntryBody(TextPane):
 MAX_DEFERRED = 8
 """Decision keys kept while a write settles; more are dropped (a held-down key, not intent)."""
 DECISION_ACTIONS = frozenset({"take_refund", "take_voucher", "take_callback", "escalate", "note", "undo",
-                              "send_now", "adjust"})
+                              "send_now", "adjust", "log_contact"})
 """The screen's actions that write decisions: not in force when read-only or without a ledger."""
 
 
@@ -248,6 +249,7 @@ class CustomerScreen(DeskScreen):
         Binding("a", "adjust", "Adjust amount or time, then decide", show=False, id="customer.adjust"),
         Binding("u", "undo", "Undo the last pending decision", show=False, id="customer.undo"),
         Binding("s", "send_now", "Send the pending decision now", show=False, id="customer.send_now"),
+        Binding("l", "log_contact", "Log a contact (letter, shop visit, …)", show=False, id="customer.log_contact"),
     ]
 
     class Loaded(Message):
@@ -267,6 +269,13 @@ class CustomerScreen(DeskScreen):
             self.taken = taken
             self.decision = decision
             self.error = error
+
+    class ContactLogged(Message):
+        """A worker's ledger call logged a contact (on disk, in the outbox)."""
+
+        def __init__(self, entry: TimelineEntry) -> None:
+            super().__init__()
+            self.entry = entry
 
     class Settled(Message):
         """A decision write and the re-read after it are done (posted after ``Refreshed``)."""
@@ -915,6 +924,23 @@ class CustomerScreen(DeskScreen):
         if text:
             self._take(Proposal("note", reason=text))
 
+    def action_log_contact(self) -> None:
+        if self._later(self.action_log_contact) or not self.is_active or self.data is None:
+            return
+        from agentdesk.tui.screens.contact import ContactScreen
+
+        name = one_line(self.data.card.customer.name, 60)
+        question = Text(f"A contact with {name} that reached us another way (a letter, a shop visit, …)",
+                        "bold", end="")
+        self.app.push_screen(ContactScreen(question), self._contact_given)
+
+    def _contact_given(self, contact: LoggedContact | None) -> None:
+        if contact is None:
+            return
+        if self._later(partial(self._contact_given, contact), key=False) or not self._begin():
+            return
+        self._log_worker(self.customer_id, contact)
+
     def action_undo(self) -> None:
         if not self._later(self.action_undo):
             self._on_newest_pending("undo", "nothing to undo: none of your decisions is pending")
@@ -964,6 +990,23 @@ class CustomerScreen(DeskScreen):
             if taken.decision is not None and taken.decision.state == "queued":  # no undo window: on its way
                 self.app.post_message(DecisionsQueued((taken.decision.id,)))
             self.post_message(self.DecisionDone(customer_id, "take", taken=taken))
+        try:
+            await self._reread(customer_id)
+        finally:
+            self.post_message(self.Settled())
+
+    @work(group="decide", exit_on_error=False, description="logging the contact")
+    async def _log_worker(self, customer_id: str, contact: LoggedContact) -> None:
+        ledger, agent = self.desk.ledger, self.desk.agent
+        assert ledger is not None and agent is not None  # check_action keeps the key out otherwise
+        try:
+            entry = await ledger.log_contact(agent.id, customer_id, contact.channel, contact.direction,
+                                             contact.summary)
+        except Exception as error:  # noqa: BLE001 - said in one line; the screen stays usable
+            self.post_message(self.DecisionDone(customer_id, "log", error=f"not logged: {error}"))
+        else:
+            self.app.post_message(DecisionsQueued())  # on its way: the sync loop pushes at once
+            self.post_message(self.ContactLogged(entry))
         try:
             await self._reread(customer_id)
         finally:
@@ -1060,6 +1103,15 @@ class CustomerScreen(DeskScreen):
                 self._outcome = self._badge_line("UNDONE", "done", words, "taken back, nothing was sent")
             else:
                 self._outcome = Followed("QUEUED", decision)
+        self._render_bar()
+        self.call_after_refresh(self.decision_painted.set)
+
+    def on_customer_screen_contact_logged(self, message: CustomerScreen.ContactLogged) -> None:
+        entry = message.entry
+        channel = entry.channel.value if entry.channel is not None else "contact"
+        answer = "waits for an answer" if entry.direction is Direction.IN else "counts as an answer"
+        self._outcome = self._badge_line("LOGGED", "done", f"{channel} {entry.direction.value}",
+                                         one_line(entry.body, 120), answer)
         self._render_bar()
         self.call_after_refresh(self.decision_painted.set)
 
