@@ -3,12 +3,16 @@ across a SIGKILL in the middle of a batch, and with two processes on one Postgre
 
 from __future__ import annotations
 
+import asyncio
 import imaplib
 import json
 import re
+import sqlite3
+import threading
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from email.message import EmailMessage
 from pathlib import Path
 
@@ -47,12 +51,12 @@ def _expected_subjects(count: int) -> list[str]:
     return sorted(f"Question {number}" for number in range(1, count + 1))
 
 
-def _deliver_at_once(server: ImapServer, mailbox: Mailbox, count: int) -> None:
-    """``count`` mails into INBOX in one step (UID COPY from a staging folder): the connector sees them as one
+def _deliver_at_once(server: ImapServer, mailbox: Mailbox, numbers: range) -> None:
+    """These mails into INBOX in one step (UID COPY from a staging folder): the connector sees them as one
     batch, not one by one as they are appended."""
     with server.connect(mailbox) as imap:
         imap.create(STAGING)
-        for number in range(1, count + 1):
+        for number in numbers:
             status, answer = imap.append(STAGING, "", imaplib.Time2Internaldate(time.time()), _mail(number))
             assert status == "OK", answer
         assert imap.select(STAGING)[0] == "OK"
@@ -60,9 +64,9 @@ def _deliver_at_once(server: ImapServer, mailbox: Mailbox, count: int) -> None:
         assert status == "OK", answer
 
 
-def _deliver_one_by_one(server: ImapServer, mailbox: Mailbox, count: int) -> None:
+def _deliver_one_by_one(server: ImapServer, mailbox: Mailbox, numbers: range) -> None:
     with server.connect(mailbox) as imap:
-        for number in range(1, count + 1):
+        for number in numbers:
             status, answer = imap.append("INBOX", "", imaplib.Time2Internaldate(time.time()), _mail(number))
             assert status == "OK", answer
 
@@ -107,21 +111,67 @@ def _filed_lines(server: Server) -> list[tuple[int, str]]:
 MAILS_IN_THE_BATCH = 40
 
 
+@contextmanager
+def _filing_blocked(database: str) -> Iterator[None]:
+    """No mail can be filed meanwhile: the test holds what filing needs to write (SQLite's write lock; on
+    PostgreSQL an EXCLUSIVE lock on ``inbound_message``, which reads pass and inserts wait for)."""
+    if not database.startswith("postgresql"):
+        holder = sqlite3.connect(database, isolation_level=None)
+        holder.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        finally:
+            holder.close()
+        return
+    import asyncpg
+
+    locked, release = threading.Event(), threading.Event()
+
+    async def hold() -> None:
+        connection = await asyncpg.connect(database)
+        try:
+            async with connection.transaction():
+                await connection.execute("LOCK TABLE inbound_message IN EXCLUSIVE MODE")
+                locked.set()
+                await asyncio.get_running_loop().run_in_executor(None, release.wait)
+        finally:
+            await connection.close()
+
+    holder_thread = threading.Thread(target=asyncio.run, args=(hold(),))
+    holder_thread.start()
+    try:
+        assert locked.wait(DEADLINE_S), "the lock on inbound_message was not granted"
+        yield
+    finally:
+        release.set()
+        holder_thread.join()
+
+
+def _a_filing_waits(database: str) -> bool:
+    """Whether a backend connection waits for a lock (PostgreSQL): the connector has fetched and is filing."""
+    return bool(fetch(database, "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                                "AND query ILIKE '%inbound_message%'")[0][0])
+
+
 def test_serve_killed_in_the_middle_of_a_batch_files_every_mail_exactly_once_after_its_restart(
         database: str, imap_server: ImapServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The kill lands mid-batch for certain, not by timing: the first mail is filed, then the test blocks
+    filing, delivers the rest and kills the backend while it cannot file them."""
     mailbox = imap_server.new_mailbox()
     monkeypatch.setenv(PASSWORD_ENV, mailbox.password)
     channels = _channels_file(tmp_path, imap_server, mailbox)
     with Server(database, flags=["--channels", str(channels)]) as server:
         _until(lambda: "waiting by IDLE" in server.output(), "the connector waiting in IDLE", server)
-        _deliver_at_once(imap_server, mailbox, MAILS_IN_THE_BATCH)
-        _until(lambda: _inbound_rows(database) > 0, "the first mail of the batch filed", server)
-        assert server.kill() == -9
+        _deliver_one_by_one(imap_server, mailbox, range(1, 2))
+        _until(lambda: _last_uid(database) == 1, "the first mail filed", server)
+        with _filing_blocked(database):
+            _deliver_at_once(imap_server, mailbox, range(2, MAILS_IN_THE_BATCH + 1))
+            if database.startswith("postgresql"):
+                _until(lambda: _a_filing_waits(database), "the connector filing the second mail", server)
+            assert server.kill() == -9
 
-        filed_before_the_kill = _inbound_rows(database)
-        assert 0 < filed_before_the_kill < MAILS_IN_THE_BATCH, "the kill did not land in the middle of the batch"
-        assert len(_interactions(database)) == filed_before_the_kill
-        assert _last_uid(database) < MAILS_IN_THE_BATCH
+        assert _inbound_rows(database) == len(_interactions(database)) == 1
+        assert _last_uid(database) == 1
 
         server.start()
         _until(lambda: _last_uid(database) == MAILS_IN_THE_BATCH, "every mail taken after the restart", server)
@@ -143,7 +193,7 @@ def test_two_serve_processes_on_one_postgresql_watching_one_mailbox_file_each_ma
     with Server(database, flags=flags) as first, Server(database, flags=flags) as second:
         _until(lambda: all("waiting by IDLE" in server.output() for server in (first, second)),
                "both connectors waiting in IDLE", first, second)
-        _deliver_one_by_one(imap_server, mailbox, MAILS_TO_BOTH)
+        _deliver_one_by_one(imap_server, mailbox, range(1, MAILS_TO_BOTH + 1))
         _until(lambda: _last_uid(database) == MAILS_TO_BOTH, "every mail taken", first, second)
         _until(lambda: Counter(status for server in (first, second) for _, status in _filed_lines(server))["new"]
                == MAILS_TO_BOTH, "a log line for each mail filed", first, second)
