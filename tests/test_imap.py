@@ -184,22 +184,23 @@ def test_channels_check_says_in_one_line_whether_each_channel_works(imap_server:
     assert "not-the-password" not in printed and mailbox.password not in printed
 
 
-async def test_a_new_mail_is_in_a_changes_pull_within_a_second(database: str, imap_server: ImapServer):
+async def test_a_new_mail_is_pushed_by_idle_into_a_changes_pull(database: str, imap_server: ImapServer):
+    """IDLE, not a poll, brings it: the connector's own re-checks are an hour apart. (How fast is a
+    benchmark's question; a timed assertion here failed on a loaded machine.)"""
     from tests.backend import add_user, in_process
 
     mailbox = imap_server.new_mailbox()
     async with in_process(database) as backend, _opened(database) as opened:
         token = await asyncio.to_thread(add_user, database, "a-7", "agent")
-        connector = ImapConnector(opened, _account(imap_server, mailbox))
+        connector = ImapConnector(opened, _account(imap_server, mailbox), poll_s=3600.0, idle_s=3600.0)
         async with backend.client(token) as client, _running(connector):
             await _until(lambda: connector.idling, "the connector in IDLE")
             cursor = (await client.get("/changes")).json()["head"]
             await asyncio.to_thread(mailbox.deliver, _mail(1, sender="late@example.org"))
-            delivered = time.monotonic()
+            deadline = time.monotonic() + DEADLINE_S
             while True:
                 page = (await client.get("/changes", params={"after": cursor})).json()
                 if any(change["record"].get("type") == "interaction" for change in page["changes"]):
                     break
-                assert time.monotonic() - delivered < 1.0, "the mail was not in a pull within 1 s"
+                assert time.monotonic() < deadline, f"the mail was not in a pull within {DEADLINE_S} s"
                 await asyncio.sleep(0.02)
-    assert time.monotonic() - delivered < 1.0
