@@ -83,8 +83,8 @@ VOUCHERS = ["5.00", "10.00", "15.00", "20.00", "25.00", "30.00"]
 SHARDS = 3
 """The run of each backend is split in this many tests of their own, which pytest-xdist runs side by side;
 each asserts the MINIMUM of everything on its own."""
-SIZES = {"sqlite": (5, 100, 250), "postgresql": (2, 60, 90)}
-"""(examples, steps per example, horizon) of one shard: 1,500 steps on SQLite over the shards, 360 on
+SIZES = {"sqlite": (4, 100, 250), "postgresql": (2, 60, 90)}
+"""(examples, steps per example, horizon) of one shard: 1,200 steps on SQLite over the shards, 360 on
 PostgreSQL. Each example restarts the backend and kills a sync at a step drawn from 1..horizon; past its end,
 at its end while the shard has had fewer than MINIMUM of them, else not at all. A restart and a kill start
 Python processes, the costliest part of an example: a horizon past the end keeps them to a few per shard."""
