@@ -91,6 +91,9 @@ async def test_mail_in_the_mailbox_and_mail_arriving_later_is_filed_once(databas
         await _until(lambda: len(_bodies(database)) == 3, "three mails filed")
         await asyncio.to_thread(mailbox.deliver, _mail(4, sender="Bo@Example.net"))
         await _until(lambda: len(_bodies(database)) == 4, "the mail that came during IDLE filed")
+        # The UID is remembered in its own transaction after the mail is filed (a crash between the two
+        # files nothing twice): wait for it too before the connector is stopped.
+        await _until(lambda: fetch(database, "SELECT last_uid FROM imap_mailbox") == [(4,)], "UID 4 remembered")
 
     assert _bodies(database) == [f"Subject: Question {n}\n\nQuestion number {n}." for n in (1, 2, 3, 4)]
     senders = {key for (key,) in fetch(database, "SELECT key FROM contact_key WHERE kind = 'email'")}
