@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import importlib.util
 import sqlite3
+import threading
 from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
@@ -486,3 +488,23 @@ async def test_an_audit_record_is_written_once_and_never_changed(writer: StoreWr
         assert conn.execute("SELECT detail, limit_amount, currency FROM audit").fetchall() == [
             ("over the limit", "50.00", "EUR"),
         ]
+
+
+async def test_a_read_cancelled_mid_query_ends_cancelled_and_leaves_the_writer_usable(writer: StoreWriter) -> None:
+    """Stopping the sync thread cancels whatever read it is in; that must stay a plain cancellation."""
+    entered, release = threading.Event(), threading.Event()
+
+    def hold(value: int) -> int:
+        entered.set()
+        release.wait(10)
+        return value
+
+    raw = await (await writer.connection()).get_raw_connection()
+    await raw.driver_connection.create_function("hold", 1, hold)
+    read = asyncio.create_task(writer.fetch("SELECT hold(1)"))
+    await asyncio.to_thread(entered.wait, 10)
+    read.cancel()
+    release.set()
+    with pytest.raises(asyncio.CancelledError):
+        await read
+    assert await writer.fetch("SELECT 2") == [(2,)]

@@ -516,15 +516,10 @@ class StoreWriter:
         wanted = list(dict.fromkeys(ids))
         if not wanted:
             return set()
-        async with self._lock:
-            conn = await self.connection()
-            result = await conn.exec_driver_sql(
-                f"SELECT id FROM {_quote(table)} WHERE id IN (SELECT value FROM json_each(?))",
-                (json.dumps(wanted),),
-            )
-            found = {row[0] for row in result.fetchall()}
-            await conn.commit()
-            return found
+        rows = await self.fetch(
+            f"SELECT id FROM {_quote(table)} WHERE id IN (SELECT value FROM json_each(?))", (json.dumps(wanted),)
+        )
+        return {row[0] for row in rows}
 
     # -- waiting ----------------------------------------------------------------
 
@@ -564,9 +559,13 @@ class StoreWriter:
             conn = await self.connection()
             try:
                 result = await conn.exec_driver_sql(sql, tuple(params))
-                return [tuple(row) for row in result.fetchall()]
-            finally:
-                await conn.commit()
+                rows = [tuple(row) for row in result.fetchall()]
+            except BaseException:
+                # A cancellation mid-query invalidates the connection; only a rollback revives it.
+                await conn.rollback()
+                raise
+            await conn.commit()
+            return rows
 
     async def stream_rows(
         self, tables: Sequence[str] = TABLE_ORDER, *, chunk: int = 2000
