@@ -117,6 +117,7 @@ REQUIRED: dict[str, dict[str, type]] = {
     "promise": {"id": str, "customer": str, "what": str, "due": str, "state": str},
 }
 OPTIONAL: dict[str, dict[str, type]] = {
+    "agent": {"team": str},  # an extension: the team an agent signs replies with
     "case": {"disputed_amount": str, "currency": str, "urgency": str},
     "interaction": {"case": str, "duration_s": int, "wait_s": int},
     "event": {"case": str},

@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from textual.widgets import Input
+from textual.widgets import Input, TextArea
 
 from agentdesk.config import Settings, parse_settings
 from agentdesk.tui.keymap import PLACES, declared_bindings, is_single_character, resolve_keymap
@@ -50,12 +50,12 @@ async def keys_in_force(app, pilot, place: str, *, single_keys: bool) -> dict[st
     for _ in range(len(chain) or 1):
         focused = app.focused
         for key, active in screen.active_bindings.items():
-            if isinstance(active.node, Input) and not active.binding.id:
-                continue  # Textual's own text-editing keys of an input field
+            if isinstance(active.node, (Input, TextArea)) and not active.binding.id:
+                continue  # Textual's own text-editing keys of an input field or text area
             assert active.binding.id, f"{key} -> {active.binding.action} on {type(active.node).__name__} has no id"
             found.setdefault(active.binding.id, set()).add(key)
             owners.add(type(active.node).__name__)
-            if not single_keys and not isinstance(focused, Input):
+            if not single_keys and not isinstance(focused, (Input, TextArea)):
                 assert not is_single_character(key), f"{key} ({active.binding.id}) types a character"
         if not chain:
             break
@@ -82,6 +82,7 @@ async def test_every_action_on_every_screen_has_a_key_in_force(make_store, setti
     from agentdesk.tui.screens.notices import NoticesScreen
     from agentdesk.tui.screens.prompt import PromptScreen
     from agentdesk.tui.screens.queue import QueueScreen
+    from agentdesk.tui.screens.reply import ReplyScreen
 
     path = await make_store(queue_records())
     await escalate_in(path)
@@ -112,10 +113,12 @@ async def test_every_action_on_every_screen_has_a_key_in_force(make_store, setti
             ("customer.adjust", AdjustScreen, "the adjust dialog"),
             ("customer.note", PromptScreen, "the question dialog"),
             ("customer.log_contact", ContactScreen, "the contact dialog"),
+            ("customer.reply", ReplyScreen, "the reply editor"),
             ("app.help", HelpScreen, "the help screen"),
             ("app.notices", NoticesScreen, "the notices screen"),
         ]:
             await press_action(app, pilot, binding_id)
+            await settle(app, pilot)  # the reply editor opens once its worker has read the customer
             assert isinstance(app.screen, screen_type), binding_id
             record(place, await keys_in_force(app, pilot, place, single_keys=single))
             await pilot.press("escape")

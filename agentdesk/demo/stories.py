@@ -130,7 +130,7 @@ class Staff:
 
     def record(self) -> dict:
         return {"type": "agent", "id": self.id, "name": self.name, "role": self.role,
-                "email": self.email, "phone": self.phone}
+                "email": self.email, "phone": self.phone, "team": self.team}
 
 
 NIGHT_DESK_ZONE = "Europe/Istanbul"

@@ -5,8 +5,8 @@ this layer only (an import-linter contract says so). Neither imports SQLAlchemy.
 """
 
 from agentdesk.store.files import StoreError
-from agentdesk.store.ledger import Choices, Ledger, LedgerError, Taken
+from agentdesk.store.ledger import Choices, Ledger, LedgerError, ReplyContext, ReplyDraft, Taken
 from agentdesk.store.reader import OPEN_PROMISE_STATES, CustomerCard, StoreReader
 
-__all__ = ["OPEN_PROMISE_STATES", "Choices", "CustomerCard", "Ledger", "LedgerError", "StoreError", "StoreReader",
-           "Taken"]
+__all__ = ["OPEN_PROMISE_STATES", "Choices", "CustomerCard", "Ledger", "LedgerError", "ReplyContext",
+           "ReplyDraft", "StoreError", "StoreReader", "Taken"]

@@ -47,12 +47,28 @@ class RefusedDecision:
 
 
 @dataclass(frozen=True, slots=True)
+class ReplyOutcome:
+    """A reply by the signed-in agent that the backend sent, or that failed, since the last look."""
+
+    entry_id: str
+    customer_id: str
+    customer_name: str
+    """As stored (make it safe with ``one_line`` before showing it)."""
+    channel: str
+    state: str
+    """``sent`` or ``failed``."""
+    detail: str | None
+    """Why it failed, in the backend's or the provider's words."""
+
+
+@dataclass(frozen=True, slots=True)
 class StoreNews:
     """What one look found after someone committed."""
 
     version: int
     outcomes: tuple[EscalationOutcome, ...] = ()
     refusals: tuple[RefusedDecision, ...] = ()
+    replies: tuple[ReplyOutcome, ...] = ()
 
 
 class StoreWatch:
@@ -71,6 +87,8 @@ class StoreWatch:
         """The agent's escalations already decided when last looked (not told again)."""
         self._awaited: frozenset[str] = frozenset()
         """The agent's decisions seen unanswered by the backend: told when one comes back refused."""
+        self._queued_replies: frozenset[str] = frozenset()
+        """The agent's replies seen queued: told when one is sent or fails."""
 
     @classmethod
     @asynccontextmanager
@@ -83,16 +101,22 @@ class StoreWatch:
 
     async def follow(self, agent_id: str) -> None:
         """From now on, tell ``agent_id`` what is decided or refused after this moment."""
-        known, awaited = await self._run(self._baseline, agent_id)
+        known, awaited, queued = await self._run(self._baseline, agent_id)
         self._agent, self._known, self._awaited = agent_id, known, self._awaited | awaited
+        self._queued_replies |= queued
 
-    def _baseline(self, agent_id: str) -> tuple[frozenset[str], frozenset[str]]:
+    def _baseline(self, agent_id: str) -> tuple[frozenset[str], frozenset[str], frozenset[str]]:
         return (watching.decided_escalation_ids(self._db, agent_id),
-                watching.unanswered_decision_ids(self._db, agent_id))
+                watching.unanswered_decision_ids(self._db, agent_id),
+                watching.queued_reply_ids(self._db, agent_id))
 
     def awaiting(self, decision_ids: Iterable[str]) -> None:
         """These decisions were queued for the backend: its refusal of any of them is told."""
         self._awaited |= set(decision_ids)
+
+    def awaiting_reply(self, entry_id: str) -> None:
+        """This reply was queued: whether it is sent or fails is told, however quickly that happens."""
+        self._queued_replies |= {entry_id}
 
     async def look(self) -> StoreNews | None:
         """None when nobody committed since the last look; else what the followed agent is to be told."""
@@ -106,7 +130,8 @@ class StoreWatch:
             self._known |= {outcome.escalation.id for outcome in outcomes}
             # What was queued meanwhile stays awaited; what was answered is done.
             self._awaited = unanswered | (self._awaited - awaited)
-            news = StoreNews(version, tuple(outcomes), tuple(refusals))
+            replies, self._queued_replies = await self._run(self._replies, self._agent, self._queued_replies)
+            news = StoreNews(version, tuple(outcomes), tuple(refusals), tuple(replies))
         # Only now, with everything read: a failed read leaves this change to the next look.
         self.version = version
         return news
@@ -122,6 +147,18 @@ class StoreWatch:
                 refused.append(RefusedDecision(decision, self._customer(decision.customer)[0]))
         refused.sort(key=lambda refusal: (refusal.decision.at, refusal.decision.id))
         return outcomes, refused, unanswered
+
+    def _replies(self, agent_id: str, seen_queued: frozenset[str]) -> tuple[list[ReplyOutcome], frozenset[str]]:
+        """The replies seen queued that are sent or failed now; and those queued now."""
+        queued = watching.queued_reply_ids(self._db, agent_id)
+        told = []
+        for ident in sorted(seen_queued - queued):
+            found = watching.reply_delivery(self._db, ident)
+            if found is None or found[2] not in ("sent", "failed"):
+                continue
+            customer_id, channel, state, detail = found
+            told.append(ReplyOutcome(ident, customer_id, self._customer(customer_id)[0], channel, state, detail))
+        return told, queued
 
     async def since_last_decision(self, agent_id: str) -> list[EscalationOutcome]:
         """At the start: ``agent_id``'s escalations decided after their last decision (news to them)."""

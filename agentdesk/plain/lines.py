@@ -17,6 +17,7 @@ from rich.text import Text
 
 from agentdesk.desk.errors import CommandError
 from agentdesk.desk.store import StoreReader
+from agentdesk.domain import reply
 from agentdesk.domain.model import EntryKind, Promise, TimelineEntry
 from agentdesk.domain.queue import URGENCY_WORDS, QueuePlace, order_queue
 from agentdesk.domain.text import json_safe, one_line
@@ -140,6 +141,8 @@ def timeline_line(entry: TimelineEntry, names: dict[str, str]) -> str:
     else:
         channel = entry.channel.value if entry.channel else "event"
         text = entry.body if entry.event_kind is None else f"{entry.event_kind}: {entry.body}"
+        if (delivery := reply.delivery(entry)) is not None:
+            text = f"[{delivery}] {text}"
     return f"{at}  {channel:<8}  {entry.direction.value:<8}  {author}  {one_line(text)}"
 
 

@@ -91,6 +91,19 @@ class ContactMutation(_Mutation):
                    "body": "Letter: cancels the contract", "logged_by": "a-7"}])
 
 
+class ReplyMutation(_Mutation):
+    kind: Literal["reply"]
+    interaction: InterchangeObject = Field(
+        description="A reply for the backend to send: an outbound interaction on email or sms, its body ending "
+                    "with the agent's signature as the backend's agent record makes it, reply_by naming the "
+                    "sender, to the customer's address, delivery queued",
+        examples=[{"type": "interaction", "id": "i-01J9…", "customer": "c-1001", "case": "k-1", "channel": "email",
+                   "direction": "out", "at": "2026-07-14T09:35:00+02:00", "author": "a-7",
+                   "body": "Dear Ms Lindner, …\n\n-- \nJonas Weber\nAgent\njonas.weber@example.com",
+                   "reply_by": "a-7", "to": "p.lindner@example.net", "subject": "Re: eSIM not activated",
+                   "delivery": "queued"}])
+
+
 def _valid_unicode(body: Any) -> Any:
     """Refuse a mutation holding a lone surrogate ("\\ud800") before anything hashes, stores or echoes it."""
     found = lone_surrogate_at(body)
@@ -103,7 +116,8 @@ def _valid_unicode(body: Any) -> Any:
 
 
 # Discriminator() rather than Field(discriminator=...): the Unicode check then runs before the tag is looked up.
-Mutation = Annotated[DecisionMutation | ApproveMutation | DeclineMutation | ContactMutation, Discriminator("kind"),
+Mutation = Annotated[DecisionMutation | ApproveMutation | DeclineMutation | ContactMutation | ReplyMutation,
+                     Discriminator("kind"),
                      BeforeValidator(_valid_unicode)]
 
 

@@ -48,12 +48,14 @@ from agentdesk.server.api_models import (
 from agentdesk.server.changes import CursorTooOld, head, page_after
 from agentdesk.server.connectors import run_connectors
 from agentdesk.server.database import Database, database_url
+from agentdesk.server.delivery import DeliveryWorker
 from agentdesk.server.limits import MAX_SEQ, BodyLimit
 from agentdesk.server.live import HeadWatch, event_stream
 from agentdesk.server.migrate import upgrade
 from agentdesk.server.mutations import DEFAULT_OFFLINE_ALLOWANCE, Applier, MutationForbidden, MutationInvalid
 from agentdesk.server.records import store_records
 from agentdesk.server.reports import SetAsideReport, log_set_aside
+from agentdesk.server.senders import senders_for
 from agentdesk.server.sign_in_limit import SignInLimit
 from agentdesk.server.tables import record
 from agentdesk.server.users import ADMIN, TokenExpired, UnknownToken, User, authenticate
@@ -87,6 +89,12 @@ class Backend:
         self.sign_ins = SignInLimit()
         self._database: Database | None = None
         self._applier: Applier | None = None
+        self._delivery: DeliveryWorker | None = None
+
+    @property
+    def delivery(self) -> DeliveryWorker:
+        assert self._delivery is not None, "the app has not started"
+        return self._delivery
 
     @property
     def database(self) -> Database:
@@ -98,10 +106,11 @@ class Backend:
         assert self._applier is not None, "the app has not started"
         return self._applier
 
-    async def start(self) -> None:
+    async def start(self, channels: ChannelsConfig) -> None:
         await upgrade(self.url)
         self._database = Database.create(self.url)
         self._applier = Applier(self._database, self.matrix, self.keep_changes, self.offline_allowance)
+        self._delivery = DeliveryWorker(self._database, senders_for(channels), keep_changes=self.keep_changes)
         await self.watch.start(self._database)
 
     async def stop(self) -> None:
@@ -158,16 +167,19 @@ def create_app(database: str | Path | URL, matrix_text: str | None = None, *,
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        await backend.start()
+        await backend.start(channels or ChannelsConfig())
         connectors = asyncio.create_task(run_connectors(channels or ChannelsConfig(), backend.database, log,
                                                         keep_changes=backend.keep_changes),
                                          name="agentdesk-connectors")
+        # Always running: a reply no configured channel can carry fails with that reason instead of waiting.
+        delivery = asyncio.create_task(backend.delivery.run(), name="agentdesk-delivery")
         try:
             yield
         finally:
-            connectors.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await connectors
+            for task in (connectors, delivery):
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
             await backend.stop()
 
     app = FastAPI(title="agentdesk backend", version=__version__, lifespan=lifespan,
@@ -246,7 +258,7 @@ def create_app(database: str | Path | URL, matrix_text: str | None = None, *,
                                   description="The client's id of this mutation (e.g. m-01J9…)")
 
     @app.put("/mutations/{mutation_id}", response_model=MutationResult, responses=ERRORS, tags=["decisions"],
-             summary="Apply a decision, approval, decline or logged contact exactly once")
+             summary="Apply a decision, approval, decline, logged contact or reply exactly once")
     async def put_mutation(mutation_id: Annotated[str, mutation_id_param], body: Mutation,
                            user: Annotated[User, Depends(decider)]) -> dict[str, Any]:
         try:
@@ -256,6 +268,8 @@ def create_app(database: str | Path | URL, matrix_text: str | None = None, *,
         except MutationInvalid as exc:
             raise _error(422, str(exc)) from None
         backend.watch.advance(result["cursor"])
+        if body.kind == "reply" and result["status"] == "applied":
+            backend.delivery.nudge()
         return result
 
     @app.get("/mutations/{mutation_id}", response_model=MutationResult,

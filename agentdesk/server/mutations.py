@@ -1,4 +1,4 @@
-"""Applying a workstation's mutation (decision, approve, decline, contact): checked again here, exactly once.
+"""Applying a workstation's mutation (decision, approve, decline, contact, reply): checked again here, exactly once.
 
 The workstation checked the decision against the authority matrix when it was taken,
 but it saw only its own replica: two agents on two machines may each spend the same
@@ -40,7 +40,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -48,7 +48,7 @@ from sqlalchemy import BigInteger, bindparam, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from agentdesk.domain import workflow
+from agentdesk.domain import reply, workflow
 from agentdesk.domain.authority import AuthorityMatrix, Verdict
 from agentdesk.domain.contact_log import ContactRefused, check_logged
 from agentdesk.domain.model import Decision, Promise, TimelineEntry
@@ -56,6 +56,7 @@ from agentdesk.domain.timeline import from_utc_micros
 from agentdesk.interchange.codec import RecordError, parse_record, to_json_obj
 from agentdesk.server.changes import Change, canonical, head, now_us, write_changes
 from agentdesk.server.database import Database, transaction_retries
+from agentdesk.server.delivery import queue_deliveries
 from agentdesk.server.tables import mutation, record
 from agentdesk.server.users import User
 from agentdesk.server.world import RecordsWorld
@@ -147,6 +148,8 @@ class Applier:
             records = [change.obj for change in changes]
         else:
             records = [to_json_obj(r) for r in outcome.records]
+        if outcome.to_send:
+            await queue_deliveries(connection, outcome.to_send, received_us)
         if cursor is None:
             cursor = (await head(connection))[0]
         result = {"id": mutation_id, "status": outcome.status, "reason": outcome.reason, "rule": outcome.rule,
@@ -251,6 +254,8 @@ class _Outcome:
     rule: str | None = None
     published: bool = True
     """False: the records are the sender's answer only, never stored or sent to anyone else."""
+    to_send: list[TimelineEntry] = field(default_factory=list)
+    """Replies the backend sends once this commits (queued in the same transaction)."""
 
 
 def _parse(obj: Any, expected: type, what: str) -> Any:
@@ -284,7 +289,10 @@ class _Action:
             return _DeclineAction(user, body)
         if kind == "contact":
             return _ContactAction(user, body)
-        raise MutationInvalid(f"unknown mutation kind {kind!r} (expected decision, approve, decline or contact)")
+        if kind == "reply":
+            return _ReplyAction(user, body)
+        raise MutationInvalid(f"unknown mutation kind {kind!r} (expected decision, approve, decline, contact or "
+                              "reply)")
 
     async def customer_id(self, connection: AsyncConnection) -> str | None:
         raise NotImplementedError
@@ -481,3 +489,50 @@ class _ContactAction(_Action):
         except Refused as refused:
             return _Outcome("refused", [], refused.reason, refused.rule, published=False)
         return _Outcome("applied", [self.interaction])
+
+
+class _ReplyAction(_Action):
+    """A reply: checked against the backend's own records (who signs, where it goes, the case), stored
+    ``queued`` and queued for sending in one transaction. A refusal is the sender's alone: its copy reads
+    ``failed`` with the reason, and nothing is sent."""
+
+    def __init__(self, user: User, body: dict[str, Any]) -> None:
+        super().__init__(user)
+        self.interaction: TimelineEntry = _parse(body.get("interaction"), TimelineEntry, "interaction")
+        if not reply.is_reply(self.interaction):
+            raise MutationInvalid(f"interaction {self.interaction.id} is not a reply (no reply_by)")
+
+    async def customer_id(self, connection: AsyncConnection) -> str | None:
+        return self.interaction.customer
+
+    def claimed_ids(self) -> list[str]:
+        return [f"interaction:{self.interaction.id}"]
+
+    def apply(self, reader: _Reader) -> _Outcome:
+        role = reader.matrix.role(self.user.role)
+        if role is None or role.read_only:
+            return self._refused(f"the {self.user.role} role is read-only and sends no replies", "role.read_only")
+        if reader.world.body("interaction", self.interaction.id) is not None:
+            raise MutationInvalid(f"interaction {self.interaction.id} is already on the backend")
+        agent = reader.world.agent(self.user.name)
+        customer = reader.world.customer(self.interaction.customer)
+        case = reader.world.case(self.interaction.case) if self.interaction.case is not None else None
+        if agent is None:
+            return self._refused(f"agent {self.user.name} is not on the backend", "agent")
+        if customer is None:
+            return self._refused(f"customer {self.interaction.customer} is not on the backend", "customer")
+        if self.interaction.case is not None and case is None:
+            return self._refused(f"case {self.interaction.case} is not on the backend", "case")
+        try:
+            reader.within_bounds("interaction.at", f"reply at {self.interaction.at.isoformat()}",
+                                 self.interaction.at)
+            reply.check_reply(self.interaction, agent, customer, case)
+        except Refused as refused:
+            return self._refused(refused.reason, refused.rule)
+        except reply.ReplyRefused as refused:
+            return self._refused(str(refused), "reply")
+        return _Outcome("applied", [self.interaction], to_send=[self.interaction])
+
+    def _refused(self, reason: str, rule: str) -> _Outcome:
+        failed = reply.delivered(self.interaction, reply.FAILED, f"not sent: {reason}")
+        return _Outcome("refused", [failed], reason, rule, published=False)

@@ -178,3 +178,30 @@ class ImapMailbox(ServerTable, table=True):
 
 
 imap_mailbox = ServerTable.metadata.tables[ImapMailbox.__tablename__]
+
+
+class ReplyDelivery(ServerTable, table=True):
+    """A reply the backend sends: queued in the transaction that stored it, then sent once.
+
+    ``state``: ``queued`` (waiting for ``next_try_us``), ``sending`` (claimed at ``claimed_us`` by a
+    backend process, the provider called), ``sent`` or ``failed``. A row left ``sending`` by a process
+    that died is never sent again: whether the provider took it cannot be known, so it fails, saying so.
+    """
+
+    __tablename__ = "reply_delivery"
+    __table_args__ = (Index("ix_reply_delivery_due", "state", "next_try_us"),)
+
+    interaction_id: str = Field(primary_key=True)
+    customer_id: str
+    channel: str
+    state: str
+    attempts: int = Field(default=0, sa_type=Integer)
+    next_try_us: int = Field(sa_type=BigInteger)
+    claimed_us: int | None = Field(default=None, sa_type=BigInteger)
+    last_error: str | None = Field(default=None, sa_type=Text)
+    provider_id: str | None = None
+    """The provider's id of what it took: the SMTP Message-ID, Twilio's message SID."""
+    queued_us: int = Field(sa_type=BigInteger)
+
+
+reply_delivery = ServerTable.metadata.tables[ReplyDelivery.__tablename__]

@@ -32,18 +32,28 @@ from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
 
-from agentdesk.domain import workflow
+from agentdesk.domain import reply, workflow
 from agentdesk.domain.authority import AuthorityMatrix, Option, Proposal, Role, Situation, Verdict, options
 from agentdesk.domain.contact_log import ContactRefused, logged_contact
 from agentdesk.domain.decision_text import entry_id, timeline_entry
 from agentdesk.domain.limits import free_text_refusal
-from agentdesk.domain.model import Agent, AuditEntry, Case, Channel, Decision, Direction, Promise, TimelineEntry
+from agentdesk.domain.model import (
+    Agent,
+    AuditEntry,
+    Case,
+    Channel,
+    Customer,
+    Decision,
+    Direction,
+    Promise,
+    TimelineEntry,
+)
 from agentdesk.domain.timefmt import duration, zone
 from agentdesk.domain.timeline import utc_micros
 from agentdesk.store import rows
 from agentdesk.store.convert import decision_from_row, promise_from_row
 from agentdesk.store.files import CONNECTION_PRAGMAS, prepare_store
-from agentdesk.store.outbox import enqueue_contact, enqueue_decided, enqueue_decline
+from agentdesk.store.outbox import enqueue_contact, enqueue_decided, enqueue_decline, enqueue_reply
 from agentdesk.store.own_thread import OwnThread
 from agentdesk.store.waiting import recompute_waiting
 from agentdesk.store.world import StoreWorld
@@ -78,6 +88,26 @@ class Taken:
     decision: Decision | None
     promise: Promise | None = None
     """The promise made when the decision was queued at once (no undo window, or an approval)."""
+
+
+@dataclass(frozen=True, slots=True)
+class ReplyDraft:
+    channel: Channel | None
+    case_id: str | None
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class ReplyContext:
+    """Who replies to whom, where it can go (the default first), on which case, signed how."""
+
+    agent: Agent
+    customer: Customer
+    case: Case | None
+    destinations: list[reply.Destination]
+    signature: str
+    draft: ReplyDraft | None
+    may_write: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -368,6 +398,84 @@ class Ledger:
             recompute_waiting(self._db, customer.id)
             enqueue_contact(self._db, entry, now)
         return entry
+
+    # --- replies ----------------------------------------------------------------------
+
+    async def reply_context(self, agent_id: str, customer_id: str, case_id: str | None = None) -> ReplyContext:
+        """What the reply editor shows above the text: who, where to, which case; and the draft put aside."""
+        return await self._run(self._reply_context, agent_id, customer_id, case_id)
+
+    def _reply_context(self, agent_id: str, customer_id: str, case_id: str | None) -> ReplyContext:
+        agent = self._agent(agent_id)
+        customer = self._world.customer(customer_id)
+        if customer is None:
+            raise LedgerError(f"no customer {customer_id!r} in this store")
+        row = self._db.execute("SELECT channel, case_id, text FROM reply_draft WHERE agent_id = ? AND customer_id = ?",
+                               (agent.id, customer.id)).fetchone()
+        draft = ReplyDraft(Channel(row[0]) if row[0] else None, row[1], row[2]) if row is not None else None
+        chosen = draft.case_id if draft is not None and draft.case_id and case_id is None else case_id
+        case_ident = self._case_id(customer.id, chosen)
+        case = self._world.case(case_ident) if case_ident is not None else None
+        return ReplyContext(agent, customer, case, reply.destinations(customer), reply.signature(agent), draft,
+                            self._may_write(agent))
+
+    async def reply(self, agent_id: str, customer_id: str, text: str, channel: Channel | None = None,
+                    case_id: str | None = None) -> TimelineEntry:
+        """A reply on the timeline (``queued``) and in the outbox in one transaction; its draft goes.
+
+        The backend sends it. A read-only role replies to nobody.
+        """
+        return await self._run(self._reply, agent_id, customer_id, text, channel, case_id)
+
+    def _reply(self, agent_id: str, customer_id: str, text: str, channel: Channel | None,
+               case_id: str | None) -> TimelineEntry:
+        now = self.clock()
+        with self._transaction():
+            agent = self._agent(agent_id)
+            if not self._may_write(agent):
+                raise LedgerError(f"{agent.name} ({agent.role}) may look but not reply")
+            customer = self._world.customer(customer_id)
+            if customer is None:
+                raise LedgerError(f"no customer {customer_id!r} in this store")
+            case_ident = self._case_id(customer.id, case_id)
+            case = self._world.case(case_ident) if case_ident is not None else None
+            if case_id is not None and case is None:
+                raise LedgerError(f"no case {case_id!r} in this store")
+            try:
+                local_now = now.astimezone(zone(customer.timezone) or timezone.utc)
+                entry = reply.reply_entry(agent, customer, text, local_now, channel=channel, case=case)
+            except reply.ReplyRefused as refused:
+                raise LedgerError(str(refused)) from None
+            rows.insert(self._db, entry)
+            recompute_waiting(self._db, customer.id)
+            enqueue_reply(self._db, entry, now)
+            self._db.execute("DELETE FROM reply_draft WHERE agent_id = ? AND customer_id = ?", (agent.id, customer.id))
+        return entry
+
+    async def save_draft(self, agent_id: str, customer_id: str, text: str, channel: Channel | None = None,
+                         case_id: str | None = None) -> bool:
+        """Keep the reply being written for later; an empty text throws the draft away. True when one is kept."""
+        return await self._run(self._save_draft, agent_id, customer_id, text, channel, case_id)
+
+    def _save_draft(self, agent_id: str, customer_id: str, text: str, channel: Channel | None,
+                    case_id: str | None) -> bool:
+        with self._transaction():
+            if not text.strip():
+                self._db.execute("DELETE FROM reply_draft WHERE agent_id = ? AND customer_id = ?",
+                                 (agent_id, customer_id))
+                return False
+            self._db.execute(
+                "INSERT INTO reply_draft (agent_id, customer_id, channel, case_id, text, saved_at_us) "
+                "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (agent_id, customer_id) DO UPDATE SET "
+                "channel = excluded.channel, case_id = excluded.case_id, text = excluded.text, "
+                "saved_at_us = excluded.saved_at_us",
+                (agent_id, customer_id, channel.value if channel is not None else None, case_id, text,
+                 utc_micros(self.clock())))
+        return True
+
+    def _may_write(self, agent: Agent) -> bool:
+        role = self.matrix.role(agent.role)
+        return role is not None and not role.read_only
 
     # --- reading what the rules need --------------------------------------------------
 

@@ -19,7 +19,7 @@ from agentdesk.domain.model import Decision, Promise, TimelineEntry
 from agentdesk.domain.timeline import utc_micros
 from agentdesk.interchange.codec import to_json_obj
 
-DECISION, APPROVE, DECLINE, CONTACT = "decision", "approve", "decline", "contact"
+DECISION, APPROVE, DECLINE, CONTACT, REPLY = "decision", "approve", "decline", "contact", "reply"
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,7 +30,7 @@ class OutboxItem:
     body: dict[str, Any]
     """The mutation as the backend takes it: ``kind``, then ``decision``/``promise`` (interchange
     objects) and ``escalation`` for an approval, ``escalation``/``reason``/``at`` for a decline, or
-    ``interaction`` for a contact logged by hand."""
+    ``interaction`` for a contact logged by hand or a reply."""
     attempts: int
     last_error: str | None
 
@@ -69,6 +69,11 @@ def logged(interaction: TimelineEntry) -> dict[str, Any]:
     return {"kind": CONTACT, "interaction": to_json_obj(interaction)}
 
 
+def replied(interaction: TimelineEntry) -> dict[str, Any]:
+    """The mutation of a reply: its interaction record, signed and ``queued``."""
+    return {"kind": REPLY, "interaction": to_json_obj(interaction)}
+
+
 def _enqueue(db: sqlite3.Connection, mutation: dict[str, Any], now: datetime) -> str:
     """Add a mutation (inside the caller's transaction), frozen as it will be pushed; returns its client-made id."""
     ident = new_id("m", now)
@@ -94,6 +99,11 @@ def enqueue_contact(db: sqlite3.Connection, interaction: TimelineEntry, now: dat
     return _enqueue(db, logged(interaction), now)
 
 
+def enqueue_reply(db: sqlite3.Connection, interaction: TimelineEntry, now: datetime) -> str:
+    """A reply, on its way to the backend that sends it."""
+    return _enqueue(db, replied(interaction), now)
+
+
 def waiting(db: sqlite3.Connection, limit: int | None = None) -> list[OutboxItem]:
     """The mutations not yet answered by the backend, in the order they were made."""
     sql = SELECT_ITEMS + "ORDER BY seq"
@@ -111,9 +121,10 @@ UNANSWERED_STATES = "('pending', 'queued')"
 
 
 def rejected(mutation_id: str, last_error: str, decision_id: str | None,
-             refusal: str) -> list[tuple[str, tuple[Any, ...]]]:
+             refusal: str, reply_id: str | None = None) -> list[tuple[str, tuple[Any, ...]]]:
     """The backend will never take this mutation: it stays (with ``last_error``) and its decision, if it
-    still waits for an answer, reads refused with ``refusal``; its open promise is cancelled."""
+    still waits for an answer, reads refused with ``refusal``; its open promise is cancelled. A reply
+    still queued reads failed, with ``refusal`` as the reason."""
     statements: list[tuple[str, tuple[Any, ...]]] = [
         ("UPDATE outbox SET attempts = attempts + 1, last_error = ? WHERE id = ?", (last_error, mutation_id))]
     if decision_id is not None:
@@ -122,6 +133,11 @@ def rejected(mutation_id: str, last_error: str, decision_id: str | None,
              f"WHERE id = ? AND state IN {UNANSWERED_STATES}", (refusal, decision_id)),
             ("UPDATE promise SET state = 'cancelled' WHERE decision_id = ? AND state = 'open'", (decision_id,)),
         ]
+    if reply_id is not None:
+        statements.append((
+            "UPDATE timeline_entry SET extra = json_set(coalesce(extra, '{}'), '$.delivery', 'failed', "
+            "'$.delivery_detail', ?) WHERE id = ? AND json_extract(extra, '$.delivery') = 'queued'",
+            (refusal, reply_id)))
     return statements
 
 

@@ -195,6 +195,22 @@ class OutboxRow(SQLModel, table=True):
     last_error: str | None = None
 
 
+class ReplyDraftRow(SQLModel, table=True):
+    """A reply the agent began and put aside (escape in the reply editor): one per agent and customer.
+
+    Only on this workstation: a draft is not a message until it is sent, so it never syncs.
+    """
+
+    __tablename__ = "reply_draft"
+
+    agent_id: str = Field(primary_key=True)
+    customer_id: str = Field(primary_key=True)
+    channel: str | None = None
+    case_id: str | None = None
+    text: str
+    saved_at_us: int
+
+
 class SyncStateRow(SQLModel, table=True):
     """What the workstation knows about its backend: the pull cursor, when the last sync succeeded."""
 

@@ -76,3 +76,20 @@ def last_decision_at(db: sqlite3.Connection, agent_id: str) -> datetime | None:
     """When ``agent_id`` last took a decision; None when never."""
     (last,) = db.execute("SELECT max(at_us) FROM decision WHERE agent_id = ?", (agent_id,)).fetchone()
     return from_utc_micros(last) if last is not None else None
+
+
+_QUEUED_REPLIES = ("SELECT id FROM timeline_entry WHERE json_extract(extra, '$.delivery') = 'queued' "
+                   "AND json_extract(extra, '$.reply_by') = ?")
+"""``agent_id``'s replies not yet sent (the partial index on the delivery state keeps this to the few queued)."""
+
+
+def queued_reply_ids(db: sqlite3.Connection, agent_id: str) -> frozenset[str]:
+    return frozenset(row["id"] for row in db.execute(_QUEUED_REPLIES, (agent_id,)).fetchall())
+
+
+def reply_delivery(db: sqlite3.Connection, entry_id: str) -> tuple[str, str, str, str | None] | None:
+    """``(customer id, channel, delivery state, why it failed)`` of a reply; None when not in the store."""
+    row = db.execute("SELECT customer_id, channel, json_extract(extra, '$.delivery') AS state, "
+                     "json_extract(extra, '$.delivery_detail') AS detail FROM timeline_entry WHERE id = ?",
+                     (entry_id,)).fetchone()
+    return (row["customer_id"], row["channel"], row["state"], row["detail"]) if row is not None else None

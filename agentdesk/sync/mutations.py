@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from agentdesk.store.outbox import APPROVE, CONTACT, DECISION, DECLINE, OutboxItem
+from agentdesk.store.outbox import APPROVE, CONTACT, DECISION, DECLINE, REPLY, OutboxItem
 
 
 def mutation_body(item: OutboxItem) -> dict[str, Any]:
-    if item.kind not in (DECISION, APPROVE, DECLINE, CONTACT):
+    if item.kind not in (DECISION, APPROVE, DECLINE, CONTACT, REPLY):
         raise ValueError(f"outbox row {item.id} has an unknown kind {item.kind!r}")
     return item.body
 
@@ -28,4 +28,7 @@ def describe(item: OutboxItem) -> str:
     if item.kind == CONTACT:
         contact = item.body["interaction"]
         return f"{contact['channel']} {contact['direction']} logged for {contact['customer']}"
+    if item.kind == REPLY:
+        reply = item.body["interaction"]
+        return f"{'e-mail' if reply['channel'] == 'email' else 'SMS'} reply to {reply['customer']}"
     return f"decline of escalation {item.body.get('escalation')}"

@@ -28,7 +28,7 @@ from agentdesk.domain.text import one_line
 from agentdesk.interchange.codec import RecordError
 from agentdesk.interchange.load import to_row
 from agentdesk.store import outbox, set_aside, sync_state
-from agentdesk.store.outbox import APPROVE, DECISION, OutboxItem
+from agentdesk.store.outbox import APPROVE, DECISION, REPLY, OutboxItem
 from agentdesk.store.sync_state import REJECTED
 from agentdesk.store.writer import COLUMNS, REFERENCES, TIMELINE, StoreWriter, open_writer
 from agentdesk.sync.mutations import describe
@@ -150,7 +150,7 @@ class Replica:
         limit); its promise is cancelled. One transaction.
         """
         await self._writer.apply({}, statements=outbox.rejected(item.id, REJECTED + reason, _carried_decision(item),
-                                                                REJECTED_BY_BACKEND + reason))
+                                                                REJECTED_BY_BACKEND + reason, _carried_reply(item)))
         return _kept_mutation(item, reason)
 
     async def kept(self) -> list[Kept]:
@@ -321,6 +321,10 @@ def _carried_decision(item: OutboxItem) -> str | None:
         decision = item.body.get("decision") or {}
         return decision.get("id")
     return None
+
+
+def _carried_reply(item: OutboxItem) -> str | None:
+    return (item.body.get("interaction") or {}).get("id") if item.kind == REPLY else None
 
 
 def _kept_mutation(item: OutboxItem, reason: str) -> Kept:

@@ -43,6 +43,7 @@ from textual.worker import WorkerCancelled, WorkerFailed
 from agentdesk.desk.identity import ASKING_WHO, BackendLink
 from agentdesk.desk.store import StoreReader
 from agentdesk.desk.watch import StoreWatch
+from agentdesk.domain import reply
 from agentdesk.domain.decision_text import DECISIONS_NOT_AVAILABLE
 from agentdesk.domain.model import Agent
 from agentdesk.domain.text import one_line
@@ -55,6 +56,7 @@ from agentdesk.tui.messages import (
     OpenCustomer,
     QueuePainted,
     RefusedDecision,
+    RepliesQueued,
     StoreChanged,
     SyncApplied,
     SyncIdentity,
@@ -493,6 +495,12 @@ class AgentDeskApp(App[None], inherit_bindings=False):
         if self.syncer is not None:
             self.syncer.nudge()
 
+    def on_replies_queued(self, message: RepliesQueued) -> None:
+        if self._watch is not None:
+            self._watch.awaiting_reply(message.entry_id)
+        if self.syncer is not None:
+            self.syncer.nudge()
+
     def _redraw_header(self) -> None:
         for header in self.screen.query(DeskHeader):
             header.refresh()
@@ -524,7 +532,7 @@ class AgentDeskApp(App[None], inherit_bindings=False):
             news = await watch.look()
         if news is None:
             return False
-        self.post_message(StoreChanged(news.version, news.outcomes, news.refusals))
+        self.post_message(StoreChanged(news.version, news.outcomes, news.refusals, news.replies))
         return True
 
     def on_store_changed(self, message: StoreChanged) -> None:
@@ -535,8 +543,12 @@ class AgentDeskApp(App[None], inherit_bindings=False):
         for refusal in message.refusals:
             self.notify(self.refusal_line(refusal), title="Refused by the backend", severity="warning", timeout=30,
                         markup=False)
+        for sent in message.replies:
+            if sent.state == reply.FAILED:
+                line = reply.outcome_sentence(sent.channel, sent.customer_name, sent.state, sent.detail)
+                self.notify(line, title="Reply not sent", severity="warning", timeout=30, markup=False)
         for screen in self.screen_stack:
-            screen.post_message(StoreChanged(message.version, message.outcomes, message.refusals))
+            screen.post_message(StoreChanged(message.version, message.outcomes, message.refusals, message.replies))
 
     def refusal_line(self, refusal: RefusedDecision) -> str:
         """``refund 39.90 EUR for Petra Lindner was not carried out: case k-55 is closed``."""

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 from textual.message import Message
 
-from agentdesk.desk.watch import EscalationOutcome, RefusedDecision
+from agentdesk.desk.watch import EscalationOutcome, RefusedDecision, ReplyOutcome
 from agentdesk.domain.model import Customer, Decision, Promise
 
 if TYPE_CHECKING:
@@ -39,13 +39,14 @@ class StoreChanged(Message, bubble=False):
     ``on_store_changed`` to re-read what the screen shows; keep the handler cheap
     (start a worker). ``outcomes`` lists the signed-in agent's escalations that were
     approved or declined since the previous look, ``refusals`` their decisions the backend
-    refused (the app already notified the agent of both).
+    refused, ``replies`` their replies sent or failed (the app already notified the agent of failures).
     """
 
     def __init__(self, version: int, outcomes: tuple[EscalationOutcome, ...] = (),
-                 refusals: tuple[RefusedDecision, ...] = ()) -> None:
+                 refusals: tuple[RefusedDecision, ...] = (), replies: tuple[ReplyOutcome, ...] = ()) -> None:
         super().__init__()
         self.version = version
+        self.replies = replies
         self.outcomes = outcomes
         self.refusals = refusals
 
@@ -68,6 +69,14 @@ class CallbacksDue(Message, bubble=False):
     def __init__(self, callbacks: tuple[DueCallback, ...]) -> None:
         super().__init__()
         self.callbacks = callbacks
+
+
+class RepliesQueued(Message):
+    """A reply was queued: the sync loop pushes it at once, and whether it is sent or fails is told."""
+
+    def __init__(self, entry_id: str) -> None:
+        super().__init__()
+        self.entry_id = entry_id
 
 
 class DecisionsQueued(Message):

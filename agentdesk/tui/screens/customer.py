@@ -52,7 +52,8 @@ from textual.timer import Timer
 from textual.widget import Widget
 from textual.widgets import Static
 
-from agentdesk.desk.store import Choices, CustomerCard, LedgerError, Taken
+from agentdesk.desk.store import Choices, CustomerCard, LedgerError, ReplyContext, Taken
+from agentdesk.domain import reply
 from agentdesk.domain.authority import ESCALATABLE_KINDS, MONEY_KINDS, Proposal, Verdict
 from agentdesk.domain.decision_text import (
     DECISIONS_NOT_AVAILABLE,
@@ -66,12 +67,12 @@ from agentdesk.domain.decision_text import (
     refusal_text,
     role_decides_nothing,
 )
-from agentdesk.domain.model import Case, Decision, Direction, EntryKind, Promise, TimelineEntry
+from agentdesk.domain.model import Case, Channel, Decision, Direction, EntryKind, Promise, TimelineEntry
 from agentdesk.domain.queue import URGENCY_WORDS
 from agentdesk.domain.text import one_line
 from agentdesk.domain.timefmt import duration, until, zone
 from agentdesk.tui.keymap import key_shown
-from agentdesk.tui.messages import DecisionsQueued, StoreChanged
+from agentdesk.tui.messages import DecisionsQueued, RepliesQueued, StoreChanged
 from agentdesk.tui.screens import DeskScreen
 from agentdesk.tui.screens.help import scroll_bindings
 from agentdesk.tui.themes import text_style
@@ -95,6 +96,7 @@ if TYPE_CHECKING:
     from agentdesk.tui.app import Desk
     from agentdesk.tui.screens.adjust import AdjustResult
     from agentdesk.tui.screens.contact import LoggedContact
+    from agentdesk.tui.screens.reply import ReplyAction
 
 SEP = "  ·  "
 BAR_SEP = " · "
@@ -123,7 +125,7 @@ class EntryBody(TextPane):
 MAX_DEFERRED = 8
 """Decision keys kept while a write settles; more are dropped (a held-down key, not intent)."""
 DECISION_ACTIONS = frozenset({"take_refund", "take_voucher", "take_callback", "escalate", "note", "undo",
-                              "send_now", "adjust", "log_contact"})
+                              "send_now", "adjust", "log_contact", "reply"})
 """The screen's actions that write decisions: not in force when read-only or without a ledger."""
 
 
@@ -250,6 +252,7 @@ class CustomerScreen(DeskScreen):
         Binding("u", "undo", "Undo the last pending decision", show=False, id="customer.undo"),
         Binding("s", "send_now", "Send the pending decision now", show=False, id="customer.send_now"),
         Binding("l", "log_contact", "Log a contact (letter, shop visit, …)", show=False, id="customer.log_contact"),
+        Binding("m", "reply", "Reply (e-mail or SMS)", id="customer.reply"),
     ]
 
     class Loaded(Message):
@@ -272,6 +275,25 @@ class CustomerScreen(DeskScreen):
 
     class ContactLogged(Message):
         """A worker's ledger call logged a contact (on disk, in the outbox)."""
+
+        def __init__(self, entry: TimelineEntry) -> None:
+            super().__init__()
+            self.entry = entry
+
+    class ReplyReady(Message):
+        """The reply editor's context was read: open it."""
+
+        def __init__(self, context: ReplyContext) -> None:
+            super().__init__()
+            self.context = context
+
+    class DraftKept(Message):
+        def __init__(self, kept: bool) -> None:
+            super().__init__()
+            self.kept = kept
+
+    class Replied(Message):
+        """A worker's ledger call queued a reply (on disk, in the outbox)."""
 
         def __init__(self, entry: TimelineEntry) -> None:
             super().__init__()
@@ -940,6 +962,79 @@ class CustomerScreen(DeskScreen):
         if self._later(partial(self._contact_given, contact), key=False) or not self._begin():
             return
         self._log_worker(self.customer_id, contact)
+
+    def action_reply(self) -> None:
+        if self._later(self.action_reply) or not self.is_active or self.data is None:
+            return
+        self._reply_context_worker(self.customer_id)
+
+    @work(group="reply", exclusive=True, exit_on_error=False, description="opening the reply editor")
+    async def _reply_context_worker(self, customer_id: str) -> None:
+        ledger, agent = self.desk.ledger, self.desk.agent
+        assert ledger is not None and agent is not None  # check_action keeps the key out otherwise
+        try:
+            context = await ledger.reply_context(agent.id, customer_id)
+        except Exception as error:  # noqa: BLE001 - said in one line; the screen stays usable
+            self.post_message(self.DecisionDone(customer_id, "reply", error=f"cannot reply: {error}"))
+            return
+        self.post_message(self.ReplyReady(context))
+
+    def on_customer_screen_reply_ready(self, message: CustomerScreen.ReplyReady) -> None:
+        from agentdesk.tui.screens.reply import ReplyScreen
+
+        if self.is_active and message.context.customer.id == self.customer_id:
+            self.app.push_screen(ReplyScreen(message.context), partial(self._reply_given, self.customer_id))
+
+    def _reply_given(self, customer_id: str, action: ReplyAction | None) -> None:
+        if action is None:
+            return
+        if action.what == "draft":
+            self._draft_worker(customer_id, action)
+            return
+        if self._later(partial(self._reply_given, customer_id, action), key=False) or not self._begin():
+            return
+        self._reply_worker(customer_id, action)
+
+    @work(group="reply-draft", exit_on_error=False, description="keeping the draft")
+    async def _draft_worker(self, customer_id: str, action: ReplyAction) -> None:
+        ledger, agent = self.desk.ledger, self.desk.agent
+        assert ledger is not None and agent is not None
+        try:
+            kept = await ledger.save_draft(agent.id, customer_id, action.text, action.channel, action.case_id)
+        except Exception as error:  # noqa: BLE001 - said in one line
+            self.post_message(self.DecisionDone(customer_id, "reply", error=f"draft not kept: {error}"))
+            return
+        self.post_message(self.DraftKept(kept))
+
+    def on_customer_screen_draft_kept(self, message: CustomerScreen.DraftKept) -> None:
+        reopen = self.key_of("reply") or "m"
+        self._say(f"draft kept: {reopen} opens it again" if message.kept else "reply thrown away (it was empty)")
+
+    @work(group="decide", exit_on_error=False, description="queueing the reply")
+    async def _reply_worker(self, customer_id: str, action: ReplyAction) -> None:
+        ledger, agent = self.desk.ledger, self.desk.agent
+        assert ledger is not None and agent is not None
+        try:
+            entry = await ledger.reply(agent.id, customer_id, action.text, action.channel, action.case_id)
+        except Exception as error:  # noqa: BLE001 - said in one line; the text is kept as a draft
+            await ledger.save_draft(agent.id, customer_id, action.text, action.channel, action.case_id)
+            self.post_message(self.DecisionDone(customer_id, "reply",
+                                                error=f"not sent: {error} (kept as a draft)"))
+        else:
+            self.app.post_message(RepliesQueued(entry.id))  # the sync loop pushes at once
+            self.post_message(self.Replied(entry))
+        try:
+            await self._reread(customer_id)
+        finally:
+            self.post_message(self.Settled())
+
+    def on_customer_screen_replied(self, message: CustomerScreen.Replied) -> None:
+        entry = message.entry
+        where = reply.Destination(entry.channel or Channel.EMAIL, str(entry.extra.get(reply.TO, "")))
+        self._outcome = self._badge_line("QUEUED", "done", f"reply by {where.words()}",
+                                         "the backend sends it; the timeline says when it is sent")
+        self._render_bar()
+        self.call_after_refresh(self.decision_painted.set)
 
     def action_undo(self) -> None:
         if not self._later(self.action_undo):

@@ -3,7 +3,8 @@
 Decisions have a row of their own (``◆ decision``): their state comes first, in
 words and in brackets (``[pending]``, ``[queued]``, ``[waiting for approval]``,
 ``[confirmed]``, ``[refused: <the backend's reason>]``…), so it is never cut off
-and never told by colour alone.
+and never told by colour alone. A reply's delivery comes first the same way: ``[queued]``,
+``[sent]``, ``[failed: <why>]``.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from rich.style import Style
 from rich.text import Text
 from textual.binding import BindingType
 
+from agentdesk.domain import reply
 from agentdesk.domain.model import Direction, EntryKind, TimelineEntry
 from agentdesk.domain.text import one_line
 from agentdesk.tui.widgets.columns import clip, fit
@@ -174,5 +176,13 @@ class TimelineView(LineList[TimelineEntry]):
         text.append(GAP)
         text.append(fit(one_line(self.desk.person(item.author), author_w * 2), author_w))
         text.append(GAP)
+        delivery = reply.delivery(item)
+        if delivery is not None:  # a reply: how far it got comes first, like a decision's state
+            tag = f"[{clip(delivery, max(min(body_w, max(int(body_w * STATE_SHARE), SHORT_STATES)) - 2, 1))}]"
+            text.append(tag, self.component_text_style("timeline--state"))
+            body_w -= cell_len(tag) + 1
+            if body_w <= 1:
+                return text
+            text.append(" ")
         text.append(fit(one_line(item.body, body_w * 2), body_w))
         return text

@@ -1,0 +1,86 @@
+"""The workstation's reply key: an editor saying to whom and where, the SMS length as you type, one key to
+send, escape keeping a draft that outlives the app; read-only has no key."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+
+from tests.test_tui_decisions import open_customer, press_and_paint, settle, stories  # noqa: F401 - fixture
+from tests.test_tui_support import MovableClock, make_clocked_app, screen_text, widget_strips
+
+
+def rows(path: Path, sql: str) -> list[tuple]:
+    con = sqlite3.connect(path)
+    try:
+        return con.execute(sql).fetchall()
+    finally:
+        con.close()
+
+
+async def test_m_writes_an_e_mail_that_lands_queued_on_the_timeline_and_in_the_outbox(stories: Path) -> None:
+    from agentdesk.tui.screens.reply import ReplyScreen
+
+    app = make_clocked_app(stories, MovableClock())
+    async with app.run_test(size=(140, 40)) as pilot:
+        screen = await open_customer(app, pilot, "c-1001")
+        await pilot.press("m")
+        await settle(app, pilot)
+        editor = app.screen
+        assert isinstance(editor, ReplyScreen)
+        shown = screen_text(app)
+        assert "To Petra Lindner · e-mail to p.lindner@example.net · ^o for SMS" in shown
+        assert "subject: Re: " in shown and "Jonas Weber" in shown
+        await pilot.press("ctrl+s")  # nothing written: says so, stays open
+        await pilot.pause()
+        assert app.screen is editor and "the reply is empty" in screen_text(app)
+        await pilot.press(*"Your eSIM is [bold]active[/bold] now.")
+        await press_and_paint(app, pilot, screen, "ctrl+s")
+        assert app.screen is screen
+        found = [strip.text for strip in widget_strips(screen.timeline) if "[queued]" in strip.text]
+        assert found and "▸ out" in found[0] and "email" in found[0] and "[queued] Your eSIM is [bold]" \
+            in found[0]
+        assert "QUEUED  reply by e-mail to p.lindner@example.net" in screen.decision_bar.plain
+    (kind, body), = rows(stories, "SELECT kind, body FROM outbox")
+    sent = json.loads(body)["interaction"]
+    assert kind == "reply" and sent["body"].startswith("Your eSIM is [bold]active[/bold] now.\n\n-- \nJonas Weber\n")
+    assert (sent["channel"], sent["to"], sent["delivery"]) == ("email", "p.lindner@example.net", "queued")
+
+
+async def test_the_other_channel_counts_sms_parts_and_escape_keeps_a_draft_across_a_restart(stories: Path) -> None:
+    app = make_clocked_app(stories, MovableClock())
+    async with app.run_test(size=(140, 40)) as pilot:
+        screen = await open_customer(app, pilot, "c-1001")
+        await pilot.press("m")
+        await settle(app, pilot)
+        await pilot.press("ctrl+o")
+        await pilot.pause()
+        assert "SMS to +49 170 555 0199 · ^o for e-mail" in screen_text(app)
+        assert "SMS: 1 part with the signature" in screen_text(app)
+        await pilot.press(*"Grüße 😀")
+        await pilot.pause()
+        assert "UCS-2" in screen_text(app)
+        await pilot.press("escape")
+        await settle(app, pilot)
+        assert app.screen is screen and "draft kept: m opens it again" in screen.decision_bar.plain
+    assert rows(stories, "SELECT channel, text FROM reply_draft") == [("sms", "Grüße 😀")]
+    assert rows(stories, "SELECT count(*) FROM outbox") == [(0,)]
+
+    again = make_clocked_app(stories, MovableClock())
+    async with again.run_test(size=(140, 40)) as pilot:
+        await open_customer(again, pilot, "c-1001")
+        await pilot.press("m")
+        await settle(again, pilot)
+        shown = screen_text(again)
+        assert "your draft, as you left it" in shown and "Grüße 😀" in shown and "SMS to +49 170 555 0199" in shown
+
+
+async def test_read_only_has_no_reply_key(stories: Path) -> None:
+    read_only = make_clocked_app(stories, MovableClock(), read_only=True)
+    async with read_only.run_test(size=(140, 40)) as pilot:
+        screen = await open_customer(read_only, pilot, "c-1001")
+        assert "Reply" not in screen_text(read_only)
+        await pilot.press("m")
+        await settle(read_only, pilot)
+        assert read_only.screen is screen
