@@ -35,6 +35,7 @@ def run(args: argparse.Namespace) -> int:
         "queue": _queue,
         "timeline": _timeline,
         "decide": _decide,
+        "reply": _reply,
         "promises": _promises,
         "login": _login,
         "sync": _sync,
@@ -271,6 +272,22 @@ def _decide(args: argparse.Namespace) -> int:
     from agentdesk.cli.decide import decide
 
     return asyncio.run(decide(store, args, matrix))
+
+
+def _reply(args: argparse.Namespace) -> int:
+    if args.read_only:
+        raise CommandError("read-only: no replies")
+    matrix = _Context(args).matrix()
+    store = _existing_store(args)
+    from agentdesk.desk.identity import backend_link, decision_maker
+
+    who = decision_maker(backend_link(args.server, args.agent), args.agent, store)
+    if who.note:
+        print(f"agentdesk: {who.note}", file=sys.stderr)
+    args.agent = who.user
+    from agentdesk.cli.reply import send_reply
+
+    return asyncio.run(send_reply(store, args, matrix))
 
 
 def _existing_store(args: argparse.Namespace) -> Path:

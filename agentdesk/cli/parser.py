@@ -92,6 +92,13 @@ class Parser(argparse.ArgumentParser):
         return parsed
 
 
+REPLY_EPILOG = """examples:
+  agentdesk reply c-1001 --as a-7 --text "Your eSIM is active now."
+  agentdesk reply +491515550142 --as a-7 --channel sms --text "Your QR code is on its way."
+  fold -w 72 answer.txt | agentdesk reply c-1001 --as a-7 --text -
+"""
+
+
 def _check_decide(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
     """What argparse cannot say by itself about ``decide``; each is bad usage (exit 2)."""
     if args.agent is None and not _may_know_user(args):
@@ -171,6 +178,17 @@ def build_parser() -> Parser:
                         help="the case decided on (default: the customer's oldest open case with money disputed)")
     decide.add_argument("--propose", metavar="KIND", choices=PROPOSABLE_KINDS,
                         help=f"escalate only: what the role above should decide ({', '.join(PROPOSABLE_KINDS)})")
+
+    answer = command("reply", "queue a reply to a customer as the current agent (--as); the backend sends it",
+                     epilog=REPLY_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    answer.add_argument("customer", metavar="CUSTOMER", help="customer id, e-mail address or phone number")
+    answer.add_argument("--text", required=True, metavar="TEXT",
+                        help="what the customer reads (your signature is added); - reads it from stdin")
+    answer.add_argument("--channel", choices=("email", "sms"), type=str.lower,
+                        help="email or sms (default: the customer's preferred channel that can be sent)")
+    answer.add_argument("--case", metavar="CASE",
+                        help="the case it answers (default: the customer's oldest open case with money disputed, "
+                             "else the oldest open one)")
 
     command("promises", "open promises of every customer, due first, overdue ones marked in words")
 

@@ -23,9 +23,9 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, timezone, tzinfo
 from typing import TYPE_CHECKING
 
-from agentdesk.desk.store import OPEN_PROMISE_STATES, Choices, Ledger, LedgerError, StoreReader
+from agentdesk.desk.store import OPEN_PROMISE_STATES, Choices, Ledger, LedgerError, ReplyContext, StoreReader
 from agentdesk.desk.watch import EscalationOutcome, StoreWatch
-from agentdesk.domain import entry_parse
+from agentdesk.domain import entry_parse, reply
 from agentdesk.domain.authority import (
     ESCALATABLE_KINDS,
     MONEY_KINDS,
@@ -47,7 +47,8 @@ from agentdesk.domain.decision_text import (
     terms,
     why_no_decisions,
 )
-from agentdesk.domain.model import Agent, Customer, Decision, Direction, Promise
+from agentdesk.domain.model import Agent, Channel, Customer, Decision, Direction, Promise
+from agentdesk.domain.sms import segments
 from agentdesk.domain.text import one_line
 from agentdesk.domain.timefmt import duration, zone
 from agentdesk.plain.lines import day_time
@@ -119,6 +120,10 @@ class DecideState:
     """Decisions (approvals too) this session queued for the backend: its answer is announced once."""
 
 
+REPLY_CHANNELS = {"email": Channel.EMAIL, "e-mail": Channel.EMAIL, "sms": Channel.SMS}
+"""The channel words ``reply`` takes first; any other first word is the text."""
+
+
 class Deciding:
     """The session's decision commands; :class:`agentdesk.plain.session.Session` mixes this in."""
 
@@ -134,6 +139,7 @@ class Deciding:
     decide: DecideState
     syncing: Syncing
     say: Callable[..., None]
+    read_line: Callable[..., str | None]
 
     # --- who may decide -----------------------------------------------------------------
 
@@ -319,6 +325,9 @@ class Deciding:
                 news = await self.watch.look()  # its refusals are told among the answers below
                 for outcome in news.outcomes if news is not None else ():
                     self.notice(self.outcome_line(outcome))
+                for sent in news.replies if news is not None else ():
+                    line = reply.outcome_sentence(sent.channel, sent.customer_name, sent.state, sent.detail)
+                    self.notice(("SENT: " if sent.state == reply.SENT else "NOT SENT: ") + line)
             await self._announce_answers()
         except (sqlite3.Error, LedgerError):
             pass  # busy or briefly unavailable: the next prompt looks again
@@ -484,6 +493,64 @@ class Deciding:
         assert entry.channel is not None  # a logged contact always has its channel
         self.say(f"LOGGED: {entry.channel.value} {entry.direction.value} · {one_line(entry.body, 120)} · "
                  f"{'waits for an answer' if direction is Direction.IN else 'counts as an answer'}")
+
+    async def cmd_reply(self, rest: str) -> None:
+        """``reply [email|sms] [TEXT]``: TEXT is sent as it is; without it, the reply is written in lines."""
+        ledger, agent, customer = self._deciding()
+        first, _, text = rest.partition(" ")
+        channel = REPLY_CHANNELS.get(first.lower())
+        if channel is None:
+            text = rest
+        context = await ledger.reply_context(agent.id, customer.id)
+        if channel is None and context.draft is not None and not text.strip():
+            channel = context.draft.channel
+        try:
+            where = reply.destination(customer, channel)
+        except reply.ReplyRefused as refused:
+            raise Bad(str(refused)) from None
+        if not text.strip():
+            written = await self._compose(context, where)
+            if written is None:
+                return
+            text = written
+        entry = await ledger.reply(agent.id, customer.id, text, where.channel, context.case.id if context.case
+                                   else None)
+        if self.watch is not None:
+            self.watch.awaiting_reply(entry.id)
+        length = ""
+        if where.channel is Channel.SMS:
+            parts = segments(entry.body).segments
+            length = f" · {parts} SMS part{'s' if parts != 1 else ''}"
+        self.say(f"QUEUED: reply by {where.words()}{length} · the backend sends it; the timeline says when it is sent")
+
+    async def _compose(self, context: ReplyContext, where: reply.Destination) -> str | None:
+        """Lines of a reply until ``.`` (send), ``~`` (keep a draft) or ``!`` (throw away); None unless sent."""
+        case = f" · case {context.case.id}: {one_line(context.case.subject, 60)}" if context.case else ""
+        self.say(f"Reply to {one_line(context.customer.name, 60)} by {where.words()}{case}.",
+                 "Type the text; a line with only . sends it, ~ keeps it as a draft, ! throws it away. "
+                 "Your signature follows:", *("  " + line for line in ("-- ", *context.signature.splitlines())))
+        lines: list[str] = []
+        if context.draft is not None:
+            lines = context.draft.text.split("\n")
+            self.say("Your draft so far:", *("  " + line for line in lines))
+        while True:
+            line = self.read_line(prompt="reply> ")
+            if line is None or line.strip() == "~":
+                kept = await self._keep_draft("\n".join(lines), where.channel, context)
+                self.say("KEPT as a draft: reply opens it again" if kept else "nothing written: nothing kept")
+                return None
+            if line.strip() == "!":
+                await self._keep_draft("", where.channel, context)
+                self.say("thrown away")
+                return None
+            if line.strip() == ".":
+                return "\n".join(lines)
+            lines.append(line)
+
+    async def _keep_draft(self, text: str, channel: Channel, context: ReplyContext) -> bool:
+        assert self.ledger is not None
+        return await self.ledger.save_draft(context.agent.id, context.customer.id, text, channel,
+                                            context.case.id if context.case else None)
 
     async def cmd_adjust(self, rest: str) -> None:
         self._deciding()

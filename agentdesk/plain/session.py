@@ -173,6 +173,13 @@ COMMANDS: tuple[Command, ...] = (
                     "(they wait for an answer); out: to the customer (it answers what waited).",
                     "It is on the timeline at once and sent to the backend like a decision.",
                     "Examples: log letter in cancels the contract · log shop out handed over the new SIM")),
+    Command("reply", "[email|sms] [TEXT]", "answer the customer by e-mail or SMS, signed by you; the backend sends it",
+            ("customer.reply", "reply.send", "reply.channel", "reply.keep"), where=(CUSTOMER,),
+            detail=("Without a channel: the customer's preferred one. With TEXT it goes at once; without, you write "
+                    "it in lines: a line with only . sends it, ~ keeps it as a draft (reply opens it again), "
+                    "! throws it away.",
+                    "Its delivery is announced: SENT, or NOT SENT with the reason.",
+                    "Examples: reply Your eSIM is active now. · reply sms Your QR code is on its way · reply")),
     Command("adjust", "[refund|voucher|callback AMOUNT|TIME]",
             "explains adjusting: give the amount or time with the decision itself",
             ("customer.adjust", "customer.adjust_take"), where=(CUSTOMER,),
@@ -194,7 +201,7 @@ COMMANDS: tuple[Command, ...] = (
     Command("quit", "", "leave the session (ctrl+d too)", ("app.quit", "app.quit_anywhere"), aliases=("exit",)),
 )
 
-DECIDING = frozenset({"refund", "voucher", "callback", "escalate", "note", "log", "adjust", "undo", "send"})
+DECIDING = frozenset({"refund", "voucher", "callback", "escalate", "note", "log", "reply", "adjust", "undo", "send"})
 APPROVING = frozenset({"approvals", "approve", "decline"})
 LOOKUP: dict[str, Command] = {name: command for command in COMMANDS for name in (command.name, *command.aliases)}
 
@@ -454,10 +461,10 @@ class Session(Deciding):
             return f"{one_line(self.view.customer.name, 40)}> "
         return f"{self.place}> "
 
-    def read_line(self) -> str | None:
+    def read_line(self, prompt: str | None = None) -> str | None:
         """The next line typed, without its line end; None at the end of input (ctrl+d)."""
         while True:
-            self.stdout.write(display_text(self.prompt))
+            self.stdout.write(display_text(prompt or self.prompt))
             self.stdout.flush()
             try:
                 line = self.stdin.readline()
