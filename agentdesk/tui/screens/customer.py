@@ -652,6 +652,13 @@ class CustomerScreen(DeskScreen):
             head.append(SEP, muted)
             head.append("waited ", muted)
             head.append(minutes(entry.wait_s))
+        delivery = reply.delivery(entry)
+        if delivery is not None:
+            head.append(SEP, muted)
+            head.append("reply to ", muted)
+            head.append(one_line(str(entry.extra.get(reply.TO, "")), 60))
+            head.append(SEP, muted)
+            head.append(delivery, "bold")
         head.append("\n")
         mine = self.desk.to_viewer(entry.at)
         head.append(mine.strftime("%a %d %b %Y %H:%M %Z"))
