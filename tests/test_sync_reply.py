@@ -1,0 +1,73 @@
+"""A reply through sync, with the backend in this process (SQLite and PostgreSQL): pushed once, sent or failed by
+the backend, and the outcome back on the writer's timeline and told to them once."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+from agentdesk.desk.watch import StoreWatch
+from agentdesk.store.ledger import Ledger
+from tests.backend import database, fetch  # noqa: F401 - fixture
+from tests.test_ledger import MATRIX, rows
+from tests.test_sync import backend, sync_once  # noqa: F401 - fixtures
+
+WAIT = 30.0
+
+
+async def delivered(database: str, interaction_id: str) -> str:
+    """The reply's row once the backend's worker is done with it (it runs on this loop: await, never sleep-poll
+    the wall clock for a result)."""
+    async def done() -> str:
+        while True:
+            found = fetch(database, f"SELECT state FROM reply_delivery WHERE interaction_id = '{interaction_id}'")
+            if found and found[0][0] in ("sent", "failed"):
+                return str(found[0][0])
+            await asyncio.sleep(0.02)
+    return await asyncio.wait_for(done(), WAIT)
+
+
+async def test_a_reply_the_backend_cannot_send_comes_back_failed_with_the_reason_and_is_told(backend,
+                                                                                          tmp_path) -> None:
+    server, tokens = backend
+    store = tmp_path / "jonas.sqlite3"
+    await sync_once(store, server, tokens["a-7"])
+    async with StoreWatch.open(store) as watch:
+        await watch.follow("a-7")
+        async with Ledger.open(store, MATRIX) as ledger:
+            entry = await ledger.reply("a-7", "c-1", "Your refund is on its way.")  # by SMS: c-1 has a phone only
+        watch.awaiting_reply(entry.id)
+        report = await sync_once(store, server, tokens["a-7"])
+        assert report.applied == 1
+        assert await delivered(server.database, entry.id) == "failed"
+        await sync_once(store, server, tokens["a-7"])
+        news = await watch.look()
+    assert news is not None
+    (told,) = news.replies
+    assert (told.entry_id, told.state, told.customer_name) == (entry.id, "failed", "Petra Lindner")
+    assert told.detail == "this backend sends no SMS ([twilio]): configure it in the channels file"
+    (extra,) = rows(store, "SELECT extra FROM timeline_entry WHERE id = ?", entry.id)
+    assert json.loads(extra[0])["delivery"] == "failed"
+    assert rows(store, "SELECT count(*) FROM outbox") == [(0,)]
+    assert fetch(server.database, "SELECT count(*) FROM reply_delivery") == [(1,)]
+
+
+async def test_a_reply_the_backend_refuses_reads_failed_at_once_on_the_writers_timeline(backend, tmp_path) -> None:
+    server, tokens = backend
+    store = tmp_path / "jonas.sqlite3"
+    await sync_once(store, server, tokens["a-7"])
+    async with Ledger.open(store, MATRIX) as ledger:
+        entry = await ledger.reply("a-7", "c-1", "About the old dispute.", case_id="k-1")
+    # Meanwhile the case was closed on the backend: the reply is refused, and only its writer hears of it.
+    async with server.client(tokens["admin"]) as http:
+        closed = await http.post("/records", json={"records": [
+            {"type": "case", "id": "k-1", "customer": "c-1", "subject": "Technician fee for our own fault",
+             "status": "closed", "opened_at": "2026-11-20T09:00:00+01:00", "disputed_amount": "39.90",
+             "currency": "EUR"}]})
+    assert closed.status_code == 200
+    report = await sync_once(store, server, tokens["a-7"])
+    assert report.refused and "case k-1 is closed" in report.refused[0]
+    (extra,) = rows(store, "SELECT extra FROM timeline_entry WHERE id = ?", entry.id)
+    assert json.loads(extra[0])["delivery"] == "failed"
+    assert json.loads(extra[0])["delivery_detail"].startswith("not sent: case k-1 is closed")
+    assert fetch(server.database, "SELECT count(*) FROM reply_delivery") == [(0,)]
