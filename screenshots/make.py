@@ -26,6 +26,8 @@ NOW = datetime(2026, 11, 23, 13, 0, tzinfo=timezone.utc)
 SIZE = (140, 40)
 STORY_CUSTOMER = "Petra Lindner"  # story 1, the channel maze
 DECIDING_CUSTOMER = "Albrecht"  # story 3: a fee for our own fault, a credit promised and not paid
+REPLY_TEXT = ("Hello Ms Lindner, your eSIM is active again since 09:40. The QR code for your second phone is in "
+              "your e-mail. Safe flight!")
 LEAD = "a-2"  # Markus Brandt, who approves what agents escalate
 
 
@@ -95,6 +97,26 @@ async def shoot(store: Path) -> list[Path]:
         await lead.workers.wait_for_complete()
         await pilot.pause()
         written.append(_save(lead, "approvals"))
+
+    # A reply by SMS to Petra Lindner: the editor, then the reply queued on her timeline.
+    replying = AgentDeskApp(store, DEMO_AGENT, clock=clock, viewer_zone=ZoneInfo("Europe/Berlin"))
+    async with replying.run_test(size=SIZE) as pilot:
+        await replying.queue_painted.wait()
+        await pilot.press("slash", *STORY_CUSTOMER)
+        await replying.workers.wait_for_complete()
+        await pilot.press("down", "enter")
+        await replying.workers.wait_for_complete()
+        await replying.screen.timeline.wait_painted()
+        await pilot.press("m")
+        await replying.workers.wait_for_complete()
+        await pilot.press("ctrl+o", *REPLY_TEXT)
+        await pilot.pause()
+        written.append(_save(replying, "reply"))
+        await pilot.press("ctrl+s")
+        await replying.workers.wait_for_complete()
+        await replying.screen.decision_painted.wait()
+        await pilot.pause()
+        written.append(_save(replying, "reply-queued"))
 
     # The other themes (settings: theme = "high-contrast" or "ansi"). The ANSI theme draws in the
     # terminal's own palette; the picture shows it in Textual's default dark palette.
