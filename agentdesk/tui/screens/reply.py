@@ -46,9 +46,9 @@ class ReplyScreen(ModalScreen[ReplyAction], inherit_bindings=False):
     CSS_PATH = "reply.tcss"
     HELP_TITLE: ClassVar[str] = "Reply"
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("ctrl+s", "send", "Send the reply", priority=True, id="reply.send"),
-        Binding("ctrl+o", "other_channel", "Other channel (e-mail or SMS)", priority=True, id="reply.channel"),
-        Binding("escape", "keep", "Close, keeping a draft", priority=True, id="reply.keep"),
+        Binding("ctrl+s", "send", "Send the reply", priority=True, id="customer.reply_send"),
+        Binding("ctrl+o", "other_channel", "Other channel (e-mail or SMS)", priority=True, id="customer.reply_channel"),
+        Binding("escape", "keep", "Close, keeping a draft", priority=True, id="customer.reply_keep"),
     ]
 
     def __init__(self, context: ReplyContext) -> None:
