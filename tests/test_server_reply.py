@@ -179,3 +179,12 @@ async def test_a_refused_reply_is_the_senders_alone_and_nothing_is_queued(databa
     assert (failed["delivery"], failed["delivery_detail"]) == ("failed", f"not sent: {result['reason']}")
     assert fetch(database, "SELECT count(*) FROM reply_delivery") == [(0,)]
     assert fetch(database, "SELECT count(*) FROM record WHERE type = 'interaction'") == [(0,)]
+
+
+async def test_the_signature_is_checked_against_the_agent_record_whatever_role_the_token_gives(database: str) -> None:
+    db = await _database(database, [AGENT, PETRA, CASE])
+    try:
+        result = await Applier(db, demo_matrix()).apply(User("a-7", "lead"), "m-1", the_reply())
+    finally:
+        await db.dispose()
+    assert result["status"] == "applied", result

@@ -514,7 +514,7 @@ class _ReplyAction(_Action):
             return self._refused(f"the {self.user.role} role is read-only and sends no replies", "role.read_only")
         if reader.world.body("interaction", self.interaction.id) is not None:
             raise MutationInvalid(f"interaction {self.interaction.id} is already on the backend")
-        agent = reader.world.agent(self.user.name)
+        agent = reader.world.agent_record(self.user.name)
         customer = reader.world.customer(self.interaction.customer)
         case = reader.world.case(self.interaction.case) if self.interaction.case is not None else None
         if agent is None:

@@ -50,6 +50,11 @@ class RecordsWorld:
             return replace(agent, role=self.user_role)  # the token says what its holder may decide
         return agent
 
+    def agent_record(self, agent_id: str) -> Agent | None:
+        """The agent as the record says (what a reply is signed with), whatever role the token gives."""
+        agent: Agent | None = self._parsed("agent", agent_id)
+        return agent
+
     def customer(self, customer_id: str) -> Customer | None:
         return self._parsed("customer", customer_id)
 
