@@ -174,7 +174,8 @@ COMMANDS: tuple[Command, ...] = (
                     "It is on the timeline at once and sent to the backend like a decision.",
                     "Examples: log letter in cancels the contract · log shop out handed over the new SIM")),
     Command("reply", "[email|sms] [TEXT]", "answer the customer by e-mail or SMS, signed by you; the backend sends it",
-            ("customer.reply", "customer.reply_send", "customer.reply_channel", "customer.reply_keep"), where=(CUSTOMER,),
+            ("customer.reply", "customer.reply_send", "customer.reply_channel", "customer.reply_keep"),
+            where=(CUSTOMER,),
             detail=("Without a channel: the customer's preferred one. With TEXT it goes at once; without, you write "
                     "it in lines: a line with only . sends it, ~ keeps it as a draft (reply opens it again), "
                     "! throws it away.",
