@@ -35,7 +35,7 @@ async def test_two_workstations_on_one_customer_see_each_other_and_the_mark_goes
         try:
             app = make_app(path, backend.link())
             async with app.run_test(size=(140, 40)) as pilot:
-                screen = await open_customer(app, pilot, "c-1")
+                await open_customer(app, pilot, "c-1")
                 await until(pilot, lambda: "Dennis Yilmaz has this customer open · typing a reply"
                             in screen_text(app))
                 # Dennis's workstation sees Jonas on the customer too (and not herself).
