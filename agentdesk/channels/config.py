@@ -139,7 +139,8 @@ class ChannelsConfig:
     def missing_secrets(self) -> list[str]:
         """One line for each configured channel whose secret's variable is not set."""
         problems = []
-        for settings, check in ((self.imap, "password"), (self.smtp, "password"), (self.twilio, "auth_token"),
+        smtp = self.smtp if self.smtp is not None and self.smtp.user else None  # no login: no password
+        for settings, check in ((self.imap, "password"), (smtp, "password"), (self.twilio, "auth_token"),
                                 (self.webhook, "secret")):
             if settings is None:
                 continue
