@@ -57,7 +57,7 @@ def test_every_binding_has_an_id_and_a_description() -> None:
             assert binding.description, f"{cls.__name__}: {binding.id} has no description"
             scope = binding.id.split(".")[0]
             assert scope in {"app", "screen", "queue", "search", "customer", "approvals", "prompt", "help",
-                             "list", "pane", "notices"}, binding.id
+                             "list", "pane", "notices", "floor"}, binding.id
         if issubclass(cls, (Input, TextArea)):
             continue  # Textual's Input and TextArea keep their own text-editing keys
         for _key, binding in cls._merged_bindings:
@@ -195,6 +195,10 @@ async def test_header_shows_person_role_and_read_only_badge(make_store) -> None:
     app = make_app(path, read_only=True)
     async with app.run_test(size=(140, 40)) as pilot:
         await app.queue_painted.wait()
+        await settle(app, pilot)
+        floor = screen_text(app).splitlines()[0]
+        assert "READ-ONLY" in floor and "Floor" in floor  # read-only starts on the floor, badge and all
+        await pilot.press("escape")
         await settle(app, pilot)
         header = screen_text(app).splitlines()[0]
         assert "agentdesk" in header
