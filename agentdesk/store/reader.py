@@ -191,7 +191,8 @@ class StoreReader:
 
     @classmethod
     @asynccontextmanager
-    async def open(cls, path: Path | str) -> AsyncIterator[StoreReader]:
+    async def open(cls, path: Path | str, *, query_only: bool = False) -> AsyncIterator[StoreReader]:
+        """``query_only``: the connection refuses every write at the database (a read-only user's)."""
         import asyncio
 
         path = await asyncio.to_thread(prepare_store, path)
@@ -199,6 +200,8 @@ class StoreReader:
         try:
             for pragma in CONNECTION_PRAGMAS:
                 await connection.execute(pragma)
+            if query_only:
+                await connection.execute("PRAGMA query_only = ON")
             connection.row_factory = sqlite3.Row  # rows by column name, for store.convert
             yield cls(connection, path)
         finally:

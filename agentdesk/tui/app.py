@@ -317,7 +317,8 @@ class AgentDeskApp(App[None], inherit_bindings=False):
     async def _open_store(self, desk: Desk) -> None:
         """Worker: open the store for the app's lifetime and learn who is working."""
         try:
-            reader = await self._stack.enter_async_context(StoreReader.open(self.store_path))
+            reader = await self._stack.enter_async_context(StoreReader.open(self.store_path,
+                                                                            query_only=self.read_only))
             agent, agents = await asyncio.gather(
                 reader.agent(self.agent_id) if self.agent_id else _none(), reader.agents())
         except Exception as error:  # noqa: BLE001 - reported in one line, then exit 1
