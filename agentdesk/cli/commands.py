@@ -41,6 +41,7 @@ def run(args: argparse.Namespace) -> int:
         "login": _login,
         "sync": _sync,
         "serve": _serve,
+        "web": _web,
         "users": _users,
         "channels": _channels,
     }
@@ -251,6 +252,12 @@ def _serve(args: argparse.Namespace) -> int:
     from agentdesk.cli.serve import serve
 
     return serve(args)
+
+
+def _web(args: argparse.Namespace) -> int:
+    from agentdesk.cli.web import serve_web
+
+    return serve_web(args)
 
 
 def _users(args: argparse.Namespace) -> int:
