@@ -15,8 +15,8 @@ from enum import Enum
 from typing import Any, Protocol
 
 from agentdesk.domain.model import (
-    Article,
     Agent,
+    Article,
     AuditEntry,
     Case,
     CaseStatus,
