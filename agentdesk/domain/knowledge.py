@@ -79,8 +79,16 @@ def case_expression(case: Case, customer: Customer | None) -> str | None:
     return " OR ".join(terms) if terms else None
 
 
+_MARKDOWN_LEAD = " #>*-"
+"""What starts a Markdown heading, quote or list item: left off a summary line."""
+
+
+def article_summary(article: Article) -> str:
+    """The first line of the article's text that says something (a heading's words count), as written."""
+    return next((line.strip(_MARKDOWN_LEAD) for line in article.body.splitlines() if line.strip(_MARKDOWN_LEAD)), "")
+
+
 def article_line(article: Article, width: int | None = None) -> str:
     """An article in one line: its title, then the start of its text (``width`` characters at most)."""
-    summary = next((line.strip(" #>*-") for line in article.body.splitlines() if line.strip(" #>*-")), "")
-    text = f"{article.title} — {summary}" if summary else article.title
-    return one_line(text, width)
+    summary = article_summary(article)
+    return one_line(f"{article.title} — {summary}" if summary else article.title, width)
