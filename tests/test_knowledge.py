@@ -227,6 +227,8 @@ def test_an_article_line_is_one_safe_line() -> None:
     article = Article(id="a", title="Mirror\x1b[31m", body="\n# Heading\nmore")
     assert article_line(article) == "Mirror␛[31m — Heading"
     assert article_line(article, 10) == "Mirror␛[3…"
+    repeated = Article(id="b", title="Loose mirror", body="# Loose mirror\n\n- Tape it for now.\n")
+    assert article_line(repeated) == "Loose mirror — Tape it for now."  # the title is not said twice
 
 
 # --- to every workstation ------------------------------------------------------------------------------------

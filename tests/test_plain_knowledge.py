@@ -33,7 +33,8 @@ def test_k_lists_matching_titles_and_article_shows_one(store: Path, settings: Pa
     assert answer(out, 'k "fee" NEAR -refund*', PROMPTS) == ["No article holds these words."]  # NEAR is a word
     out = plain(store, settings, "k fee refund\narticle 1\narticle billing/fees\nk\narticle 2\narticle 9\n")
     assert answer(out, "k fee refund", PROMPTS) == [
-        "1 article:", "1. A technician fee for our own fault — Never the customer's to pay", "article N shows one in full."]
+        "1 article:", "1. A technician fee for our own fault — Never the customer's to pay",
+        "article N shows one in full."]
     assert answer(out, "article 1", PROMPTS) == [
         "Article billing/fees: A technician fee for our own fault", "Filed under: fee, refund", "Text:",
         "# Never the customer's to pay", "", "Refund it in full."]

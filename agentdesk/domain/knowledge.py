@@ -84,8 +84,11 @@ _MARKDOWN_LEAD = " #>*-"
 
 
 def article_summary(article: Article) -> str:
-    """The first line of the article's text that says something (a heading's words count), as written."""
-    return next((line.strip(_MARKDOWN_LEAD) for line in article.body.splitlines() if line.strip(_MARKDOWN_LEAD)), "")
+    """The first line of the article's text that says something (a heading's words count) other than the
+    title again, as written."""
+    title = article.title.strip().casefold()
+    lines = (line.strip(_MARKDOWN_LEAD) for line in article.body.splitlines())
+    return next((line for line in lines if line and line.casefold() != title), "")
 
 
 def article_line(article: Article, width: int | None = None) -> str:

@@ -23,9 +23,9 @@ from typing import Any
 import frontmatter
 import yaml
 
-from agentdesk.domain.model import Article
 from agentdesk.interchange.codec import RecordError, parse_record, to_json_obj
-from agentdesk.store.writer import ARTICLE, COLUMNS, StoreWriter, open_writer, row_record
+from agentdesk.store.knowledge import stored_articles
+from agentdesk.store.writer import StoreWriter, open_writer
 
 SUFFIX = ".md"
 _LISTS = ("products", "tags")
@@ -156,9 +156,4 @@ async def import_folder(root: Path, store_path: Path | str) -> KnowledgeReport:
 
 async def _stored(writer: StoreWriter, ids: list[str]) -> dict[str, dict[str, Any]]:
     """The stored articles among ``ids``, as canonical interchange objects."""
-    if not ids:
-        return {}
-    rows = await writer.fetch(f"SELECT {', '.join(COLUMNS[ARTICLE])} FROM {ARTICLE}"
-                              " WHERE id IN (SELECT value FROM json_each(?))", (json.dumps(ids),))
-    found = (row_record(ARTICLE, row) for row in rows)
-    return {record.id: to_json_obj(record) for record in found if isinstance(record, Article)}
+    return {article.id: to_json_obj(article) for article in await stored_articles(writer, ids)}

@@ -6,13 +6,20 @@ user's or the case's a quoted FTS5 string; the SQL here only binds them.
 
 from __future__ import annotations
 
+import json
+from typing import TYPE_CHECKING
+
 import aiosqlite
 
 from agentdesk.domain.knowledge import case_expression, search_expression
 from agentdesk.domain.model import Article, Case, Customer
 from agentdesk.store.convert import article_from_row
 
-_ARTICLE_COLUMNS = "article.id, article.title, article.products, article.tags, article.body, article.extra"
+if TYPE_CHECKING:  # the writer brings SQLAlchemy, which the reader's start-up path never imports
+    from agentdesk.store.writer import StoreWriter
+
+_NAMES = ("id", "title", "products", "tags", "body", "extra")
+_ARTICLE_COLUMNS = ", ".join(f"article.{name}" for name in _NAMES)
 
 # A match in the title weighs most, then tags and products, then the body.
 _RANKED_MATCHES_SQL = f"""
@@ -27,6 +34,8 @@ LIMIT ?
 _ALL_BY_TITLE_SQL = f"SELECT {_ARTICLE_COLUMNS} FROM article ORDER BY article.title, article.id LIMIT ?"
 
 _ONE_SQL = f"SELECT {_ARTICLE_COLUMNS} FROM article WHERE article.id = ?"
+
+_SOME_SQL = f"SELECT {_ARTICLE_COLUMNS} FROM article WHERE article.id IN (SELECT value FROM json_each(?))"
 
 
 async def article(db: aiosqlite.Connection, article_id: str) -> Article | None:
@@ -56,3 +65,12 @@ async def _articles(db: aiosqlite.Connection, sql: str, params: tuple[object, ..
     async with db.execute(sql, params) as cursor:
         rows = await cursor.fetchall()
     return [article_from_row(row) for row in rows]
+
+
+async def stored_articles(writer: StoreWriter, ids: list[str]) -> list[Article]:
+    """The articles among ``ids`` as the store holds them now, read on the writer's connection (an import
+    compares them with what it is about to write)."""
+    if not ids:
+        return []
+    rows = await writer.fetch(_SOME_SQL, (json.dumps(ids),))
+    return [article_from_row(dict(zip(_NAMES, row, strict=True))) for row in rows]
