@@ -3,6 +3,7 @@ and the way to every workstation (upload to a real in-process backend, pull into
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import subprocess
 import sys
@@ -20,7 +21,7 @@ from agentdesk.interchange.codec import RecordError, dumps, parse_line, parse_re
 from agentdesk.store.reader import StoreReader
 from agentdesk.sync.client import BackendClient
 from agentdesk.sync.upload import upload
-from tests.backend import add_user, database, in_process, server  # noqa: F401 - fixtures
+from tests.backend import add_user, database, fetch, in_process, server  # noqa: F401 - fixtures
 from tests.test_sync import sync_once
 
 MIRROR = """---
@@ -249,3 +250,21 @@ async def test_uploaded_articles_reach_another_workstation_by_sync(database: str
         found = await reader.search_articles("mirror")
         assert [a.id for a in found] == ["roadside/mirror"]
         assert found[0].products == ("Camper Assistance Plus",) and "not** safe" in found[0].body
+
+
+def test_the_command_with_a_server_stores_locally_and_uploads(server, articles: Path, tmp_path: Path) -> None:
+    """A real ``agentdesk serve`` process; the admin's token comes from the environment, as a script gives it."""
+    admin = add_user(server.database, "admin", "admin")
+    env = {key: value for key, value in os.environ.items() if not key.startswith("AGENTDESK_")}
+    env.update(XDG_DATA_HOME=str(tmp_path / "data"), XDG_CONFIG_HOME=str(tmp_path / "config"), AGENTDESK_TOKEN=admin)
+    store = tmp_path / "admin.sqlite3"
+    command = [sys.executable, "-m", "agentdesk", "knowledge", "import", str(articles), "--db", str(store),
+               "--server", server.url]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=60, env=env)
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.splitlines() == ["3 new, 0 updated, 0 refused",
+                                          f"uploaded to {server.url}: 3 new or changed, 0 unchanged, 0 refused"]
+    assert fetch(server.database, "SELECT id FROM record WHERE type = 'article' ORDER BY id") == [
+        ("billing/double-charge",), ("roadside/mirror",), ("roadside/tyre",)]
+    again = subprocess.run(command, capture_output=True, text=True, timeout=60, env=env)
+    assert again.stderr.splitlines()[-1] == f"uploaded to {server.url}: 0 new or changed, 3 unchanged, 0 refused"
