@@ -69,6 +69,7 @@ async def test_k_searches_reads_an_article_as_literal_text_and_escape_closes(sto
         assert isinstance(app.focused, KnowledgeQuery)
         results = screen.query_one(ArticleList)
         assert results.row_count == 6 and results.border_title == "Every article"
+        assert "↓ to the articles · esc closes" in screen_text(app)  # the keys in force, as the keymap has them
         await pilot.press(*'"mirr" -')  # quotes and a minus are no syntax: the word is mirr
         await settle(app, pilot)
         assert screen.shown_query == '"mirr" -'
@@ -83,6 +84,7 @@ async def test_k_searches_reads_an_article_as_literal_text_and_escape_closes(sto
         assert lines[0] == "Mirror [bold]markup[/bold] test"
         assert "␛[31mred␛[0m [link=x]click[/link]" in lines  # customer-facing text is data, never markup
         assert "[link=x]click[/link]" in screen_text(app)
+        assert "esc back to the list" in screen_text(app)
         await pilot.press("escape")  # from the article back to the list
         await settle(app, pilot)
         assert app.focused is results and app.screen is screen

@@ -120,14 +120,22 @@ class KnowledgeScreen(ModalScreen[str | None], inherit_bindings=False):
     def on_mount(self) -> None:
         box = self.query_one("#knowledge-box")
         box.border_title = "Pick an article to insert" if self.pick else "Knowledge articles"
-        closing = key_shown(self, "close")
-        opening = key_shown(self, "select", self.results)
-        doing = "inserts it" if self.pick else "reads it"
-        box.border_subtitle = " · ".join(part for part in (
-            f"{opening} on an article {doing}" if opening else "", f"{closing} closes" if closing else "") if part)
         self.body.set_text(None, "The highlighted article shows here.")
         self.query_one(KnowledgeQuery).focus()
         self.search(self._query)
+
+    def on_descendant_focus(self) -> None:
+        """The box's last line says what the keys in force here do (they follow the focus and the keymap)."""
+        focused = self.focused
+        if focused is self.results:
+            key, words = key_shown(self, "select", focused), "inserts the article" if self.pick else "reads it"
+        elif focused is self.body:
+            key, words = key_shown(self, "screen.focus_results", focused), "back to the list"
+        else:
+            key, words = key_shown(self, "screen.focus_results", focused), "to the articles"
+        closing = key_shown(self, "close")
+        hints = [f"{key} {words}" if key else "", f"{closing} closes" if closing and focused is not self.body else ""]
+        self.query_one("#knowledge-box").border_subtitle = " · ".join(hint for hint in hints if hint)
 
     # --- searching ----------------------------------------------------------------------
 
