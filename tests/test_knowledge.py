@@ -80,6 +80,7 @@ async def test_a_folder_loads_and_loading_it_again_updates_instead_of_doubling(a
     assert first.summary() == "3 new, 0 updated, 0 refused"
     write(articles, "roadside/tyre.md", TYRE.replace("under the rear", "under the floor"))
     write(articles, "roadside/awning.md", "---\ntitle: Awning will not close\n---\nCrank it by hand.\n")
+    write(articles, ".git/notes.md", "not an article")  # hidden: left out
     again = await import_folder(articles, store_path)
     assert again.summary() == "1 new, 1 updated, 0 refused (2 unchanged)"
     async with StoreReader.open(store_path) as reader:

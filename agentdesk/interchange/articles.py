@@ -1,6 +1,6 @@
 """Knowledge articles from a folder of Markdown files into the store, as interchange ``article`` records.
 
-Each ``*.md`` file (in any subfolder) is one article: YAML front matter with ``title`` and
+Each ``*.md`` file (in any subfolder, hidden ones left out) is one article: YAML front matter with ``title`` and
 optionally ``products`` and ``tags`` (lists of strings; one string is taken as a list of
 one), then the body in Markdown, kept as written. The record's id is the file's path
 under the folder, without ``.md`` (``roadside/mirror``), so importing the folder again
@@ -64,8 +64,11 @@ def article_id(path: Path, root: Path) -> str:
 
 
 def markdown_files(root: Path) -> Iterator[Path]:
-    """The ``*.md`` files under ``root``, in a stable order (by path)."""
-    return iter(sorted(path for path in root.rglob(f"*{SUFFIX}") if path.is_file()))
+    """The ``*.md`` files under ``root``, in a stable order (by path); hidden files and folders (``.git``,
+    an editor's ``.obsidian``) are not articles."""
+    found = (path for path in root.rglob(f"*{SUFFIX}")
+             if path.is_file() and not any(part.startswith(".") for part in path.relative_to(root).parts))
+    return iter(sorted(found))
 
 
 def read_article(path: Path, root: Path) -> dict[str, Any]:
