@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from agentdesk.channels.config import ChannelsError, load_channels
+from agentdesk.channels.config import ChannelsError, load_channels, parse_channels
 
 FULL = """
 public_url = "https://desk.example.com/"
@@ -100,3 +100,13 @@ def test_serve_refuses_a_bad_channels_file_in_one_line(tmp_path: Path, monkeypat
     status = main(["serve", "--database", str(tmp_path / "s.db"), "--channels", str(path)])
     err = capsys.readouterr().err
     assert status == 1 and err.count("\n") == 1 and expected in err and str(path) in err
+
+
+def test_an_smtp_server_without_login_needs_no_password_and_from_is_one_address(tmp_path) -> None:
+    without_login = '[smtp]\nhost = "127.0.0.1"\nport = 8025\nsecurity = "none"\nfrom = "service@example.com"\n'
+    config = parse_channels(without_login, "channels.toml")
+    assert config.missing_secrets() == []
+    with pytest.raises(ChannelsError, match=r"smtp\.from: 'Desk <service@example.com>' is not a plain e-mail address"):
+        parse_channels('[smtp]\nhost = "h"\nfrom = "Desk <service@example.com>"\n', "channels.toml")
+    with pytest.raises(ChannelsError, match=r"imap\.ca_file: .* is not a readable file"):
+        parse_channels(f'[imap]\nhost = "h"\nuser = "u"\nca_file = "{tmp_path / "none.pem"}"\n', "channels.toml")

@@ -92,6 +92,9 @@ def test_upgrade_from_first_revision_keeps_everything_and_fills_waiting(tmp_path
     assert sorted((c, s, ",".join(sorted(ch.split(","))), u) for c, s, ch, u in waiting) == expected
 
 
+# The partial index over a reply's delivery state is on an expression, which SQLAlchemy does not reflect:
+# test_query_plans shows that the watcher's look for queued replies searches it.
+@pytest.mark.filterwarnings("ignore:Skipped unsupported reflection of expression-based index")
 def test_migrated_schema_matches_the_sqlmodel_tables(tmp_path: Path) -> None:
     from alembic.autogenerate import compare_metadata
     from alembic.migration import MigrationContext

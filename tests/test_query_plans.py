@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from agentdesk.store import reader
+from agentdesk.store import reader, watching
 
 QUERIES = {
     "timeline page (any position)": (reader.TIMELINE_PAGE_SQL, ("c-1", 200, 1000), "ix_timeline_customer_at"),
@@ -25,6 +25,7 @@ QUERIES = {
                    ("c-1",), "ix_case_customer_status"),
     "open promises, due first": ("SELECT id FROM promise WHERE state IN ('open', 'overdue') ORDER BY due_us",
                                  (), "ix_promise_state_due"),
+    "an agent's queued replies": (watching.QUEUED_REPLIES, ("a-7",), "ix_timeline_entry_delivery"),
 }
 
 

@@ -14,6 +14,7 @@ channel is off. A value that cannot be used is one line naming the file, the key
     user = "service@example.com"
     password_env = "AGENTDESK_IMAP_PASSWORD"
     mailbox = "INBOX"
+    ca_file = "/etc/agentdesk/ca.pem"         # optional: trust this CA instead of the system's
 
     [smtp]
     host = "smtp.example.com"
@@ -21,7 +22,8 @@ channel is off. A value that cannot be used is one line naming the file, the key
     security = "starttls"
     user = "service@example.com"
     password_env = "AGENTDESK_SMTP_PASSWORD"
-    from = "service@example.com"
+    from = "service@example.com"             # the team address: replies go out from it, answers come back to it
+    ca_file = "/etc/agentdesk/ca.pem"         # optional, as for [imap]
 
     [twilio]
     account_sid = "AC..."
@@ -37,9 +39,11 @@ from __future__ import annotations
 
 import os
 import re
+import ssl
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
+from email.utils import parseaddr
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -51,6 +55,11 @@ _SECTIONS = ("imap", "smtp", "twilio", "webhook")
 
 class ChannelsError(ValueError):
     """The channels file cannot be used, or a secret it names is not set; the message is one line."""
+
+
+def tls_context(ca_file: str | None) -> ssl.SSLContext:
+    """Certificates checked and the host name matched, always; ``ca_file`` replaces the system's trust store."""
+    return ssl.create_default_context(cafile=ca_file)
 
 
 def _secret(env: str, what: str) -> str:
@@ -68,9 +77,14 @@ class ImapSettings:
     user: str
     password_env: str = "AGENTDESK_IMAP_PASSWORD"
     mailbox: str = "INBOX"
+    ca_file: str | None = None
+    """PEM certificates to trust instead of the system's (a private CA); never a way to skip the check."""
 
     def password(self) -> str:
         return _secret(self.password_env, "imap")
+
+    def tls_context(self) -> ssl.SSLContext:
+        return tls_context(self.ca_file)
 
 
 @dataclass(frozen=True)
@@ -81,9 +95,14 @@ class SmtpSettings:
     user: str | None
     from_: str
     password_env: str = "AGENTDESK_SMTP_PASSWORD"
+    ca_file: str | None = None
+    """PEM certificates to trust instead of the system's (a private CA); never a way to skip the check."""
 
     def password(self) -> str:
         return _secret(self.password_env, "smtp")
+
+    def tls_context(self) -> ssl.SSLContext:
+        return tls_context(self.ca_file)
 
 
 @dataclass(frozen=True)
@@ -120,7 +139,8 @@ class ChannelsConfig:
     def missing_secrets(self) -> list[str]:
         """One line for each configured channel whose secret's variable is not set."""
         problems = []
-        for settings, check in ((self.imap, "password"), (self.smtp, "password"), (self.twilio, "auth_token"),
+        smtp = self.smtp if self.smtp is not None and self.smtp.user else None  # no login: no password
+        for settings, check in ((self.imap, "password"), (smtp, "password"), (self.twilio, "auth_token"),
                                 (self.webhook, "secret")):
             if settings is None:
                 continue
@@ -178,6 +198,12 @@ class _Section:
             raise self.error("security", f"{value!r} is not one of {', '.join(SECURITY)}")
         return value
 
+    def ca_file(self) -> str | None:
+        value = self.text("ca_file")
+        if value is not None and not Path(value).is_file():
+            raise self.error("ca_file", f"{value!r} is not a readable file of PEM certificates")
+        return value
+
     def port(self, default: int) -> int:
         value = self.table.get("port", default)
         if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 65535:
@@ -198,21 +224,25 @@ def _public_url(source: str, value: Any) -> str | None:
 
 
 def _imap(section: _Section) -> ImapSettings:
-    section.check_keys(("host", "port", "security", "user", "password_env", "mailbox"))
+    section.check_keys(("host", "port", "security", "user", "password_env", "mailbox", "ca_file"))
     security = section.security("ssl")
     return ImapSettings(host=section.required("host"), port=section.port(993 if security == "ssl" else 143),
                         security=security, user=section.required("user"),
                         password_env=section.env_name("password_env", "AGENTDESK_IMAP_PASSWORD"),
-                        mailbox=section.text("mailbox", "INBOX") or "INBOX")
+                        mailbox=section.text("mailbox", "INBOX") or "INBOX", ca_file=section.ca_file())
 
 
 def _smtp(section: _Section) -> SmtpSettings:
-    section.check_keys(("host", "port", "security", "user", "password_env", "from"))
+    section.check_keys(("host", "port", "security", "user", "password_env", "from", "ca_file"))
     security = section.security("starttls")
+    sender = section.required("from")
+    if parseaddr(sender)[1] != sender or "@" not in sender:
+        raise section.error("from", f"{sender!r} is not a plain e-mail address (the agent's name is added to it)")
     return SmtpSettings(host=section.required("host"),
                         port=section.port({"ssl": 465, "starttls": 587, "none": 25}[security]),
-                        security=security, user=section.text("user"), from_=section.required("from"),
-                        password_env=section.env_name("password_env", "AGENTDESK_SMTP_PASSWORD"))
+                        security=security, user=section.text("user"), from_=sender,
+                        password_env=section.env_name("password_env", "AGENTDESK_SMTP_PASSWORD"),
+                        ca_file=section.ca_file())
 
 
 def _twilio(section: _Section) -> TwilioSettings:

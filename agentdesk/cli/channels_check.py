@@ -88,7 +88,8 @@ async def _smtp(settings: SmtpSettings) -> str:
     password = settings.password()
     where = f"{settings.host}:{settings.port}"
     client = aiosmtplib.SMTP(hostname=settings.host, port=settings.port, use_tls=settings.security == "ssl",
-                             start_tls=settings.security == "starttls", timeout=CHECK_TIMEOUT_S)
+                             start_tls=settings.security == "starttls", timeout=CHECK_TIMEOUT_S,
+                             tls_context=settings.tls_context() if settings.security != "none" else None)
     try:
         await client.connect()
     except (OSError, aiosmtplib.SMTPException) as exc:

@@ -34,6 +34,7 @@ def run(args: argparse.Namespace) -> int:
         "export": _export,
         "knowledge": _knowledge,
         "queue": _queue,
+        "floor": _floor,
         "timeline": _timeline,
         "decide": _decide,
         "reply": _reply,
@@ -215,6 +216,15 @@ def _queue(args: argparse.Namespace) -> int:
     from agentdesk.plain.lines import print_queue
 
     return asyncio.run(print_queue(_existing_store(args), as_json=args.json))
+
+
+def _floor(args: argparse.Namespace) -> int:
+    from agentdesk.desk.identity import backend_link
+    from agentdesk.plain.lines import print_floor
+
+    store = _existing_store(args)
+    return asyncio.run(print_floor(store, _Context(args).matrix(), backend_link(args.server, args.agent),
+                                   as_json=args.json))
 
 
 def _timeline(args: argparse.Namespace) -> int:

@@ -170,6 +170,8 @@ def build_parser() -> Parser:
 
     command("export", "write the store as interchange JSONL to stdout")
     command("queue", "the queue in fair order, one customer a line, with the reason for its place")
+    command("floor", "the supervisor's floor: agents and whom they are on (with a backend), the queue's longest "
+                     "waits, missed deadlines, escalations waiting, promises by owner")
     timeline = command("timeline", "a customer's merged timeline, oldest first, one entry a line")
     timeline.add_argument("customer", metavar="CUSTOMER", help="customer id, e-mail address or phone number")
 

@@ -140,3 +140,16 @@ class ChangesPage(BaseModel):
     cursor: int = Field(description="The last seq in this page (the 'after' asked for when empty)")
     head: int = Field(description="The newest seq of the change log")
     more: bool = Field(description="True when changes after 'cursor' exist")
+
+
+class PresenceReport(BaseModel):
+    customer: str | None = Field(default=None, max_length=200, description="The customer open now (null: none)")
+    typing: bool = Field(default=False, description="The agent is typing a reply to that customer")
+
+
+class PresenceEntry(BaseModel):
+    user: str
+    name: str = Field(description="The agent's name")
+    customer: str | None
+    typing: bool
+    seen: datetime = Field(description="When the workstation last said so (a mark expires 30 s after)")

@@ -32,7 +32,7 @@ from agentdesk import __version__
 from agentdesk.channels.config import ChannelsConfig
 from agentdesk.domain.authority import AuthorityMatrix, parse_matrix
 from agentdesk.domain.timeline import from_utc_micros
-from agentdesk.server import webhooks
+from agentdesk.server import presence, webhooks
 from agentdesk.server.api_models import (
     ChangesPage,
     ErrorDetail,
@@ -41,6 +41,8 @@ from agentdesk.server.api_models import (
     Me,
     Mutation,
     MutationResult,
+    PresenceEntry,
+    PresenceReport,
     RecordRefusal,
     RecordsUpload,
     UploadReport,
@@ -214,18 +216,42 @@ def create_app(database: str | Path | URL, matrix_text: str | None = None, *,
             raise _error(403, f"only an admin uploads records; {user.name} is {user.role}")
         return user
 
-    async def decider(user: Annotated[User, Depends(current_user)]) -> User:
-        if user.role == ADMIN:
-            raise _error(403, "an admin decides nothing")
+    async def decider(request: Request, user: Annotated[User, Depends(current_user)]) -> User:
+        """A user who may write; every refusal is kept in ``access_refusal``."""
         role = backend.matrix.role(user.role)
-        if role is None:
-            raise _error(403, f"role {user.role!r} is not in the backend's authority matrix")
-        if role.read_only:
-            raise _error(403, f"the {role.name} role is read-only and decides nothing")
-        return user
+        if user.role == ADMIN:
+            reason = "an admin decides nothing"
+        elif role is None:
+            reason = f"role {user.role!r} is not in the backend's authority matrix"
+        elif role.read_only:
+            reason = f"the {role.name} role is read-only and decides nothing"
+        else:
+            return user
+        await presence.refused_access(backend.database, user.name, user.role, f"{request.method} {request.url.path}",
+                                      reason)
+        log.warning("refused %s %s to %s (%s): %s", request.method, request.url.path, user.name, user.role, reason)
+        raise _error(403, reason)
 
     Reader = Annotated[User, Depends(current_user)]
     app.include_router(webhooks.router)
+
+    @app.put("/presence", status_code=204, responses=ERRORS, tags=["presence"],
+             summary="Say which customer this workstation has open, and whether its agent is typing a reply")
+    async def put_presence(body: PresenceReport, user: Annotated[User, Depends(decider)]) -> Response:
+        await presence.report(backend.database, user.name, body.customer, body.typing)
+        return Response(status_code=204)
+
+    @app.delete("/presence", status_code=204, responses=ERRORS, tags=["presence"],
+                summary="This workstation closes: its mark goes at once")
+    async def delete_presence(user: Annotated[User, Depends(decider)]) -> Response:
+        await presence.leave(backend.database, user.name)
+        return Response(status_code=204)
+
+    @app.get("/presence", response_model=list[PresenceEntry], responses=ERRORS, tags=["presence"],
+             summary="Who has which customer open now (marks expire 30 s after a workstation goes quiet)")
+    async def get_presence(_user: Reader) -> list[PresenceEntry]:
+        return [PresenceEntry(user=p.user, name=p.name, customer=p.customer, typing=p.typing,
+                              seen=from_utc_micros(p.seen_us)) for p in await presence.present(backend.database)]
 
     @app.get("/health", response_model=Health, tags=["service"], summary="Is the backend up; its newest seq")
     async def health() -> Health:

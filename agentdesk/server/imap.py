@@ -59,6 +59,7 @@ class ImapAccount(Protocol):
     @property
     def mailbox(self) -> str: ...
     def password(self) -> str: ...
+    def tls_context(self) -> ssl.SSLContext: ...
 
 
 class ImapFailure(Exception):
@@ -82,7 +83,7 @@ class Selected:
 async def open_mailbox(account: ImapAccount, *, timeout: float = TIMEOUT_S) -> tuple[aioimaplib.IMAP4, Selected]:
     """A logged-in client with ``account.mailbox`` selected; :class:`ImapFailure` says which step failed."""
     password = account.password()
-    context = ssl.create_default_context() if account.security in ("ssl", "starttls") else None
+    context = account.tls_context() if account.security in ("ssl", "starttls") else None
     client = (aioimaplib.IMAP4_SSL(account.host, account.port, timeout=timeout, ssl_context=context)
               if account.security == "ssl" else aioimaplib.IMAP4(account.host, account.port, timeout=timeout))
     try:

@@ -14,7 +14,7 @@ from sqlalchemy.exc import DBAPIError
 
 from agentdesk.server.database import Database
 
-HEAD_REVISION = "0006_reply_delivery"
+HEAD_REVISION = "0007_presence"
 """The newest backend migration; a test keeps this equal to the head of ``migrations/server/``."""
 
 _MIGRATION_LOCK = 0x61676E74  # any constant all backend processes agree on ("agnt")

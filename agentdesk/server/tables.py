@@ -205,3 +205,37 @@ class ReplyDelivery(ServerTable, table=True):
 
 
 reply_delivery = ServerTable.metadata.tables[ReplyDelivery.__tablename__]
+
+
+class Presence(ServerTable, table=True):
+    """Which customer a workstation has open, and whether its agent is typing a reply: ephemeral.
+
+    Never part of customer data or the audit; a row older than the expiry means nothing and is deleted.
+    On PostgreSQL the table is UNLOGGED: nothing of it needs to survive a crash.
+    """
+
+    __tablename__ = "presence"
+
+    user_name: str = Field(primary_key=True)
+    customer_id: str | None = None
+    typing: bool = False
+    seen_us: int = Field(sa_type=BigInteger)
+
+
+presence = ServerTable.metadata.tables[Presence.__tablename__]
+
+
+class AccessRefusal(ServerTable, table=True):
+    """A write a user's role may not make (a supervisor's token on a mutating route), refused and kept here."""
+
+    __tablename__ = "access_refusal"
+
+    id: int | None = Field(default=None, primary_key=True, sa_type=BigInteger().with_variant(Integer(), "sqlite"))
+    user_name: str
+    role: str
+    route: str
+    reason: str = Field(sa_type=Text)
+    at_us: int = Field(sa_type=BigInteger)
+
+
+access_refusal = ServerTable.metadata.tables[AccessRefusal.__tablename__]

@@ -78,13 +78,13 @@ def last_decision_at(db: sqlite3.Connection, agent_id: str) -> datetime | None:
     return from_utc_micros(last) if last is not None else None
 
 
-_QUEUED_REPLIES = ("SELECT id FROM timeline_entry WHERE json_extract(extra, '$.delivery') = 'queued' "
+QUEUED_REPLIES = ("SELECT id FROM timeline_entry WHERE json_extract(extra, '$.delivery') = 'queued' "
                    "AND json_extract(extra, '$.reply_by') = ?")
 """``agent_id``'s replies not yet sent (the partial index on the delivery state keeps this to the few queued)."""
 
 
 def queued_reply_ids(db: sqlite3.Connection, agent_id: str) -> frozenset[str]:
-    return frozenset(row["id"] for row in db.execute(_QUEUED_REPLIES, (agent_id,)).fetchall())
+    return frozenset(row["id"] for row in db.execute(QUEUED_REPLIES, (agent_id,)).fetchall())
 
 
 def reply_delivery(db: sqlite3.Connection, entry_id: str) -> tuple[str, str, str, str | None] | None:

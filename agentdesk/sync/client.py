@@ -114,6 +114,15 @@ class BackendClient:
         ``reason``)."""
         await self._request("POST", "/reports/set-aside", json={"items": list(items)})
 
+    async def put_presence(self, customer: str | None, typing: bool) -> None:
+        await self._request("PUT", "/presence", json={"customer": customer, "typing": typing})
+
+    async def delete_presence(self) -> None:
+        await self._request("DELETE", "/presence")
+
+    async def presence(self) -> list[dict[str, Any]]:
+        return list((await self._request("GET", "/presence")).json())
+
     async def upload(self, records: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
         return (await self._request("POST", "/records", json={"records": list(records)})).json()
 

@@ -46,14 +46,18 @@ from agentdesk.desk.watch import StoreWatch
 from agentdesk.domain import reply
 from agentdesk.domain.decision_text import DECISIONS_NOT_AVAILABLE
 from agentdesk.domain.model import Agent
+from agentdesk.domain.presence import Seen
 from agentdesk.domain.text import one_line
 from agentdesk.domain.timefmt import duration
+from agentdesk.sync.presence import Presence
 from agentdesk.tui.messages import (
     CallbacksDue,
     DecisionsQueued,
     DueCallback,
     EscalationOutcome,
     OpenCustomer,
+    PresenceSeen,
+    Presenting,
     QueuePainted,
     RefusedDecision,
     RepliesQueued,
@@ -127,6 +131,8 @@ class Desk:
     """Why nobody is signed in yet, when that is not for ``--as`` to fix (the backend is asked who the token is)."""
     sync_status: SyncStatus | None = None
     """The sync loop's last report; None when it is not running."""
+    presence: tuple[Seen, ...] = ()
+    """Who else has which customer open, as the backend last said."""
     sync_note: SyncLine = LOCAL_ONLY
     """What the header says about the backend when no sync loop reports (no backend, no token, stopped)."""
     _reader: StoreReader | None = None
@@ -278,6 +284,8 @@ class AgentDeskApp(App[None], inherit_bindings=False):
         self.notice_log = NoticeLog()
         """Every notification of this session, for the notices screen (they vanish from view)."""
         self.backend = backend
+        self.presence = Presence(None, reports=False) if backend is not None else None
+        """What this workstation tells the backend it has open, and who else is where (with a backend)."""
         self.syncer: Syncer | None = None
         """The running sync loop (to nudge it when something is queued); None without a backend, or until it runs."""
         self._signing_in = False
@@ -349,6 +357,9 @@ class AgentDeskApp(App[None], inherit_bindings=False):
 
     def _start_deciding(self) -> None:
         """With a ledger open: callbacks falling due, and undo windows ending, are looked after from now on."""
+        if self.presence is not None and self.desk is not None and self.desk.agent is not None:
+            self.presence.user = self.desk.agent.id
+            self.presence.reports = self.desk.ledger is not None  # read-only: no write path, so no presence
         if self.desk is not None and self.desk.ledger is not None:
             self._poll_callbacks()
             self.set_interval(CALLBACK_SECONDS, self._poll_callbacks)
@@ -375,7 +386,7 @@ class AgentDeskApp(App[None], inherit_bindings=False):
     @work(group="sync", exclusive=True, exit_on_error=False, description="syncing with the backend")
     async def _sync_worker(self, backend: BackendLink) -> None:
         """Worker: push, pull and follow the backend until the app ends; it reports in messages only."""
-        await follow(backend, self.store_path, self.clock, self.post_message, self._sync_started)
+        await follow(backend, self.store_path, self.clock, self.post_message, self._sync_started, self.presence)
 
     def _sync_started(self, syncer: Syncer) -> None:
         self.post_message(self._SyncStarted(syncer))
@@ -494,6 +505,16 @@ class AgentDeskApp(App[None], inherit_bindings=False):
             self._watch.awaiting(message.decision_ids)
         if self.syncer is not None:
             self.syncer.nudge()
+
+    def on_presence_seen(self, message: PresenceSeen) -> None:
+        if self.desk is not None:
+            self.desk.presence = message.seen
+            for screen in self.screen_stack:
+                screen.post_message(PresenceSeen(message.seen))
+
+    def on_presenting(self, message: Presenting) -> None:
+        if self.presence is not None:
+            self.presence.set(message.customer_id, message.typing)
 
     def on_replies_queued(self, message: RepliesQueued) -> None:
         if self._watch is not None:

@@ -9,6 +9,7 @@ from textual.message import Message
 
 from agentdesk.desk.watch import EscalationOutcome, RefusedDecision, ReplyOutcome
 from agentdesk.domain.model import Customer, Decision, Promise
+from agentdesk.domain.presence import Seen
 
 if TYPE_CHECKING:
     from agentdesk.sync.status import Kept, SyncStatus
@@ -134,3 +135,22 @@ class SyncStopped(Message, bubble=False):
     def __init__(self, words: str) -> None:
         super().__init__()
         self.words = words
+
+
+class PresenceSeen(Message, bubble=False):
+    """Who else has which customer open changed (posted by the sync worker; the app keeps it on the desk and
+    tells every screen)."""
+
+    def __init__(self, seen: tuple[Seen, ...]) -> None:
+        super().__init__()
+        self.seen = seen
+
+
+class Presenting(Message):
+    """The customer now in front of the agent (None: none), and whether a reply to them is being typed.
+
+    Posted to the app by the screens; the app tells the backend (see ``agentdesk.sync.presence``)."""
+
+    def __init__(self, customer_id: str | None, typing: bool = False) -> None:
+        super().__init__()
+        self.customer_id, self.typing = customer_id, typing

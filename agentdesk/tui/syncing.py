@@ -26,11 +26,12 @@ from textual.message import Message
 
 from agentdesk.desk.identity import BackendLink, identify, token_key
 from agentdesk.domain.text import one_line
-from agentdesk.tui.messages import SyncApplied, SyncIdentity, SyncKept, SyncStatusChanged, SyncStopped
+from agentdesk.tui.messages import PresenceSeen, SyncApplied, SyncIdentity, SyncKept, SyncStatusChanged, SyncStopped
 from agentdesk.tui.widgets.desk_header import SyncLine
 
 if TYPE_CHECKING:
     from agentdesk.sync.engine import Syncer
+    from agentdesk.sync.presence import Presence
     from agentdesk.sync.status import SyncStatus
 
 LOCAL_ONLY = SyncLine("local only")
@@ -55,7 +56,8 @@ def _load_sync() -> tuple[Any, Any, Any, Callable[[BaseException], str]]:
 
 
 async def follow(link: BackendLink, store: Path, clock: Callable[[], datetime],
-                 post: Callable[[Message], object], started: Callable[[Syncer], None]) -> None:
+                 post: Callable[[Message], object], started: Callable[[Syncer], None],
+                 presence: Presence | None = None) -> None:
     """Sync ``store`` with the backend until cancelled; ``started`` gets the loop (to nudge it) each time it runs.
 
     Every failure ends as a message: nothing raises out of here but cancellation.
@@ -83,6 +85,9 @@ async def follow(link: BackendLink, store: Path, clock: Callable[[], datetime],
                     post(SyncIdentity(remembered))  # said by the backend before: offline is no obstacle
                 async with asyncio.TaskGroup() as group:
                     group.create_task(syncer.run(), name="agentdesk-sync")
+                    if presence is not None:
+                        group.create_task(presence.run(backend, lambda seen: post(PresenceSeen(seen))),
+                                          name="agentdesk-presence")
                     if link.user is None and remembered is None:
                         group.create_task(identify(backend, partial(replica.remember_user, token_key(token)),
                                                    _told(post)), name="agentdesk-sync-identify")

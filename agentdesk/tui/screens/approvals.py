@@ -33,7 +33,7 @@ from agentdesk.domain.model import Case, Customer, Decision
 from agentdesk.domain.text import one_line
 from agentdesk.domain.timefmt import duration
 from agentdesk.tui.keymap import key_shown
-from agentdesk.tui.messages import DecisionsQueued, OpenCustomer, StoreChanged
+from agentdesk.tui.messages import DecisionsQueued, OpenCustomer, Presenting, StoreChanged
 from agentdesk.tui.screens import DeskScreen
 from agentdesk.tui.screens.prompt import PromptScreen
 from agentdesk.tui.widgets.approval_list import ApprovalItem, ApprovalList
@@ -138,6 +138,7 @@ class ApprovalsScreen(DeskScreen):
         self.load()
 
     def on_screen_resume(self) -> None:
+        self.app.post_message(Presenting(None))
         """Shown (first push, or back from a customer): read the list (it may have changed meanwhile)."""
         self.load()
 

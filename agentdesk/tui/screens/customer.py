@@ -68,11 +68,12 @@ from agentdesk.domain.decision_text import (
     role_decides_nothing,
 )
 from agentdesk.domain.model import Case, Channel, Decision, Direction, EntryKind, Promise, TimelineEntry
+from agentdesk.domain.presence import on_customer, presence_words
 from agentdesk.domain.queue import URGENCY_WORDS
 from agentdesk.domain.text import one_line
 from agentdesk.domain.timefmt import duration, until, zone
 from agentdesk.tui.keymap import key_shown
-from agentdesk.tui.messages import DecisionsQueued, RepliesQueued, StoreChanged
+from agentdesk.tui.messages import DecisionsQueued, PresenceSeen, Presenting, RepliesQueued, StoreChanged
 from agentdesk.tui.screens import DeskScreen
 from agentdesk.tui.screens.help import scroll_bindings
 from agentdesk.tui.themes import text_style
@@ -358,6 +359,7 @@ class CustomerScreen(DeskScreen):
                          read_only=self.desk.read_only, now=self.desk.viewer_now, sync=self.desk.sync_line,
                          id="header")
         yield Static(Text("Loading customer…"), id="banner")
+        yield Static(Text(""), id="presence")
         with Horizontal(id="body"):
             with Vertical(id="main"):
                 yield TimelineView(self.desk, id="timeline")
@@ -383,6 +385,20 @@ class CustomerScreen(DeskScreen):
     @property
     def decision_bar(self) -> DecisionBar:
         return self.query_one("#decisions", DecisionBar)
+
+    def on_screen_resume(self) -> None:
+        self.app.post_message(Presenting(self.customer_id))
+        self._render_presence()
+
+    def on_presence_seen(self, message: PresenceSeen) -> None:
+        self._render_presence()
+
+    def _render_presence(self) -> None:
+        """``Anna Berg has this customer open · typing a reply``: before deciding or answering twice."""
+        words = presence_words(on_customer(self.desk.presence, self.customer_id))
+        line = self.query_one("#presence", Static)
+        line.update(Text(f"● {words}", end="") if words else Text(""))
+        line.display = bool(words)
 
     def on_mount(self) -> None:
         self.timeline.border_title = "Timeline"

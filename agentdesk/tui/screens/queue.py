@@ -24,7 +24,7 @@ from agentdesk.domain.model import Customer
 from agentdesk.domain.queue import QueuePlace, order_queue
 from agentdesk.domain.text import one_line
 from agentdesk.tui.keymap import key_shown
-from agentdesk.tui.messages import CallbacksDue, OpenCustomer, QueuePainted, StoreChanged
+from agentdesk.tui.messages import CallbacksDue, OpenCustomer, PresenceSeen, Presenting, QueuePainted, StoreChanged
 from agentdesk.tui.screens import DeskScreen
 from agentdesk.tui.widgets.desk_header import DeskHeader
 from agentdesk.tui.widgets.key_bar import KeyBar
@@ -139,8 +139,13 @@ class QueueScreen(DeskScreen):
         self.load_approvals()
 
     def on_screen_resume(self) -> None:
+        self.app.post_message(Presenting(None))
+        self.queue.set_presence(self.desk.presence)
         if self._painted_once:
             self.load_approvals()
+
+    def on_presence_seen(self, message: PresenceSeen) -> None:
+        self.query_one(QueueList).set_presence(message.seen)
 
     def on_store_changed(self, message: StoreChanged) -> None:
         """Another workstation (or this one) committed: read the queue and the approvals again."""

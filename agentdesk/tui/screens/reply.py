@@ -26,6 +26,7 @@ from agentdesk.domain.model import Channel
 from agentdesk.domain.sms import segments
 from agentdesk.domain.text import one_line
 from agentdesk.tui.keymap import key_shown
+from agentdesk.tui.messages import Presenting
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +60,7 @@ class ReplyScreen(ModalScreen[ReplyAction], inherit_bindings=False):
         wanted = draft.channel if draft is not None else None
         self.index = next((i for i, d in enumerate(self.destinations) if d.channel is wanted), 0)
         self.initial = draft.text if draft is not None else ""
+        self._typing = False
 
     @property
     def destination(self) -> reply.Destination | None:
@@ -136,6 +138,14 @@ class ReplyScreen(ModalScreen[ReplyAction], inherit_bindings=False):
     @on(TextArea.Changed, "#reply-text")
     def _typed(self) -> None:
         self._show_length()
+        typing = bool(self.query_one("#reply-text", ReplyText).text.strip())
+        if typing != self._typing:  # others see "typing a reply" on this customer
+            self._typing = typing
+            self.app.post_message(Presenting(self.context.customer.id, typing))
+
+    def on_unmount(self) -> None:
+        if self._typing:
+            self.app.post_message(Presenting(self.context.customer.id, False))
 
     # --- actions ----------------------------------------------------------------------------
 

@@ -7,15 +7,17 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import ClassVar
 
+from rich.cells import cell_len
 from rich.text import Text
 from textual.binding import BindingType
 from textual.message import Message
 
 from agentdesk.domain.model import Customer
+from agentdesk.domain.presence import Seen, on_customer, queue_mark
 from agentdesk.domain.queue import QueuePlace
 from agentdesk.domain.text import one_line
 from agentdesk.domain.timefmt import duration, until
-from agentdesk.tui.widgets.columns import fit
+from agentdesk.tui.widgets.columns import clip, fit
 from agentdesk.tui.widgets.line_list import LineList, list_bindings
 
 GAP = "  "
@@ -70,6 +72,12 @@ class QueueList(LineList[QueuePlace]):
     def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
         super().__init__(id=id, classes=classes)
         self.now = datetime.now(timezone.utc)
+        self.presence: tuple[Seen, ...] = ()
+        """Who else has which customer open: a customer someone is on says so first in its reason."""
+
+    def set_presence(self, seen: tuple[Seen, ...]) -> None:
+        self.presence = seen
+        self.refresh()
 
     def set_places(self, places: Sequence[QueuePlace], now: datetime, keep: str | None = None) -> None:
         """Show ``places``; the cursor stays on customer ``keep`` when they are still waiting."""
@@ -110,7 +118,13 @@ class QueueList(LineList[QueuePlace]):
             text.append(fit(deadline, columns.deadline), muted if deadline == "—" else None)
         if columns.reason:
             text.append(GAP)
-            text.append(fit(one_line(item.reason, columns.reason * 2), columns.reason), muted)
+            mark = queue_mark(on_customer(self.presence, item.waiting.customer_id))
+            if mark:
+                mark = clip(f"● {mark}", columns.reason)
+                text.append(mark, self.style("warning"))
+            rest = columns.reason - cell_len(mark) - (2 if mark else 0)
+            if rest > 1:
+                text.append(("; " if mark else "") + fit(one_line(item.reason, rest * 2), rest), muted)
         return text
 
 
