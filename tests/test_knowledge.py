@@ -18,6 +18,8 @@ from agentdesk.domain.knowledge import article_line, case_expression, case_produ
 from agentdesk.domain.model import Article, Case, CaseStatus, Customer
 from agentdesk.interchange.articles import import_folder
 from agentdesk.interchange.codec import RecordError, dumps, parse_line, parse_record, to_json_obj
+from agentdesk.interchange.dump import dump_jsonl
+from agentdesk.interchange.load import load_jsonl
 from agentdesk.store.reader import StoreReader
 from agentdesk.sync.client import BackendClient
 from agentdesk.sync.upload import upload
@@ -269,3 +271,18 @@ def test_the_command_with_a_server_stores_locally_and_uploads(server, articles: 
         ("billing/double-charge",), ("roadside/mirror",), ("roadside/tyre",)]
     again = subprocess.run(command, capture_output=True, text=True, timeout=60, env=env)
     assert again.stderr.splitlines()[-1] == f"uploaded to {server.url}: 0 new or changed, 3 unchanged, 0 refused"
+
+
+async def test_export_carries_the_articles_and_import_brings_them_back(articles: Path, store_path: Path,
+                                                                      tmp_path: Path) -> None:
+    await import_folder(articles, store_path)
+    exported = tmp_path / "export.jsonl"
+    with exported.open("wb") as out:
+        assert await dump_jsonl(store_path, out) == 3
+    lines = exported.read_bytes().splitlines()
+    assert [parse_line(line).id for line in lines] == ["billing/double-charge", "roadside/mirror", "roadside/tyre"]
+    with exported.open("rb") as source:
+        report = await load_jsonl(source, tmp_path / "again.sqlite3")
+    assert (report.written, report.errors) == (3, [])
+    async with StoreReader.open(tmp_path / "again.sqlite3") as reader:
+        assert [a.id for a in await reader.search_articles("tyre")] == ["roadside/tyre"]
