@@ -1025,7 +1025,7 @@ class CustomerScreen(DeskScreen):
         from agentdesk.tui.screens.reply import ReplyScreen
 
         if self.is_active and message.context.customer.id == self.customer_id:
-            self.app.push_screen(ReplyScreen(message.context), partial(self._reply_given, self.customer_id))
+            self.app.push_screen(ReplyScreen(message.context, self.desk), partial(self._reply_given, self.customer_id))
 
     def _reply_given(self, customer_id: str, action: ReplyAction | None) -> None:
         if action is None:
