@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 from agentdesk.demo.build import DEMO_AGENT, build_demo
 from agentdesk.tui.app import AgentDeskApp
 from agentdesk.tui.screens.customer import CustomerScreen
+from agentdesk.tui.screens.floor import FloorScreen
 from agentdesk.tui.syncing import BackendLink
 from agentdesk.tui.widgets.desk_header import DeskHeader
 
@@ -29,6 +30,7 @@ DECIDING_CUSTOMER = "Albrecht"  # story 3: a fee for our own fault, a credit pro
 REPLY_TEXT = ("Hello Ms Lindner, your eSIM is active again since 09:40. The QR code for your second phone is in "
               "your e-mail. Safe flight!")
 LEAD = "a-2"  # Markus Brandt, who approves what agents escalate
+SUPERVISOR = "a-1"  # Katrin Hoffmann, who watches the floor
 KNOWLEDGE_CUSTOMER = "Brandes"  # story 5: the camper van's mirror on the A7 at night
 
 
@@ -98,6 +100,16 @@ async def shoot(store: Path) -> list[Path]:
         await lead.workers.wait_for_complete()
         await pilot.pause()
         written.append(_save(lead, "approvals"))
+
+    # The floor, where a read-only workstation starts (no backend here: presence reads unknown).
+    watching = AgentDeskApp(store, SUPERVISOR, clock=clock, viewer_zone=ZoneInfo("Europe/Berlin"), read_only=True)
+    async with watching.run_test(size=SIZE) as pilot:
+        await watching.queue_painted.wait()
+        while not isinstance(watching.screen, FloorScreen) or watching.screen.floor.row_count == 0:
+            await pilot.pause(0.05)
+        await watching.workers.wait_for_complete()
+        await pilot.pause()
+        written.append(_save(watching, "floor"))
 
     # A reply by SMS to Petra Lindner: the editor, then the reply queued on her timeline.
     replying = AgentDeskApp(store, DEMO_AGENT, clock=clock, viewer_zone=ZoneInfo("Europe/Berlin"))

@@ -346,11 +346,11 @@ class AgentDeskApp(App[None], inherit_bindings=False):
 
     async def _open_ledger(self, desk: Desk, agent: Agent | None) -> Ledger | None:
         """The write path for ``agent``, open for the app's lifetime; None when read-only or nobody is signed in."""
+        desk.matrix = self.matrix or _demo_matrix()  # read too by the floor and for customers' time zones
         if agent is None or self.read_only:
             return None  # read-only opens no ledger: there is no write path to refuse
         from agentdesk.desk.store import Ledger
 
-        desk.matrix = self.matrix or _demo_matrix()
         return await self._stack.enter_async_context(Ledger.open(self.store_path, desk.matrix, self.clock))
 
     class _StoreOpened(Message):

@@ -21,7 +21,7 @@ from textual.binding import Binding, BindingType
 from textual.message import Message
 
 from agentdesk.desk.floor import read_floor
-from agentdesk.domain.floor import Floor, agent_line, escalation_line, place_line, promise_line
+from agentdesk.domain.floor import LONGEST_WAITS, Floor, agent_line, escalation_line, place_line, promise_line
 from agentdesk.domain.text import one_line
 from agentdesk.tui.messages import OpenCustomer, PresenceSeen, Presenting, StoreChanged
 from agentdesk.tui.screens import DeskScreen
@@ -53,7 +53,10 @@ def floor_rows(floor: Floor) -> list[FloorLine]:
     rows.append(FloorLine(f"Queue · {floor.queue_length} waiting · longest effective waits", heading=True))
     rows += [FloorLine(place_line(p), customer_id=p.waiting.customer_id) for p in floor.longest]
     rows.append(FloorLine(f"Missed deadlines · {len(floor.missed)}", heading=True, alert=bool(floor.missed)))
-    rows += [FloorLine(place_line(p), customer_id=p.waiting.customer_id, alert=True) for p in floor.missed]
+    rows += [FloorLine(place_line(p), customer_id=p.waiting.customer_id, alert=True)
+             for p in floor.missed[:LONGEST_WAITS]]
+    if len(floor.missed) > LONGEST_WAITS:
+        rows.append(FloorLine(f"and {len(floor.missed) - LONGEST_WAITS} more: the queue lists every one"))
     rows.append(FloorLine(f"Escalations waiting for approval · {len(floor.escalations)}", heading=True))
     rows += [FloorLine(escalation_line(e), customer_id=e.decision.customer) for e in floor.escalations]
     rows.append(FloorLine("Promises by owner" if floor.promises else "Promises · none due today, none overdue",
@@ -149,6 +152,8 @@ class FloorScreen(DeskScreen):
         rows = floor_rows(message.floor)
         current = self.floor.cursor_item
         keep = self.floor.cursor if current is not None else 0
+        if current is None:  # first read: the cursor starts on the first row that opens something
+            keep = next((i for i, row in enumerate(rows) if row.customer_id), 0)
         self.floor.set_items(rows, cursor=min(keep, max(len(rows) - 1, 0)))
         self.floor.border_title = (f"Floor · {message.floor.queue_length} waiting · "
                                    f"{len(message.floor.escalations)} escalations waiting")
