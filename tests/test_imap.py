@@ -12,11 +12,13 @@ from email.message import EmailMessage
 
 import pytest
 
+from agentdesk.retry import Policy
 from agentdesk.server.database import Database, database_url
 from agentdesk.server.imap import ImapConnector
 from agentdesk.server.migrate import upgrade
 from tests.backend import database, fetch  # noqa: F401 (fixture)
-from tests.imap_server import ImapServer, Mailbox, imap_server  # noqa: F401 (fixture)
+from tests.imap_server import ImapServer, Mailbox, imap_server, imap_tls_server  # noqa: F401 (fixture)
+from tests.tls import Certificates, certificates  # noqa: F401 (fixture)
 
 DEADLINE_S = 20.0
 
@@ -31,6 +33,7 @@ class Account:
     secret: str
     security: str = "none"
     mailbox: str = "INBOX"
+    ca_file: str | None = None
 
     def password(self) -> str:
         return self.secret
@@ -159,6 +162,41 @@ async def test_two_connectors_on_one_postgresql_file_each_mail_once(database: st
     assert len(fetch(database, "SELECT id FROM record WHERE type = 'customer'")) == 4
 
 
+@pytest.mark.parametrize("database", ["sqlite"], indirect=True)  # TLS is the question here, not the database
+@pytest.mark.parametrize("security", ["ssl", "starttls"])
+async def test_mail_is_filed_over_tls_with_the_certificate_verified(database: str, imap_tls_server: ImapServer,
+                                                                    certificates: Certificates, security: str):
+    mailbox = imap_tls_server.new_mailbox()
+    mailbox.deliver(_mail(1))
+    port = imap_tls_server.tls_port if security == "ssl" else imap_tls_server.port
+    # "localhost", not the address: the certificate's name is checked too
+    account = Account("localhost", port, mailbox.user, mailbox.password, security=security,
+                      ca_file=str(certificates.ca_file))
+    async with _opened(database) as opened, _running(ImapConnector(opened, account)):
+        await _until(lambda: fetch(database, "SELECT last_uid FROM imap_mailbox") == [(1,)], "the mail filed")
+    assert _bodies(database) == ["Subject: Question 1\n\nQuestion number 1."]
+
+
+@pytest.mark.parametrize("database", ["sqlite"], indirect=True)
+@pytest.mark.parametrize("security", ["ssl", "starttls"])
+async def test_a_certificate_not_trusted_is_refused_in_one_line_and_tried_again(
+        database: str, imap_tls_server: ImapServer, certificates: Certificates, security: str,
+        caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setattr("agentdesk.server.imap.IMAP_RECONNECT", Policy(first=0.01, cap=0.02))
+    mailbox = imap_tls_server.new_mailbox()
+    mailbox.deliver(_mail(1))
+    port = imap_tls_server.tls_port if security == "ssl" else imap_tls_server.port
+    account = Account("127.0.0.1", port, mailbox.user, mailbox.password, security=security,
+                      ca_file=str(certificates.untrusted_ca_file))
+    refusals = lambda: [r.getMessage() for r in caplog.records if "not trusted" in r.getMessage()]  # noqa: E731
+    async with _opened(database) as opened, _running(ImapConnector(opened, account)):
+        await _until(lambda: len(refusals()) >= 2, "the connection refused twice (the connector keeps trying)")
+    assert refusals()[0].startswith(f"imap 127.0.0.1:{port}: ImapFailure: the certificate of 127.0.0.1:{port} is "
+                                    "not trusted (unable to get local issuer certificate); if a private CA issued "
+                                    "it, name that CA's certificate in ca_file; connecting again in ")
+    assert "\n" not in refusals()[0]
+    assert _bodies(database) == []
+    assert mailbox.password not in caplog.text
 
 
 def test_channels_check_says_in_one_line_whether_each_channel_works(imap_server: ImapServer, tmp_path, monkeypatch,

@@ -3,7 +3,11 @@
 Secrets never sit in the file: each is named by an environment variable (the ``*_env`` keys),
 read only when a connector needs it. Every section is optional; a missing section means the
 channel is off. A value that cannot be used is one line naming the file, the key and why
-(:class:`ChannelsError`)::
+(:class:`ChannelsError`).
+
+The connectors verify the server's certificate and name (``ssl`` and ``starttls``). A server whose
+certificate comes from a private CA is trusted by naming that CA's certificate in ``ca_file``: then it
+alone is trusted for that section, not the system's CAs. Verification cannot be turned off::
 
     public_url = "https://desk.example.com"   # what providers call; Twilio signs over it
 
@@ -14,6 +18,7 @@ channel is off. A value that cannot be used is one line naming the file, the key
     user = "service@example.com"
     password_env = "AGENTDESK_IMAP_PASSWORD"
     mailbox = "INBOX"
+    ca_file = "/etc/agentdesk/company-ca.pem"  # optional: trust this CA (PEM) instead of the system's
 
     [smtp]
     host = "smtp.example.com"
@@ -22,6 +27,8 @@ channel is off. A value that cannot be used is one line naming the file, the key
     user = "service@example.com"
     password_env = "AGENTDESK_SMTP_PASSWORD"
     from = "service@example.com"
+    ca_file = "/etc/agentdesk/company-ca.pem"  # optional, as for [imap]
+    timeout = 30                              # seconds for the server to answer, default 30
 
     [twilio]
     account_sid = "AC..."
@@ -68,6 +75,8 @@ class ImapSettings:
     user: str
     password_env: str = "AGENTDESK_IMAP_PASSWORD"
     mailbox: str = "INBOX"
+    ca_file: str | None = None
+    """A PEM file of the CA(s) to trust instead of the system's (a private CA)."""
 
     def password(self) -> str:
         return _secret(self.password_env, "imap")
@@ -81,6 +90,10 @@ class SmtpSettings:
     user: str | None
     from_: str
     password_env: str = "AGENTDESK_SMTP_PASSWORD"
+    ca_file: str | None = None
+    """A PEM file of the CA(s) to trust instead of the system's (a private CA)."""
+    timeout: float = 30.0
+    """Seconds for the server to answer one step (connect, a command, the message)."""
 
     def password(self) -> str:
         return _secret(self.password_env, "smtp")
@@ -178,6 +191,21 @@ class _Section:
             raise self.error("security", f"{value!r} is not one of {', '.join(SECURITY)}")
         return value
 
+    def ca_file(self) -> str | None:
+        value = self.text("ca_file")
+        if value is None:
+            return None
+        path = Path(value).expanduser()
+        if not path.is_file():
+            raise self.error("ca_file", f"{value!r} is not a readable file (a PEM certificate of the CA to trust)")
+        return str(path)
+
+    def seconds(self, key: str, default: float) -> float:
+        value = self.table.get(key, default)
+        if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value <= 600:
+            raise self.error(key, "must be a number of seconds above 0, at most 600")
+        return float(value)
+
     def port(self, default: int) -> int:
         value = self.table.get("port", default)
         if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 65535:
@@ -198,21 +226,22 @@ def _public_url(source: str, value: Any) -> str | None:
 
 
 def _imap(section: _Section) -> ImapSettings:
-    section.check_keys(("host", "port", "security", "user", "password_env", "mailbox"))
+    section.check_keys(("host", "port", "security", "user", "password_env", "mailbox", "ca_file"))
     security = section.security("ssl")
     return ImapSettings(host=section.required("host"), port=section.port(993 if security == "ssl" else 143),
                         security=security, user=section.required("user"),
                         password_env=section.env_name("password_env", "AGENTDESK_IMAP_PASSWORD"),
-                        mailbox=section.text("mailbox", "INBOX") or "INBOX")
+                        mailbox=section.text("mailbox", "INBOX") or "INBOX", ca_file=section.ca_file())
 
 
 def _smtp(section: _Section) -> SmtpSettings:
-    section.check_keys(("host", "port", "security", "user", "password_env", "from"))
+    section.check_keys(("host", "port", "security", "user", "password_env", "from", "ca_file", "timeout"))
     security = section.security("starttls")
     return SmtpSettings(host=section.required("host"),
                         port=section.port({"ssl": 465, "starttls": 587, "none": 25}[security]),
                         security=security, user=section.text("user"), from_=section.required("from"),
-                        password_env=section.env_name("password_env", "AGENTDESK_SMTP_PASSWORD"))
+                        password_env=section.env_name("password_env", "AGENTDESK_SMTP_PASSWORD"),
+                        ca_file=section.ca_file(), timeout=section.seconds("timeout", 30.0))
 
 
 def _twilio(section: _Section) -> TwilioSettings:

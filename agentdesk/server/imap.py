@@ -28,6 +28,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from agentdesk.channels.mail import ParsedMail, human_size, parse_mail, parse_mail_headers
+from agentdesk.channels.tls import client_context, untrusted
 from agentdesk.retry import IMAP_RECONNECT
 from agentdesk.server.database import Database
 from agentdesk.server.inbound import Inbound, file_inbound
@@ -58,6 +59,8 @@ class ImapAccount(Protocol):
     def user(self) -> str: ...
     @property
     def mailbox(self) -> str: ...
+    @property
+    def ca_file(self) -> str | None: ...
     def password(self) -> str: ...
 
 
@@ -82,11 +85,14 @@ class Selected:
 async def open_mailbox(account: ImapAccount, *, timeout: float = TIMEOUT_S) -> tuple[aioimaplib.IMAP4, Selected]:
     """A logged-in client with ``account.mailbox`` selected; :class:`ImapFailure` says which step failed."""
     password = account.password()
-    context = ssl.create_default_context() if account.security in ("ssl", "starttls") else None
+    # Certificates and the host name are always verified: a private CA is trusted through ca_file.
+    context = client_context(account.ca_file) if account.security in ("ssl", "starttls") else None
     client = (aioimaplib.IMAP4_SSL(account.host, account.port, timeout=timeout, ssl_context=context)
               if account.security == "ssl" else aioimaplib.IMAP4(account.host, account.port, timeout=timeout))
     try:
         await client.wait_hello_from_server()
+    except ssl.SSLCertVerificationError as exc:
+        raise ImapFailure(untrusted(where(account), exc)) from exc
     except (OSError, TimeoutError) as exc:
         raise ImapFailure(f"cannot connect to {where(account)}: {_reason(exc)}") from exc
     if account.security == "starttls":
@@ -103,8 +109,9 @@ async def open_mailbox(account: ImapAccount, *, timeout: float = TIMEOUT_S) -> t
 
 
 async def _starttls(client: aioimaplib.IMAP4, account: ImapAccount, context: ssl.SSLContext) -> None:
-    """STARTTLS, then the same protocol object on the TLS transport (aioimaplib sends the command but has no
-    call for the upgrade), then the capabilities again, as RFC 3501 says they may have changed."""
+    """STARTTLS, then the same protocol object on the TLS transport, then the capabilities again, as RFC 3501
+    says they may have changed. Hand-written because aioimaplib (2.0.3) knows the command but has no call
+    for the upgrade."""
     protocol = client.protocol
     if "STARTTLS" not in protocol.capabilities:
         raise ImapFailure(f"{where(account)} does not offer STARTTLS")
@@ -114,6 +121,8 @@ async def _starttls(client: aioimaplib.IMAP4, account: ImapAccount, context: ssl
     loop = asyncio.get_running_loop()
     try:
         protocol.transport = await loop.start_tls(protocol.transport, protocol, context, server_hostname=account.host)
+    except ssl.SSLCertVerificationError as exc:
+        raise ImapFailure(untrusted(where(account), exc)) from exc
     except (OSError, ssl.SSLError) as exc:
         raise ImapFailure(f"TLS with {where(account)} failed: {_reason(exc)}") from exc
     await protocol.capability()
