@@ -12,12 +12,12 @@ Not a test module; import what you need::
 ``imap_server`` (fixture, session-scoped: one dovecot per xdist worker)
     Its own configuration, mail directories and passwd-file in a temporary folder, plaintext
     logins allowed (loopback only, no TLS: security "none"), every process as the current user.
-    Stopped at the end of the session.
+    Stopped at the end of the session. ``/usr/sbin/dovecot`` comes from the ``dovecot-imapd``
+    package (installed by ``.ci/run``); without it the tests fail with that reason.
 
 ``imap_tls_server`` (fixture, session-scoped)
     The same with ``ssl = yes`` and the certificate of :mod:`tests.tls`: STARTTLS offered on ``port``
-    (security "starttls") and TLS from the first byte on ``tls_port`` (security "ssl"). ``/usr/sbin/dovecot`` comes from the
-    ``dovecot-imapd`` package (installed by ``.ci/run``); without it the tests fail with that reason.
+    (security "starttls") and TLS from the first byte on ``tls_port`` (security "ssl").
 """
 
 from __future__ import annotations

@@ -30,9 +30,9 @@ from typing import Protocol
 from sqlalchemy import and_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from agentdesk.channels.sending import SendFailed
 from agentdesk.domain import reply
 from agentdesk.domain.model import Agent, Case, Channel, Customer, TimelineEntry
-from agentdesk.domain.text import one_line
 from agentdesk.interchange.codec import parse_record
 from agentdesk.retry import Policy
 from agentdesk.server.changes import Change, now_us, write_changes
@@ -54,15 +54,6 @@ THREAD_LIMIT = 20
 """Message-IDs at most in ``References``: enough for any mail program to thread the answer."""
 INTERRUPTED = ("the backend stopped while handing it to the provider; not sent again, so it cannot arrive twice: "
                "check with the customer whether it came")
-
-
-class SendFailed(Exception):
-    """The provider did not take the reply. ``permanent``: trying again cannot help (an address refused,
-    a login refused); else it may pass (a connection refused, a busy server)."""
-
-    def __init__(self, reason: str, *, permanent: bool) -> None:
-        super().__init__(reason)
-        self.reason, self.permanent = one_line(reason, 300), permanent
 
 
 @dataclass(frozen=True)
