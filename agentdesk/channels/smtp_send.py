@@ -31,36 +31,52 @@ _MESSAGE_ID = re.compile(r"^<[^<>\s]+>$")
 async def send_mail(settings: SmtpSettings, message: EmailMessage) -> None:
     """Hands ``message`` to the [smtp] server (envelope from its ``From`` and ``To``); :class:`SendFailed` when
     the server did not take it, ``permanent`` for a 5xx answer, a refused login or a certificate not trusted."""
+    await _session(settings, message)
+
+
+async def check_login(settings: SmtpSettings) -> None:
+    """Connects, secures and logs in as :func:`send_mail` would, sending nothing; :class:`SendFailed` as there."""
+    await _session(settings, None)
+
+
+async def _session(settings: SmtpSettings, message: EmailMessage | None) -> None:
     where = f"{settings.host}:{settings.port}"
     try:
         password = settings.password() if settings.user else None
     except ChannelsError as exc:
         raise SendFailed(str(exc), permanent=True) from None
-    context = client_context(settings.ca_file) if settings.security != "none" else None
+    client = aiosmtplib.SMTP(hostname=settings.host, port=settings.port, use_tls=settings.security == "ssl",
+                             start_tls=settings.security == "starttls", timeout=settings.timeout,
+                             tls_context=client_context(settings.ca_file) if settings.security != "none" else None)
     try:
-        await aiosmtplib.send(message, hostname=settings.host, port=settings.port, username=settings.user,
-                              password=password, use_tls=settings.security == "ssl",
-                              start_tls=settings.security == "starttls", tls_context=context,
-                              timeout=settings.timeout)
-    except aiosmtplib.SMTPAuthenticationError as exc:
-        raise SendFailed(f"login refused by {where}: {_answer(exc)}", permanent=True) from None
-    except aiosmtplib.SMTPRecipientsRefused as exc:
-        refused = exc.recipients[0] if exc.recipients else None
-        if refused is None:
-            raise SendFailed(f"{where} refused the recipient", permanent=True) from None
-        raise SendFailed(f"{where} refused {refused.recipient}: {_answer(refused)}",
-                         permanent=refused.code >= 500) from None
-    except aiosmtplib.SMTPResponseException as exc:
-        raise SendFailed(f"{where} answered {_answer(exc)}", permanent=exc.code >= 500) from None
-    except (aiosmtplib.SMTPConnectError, aiosmtplib.SMTPServerDisconnected, aiosmtplib.SMTPTimeoutError,
-            OSError) as exc:
+        async with client:  # connects (and STARTTLS) on entry, QUIT on the way out
+            if settings.user and password is not None:
+                await client.login(settings.user, password)
+            if message is not None:
+                await client.send_message(message)
+    except (aiosmtplib.SMTPException, OSError) as exc:
+        raise _failure(exc, where) from None
+
+
+def _failure(exc: Exception, where: str) -> SendFailed:
+    """What the server's answer (or silence) means for trying again, in one line."""
+    if isinstance(exc, aiosmtplib.SMTPAuthenticationError):
+        return SendFailed(f"login refused by {where}: {_answer(exc)}", permanent=True)
+    if isinstance(exc, aiosmtplib.SMTPRecipientsRefused):
+        if not exc.recipients:
+            return SendFailed(f"{where} refused the recipient", permanent=True)
+        refused = exc.recipients[0]
+        return SendFailed(f"{where} refused {refused.recipient}: {_answer(refused)}", permanent=refused.code >= 500)
+    if isinstance(exc, aiosmtplib.SMTPResponseException):
+        return SendFailed(f"{where} answered {_answer(exc)}", permanent=exc.code >= 500)
+    if isinstance(exc, aiosmtplib.SMTPConnectError | aiosmtplib.SMTPServerDisconnected |
+                  aiosmtplib.SMTPTimeoutError | OSError):
         if (refused_certificate := _certificate_refusal(exc)) is not None:
             # Trying again cannot help until the server's certificate or our ca_file changes.
-            raise SendFailed(untrusted(where, refused_certificate), permanent=True) from None
-        raise SendFailed(f"cannot reach {where}: {_reason(exc)}", permanent=False) from None
-    except aiosmtplib.SMTPException as exc:
-        # What is left is a mismatch of abilities (no STARTTLS offered, no login method in common): it stays.
-        raise SendFailed(f"{where}: {_reason(exc)}", permanent=True) from None
+            return SendFailed(untrusted(where, refused_certificate), permanent=True)
+        return SendFailed(f"cannot reach {where}: {_reason(exc)}", permanent=False)
+    # What is left is a mismatch of abilities (no STARTTLS offered, no login method in common): it stays.
+    return SendFailed(f"{where}: {_reason(exc)}", permanent=True)
 
 
 def reply_mail(*, reply_id: str, agent_name: str, team_address: str, to: str, subject: str, body: str,

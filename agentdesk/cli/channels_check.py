@@ -83,28 +83,14 @@ async def _imap(settings: ImapSettings) -> str:
 
 
 async def _smtp(settings: SmtpSettings) -> str:
-    import aiosmtplib
+    from agentdesk.channels.sending import SendFailed
+    from agentdesk.channels.smtp_send import check_login
 
-    password = settings.password()
-    where = f"{settings.host}:{settings.port}"
-    client = aiosmtplib.SMTP(hostname=settings.host, port=settings.port, use_tls=settings.security == "ssl",
-                             start_tls=settings.security == "starttls", timeout=CHECK_TIMEOUT_S)
     try:
-        await client.connect()
-    except (OSError, aiosmtplib.SMTPException) as exc:
-        raise RuntimeError(f"cannot connect to {where}: {type(exc).__name__}") from exc
-    try:
-        if settings.user:
-            try:
-                await client.login(settings.user, password)
-            except aiosmtplib.SMTPAuthenticationError:
-                raise RuntimeError(f"login refused by {where}") from None
-    finally:
-        try:
-            await client.quit()
-        except aiosmtplib.SMTPException:
-            pass
-    return f"({where}, {settings.security}{', logged in' if settings.user else ''})"
+        await check_login(settings)
+    except SendFailed as failed:
+        raise RuntimeError(failed.reason) from None
+    return f"({settings.host}:{settings.port}, {settings.security}{', logged in' if settings.user else ''})"
 
 
 async def _twilio(settings: TwilioSettings) -> str:
