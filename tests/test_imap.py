@@ -191,7 +191,7 @@ async def test_a_certificate_not_trusted_is_refused_in_one_line_and_tried_again(
     refusals = lambda: [r.getMessage() for r in caplog.records if "not trusted" in r.getMessage()]  # noqa: E731
     async with _opened(database) as opened, _running(ImapConnector(opened, account)):
         await _until(lambda: len(refusals()) >= 2, "the connection refused twice (the connector keeps trying)")
-    assert refusals()[0].startswith(f"imap 127.0.0.1:{port}: ImapFailure: the certificate of 127.0.0.1:{port} is "
+    assert refusals()[0].startswith(f"imap 127.0.0.1:{port}: the certificate of 127.0.0.1:{port} is "
                                     "not trusted (unable to get local issuer certificate); if a private CA issued "
                                     "it, name that CA's certificate in ca_file; connecting again in ")
     assert "\n" not in refusals()[0]

@@ -163,7 +163,8 @@ class ImapConnector:
                 raise
             except Exception as exc:  # noqa: BLE001 - every failure of a session is a reason to reconnect
                 wait = backoff.next()
-                log.warning("imap %s: %s; connecting again in %.1f s", where(self.account), _reason(exc), wait)
+                said = str(exc) if isinstance(exc, ImapFailure) else _reason(exc)  # ours are already one line
+                log.warning("imap %s: %s; connecting again in %.1f s", where(self.account), said, wait)
                 await asyncio.sleep(wait)
 
     async def _session(self, backoff: Any) -> None:
