@@ -16,8 +16,8 @@ Not a test module; import what you need::
     package (installed by ``.ci/run``); without it the tests fail with that reason.
 
 ``imap_tls_server`` (fixture, session-scoped)
-    The same with ``ssl = yes`` and the certificate of :mod:`tests.tls`: STARTTLS offered on ``port``
-    (security "starttls") and TLS from the first byte on ``tls_port`` (security "ssl").
+    The same with ``ssl = yes`` and the certificate of ``tls_ca`` (:mod:`tests.smtp_server`): STARTTLS
+    offered on ``port`` (security "starttls") and TLS from the first byte on ``tls_port`` (security "ssl").
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.tls import Certificates, certificates  # noqa: F401 (fixture)
+from tests.smtp_server import Ca, tls_ca  # noqa: F401 (fixture)
 
 DOVECOT = Path("/usr/sbin/dovecot")
 START_DEADLINE_S = 20.0
@@ -66,7 +66,7 @@ class Mailbox:
 @dataclass
 class ImapServer:
     folder: Path
-    certificates: Certificates | None = None
+    certificates: Ca | None = None
     """Given: dovecot serves TLS with them (STARTTLS on ``port``, TLS from the start on ``tls_port``)."""
     port: int = 0
     tls_port: int = 0
@@ -206,11 +206,11 @@ def imap_server() -> Iterator[ImapServer]:
 
 
 @pytest.fixture(scope="session")
-def imap_tls_server(certificates: Certificates) -> Iterator[ImapServer]:
-    yield from _running_dovecot(certificates)
+def imap_tls_server(tls_ca: Ca) -> Iterator[ImapServer]:
+    yield from _running_dovecot(tls_ca)
 
 
-def _running_dovecot(tls: Certificates | None) -> Iterator[ImapServer]:
+def _running_dovecot(tls: Ca | None) -> Iterator[ImapServer]:
     if not DOVECOT.exists():
         pytest.fail(f"{DOVECOT} is missing: apt-get install -y dovecot-imapd (as .ci/run does)")
     folder = Path(tempfile.mkdtemp(prefix="dovecot-"))

@@ -1,118 +1,131 @@
-"""Real SMTP servers for tests: ``aiosmtpd`` on loopback, each in a thread of its own, collecting what it takes.
+"""A real SMTP server on loopback (aiosmtpd) for the tests of replies: STARTTLS with a private CA's
+certificate, AUTH with a test password, every message it took kept for the test to read.
 
 Not a test module; import what you need::
 
-    from tests.smtp_server import SmtpServer, smtp_server, smtp_tls_server, plain_smtp_server  # noqa: F401
+    from tests.smtp_server import smtp_server, tls_ca  # noqa: F401 (fixtures)
 
-``smtp_server`` (session-scoped)
-    STARTTLS with the certificate of :mod:`tests.tls` (required before anything else), then AUTH
-    LOGIN or PLAIN as ``USER`` with ``PASSWORD`` (refused without TLS).
-``smtp_tls_server`` (session-scoped)
-    The same with TLS from the first byte (security "ssl").
-``plain_smtp_server`` (session-scoped)
-    No TLS, no login (security "none").
-
-Every one answers a recipient as a real server would: ``refused@…`` gets ``550`` (no such user) and
-``busy@…`` gets ``451`` (try later); every other recipient is taken. ``received(message_id)`` is
-every message it took with that Message-ID, parsed back by the stdlib; tests share a server and
-tell their mail apart by it.
+``tls_ca`` (session fixture)
+    A ``trustme`` CA and a certificate for 127.0.0.1 and localhost: ``.ca_file`` (PEM to trust),
+    ``.cert_file``/``.key_file`` (the server's).
+``smtp_server`` (fixture)
+    A started :class:`SmtpServer`: ``.port``, ``.received`` (``email.message.EmailMessage`` each, as the
+    server got them), ``.answer`` (set it to an SMTP answer such as ``"451 4.3.0 try again"`` to refuse
+    the next messages), ``.settings(security=…, user=…)`` an :class:`SmtpSettings` pointing at it.
 """
 
 from __future__ import annotations
 
-import socket
-import threading
+import email
+import email.policy
+import ssl
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from email import message_from_bytes, policy
 from email.message import EmailMessage
-from typing import Any, cast
 
 import pytest
+import trustme
 from aiosmtpd.controller import Controller
-from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
+from aiosmtpd.smtp import AuthResult, LoginPassword
 
-from tests.tls import Certificates, certificates  # noqa: F401 (fixture)
+from agentdesk.channels.config import SmtpSettings
 
-USER = "service@example.com"
-PASSWORD = "smtp-test-password"
-REFUSED, BUSY = "refused@", "busy@"
+USER, PASSWORD = "service@example.com", "smtp-test-password"
+PASSWORD_ENV = "AGENTDESK_TEST_SMTP_PASSWORD"
+
+
+@dataclass(frozen=True)
+class Ca:
+    ca_file: str
+    cert_file: str
+    key_file: str
+
+
+@pytest.fixture(scope="session")
+def tls_ca(tmp_path_factory: pytest.TempPathFactory) -> Ca:
+    folder = tmp_path_factory.mktemp("tls")
+    ca = trustme.CA()
+    cert = ca.issue_cert("127.0.0.1", "localhost")
+    ca_file, cert_file, key_file = folder / "ca.pem", folder / "server.pem", folder / "server.key"
+    ca.cert_pem.write_to_path(str(ca_file))
+    cert.cert_chain_pems[0].write_to_path(str(cert_file))
+    cert.private_key_pem.write_to_path(str(key_file))
+    return Ca(str(ca_file), str(cert_file), str(key_file))
 
 
 @dataclass
-class Taken:
-    sender: str
-    recipients: list[str]
-    message: EmailMessage
+class _Handler:
+    received: list[EmailMessage] = field(default_factory=list)
+    answer: str | None = None
 
-
-@dataclass
-class SmtpServer:
-    port: int = 0
-    taken: list[Taken] = field(default_factory=list)
-    lock: threading.Lock = field(default_factory=threading.Lock)
-
-    def received(self, message_id: str) -> list[Taken]:
-        with self.lock:
-            return [taken for taken in self.taken if taken.message["Message-ID"] == message_id]
-
-    # aiosmtpd's handler hooks, called in the server's thread
-
-    async def handle_RCPT(self, server: SMTP, session: Session, envelope: Envelope, address: str,
-                          rcpt_options: list[str]) -> str:
-        if address.startswith(REFUSED):
-            return "550 5.1.1 No such user here"
-        if address.startswith(BUSY):
-            return "451 4.3.0 Mailbox busy, try again later"
-        envelope.rcpt_tos.append(address)
+    async def handle_DATA(self, server, session, envelope) -> str:  # noqa: ANN001, N802 - aiosmtpd's hook
+        if self.answer is not None:
+            return self.answer
+        self.received.append(email.message_from_bytes(envelope.original_content or envelope.content,
+                                                      policy=email.policy.default))  # type: ignore[arg-type]
         return "250 OK"
 
-    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
-        raw = envelope.original_content or b""
-        message = cast(EmailMessage, message_from_bytes(raw, policy=policy.default))
-        with self.lock:
-            self.taken.append(Taken(str(envelope.mail_from), list(envelope.rcpt_tos), message))
-        return "250 Message accepted for delivery"
+
+def _authenticate(server, session, envelope, mechanism, auth_data) -> AuthResult:  # noqa: ANN001
+    ok = isinstance(auth_data, LoginPassword) and (auth_data.login, auth_data.password) == (
+        USER.encode(), PASSWORD.encode())
+    return AuthResult(success=ok, handled=False)  # handled=False: the server answers 535 itself
 
 
-def _authenticate(server: SMTP, session: Session, envelope: Envelope, mechanism: str, auth_data: Any) -> AuthResult:
-    good = isinstance(auth_data, LoginPassword) and auth_data.login == USER.encode() \
-        and auth_data.password == PASSWORD.encode()
-    # handled=False: aiosmtpd then answers a refusal itself (535); its default, True, would answer nothing
-    return AuthResult(success=good, handled=False)
+class _AnyFreePort(Controller):
+    """aiosmtpd's controller on the port the kernel gives (port 0), read back once bound: never a guessed port
+    another test could take first."""
+
+    def _create_server(self):  # noqa: ANN202 - aiosmtpd's hook: an awaitable server
+        created = super()._create_server()
+
+        async def bound():  # noqa: ANN202
+            server = await created
+            self.port = server.sockets[0].getsockname()[1]
+            return server
+
+        return bound()
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
+class SmtpServer:
+    def __init__(self, handler: _Handler, controller: Controller) -> None:
+        self._handler, self._controller = handler, controller
+
+    @property
+    def port(self) -> int:
+        return int(self._controller.port)
+
+    @property
+    def received(self) -> list[EmailMessage]:
+        return self._handler.received
+
+    @property
+    def answer(self) -> str | None:
+        return self._handler.answer
+
+    @answer.setter
+    def answer(self, value: str | None) -> None:
+        self._handler.answer = value
+
+    def settings(self, *, security: str = "starttls", user: str | None = USER, ca_file: str | None = None,
+                 sender: str = USER) -> SmtpSettings:
+        return SmtpSettings(host="127.0.0.1", port=self.port, security=security, user=user, from_=sender,
+                            password_env=PASSWORD_ENV, ca_file=ca_file)
 
 
-def _serving(handler: SmtpServer, **options: Any) -> Iterator[SmtpServer]:
-    handler.port = _free_port()
-    # decode_data=False keeps the bytes as sent, so the test parses exactly what went over the wire
-    controller = Controller(handler, hostname="127.0.0.1", port=handler.port, decode_data=False, **options)
+@pytest.fixture
+def smtp_server(tls_ca: Ca, monkeypatch: pytest.MonkeyPatch) -> Iterator[SmtpServer]:
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(tls_ca.cert_file, tls_ca.key_file)
+    handler = _Handler()
+    controller = _AnyFreePort(handler, hostname="127.0.0.1", port=0, tls_context=context, require_starttls=True,
+                            authenticator=_authenticate, auth_required=True)
     controller.start()
+    monkeypatch.setenv(PASSWORD_ENV, PASSWORD)
     try:
-        yield handler
+        yield SmtpServer(handler, controller)
     finally:
         controller.stop()
 
 
-@pytest.fixture(scope="session")
-def smtp_server(certificates: Certificates) -> Iterator[SmtpServer]:
-    yield from _serving(SmtpServer(), tls_context=certificates.server_context(), require_starttls=True,
-                        authenticator=_authenticate, auth_require_tls=True)
-
-
-@pytest.fixture(scope="session")
-def smtp_tls_server(certificates: Certificates) -> Iterator[SmtpServer]:
-    # auth_require_tls=False: aiosmtpd (1.4) counts only STARTTLS as TLS and would offer no AUTH on a
-    # connection that was TLS from the first byte
-    yield from _serving(SmtpServer(), ssl_context=certificates.server_context(),
-                        authenticator=_authenticate, auth_require_tls=False)
-
-
-@pytest.fixture(scope="session")
-def plain_smtp_server() -> Iterator[SmtpServer]:
-    yield from _serving(SmtpServer())
+__all__ = ["PASSWORD", "PASSWORD_ENV", "USER", "Ca", "SmtpServer", "smtp_server", "tls_ca"]

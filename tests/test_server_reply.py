@@ -14,12 +14,13 @@ from datetime import datetime, timezone
 import pytest
 
 from agentdesk.authority_file import demo_matrix
+from agentdesk.channels.outbound import SendFailed
 from agentdesk.domain import reply
 from agentdesk.domain.model import Agent, Case, CaseStatus, Channel, Customer
 from agentdesk.server import delivery
 from agentdesk.server.changes import now_us
 from agentdesk.server.database import Database
-from agentdesk.server.delivery import DeliveryJob, DeliveryWorker, SendFailed
+from agentdesk.server.delivery import DeliveryJob, DeliveryWorker
 from agentdesk.server.inbound import Inbound, file_inbound
 from agentdesk.server.mutations import Applier
 from agentdesk.server.tables import reply_delivery

@@ -7,8 +7,11 @@ import asyncio
 import json
 
 from agentdesk.desk.watch import StoreWatch
+from agentdesk.domain.model import Channel
 from agentdesk.store.ledger import Ledger
 from tests.backend import database, fetch  # noqa: F401 - fixture
+from tests.sms_provider import sms_provider  # noqa: F401 - fixture
+from tests.smtp_server import smtp_server, tls_ca  # noqa: F401 - fixtures
 from tests.test_ledger import MATRIX, rows
 from tests.test_sync import backend, sync_once  # noqa: F401 - fixtures
 
@@ -71,3 +74,42 @@ async def test_a_reply_the_backend_refuses_reads_failed_at_once_on_the_writers_t
     assert json.loads(extra[0])["delivery"] == "failed"
     assert json.loads(extra[0])["delivery_detail"].startswith("not sent: case k-1 is closed")
     assert fetch(server.database, "SELECT count(*) FROM reply_delivery") == [(0,)]
+
+
+async def test_a_reply_goes_out_once_by_smtp_and_by_sms_and_comes_back_sent(database, tmp_path, smtp_server, tls_ca,
+                                                                             sms_provider) -> None:
+    from agentdesk.channels.config import ChannelsConfig
+    from tests.backend import in_process
+    from tests.test_sync import holding_the_ledger_records, upload
+
+    channels = ChannelsConfig(smtp=smtp_server.settings(ca_file=tls_ca.ca_file), twilio=sms_provider.settings())
+    async with in_process(database, channels=channels) as server:
+        tokens = await holding_the_ledger_records(server)
+        await upload(server, tokens["admin"], [
+            {"type": "customer", "id": "c-9", "name": "Petra Lindner", "email": "p.lindner@example.net",
+             "phone": "0170 555 0199", "location": "Nürnberg, DE", "preferred_channel": "email"}])
+        store = tmp_path / "jonas.sqlite3"
+        await sync_once(store, server, tokens["a-7"])
+        async with Ledger.open(store, MATRIX) as ledger:
+            by_mail = await ledger.reply("a-7", "c-9", "Your eSIM is active.")
+            by_sms = await ledger.reply("a-7", "c-9", "Your QR code is on its way.", Channel.SMS)
+        (mutation_id, body), = [(i, b) for i, b in rows(store, "SELECT id, body FROM outbox WHERE kind = 'reply' "
+                                                               "ORDER BY seq LIMIT 1")]
+        await sync_once(store, server, tokens["a-7"])
+        assert await delivered(server.database, by_mail.id) == "sent"
+        assert await delivered(server.database, by_sms.id) == "sent"
+        # The same push again (an answer lost on the way): answered from what was stored, nothing sent again.
+        async with server.client(tokens["a-7"]) as http:
+            again = await http.put(f"/mutations/{mutation_id}", content=body,
+                                   headers={"Content-Type": "application/json"})
+        assert again.status_code == 200 and again.json()["status"] == "applied"
+        await sync_once(store, server, tokens["a-7"])
+    (mail,) = smtp_server.received
+    assert (mail["To"], str(mail["From"])) == ("p.lindner@example.net", "Jonas Weber <service@example.com>")
+    assert mail["Message-ID"] == f"<{by_mail.id}@example.com>"
+    assert mail.get_content().replace("\r\n", "\n").startswith("Your eSIM is active.\n\n-- \nJonas Weber\n")
+    (sms,) = sms_provider.taken
+    assert sms["To"] == "+491705550199" and sms["Body"].startswith("Your QR code is on its way.\n\n-- \n")
+    states = {ident: json.loads(extra)["delivery"] for ident, extra in rows(
+        store, "SELECT id, extra FROM timeline_entry WHERE id IN (?, ?)", by_mail.id, by_sms.id)}
+    assert states == {by_mail.id: "sent", by_sms.id: "sent"}

@@ -57,7 +57,7 @@ def test_every_binding_has_an_id_and_a_description() -> None:
             assert binding.description, f"{cls.__name__}: {binding.id} has no description"
             scope = binding.id.split(".")[0]
             assert scope in {"app", "screen", "queue", "search", "customer", "approvals", "prompt", "help",
-                             "list", "pane", "notices"}, binding.id
+                             "list", "pane", "notices", "floor"}, binding.id
         if issubclass(cls, (Input, TextArea)):
             continue  # Textual's Input and TextArea keep their own text-editing keys
         for _key, binding in cls._merged_bindings:
@@ -196,6 +196,10 @@ async def test_header_shows_person_role_and_read_only_badge(make_store) -> None:
     async with app.run_test(size=(140, 40)) as pilot:
         await app.queue_painted.wait()
         await settle(app, pilot)
+        floor = screen_text(app).splitlines()[0]
+        assert "READ-ONLY" in floor and "Floor" in floor  # read-only starts on the floor, badge and all
+        await pilot.press("escape")
+        await settle(app, pilot)
         header = screen_text(app).splitlines()[0]
         assert "agentdesk" in header
         assert "Jonas Weber" in header and "agent" in header
@@ -263,3 +267,24 @@ async def test_the_next_customer_replaces_the_last_one_on_the_reused_screen(make
         assert "Tobias" not in text and "Where is my refund" not in text
         assert app.screen.timeline.row_count == 2 and app.screen.timeline.cursor == 1
         assert app.focused is app.screen.timeline
+
+
+async def test_a_read_only_workstation_reads_through_a_connection_that_refuses_writes(make_store) -> None:
+    import sqlite3
+
+    import pytest
+
+    path = await make_store(queue_records())
+    app = make_app(path, read_only=True)
+    async with app.run_test(size=(140, 40)) as pilot:
+        await app.queue_painted.wait()
+        await settle(app, pilot)
+        reader = await app.desk.wait_ready()
+        with pytest.raises(sqlite3.OperationalError, match="readonly"):  # even a bug here writes nothing
+            await reader._db.execute("DELETE FROM customer")
+        assert app.desk.ledger is None  # and there is no write path to begin with
+    con = sqlite3.connect(path)
+    try:
+        assert con.execute("SELECT count(*) FROM customer").fetchone()[0] > 0
+    finally:
+        con.close()

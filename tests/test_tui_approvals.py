@@ -439,6 +439,11 @@ async def test_read_only_and_plain_agents_have_no_approvals_key(make_store) -> N
         app = make_app(path, **options)
         async with app.run_test(size=(140, 40)) as pilot:
             await opened(app, pilot)
+            if options.get("read_only"):  # read-only starts on the floor; the queue is one escape away
+                await settle(app, pilot)
+                assert type(app.screen).__name__ == "FloorScreen"
+                await pilot.press("escape")
+                await settle(app, pilot)
             bound = {active.binding.id for active in app.screen.active_bindings.values()}
             assert "queue.approvals" not in bound
             assert "for your approval" not in screen_text(app)

@@ -78,6 +78,7 @@ async def test_every_action_on_every_screen_has_a_key_in_force(make_store, setti
     from agentdesk.tui.screens.approvals import ApprovalsScreen
     from agentdesk.tui.screens.contact import ContactScreen
     from agentdesk.tui.screens.customer import CustomerScreen
+    from agentdesk.tui.screens.floor import FloorScreen
     from agentdesk.tui.screens.help import HelpScreen
     from agentdesk.tui.screens.notices import NoticesScreen
     from agentdesk.tui.screens.prompt import PromptScreen
@@ -131,6 +132,11 @@ async def test_every_action_on_every_screen_has_a_key_in_force(make_store, setti
         await press_action(app, pilot, "queue.approvals")
         assert isinstance(app.screen, ApprovalsScreen)
         record("the approvals screen", await keys_in_force(app, pilot, "the approvals screen", single_keys=single))
+        await press_action(app, pilot, "approvals.back")
+        await press_action(app, pilot, "queue.floor")
+        await settle(app, pilot)
+        assert isinstance(app.screen, FloorScreen)
+        record("the floor screen", await keys_in_force(app, pilot, "the floor screen", single_keys=single))
 
     for place in PLACES:
         missing = expected(place) - set(seen[place])

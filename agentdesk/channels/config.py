@@ -3,11 +3,7 @@
 Secrets never sit in the file: each is named by an environment variable (the ``*_env`` keys),
 read only when a connector needs it. Every section is optional; a missing section means the
 channel is off. A value that cannot be used is one line naming the file, the key and why
-(:class:`ChannelsError`).
-
-The connectors verify the server's certificate and name (``ssl`` and ``starttls``). A server whose
-certificate comes from a private CA is trusted by naming that CA's certificate in ``ca_file``: then it
-alone is trusted for that section, not the system's CAs. Verification cannot be turned off::
+(:class:`ChannelsError`)::
 
     public_url = "https://desk.example.com"   # what providers call; Twilio signs over it
 
@@ -18,7 +14,7 @@ alone is trusted for that section, not the system's CAs. Verification cannot be 
     user = "service@example.com"
     password_env = "AGENTDESK_IMAP_PASSWORD"
     mailbox = "INBOX"
-    ca_file = "/etc/agentdesk/company-ca.pem"  # optional: trust this CA (PEM) instead of the system's
+    ca_file = "/etc/agentdesk/ca.pem"         # optional: trust this CA instead of the system's
 
     [smtp]
     host = "smtp.example.com"
@@ -26,9 +22,8 @@ alone is trusted for that section, not the system's CAs. Verification cannot be 
     security = "starttls"
     user = "service@example.com"
     password_env = "AGENTDESK_SMTP_PASSWORD"
-    from = "service@example.com"
-    ca_file = "/etc/agentdesk/company-ca.pem"  # optional, as for [imap]
-    timeout = 30                              # seconds for the server to answer, default 30
+    from = "service@example.com"             # the team address: replies go out from it, answers come back to it
+    ca_file = "/etc/agentdesk/ca.pem"         # optional, as for [imap]
 
     [twilio]
     account_sid = "AC..."
@@ -44,9 +39,11 @@ from __future__ import annotations
 
 import os
 import re
+import ssl
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
+from email.utils import parseaddr
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -58,6 +55,11 @@ _SECTIONS = ("imap", "smtp", "twilio", "webhook")
 
 class ChannelsError(ValueError):
     """The channels file cannot be used, or a secret it names is not set; the message is one line."""
+
+
+def tls_context(ca_file: str | None) -> ssl.SSLContext:
+    """Certificates checked and the host name matched, always; ``ca_file`` replaces the system's trust store."""
+    return ssl.create_default_context(cafile=ca_file)
 
 
 def _secret(env: str, what: str) -> str:
@@ -76,10 +78,13 @@ class ImapSettings:
     password_env: str = "AGENTDESK_IMAP_PASSWORD"
     mailbox: str = "INBOX"
     ca_file: str | None = None
-    """A PEM file of the CA(s) to trust instead of the system's (a private CA)."""
+    """PEM certificates to trust instead of the system's (a private CA); never a way to skip the check."""
 
     def password(self) -> str:
         return _secret(self.password_env, "imap")
+
+    def tls_context(self) -> ssl.SSLContext:
+        return tls_context(self.ca_file)
 
 
 @dataclass(frozen=True)
@@ -91,12 +96,13 @@ class SmtpSettings:
     from_: str
     password_env: str = "AGENTDESK_SMTP_PASSWORD"
     ca_file: str | None = None
-    """A PEM file of the CA(s) to trust instead of the system's (a private CA)."""
-    timeout: float = 30.0
-    """Seconds for the server to answer one step (connect, a command, the message)."""
+    """PEM certificates to trust instead of the system's (a private CA); never a way to skip the check."""
 
     def password(self) -> str:
         return _secret(self.password_env, "smtp")
+
+    def tls_context(self) -> ssl.SSLContext:
+        return tls_context(self.ca_file)
 
 
 @dataclass(frozen=True)
@@ -133,7 +139,8 @@ class ChannelsConfig:
     def missing_secrets(self) -> list[str]:
         """One line for each configured channel whose secret's variable is not set."""
         problems = []
-        for settings, check in ((self.imap, "password"), (self.smtp, "password"), (self.twilio, "auth_token"),
+        smtp = self.smtp if self.smtp is not None and self.smtp.user else None  # no login: no password
+        for settings, check in ((self.imap, "password"), (smtp, "password"), (self.twilio, "auth_token"),
                                 (self.webhook, "secret")):
             if settings is None:
                 continue
@@ -193,18 +200,9 @@ class _Section:
 
     def ca_file(self) -> str | None:
         value = self.text("ca_file")
-        if value is None:
-            return None
-        path = Path(value).expanduser()
-        if not path.is_file():
-            raise self.error("ca_file", f"{value!r} is not a readable file (a PEM certificate of the CA to trust)")
-        return str(path)
-
-    def seconds(self, key: str, default: float) -> float:
-        value = self.table.get(key, default)
-        if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value <= 600:
-            raise self.error(key, "must be a number of seconds above 0, at most 600")
-        return float(value)
+        if value is not None and not Path(value).is_file():
+            raise self.error("ca_file", f"{value!r} is not a readable file of PEM certificates")
+        return value
 
     def port(self, default: int) -> int:
         value = self.table.get("port", default)
@@ -235,13 +233,16 @@ def _imap(section: _Section) -> ImapSettings:
 
 
 def _smtp(section: _Section) -> SmtpSettings:
-    section.check_keys(("host", "port", "security", "user", "password_env", "from", "ca_file", "timeout"))
+    section.check_keys(("host", "port", "security", "user", "password_env", "from", "ca_file"))
     security = section.security("starttls")
+    sender = section.required("from")
+    if parseaddr(sender)[1] != sender or "@" not in sender:
+        raise section.error("from", f"{sender!r} is not a plain e-mail address (the agent's name is added to it)")
     return SmtpSettings(host=section.required("host"),
                         port=section.port({"ssl": 465, "starttls": 587, "none": 25}[security]),
-                        security=security, user=section.text("user"), from_=section.required("from"),
+                        security=security, user=section.text("user"), from_=sender,
                         password_env=section.env_name("password_env", "AGENTDESK_SMTP_PASSWORD"),
-                        ca_file=section.ca_file(), timeout=section.seconds("timeout", 30.0))
+                        ca_file=section.ca_file())
 
 
 def _twilio(section: _Section) -> TwilioSettings:

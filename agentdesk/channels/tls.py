@@ -1,13 +1,8 @@
-"""TLS as the connectors use it: the server's certificate and name always verified, a private CA by ``ca_file``."""
+"""What a connector says when it refuses a server's certificate (the check itself: ``config.tls_context``)."""
 
 from __future__ import annotations
 
 import ssl
-
-
-def client_context(ca_file: str | None) -> ssl.SSLContext:
-    """Verifies against ``ca_file`` alone when given (a private CA), else against the system's CAs."""
-    return ssl.create_default_context(cafile=ca_file)
 
 
 def untrusted(server: str, exc: ssl.SSLCertVerificationError) -> str:

@@ -83,14 +83,37 @@ async def _imap(settings: ImapSettings) -> str:
 
 
 async def _smtp(settings: SmtpSettings) -> str:
-    from agentdesk.channels.sending import SendFailed
-    from agentdesk.channels.smtp_send import check_login
+    import ssl
 
+    import aiosmtplib
+
+    from agentdesk.channels.tls import untrusted
+
+    password = settings.password() if settings.user else None  # no login: no password variable needed
+    where = f"{settings.host}:{settings.port}"
+    client = aiosmtplib.SMTP(hostname=settings.host, port=settings.port, use_tls=settings.security == "ssl",
+                             start_tls=settings.security == "starttls", timeout=CHECK_TIMEOUT_S,
+                             tls_context=settings.tls_context() if settings.security != "none" else None)
     try:
-        await check_login(settings)
-    except SendFailed as failed:
-        raise RuntimeError(failed.reason) from None
-    return f"({settings.host}:{settings.port}, {settings.security}{', logged in' if settings.user else ''})"
+        await client.connect()
+    except (OSError, aiosmtplib.SMTPException) as exc:
+        refused = exc.__cause__ if isinstance(exc.__cause__, ssl.SSLCertVerificationError) else exc
+        if isinstance(refused, ssl.SSLCertVerificationError):
+            raise RuntimeError(untrusted(where, refused)) from exc
+        raise RuntimeError(f"cannot connect to {where}: {type(exc).__name__}") from exc
+    try:
+        if settings.user and password is not None:
+            try:
+                await client.login(settings.user, password)
+            except aiosmtplib.SMTPAuthenticationError as exc:
+                raise RuntimeError(f"login refused by {where} ({exc.code} {' '.join(exc.message.split())})") \
+                    from None
+    finally:
+        try:
+            await client.quit()
+        except aiosmtplib.SMTPException:
+            pass
+    return f"({where}, {settings.security}{', logged in' if settings.user else ''})"
 
 
 async def _twilio(settings: TwilioSettings) -> str:

@@ -33,6 +33,7 @@ def run(args: argparse.Namespace) -> int:
         "import": _import,
         "export": _export,
         "queue": _queue,
+        "floor": _floor,
         "timeline": _timeline,
         "decide": _decide,
         "reply": _reply,
@@ -40,6 +41,7 @@ def run(args: argparse.Namespace) -> int:
         "login": _login,
         "sync": _sync,
         "serve": _serve,
+        "web": _web,
         "users": _users,
         "channels": _channels,
     }
@@ -210,6 +212,15 @@ def _queue(args: argparse.Namespace) -> int:
     return asyncio.run(print_queue(_existing_store(args), as_json=args.json))
 
 
+def _floor(args: argparse.Namespace) -> int:
+    from agentdesk.desk.identity import backend_link
+    from agentdesk.plain.lines import print_floor
+
+    store = _existing_store(args)
+    return asyncio.run(print_floor(store, _Context(args).matrix(), backend_link(args.server, args.agent),
+                                   as_json=args.json))
+
+
 def _timeline(args: argparse.Namespace) -> int:
     from agentdesk.plain.lines import print_timeline
 
@@ -241,6 +252,12 @@ def _serve(args: argparse.Namespace) -> int:
     from agentdesk.cli.serve import serve
 
     return serve(args)
+
+
+def _web(args: argparse.Namespace) -> int:
+    from agentdesk.cli.web import serve_web
+
+    return serve_web(args)
 
 
 def _users(args: argparse.Namespace) -> int:

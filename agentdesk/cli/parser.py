@@ -160,6 +160,8 @@ def build_parser() -> Parser:
 
     command("export", "write the store as interchange JSONL to stdout")
     command("queue", "the queue in fair order, one customer a line, with the reason for its place")
+    command("floor", "the supervisor's floor: agents and whom they are on (with a backend), the queue's longest "
+                     "waits, missed deadlines, escalations waiting, promises by owner")
     timeline = command("timeline", "a customer's merged timeline, oldest first, one entry a line")
     timeline.add_argument("customer", metavar="CUSTOMER", help="customer id, e-mail address or phone number")
 
@@ -199,6 +201,14 @@ def build_parser() -> Parser:
                        help="store the token even where the keyring keeps it unencrypted in a file (e.g. "
                             "keyrings.alt's PlaintextKeyring); without it such a login stores nothing")
     command("sync", "one push and pull with the backend, then exit (0 only when nothing is left to push)")
+
+    browser = command("web", "the workstation in a browser (textual-serve): each tab runs agentdesk with these "
+                             "options and your login; listens on 127.0.0.1 unless told otherwise")
+    browser.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    browser.add_argument("--port", type=int, default=8480, help="port to listen on (default 8480; 0: any free port)")
+    browser.add_argument("--public-url", default=None, metavar="URL",
+                         help="the address browsers use, when a reverse proxy stands in front (e.g. "
+                              "https://desk.example.com)")
 
     serve = command("serve", "run the backend (default database: a SQLite file in the user data directory)")
     _add_database(serve)

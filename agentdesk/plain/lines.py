@@ -16,8 +16,10 @@ from rich.console import Console
 from rich.text import Text
 
 from agentdesk.desk.errors import CommandError
+from agentdesk.desk.identity import BackendLink
 from agentdesk.desk.store import StoreReader
 from agentdesk.domain import reply
+from agentdesk.domain.authority import AuthorityMatrix
 from agentdesk.domain.model import EntryKind, Promise, TimelineEntry
 from agentdesk.domain.queue import URGENCY_WORDS, QueuePlace, order_queue
 from agentdesk.domain.text import json_safe, one_line
@@ -105,6 +107,26 @@ def _queue_json(place: QueuePlace) -> dict:
         "deadline_what": item.deadline_what,
         "reason": place.reason,
     }
+
+
+async def print_floor(store: Path, matrix: AuthorityMatrix | None, link: BackendLink | None, *,
+                      as_json: bool) -> int:
+    """The supervisor's floor as of now: agents, queue, missed deadlines, escalations, promises by owner."""
+    from agentdesk.desk.floor import backend_presence, read_floor
+    from agentdesk.domain.floor import floor_json, floor_lines
+
+    presence, why = await backend_presence(link)
+    async with StoreReader.open(store) as reader:
+        floor = await read_floor(reader, matrix, presence, datetime.now(timezone.utc))
+    if as_json:
+        print_json(floor_json(floor))
+        return 0
+    console = _console()
+    if why is not None and link is not None:
+        console.print(Text(f"({why})"))
+    for line in floor_lines(floor):
+        console.print(Text(line))
+    return 0
 
 
 async def print_timeline(store: Path, reference: str, *, as_json: bool) -> int:

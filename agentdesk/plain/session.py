@@ -348,7 +348,7 @@ async def _main(store: Path, agent_id: str | None, read_only: bool, matrix: Auth
                 undo_window: timedelta | None, stdin: TextIO, stdout: TextIO, syncing: Syncing) -> int:
     async with AsyncExitStack() as stack:
         try:
-            reader = await stack.enter_async_context(StoreReader.open(store))
+            reader = await stack.enter_async_context(StoreReader.open(store, query_only=read_only))
             agents = {agent.id: agent for agent in await reader.agents()}
         except (sqlite3.Error, OSError) as error:
             raise CommandError(f"cannot open {store}: {error}") from None

@@ -30,7 +30,7 @@ from typing import Protocol
 from sqlalchemy import and_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from agentdesk.channels.sending import SendFailed
+from agentdesk.channels.outbound import SendFailed
 from agentdesk.domain import reply
 from agentdesk.domain.model import Agent, Case, Channel, Customer, TimelineEntry
 from agentdesk.interchange.codec import parse_record

@@ -28,7 +28,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from agentdesk.channels.mail import ParsedMail, human_size, parse_mail, parse_mail_headers
-from agentdesk.channels.tls import client_context, untrusted
+from agentdesk.channels.tls import untrusted
 from agentdesk.retry import IMAP_RECONNECT
 from agentdesk.server.database import Database
 from agentdesk.server.inbound import Inbound, file_inbound
@@ -59,9 +59,8 @@ class ImapAccount(Protocol):
     def user(self) -> str: ...
     @property
     def mailbox(self) -> str: ...
-    @property
-    def ca_file(self) -> str | None: ...
     def password(self) -> str: ...
+    def tls_context(self) -> ssl.SSLContext: ...
 
 
 class ImapFailure(Exception):
@@ -85,8 +84,7 @@ class Selected:
 async def open_mailbox(account: ImapAccount, *, timeout: float = TIMEOUT_S) -> tuple[aioimaplib.IMAP4, Selected]:
     """A logged-in client with ``account.mailbox`` selected; :class:`ImapFailure` says which step failed."""
     password = account.password()
-    # Certificates and the host name are always verified: a private CA is trusted through ca_file.
-    context = client_context(account.ca_file) if account.security in ("ssl", "starttls") else None
+    context = account.tls_context() if account.security in ("ssl", "starttls") else None
     client = (aioimaplib.IMAP4_SSL(account.host, account.port, timeout=timeout, ssl_context=context)
               if account.security == "ssl" else aioimaplib.IMAP4(account.host, account.port, timeout=timeout))
     try:

@@ -6,8 +6,9 @@ Every query here is served by an index; ``tests/test_query_plans.py`` holds them
 
 from __future__ import annotations
 
+import json
 import sqlite3
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
@@ -152,6 +153,17 @@ DECISIONS_SQL = f"SELECT {DECISION_COLUMNS} FROM decision WHERE customer_id = ? 
 
 PROMISE_COLUMNS = "id, decision_id, customer_id, what, due_us, due_offset_s, state, extra"
 
+FLOOR_DECISIONS_SQL = f"SELECT {DECISION_COLUMNS} FROM decision WHERE at_us >= ? ORDER BY at_us, id"
+FLOOR_ESCALATIONS_SQL = (f"SELECT {DECISION_COLUMNS} FROM decision WHERE approval = 'waiting' AND kind = 'escalate' "
+                         "ORDER BY at_us, id")
+FLOOR_PROMISES_SQL = (
+    "SELECT p.id, p.decision_id, p.customer_id, p.what, p.due_us, p.due_offset_s, p.state, p.extra, "
+    "d.agent_id AS owner FROM promise p LEFT JOIN decision d ON d.id = p.decision_id "
+    "WHERE p.state IN ('open', 'overdue') ORDER BY p.due_us, p.id")
+FLOOR_REPLIES_SQL = (
+    "SELECT json_extract(extra, '$.reply_by'), count(*) FROM timeline_entry "
+    "WHERE json_extract(extra, '$.delivery') = 'sent' AND at_us >= ? GROUP BY 1")
+
 AUDIT_COLUMNS = (
     "id, at_us, at_offset_s, actor, action, customer_id, decision_id, kind, amount, currency, rule, "
     "limit_amount, detail, extra"
@@ -179,7 +191,8 @@ class StoreReader:
 
     @classmethod
     @asynccontextmanager
-    async def open(cls, path: Path | str) -> AsyncIterator[StoreReader]:
+    async def open(cls, path: Path | str, *, query_only: bool = False) -> AsyncIterator[StoreReader]:
+        """``query_only``: the connection refuses every write at the database (a read-only user's)."""
         import asyncio
 
         path = await asyncio.to_thread(prepare_store, path)
@@ -187,6 +200,8 @@ class StoreReader:
         try:
             for pragma in CONNECTION_PRAGMAS:
                 await connection.execute(pragma)
+            if query_only:
+                await connection.execute("PRAGMA query_only = ON")
             connection.row_factory = sqlite3.Row  # rows by column name, for store.convert
             yield cls(connection, path)
         finally:
@@ -351,6 +366,40 @@ class StoreReader:
         async with self._db.execute(DECISIONS_SQL, (customer_id, start)) as cursor:
             rows = await cursor.fetchall()
         return [decision_from_row(row) for row in rows]
+
+    # --- the floor ----------------------------------------------------------------
+
+    async def decisions_since(self, since: datetime) -> list[Decision]:
+        """Every agent's decisions from ``since`` on, oldest first."""
+        async with self._db.execute(FLOOR_DECISIONS_SQL, (utc_micros(since),)) as cursor:
+            rows = await cursor.fetchall()
+        return [decision_from_row(row) for row in rows]
+
+    async def waiting_escalations(self) -> list[Decision]:
+        """Escalations still waiting for someone to approve or decline them, oldest first."""
+        async with self._db.execute(FLOOR_ESCALATIONS_SQL) as cursor:
+            rows = await cursor.fetchall()
+        return [decision_from_row(row) for row in rows]
+
+    async def open_promises_by_owner(self) -> list[tuple[Promise, str | None]]:
+        """Open promises, due first, each with the agent whose decision made it (None when not known)."""
+        async with self._db.execute(FLOOR_PROMISES_SQL) as cursor:
+            rows = await cursor.fetchall()
+        return [(promise_from_row(row), row["owner"]) for row in rows]
+
+    async def replies_sent_since(self, since: datetime) -> dict[str, int]:
+        """How many replies each agent has had sent from ``since`` on."""
+        async with self._db.execute(FLOOR_REPLIES_SQL, (utc_micros(since),)) as cursor:
+            rows = await cursor.fetchall()
+        return {str(row[0]): int(row[1]) for row in rows if row[0] is not None}
+
+    async def customer_names(self, customer_ids: Iterable[str]) -> dict[str, str]:
+        wanted = json.dumps(sorted(set(customer_ids)))
+        async with self._db.execute(
+            "SELECT id, name FROM customer WHERE id IN (SELECT value FROM json_each(?))", (wanted,)
+        ) as cursor:
+            rows = await cursor.fetchall()
+        return {row[0]: row[1] for row in rows}
 
     async def audit(self, customer_id: str) -> list[AuditEntry]:
         """The audit log about one customer, oldest first."""

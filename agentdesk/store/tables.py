@@ -105,6 +105,7 @@ class DecisionRow(SQLModel, table=True):
         Index("ix_decision_customer_at", "customer_id", "at_us"),
         Index("ix_decision_approval", "approval", "escalate_to"),
         Index("ix_decision_state", "state"),
+        Index("ix_decision_at", "at_us"),
     )
 
     id: str = Field(primary_key=True)

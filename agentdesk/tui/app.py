@@ -133,6 +133,8 @@ class Desk:
     """The sync loop's last report; None when it is not running."""
     presence: tuple[Seen, ...] = ()
     """Who else has which customer open, as the backend last said."""
+    presence_known: bool = False
+    """The backend has said who is present (with no backend, or none that answered, nobody is known to be)."""
     sync_note: SyncLine = LOCAL_ONLY
     """What the header says about the backend when no sync loop reports (no backend, no token, stopped)."""
     _reader: StoreReader | None = None
@@ -306,12 +308,17 @@ class AgentDeskApp(App[None], inherit_bindings=False):
             self.sub_title = "READ-ONLY"
         self._open_store(self.desk)  # the store opens while the queue screen is built
         self.push_screen(QueueScreen(self.desk))
+        if self.read_only:  # a supervisor watches the floor first; escape shows the queue below it
+            from agentdesk.tui.screens.floor import FloorScreen
+
+            self.push_screen(FloorScreen(self.desk))
 
     @work(group="store", exit_on_error=False)
     async def _open_store(self, desk: Desk) -> None:
         """Worker: open the store for the app's lifetime and learn who is working."""
         try:
-            reader = await self._stack.enter_async_context(StoreReader.open(self.store_path))
+            reader = await self._stack.enter_async_context(StoreReader.open(self.store_path,
+                                                                            query_only=self.read_only))
             agent, agents = await asyncio.gather(
                 reader.agent(self.agent_id) if self.agent_id else _none(), reader.agents())
         except Exception as error:  # noqa: BLE001 - reported in one line, then exit 1
@@ -508,7 +515,7 @@ class AgentDeskApp(App[None], inherit_bindings=False):
 
     def on_presence_seen(self, message: PresenceSeen) -> None:
         if self.desk is not None:
-            self.desk.presence = message.seen
+            self.desk.presence, self.desk.presence_known = message.seen, True
             for screen in self.screen_stack:
                 screen.post_message(PresenceSeen(message.seen))
 

@@ -44,6 +44,7 @@ PLACES: dict[str, tuple[str, ...]] = {
     "the contact dialog": ("screens.contact:ContactScreen", "screens.contact:ChoiceRow",
                            "screens.contact:SummaryInput"),
     "the reply editor": ("screens.reply:ReplyScreen",),
+    "the floor screen": ("app:AgentDeskApp", "screens.floor:FloorScreen", "screens.floor:FloorList"),
 }
 """Where bindings are in force together: each screen with the widgets on it and, below a full
 screen, the app (a dialog, Textual's modal screen, keeps the app's keys out).

@@ -1,4 +1,5 @@
-"""Replies the agent put aside keep here until they are sent or thrown away; queued replies are found fast.
+"""Replies the agent put aside keep here until they are sent or thrown away; queued replies and the decisions
+of a day are found fast.
 
 The store's watcher asks at every commit which of the agent's replies are still queued: a
 partial index over the delivery state holds only replies, so that stays a look at a few rows.
@@ -26,10 +27,12 @@ def upgrade() -> None:
         sa.Column("text", sa.String(), nullable=False),
         sa.Column("saved_at_us", sa.Integer(), nullable=False),
     )
+    op.create_index("ix_decision_at", "decision", ["at_us"])  # the floor's decisions of the day
     op.execute("CREATE INDEX ix_timeline_entry_delivery ON timeline_entry (json_extract(extra, '$.delivery')) "
                "WHERE json_extract(extra, '$.delivery') IS NOT NULL")
 
 
 def downgrade() -> None:
     op.execute("DROP INDEX ix_timeline_entry_delivery")
+    op.drop_index("ix_decision_at", "decision")
     op.drop_table("reply_draft")

@@ -138,8 +138,8 @@ class ApprovalsScreen(DeskScreen):
         self.load()
 
     def on_screen_resume(self) -> None:
-        self.app.post_message(Presenting(None))
         """Shown (first push, or back from a customer): read the list (it may have changed meanwhile)."""
+        self.app.post_message(Presenting(None))
         self.load()
 
     # --- reading --------------------------------------------------------------------

@@ -57,6 +57,7 @@ class QueueScreen(DeskScreen):
         Binding("ctrl+r", "reload", "Reload queue", id="queue.reload"),
         Binding("escape", "close_search", "Close search", id="queue.close_search"),
         Binding("w", "approvals", "Approvals", id="queue.approvals"),
+        Binding("f", "floor", "Floor", id="queue.floor"),
     ]
     SEARCH_DEBOUNCE: ClassVar[float] = 0.2
     """Seconds of quiet typing before the search runs (down, tab or enter search at once)."""
@@ -214,6 +215,11 @@ class QueueScreen(DeskScreen):
         text.append(key, "bold reverse")
         text.append(" to review")
         line.update(text)
+
+    def action_floor(self) -> None:
+        from agentdesk.tui.screens.floor import FloorScreen
+
+        self.app.push_screen(FloorScreen(self.desk))
 
     def action_approvals(self) -> None:
         if not self.desk.approves:
