@@ -83,11 +83,9 @@ async def _imap(settings: ImapSettings) -> str:
 
 
 async def _smtp(settings: SmtpSettings) -> str:
-    import ssl
-
     import aiosmtplib
 
-    from agentdesk.channels.tls import untrusted
+    from agentdesk.channels.tls import certificate_refusal, untrusted
 
     password = settings.password() if settings.user else None  # no login: no password variable needed
     where = f"{settings.host}:{settings.port}"
@@ -97,8 +95,7 @@ async def _smtp(settings: SmtpSettings) -> str:
     try:
         await client.connect()
     except (OSError, aiosmtplib.SMTPException) as exc:
-        refused = exc.__cause__ if isinstance(exc.__cause__, ssl.SSLCertVerificationError) else exc
-        if isinstance(refused, ssl.SSLCertVerificationError):
+        if (refused := certificate_refusal(exc)) is not None:
             raise RuntimeError(untrusted(where, refused)) from exc
         raise RuntimeError(f"cannot connect to {where}: {type(exc).__name__}") from exc
     try:
