@@ -7,7 +7,7 @@ over an open connection; there is no ``alembic.ini``.
 from alembic import context
 from sqlmodel import SQLModel
 
-from agentdesk.store import tables  # noqa: F401 - registers the tables on the metadata
+from agentdesk.store import tables  # registers the tables on the metadata
 
 target_metadata = SQLModel.metadata
 
@@ -20,6 +20,7 @@ def run_migrations_online() -> None:
         connection=connection,
         target_metadata=target_metadata,
         render_as_batch=True,
+        include_name=tables.described_here,
     )
     with context.begin_transaction():
         context.run_migrations()

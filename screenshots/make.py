@@ -29,6 +29,7 @@ DECIDING_CUSTOMER = "Albrecht"  # story 3: a fee for our own fault, a credit pro
 REPLY_TEXT = ("Hello Ms Lindner, your eSIM is active again since 09:40. The QR code for your second phone is in "
               "your e-mail. Safe flight!")
 LEAD = "a-2"  # Markus Brandt, who approves what agents escalate
+KNOWLEDGE_CUSTOMER = "Brandes"  # story 5: the camper van's mirror on the A7 at night
 
 
 class Clock:
@@ -117,6 +118,21 @@ async def shoot(store: Path) -> list[Path]:
         await replying.screen.decision_painted.wait()
         await pilot.pause()
         written.append(_save(replying, "reply-queued"))
+
+    # Story 5, the camper van's mirror: k searches the knowledge articles, enter reads one.
+    reading = AgentDeskApp(store, DEMO_AGENT, clock=clock, viewer_zone=ZoneInfo("Europe/Berlin"))
+    async with reading.run_test(size=SIZE) as pilot:
+        await reading.queue_painted.wait()
+        await pilot.press("slash", *KNOWLEDGE_CUSTOMER)
+        await reading.workers.wait_for_complete()
+        await pilot.press("down", "enter")
+        await reading.workers.wait_for_complete()
+        await reading.screen.timeline.wait_painted()
+        await pilot.press("k", *"mirror")
+        await reading.workers.wait_for_complete()
+        await pilot.press("tab", "enter")
+        await pilot.pause()
+        written.append(_save(reading, "knowledge"))
 
     # The other themes (settings: theme = "high-contrast" or "ansi"). The ANSI theme draws in the
     # terminal's own palette; the picture shows it in Textual's default dark palette.

@@ -374,7 +374,7 @@ def test_workflow_refusals(record: dict, expected: str) -> None:
 def test_record_shape_refusals() -> None:
     assert refusal({"type": "foo", "id": "x"}) == (
         "unknown record type 'foo' "
-        "(expected one of agent, customer, case, interaction, event, decision, promise, audit)"
+        "(expected one of agent, customer, case, interaction, event, decision, promise, audit, article)"
     )
     assert refusal({"id": "x"}).startswith("missing required field 'type'")
     assert refusal({"type": ["agent"]}) == "type must be a string, not array"

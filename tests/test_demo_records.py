@@ -118,6 +118,7 @@ REQUIRED: dict[str, dict[str, type]] = {
 }
 OPTIONAL: dict[str, dict[str, type]] = {
     "agent": {"team": str},  # an extension: the team an agent signs replies with
+    "customer": {"product": str},  # an extension: what the customer has, matched with knowledge articles
     "case": {"disputed_amount": str, "currency": str, "urgency": str},
     "interaction": {"case": str, "duration_s": int, "wait_s": int},
     "event": {"case": str},

@@ -255,7 +255,7 @@ BROKEN_ERRORS = {
     11: "not valid UTF-8 (byte 0xe9 at column 159)",
     12: "not a JSON object (got array)",
     13: "unknown record type 'foo' "
-        "(expected one of agent, customer, case, interaction, event, decision, promise, audit)",
+        "(expected one of agent, customer, case, interaction, event, decision, promise, audit, article)",
     14: "interaction: missing required field 'id'",
     17: "interaction i-11: at 'yesterday' is not an ISO 8601 time such as '2026-07-14T09:02:00+02:00'",
     19: "customer c-9: unknown time zone 'Mars/Olympus_Mons' (expected an IANA name such as 'Europe/Berlin')",

@@ -100,14 +100,15 @@ def test_migrated_schema_matches_the_sqlmodel_tables(tmp_path: Path) -> None:
     from alembic.migration import MigrationContext
     from sqlmodel import SQLModel
 
-    from agentdesk.store import tables  # noqa: F401 - registers the tables
+    from agentdesk.store import tables  # registers the tables
 
     path = tmp_path / "head.sqlite3"
     create_private_file(path)
     upgrade(path)
     engine = create_engine(f"sqlite:///{path}")
     with engine.connect() as connection:
-        diff = compare_metadata(MigrationContext.configure(connection), SQLModel.metadata)
+        context = MigrationContext.configure(connection, opts={"include_name": tables.described_here})
+        diff = compare_metadata(context, SQLModel.metadata)
     engine.dispose()
     assert diff == []
 

@@ -565,7 +565,8 @@ def test_read_only_refuses_every_decision_in_one_line_and_writes_nothing(store: 
     assert "Decisions: read-only: decisions are not available" in answer(out, "open c-1")
     for command in script.splitlines()[1:-1]:
         assert answer(out, command) == ["read-only: decisions are not available"], command
-    assert answer(out, "cases")[-1] == "Your authority: read-only: decisions are not available"
+    assert answer(out, "cases")[-2:] == ["Your authority: read-only: decisions are not available",
+                                          "Articles: none fits the open cases; k WORDS searches them all."]
     assert counts(store) == before
 
 

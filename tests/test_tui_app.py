@@ -57,7 +57,7 @@ def test_every_binding_has_an_id_and_a_description() -> None:
             assert binding.description, f"{cls.__name__}: {binding.id} has no description"
             scope = binding.id.split(".")[0]
             assert scope in {"app", "screen", "queue", "search", "customer", "approvals", "prompt", "help",
-                             "list", "pane", "notices", "floor"}, binding.id
+                             "list", "pane", "notices", "floor", "knowledge"}, binding.id
         if issubclass(cls, (Input, TextArea)):
             continue  # Textual's Input and TextArea keep their own text-editing keys
         for _key, binding in cls._merged_bindings:

@@ -80,6 +80,7 @@ async def test_every_action_on_every_screen_has_a_key_in_force(make_store, setti
     from agentdesk.tui.screens.customer import CustomerScreen
     from agentdesk.tui.screens.floor import FloorScreen
     from agentdesk.tui.screens.help import HelpScreen
+    from agentdesk.tui.screens.knowledge import KnowledgeScreen
     from agentdesk.tui.screens.notices import NoticesScreen
     from agentdesk.tui.screens.prompt import PromptScreen
     from agentdesk.tui.screens.queue import QueueScreen
@@ -115,6 +116,7 @@ async def test_every_action_on_every_screen_has_a_key_in_force(make_store, setti
             ("customer.note", PromptScreen, "the question dialog"),
             ("customer.log_contact", ContactScreen, "the contact dialog"),
             ("customer.reply", ReplyScreen, "the reply editor"),
+            ("customer.knowledge", KnowledgeScreen, "the knowledge screen"),
             ("app.help", HelpScreen, "the help screen"),
             ("app.notices", NoticesScreen, "the notices screen"),
         ]:

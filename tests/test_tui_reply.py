@@ -84,3 +84,30 @@ async def test_read_only_has_no_reply_key(stories: Path) -> None:
         await pilot.press("m")
         await settle(read_only, pilot)
         assert read_only.screen is screen
+
+
+async def test_ctrl_g_inserts_a_knowledge_article_into_the_reply(make_store, tmp_path: Path) -> None:
+    from agentdesk.demo.build import DEMO_KNOWLEDGE
+    from agentdesk.interchange.articles import import_folder
+    from agentdesk.tui.screens.knowledge import KnowledgeScreen
+    from agentdesk.tui.screens.reply import ReplyScreen, ReplyText
+    from tests.test_tui_support import story_records
+
+    path = await make_store(story_records())
+    assert (await import_folder(DEMO_KNOWLEDGE, path)).refused == []
+    app = make_clocked_app(path, MovableClock())
+    async with app.run_test(size=(140, 40)) as pilot:
+        await open_customer(app, pilot, "c-1005")
+        await pilot.press("m")
+        await settle(app, pilot)
+        editor = app.screen
+        assert isinstance(editor, ReplyScreen) and "^g inserts an article" in screen_text(app)
+        await pilot.press(*"Hello Mr Brandes, ")
+        await pilot.press("ctrl+g")
+        await settle(app, pilot)
+        assert isinstance(app.screen, KnowledgeScreen)
+        await pilot.press(*"mirror", "enter", "enter")
+        await settle(app, pilot)
+        assert app.screen is editor
+        text = editor.query_one(ReplyText).text
+        assert text.startswith("Hello Mr Brandes, ") and "mirror" in text.lower()

@@ -92,7 +92,7 @@ async def test_100k_timeline_opens_at_the_end_and_home_jumps_to_the_start(big_st
         assert timeline.cursor == BIG_COUNT - 1
         assert timeline.fetch_calls == 2  # the last page is still cached
 
-        await pilot.press("pageup", "pageup", "up", "k")
+        await pilot.press("pageup", "pageup", "up", "up")  # k opens the knowledge articles here
         await timeline.wait_painted()
         assert timeline.cursor < BIG_COUNT - 40
         assert "▶" in next(line for line in screen_lines(app) if f"entry number {timeline.cursor} " in line + " ")

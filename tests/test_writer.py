@@ -16,6 +16,7 @@ import pytest
 from agentdesk.domain.contact import email_key, phone_key
 from agentdesk.domain.model import (
     Agent,
+    Article,
     AuditEntry,
     Case,
     CaseStatus,
@@ -101,6 +102,8 @@ AUDIT = AuditEntry(
     amount=Money(Decimal("80.00"), "EUR"), rule="agent.refund.max", limit=Money(Decimal("50.00"), "EUR"),
     detail="over the limit", extra={"screen": "customer"},
 )
+ARTICLE = Article(id="mirror", title="A loose mirror", body="Tape it.", products=("Camper Assistance Plus",),
+                  tags=("mirror",))
 
 
 @pytest.fixture
@@ -137,7 +140,8 @@ def test_sql_comes_from_the_table_metadata() -> None:
     assert sql.count("(" + ", ".join(["?"] * len(columns)) + ")") == 2
     assert 'ON CONFLICT("id") DO UPDATE SET' in sql
     assert "WHERE (" in sql and ") IS NOT (excluded." in sql
-    assert TABLE_ORDER == ("agent", "customer", "support_case", "timeline_entry", "decision", "promise", "audit")
+    assert TABLE_ORDER == ("agent", "customer", "support_case", "timeline_entry", "decision", "promise", "audit",
+                           "article")
     assert upsert_sql("audit").endswith('ON CONFLICT("id") DO NOTHING')  # append-only: never updated
 
 
@@ -234,6 +238,7 @@ async def test_per_table_methods(writer: StoreWriter) -> None:
     assert await writer.upsert_decisions([DECISION]) == 1
     assert await writer.upsert_promises([PROMISE]) == 1
     assert await writer.append_audit([AUDIT]) == 1
+    assert await writer.upsert([ARTICLE]) == 1
     with db(writer) as conn:
         for table in TABLE_ORDER:
             assert conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0] >= 1

@@ -32,6 +32,7 @@ def run(args: argparse.Namespace) -> int:
         "demo": _demo,
         "import": _import,
         "export": _export,
+        "knowledge": _knowledge,
         "queue": _queue,
         "floor": _floor,
         "timeline": _timeline,
@@ -193,6 +194,12 @@ def _import(args: argparse.Namespace) -> int:
         print(f"agentdesk: {message}", file=sys.stderr)
     print(report.summary(), file=sys.stderr)
     return 1 if report.errors else 0
+
+
+def _knowledge(args: argparse.Namespace) -> int:
+    from agentdesk.cli.knowledge import import_articles
+
+    return import_articles(_store_path(args), args)
 
 
 def _export(args: argparse.Namespace) -> int:

@@ -158,6 +158,16 @@ def build_parser() -> Parser:
     load.add_argument("--max-record-bytes", type=int, default=1 << 20, metavar="N",
                       help="refuse records longer than N bytes (default 1 MiB)")
 
+    knowledge = command("knowledge", "knowledge articles (Markdown with front matter)")
+    knowledge_commands = knowledge.add_subparsers(dest="knowledge_command", metavar="ACTION", required=True)
+    knowledge_import = knowledge_commands.add_parser(
+        "import", help="load every *.md under DIR into the local store; with --server also upload them",
+        description="load every *.md under DIR (subfolders too) into the local store as knowledge articles; "
+                    "a file imported again updates its article; with --server they are also uploaded to the "
+                    "backend (an admin token), so every workstation gets them by sync")
+    _add_shared_options(knowledge_import, top_level=False)
+    knowledge_import.add_argument("folder", metavar="DIR", type=Path)
+
     command("export", "write the store as interchange JSONL to stdout")
     command("queue", "the queue in fair order, one customer a line, with the reason for its place")
     command("floor", "the supervisor's floor: agents and whom they are on (with a backend), the queue's longest "

@@ -1,4 +1,4 @@
-"""Build a fresh demo store: the product brief's stories plus generated bulk."""
+"""Build a fresh demo store: the product brief's stories plus generated bulk, and the demo's knowledge articles."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from datetime import datetime
 from pathlib import Path
 
 from agentdesk.demo.records import demo_records
+from agentdesk.interchange.articles import import_folder
 from agentdesk.interchange.load import LoadReport, load_records
 from agentdesk.store.files import StoreError
 from agentdesk.store.user_version import read_user_version, write_user_version
@@ -14,6 +15,9 @@ DEMO_AGENT = "a-7"
 """Who the demo signs in as: the agent who owns the first story's customer."""
 
 DEMO_MARK = 0x44454D4F  # "DEMO" in PRAGMA user_version: this file may be rebuilt at will
+
+DEMO_KNOWLEDGE = Path(__file__).with_name("knowledge")
+"""The demo's knowledge articles (Markdown), loaded as ``agentdesk knowledge import`` would."""
 
 
 def _is_demo_store(path: Path) -> bool:
@@ -37,5 +41,8 @@ async def build_demo(path: Path, *, seed: int = 7, now: datetime | None = None, 
             raise StoreError(f"{path} holds a store that is not a demo; refusing to overwrite it")
         _remove_store(path)
     report = await load_records(demo_records(seed=seed, now=now, **sizes), path)
+    articles = await import_folder(DEMO_KNOWLEDGE, path)
+    if articles.refused:  # shipped with the package: a refusal is a defect of ours, not the user's
+        raise StoreError(f"the demo's knowledge articles: {articles.refused[0]}")
     _mark_as_demo(path)
     return report

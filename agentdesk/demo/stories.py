@@ -673,7 +673,7 @@ STORY_CUSTOMERS: tuple[StoryCustomer, ...] = (
     StoryCustomer(5, {"type": "customer", "id": "c-1005", "name": "Uwe Brandes",
                       "email": "uwe.brandes@example.org", "phone": "+49 152 555 0161", "preferred_channel": "phone",
                       "language": "de", "timezone": "Europe/Berlin", "location": "A7 near Kassel, DE",
-                      "owner": "a-2"},
+                      "owner": "a-2", "product": "Camper Assistance Plus"},
                   _around_the_clock),
 )
 """The five stories, in the brief's order; every one of their customers is waiting now."""

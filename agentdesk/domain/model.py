@@ -193,5 +193,20 @@ class AuditEntry:
             )
 
 
-Record = Agent | Customer | Case | TimelineEntry | Decision | Promise | AuditEntry
+@dataclass(frozen=True, slots=True)
+class Article:
+    """A knowledge article: what the desk knows about a product or a situation, in Markdown.
+
+    Shared by every customer, so it names none; ``products`` and ``tags`` are what a case is matched on.
+    """
+
+    id: str
+    title: str
+    body: str
+    products: tuple[str, ...] = ()
+    tags: tuple[str, ...] = ()
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+Record = Agent | Customer | Case | TimelineEntry | Decision | Promise | AuditEntry | Article
 """Any record the interchange format carries."""

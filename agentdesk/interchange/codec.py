@@ -44,6 +44,7 @@ from agentdesk.domain.limits import (
 )
 from agentdesk.domain.model import (
     Agent,
+    Article,
     AuditEntry,
     Case,
     CaseStatus,
@@ -87,7 +88,7 @@ __all__ = [
 
 DEFAULT_MAX_RECORD_BYTES = MAX_RECORD_BYTES
 
-RECORD_TYPES = ("agent", "customer", "case", "interaction", "event", "decision", "promise", "audit")
+RECORD_TYPES = ("agent", "customer", "case", "interaction", "event", "decision", "promise", "audit", "article")
 DECISION_KINDS = ("refund", "voucher", "callback", "escalate", "note")
 DECISION_STATES = ("pending", "queued", "confirmed", "refused", "undone")
 PROPOSAL_KINDS = ("refund", "voucher", "callback")
@@ -240,9 +241,18 @@ class AuditSchema(_Schema, kw_only=True, frozen=True):
     detail: str | None = None
 
 
+class ArticleSchema(_Schema, kw_only=True, frozen=True):
+    id: Key
+    title: Key
+    products: list[str] = []
+    tags: list[str] = []
+    body: str
+
+
 SCHEMAS: dict[str, type[_Schema]] = {
     "agent": AgentSchema, "customer": CustomerSchema, "case": CaseSchema, "interaction": InteractionSchema,
     "event": EventSchema, "decision": DecisionSchema, "promise": PromiseSchema, "audit": AuditSchema,
+    "article": ArticleSchema,
 }
 
 FIELDS: dict[str, tuple[str, ...]] = {kind: ("type", *schema.__struct_fields__) for kind, schema in SCHEMAS.items()}
@@ -255,7 +265,7 @@ class _Field:
     """What a refusal needs to know of a declared field."""
 
     shape: str
-    """``key``, ``text``, ``choice``, ``seconds`` or ``any``."""
+    """``key``, ``text``, ``choice``, ``seconds``, ``words`` (a list of strings) or ``any``."""
     required: bool
     choices: tuple[str, ...] = ()
     what: str = ""
@@ -272,6 +282,8 @@ def _declared(info: msgspec.structs.FieldInfo) -> _Field:
         if get_origin(base) is Literal:
             return _Field("choice", required, get_args(base), meta.extra["what"])
         return _Field("seconds" if base is int else "key", required)
+    if get_origin(kind) is list:
+        return _Field("words", required)
     return _Field("text" if kind is str else "any", required)
 
 
@@ -352,7 +364,7 @@ def _missing(label: str, field: str) -> RecordError:
 
 
 _MISSING_FIELD = re.compile(r"missing required field `([^`]+)`")
-_AT_FIELD = re.compile(r"at `\$\.([^`]+)`$")
+_AT_FIELD = re.compile(r"at `\$\.([^`.\[]+)[^`]*`$")  # the field itself, for "$.tags[2]" too
 
 
 def _schema_refusal(error: msgspec.ValidationError, schema: type[_Schema], obj: Mapping[str, Any],
@@ -381,6 +393,11 @@ def _schema_refusal(error: msgspec.ValidationError, schema: type[_Schema], obj: 
         if value < 0:
             return RecordError(f"{label}: {field} {value} must not be negative")
         return RecordError(f"{label}: {field} {value} is too large")
+    if declared.shape == "words":
+        if not isinstance(value, list):
+            return RecordError(f"{label}: {field} must be a list of strings, not {_json_type(value)}")
+        position, item = next((n, item) for n, item in enumerate(value, 1) if not isinstance(item, str))
+        return RecordError(f"{label}: {field} must be a list of strings; item {position} is {_json_type(item)}")
     if value == "":
         hint = "" if declared.required else " (leave it out instead)"
         return RecordError(f"{label}: {field} must not be empty{hint}")
@@ -550,6 +567,10 @@ def _promise(s: PromiseSchema, label: str, _now: datetime, extra: dict[str, Any]
                    decision=s.decision, extra=extra)
 
 
+def _article(s: ArticleSchema, label: str, _now: datetime, extra: dict[str, Any]) -> Article:
+    return Article(id=s.id, title=s.title, body=s.body, products=tuple(s.products), tags=tuple(s.tags), extra=extra)
+
+
 def _audit(s: AuditSchema, label: str, now: datetime, extra: dict[str, Any]) -> AuditEntry:
     at = _time(s.at, "at", label, now)
     if s.amount is None and s.limit is None:
@@ -574,6 +595,7 @@ _BUILDERS: dict[str, Callable[[Any, str, datetime, dict[str, Any]], Record]] = {
     "decision": _decision,
     "promise": _promise,
     "audit": _audit,
+    "article": _article,
 }
 
 
@@ -789,6 +811,7 @@ def record_label(record: Record) -> str:
 
 _TYPE_NAMES = {
     Agent: "agent", Customer: "customer", Case: "case", Decision: "decision", Promise: "promise", AuditEntry: "audit",
+    Article: "article",
 }
 
 
@@ -936,9 +959,19 @@ def _audit_obj(record: AuditEntry) -> dict[str, Any]:
     return out
 
 
+def _article_obj(record: Article) -> dict[str, Any]:
+    out: dict[str, Any] = {"type": "article", "id": record.id, "title": record.title}
+    if record.products:
+        out["products"] = list(record.products)
+    if record.tags:
+        out["tags"] = list(record.tags)
+    out["body"] = record.body
+    return out
+
+
 _TO_OBJ: dict[type, Callable[[Any], dict[str, Any]]] = {
     TimelineEntry: _entry_obj, Customer: _customer_obj, Agent: _agent_obj, Case: _case_obj,
-    Decision: _decision_obj, Promise: _promise_obj, AuditEntry: _audit_obj,
+    Decision: _decision_obj, Promise: _promise_obj, AuditEntry: _audit_obj, Article: _article_obj,
 }
 """Each record type's canonical object, fields in the contract's order (``extra`` is added after)."""
 

@@ -39,10 +39,12 @@ from typing import TYPE_CHECKING, TextIO
 
 from agentdesk.desk.errors import CommandError
 from agentdesk.desk.identity import resolve
+from agentdesk.desk.knowledge import articles_at_hand
 from agentdesk.desk.store import LedgerError, StoreReader
 from agentdesk.desk.watch import StoreWatch
 from agentdesk.domain.decision_text import DECISIONS_NOT_AVAILABLE
-from agentdesk.domain.model import Agent, Customer
+from agentdesk.domain.knowledge import article_line
+from agentdesk.domain.model import Agent, Article, Customer
 from agentdesk.domain.queue import order_queue
 from agentdesk.domain.text import display_text, one_line
 from agentdesk.domain.timefmt import duration
@@ -189,6 +191,15 @@ COMMANDS: tuple[Command, ...] = (
             where=(CUSTOMER,), detail=("Only while its undo window is open: nothing was sent yet.",)),
     Command("send", "", "queue your last pending decision on this customer now", ("customer.send_now",),
             where=(CUSTOMER,)),
+    Command("k", "[WORDS]", "knowledge articles holding every word, best first, numbered (alone: all, by title)",
+            ("customer.knowledge", "knowledge.to_results"), aliases=("knowledge",),
+            detail=("Words are words: quotes, *, - or NEAR mean nothing special. A word also finds longer ones "
+                    "it starts (mirr finds mirror). With a customer open, cases also names the articles that "
+                    "fit their open cases.",
+                    "Examples: k mirror · k esim travel · k")),
+    Command("article", "N|ID", "knowledge article N of the last k list (or by its id) in full", ("knowledge.open",),
+            detail=("Its title, what it is filed under, then its text as written (Markdown), 60 lines at a time.",
+                    "Examples: article 1 · article camper-mirror")),
     Command("notices", "", "the announcements of this session again, newest first", ("app.notices",),
             detail=("Announcements are said before the prompt as they happen: decisions queued when their "
                     "undo window ended, callbacks falling due, escalations approved or declined.",)),
@@ -279,6 +290,13 @@ NOT_IN_PLAIN: dict[str, str] = {
     "notices.close": "notices are printed as lines, nothing to close",
     **{f"customer.side.{action}": "cases prints the whole panel as lines, nothing to scroll"
        for action in ("scroll_up", "scroll_down", "page_up", "page_down", "top", "bottom")},
+    "knowledge.close": "k prints the articles found; there is nothing to close",
+    "knowledge.focus_next": "no areas in a line session",
+    "knowledge.focus_previous": "no areas in a line session",
+    **{f"knowledge.{action}": _NO_CURSOR
+       for action in ("cursor_up", "cursor_down", "page_up", "page_down", "jump_start", "jump_end")},
+    **{f"knowledge.article_{action}": "article N prints the whole article; more goes on with a long one"
+       for action in ("up", "down", "page_up", "page_down", "top", "bottom", "back")},
 }
 """TUI binding ids with no command of their own here, and why."""
 
@@ -444,6 +462,8 @@ class Session(Deciding):
         self.listing: Listing | None = None
         self.more: Callable[[], Awaitable[None]] | None = None
         self.decide = DecideState()
+        self.articles: list[Article] = []
+        """The last k list, for article N."""
 
     @property
     def customer(self) -> Customer | None:  # type: ignore[override]
@@ -805,8 +825,20 @@ class Session(Deciding):
         role, choices = await self.authority()
         if role is None or choices is None:
             self.say(f"Your authority: {self.cannot_decide or 'you decide nothing here'}")
+        else:
+            self.say(f"Your authority as {one_line(role.name, 30)}:", *authority_lines(role, choices.options))
+        await self._say_articles_at_hand()
+
+    async def _say_articles_at_hand(self) -> None:
+        """The side panel's articles: those that fit the open cases, numbered for article N."""
+        assert self.view is not None
+        found = await articles_at_hand(self.reader, self.view.customer.id)
+        if not found:
+            self.say("Articles: none fits the open cases; k WORDS searches them all.")
             return
-        self.say(f"Your authority as {one_line(role.name, 30)}:", *authority_lines(role, choices.options))
+        self.articles = found
+        self.say("Articles for the open cases (article N shows one):",
+                 *(f"{number}. {article_line(article, 200)}" for number, article in enumerate(found, 1)))
 
     async def cmd_back(self, rest: str) -> None:
         if self.place == CUSTOMER and self.view is not None and self.view.back_to == APPROVALS:
@@ -886,18 +918,54 @@ class Session(Deciding):
         lines = wrapped(entry.body)
         await self._text_page(lines, number)
 
-    async def _text_page(self, lines: Iterator[str], number: int) -> None:
+    async def _text_page(self, lines: Iterator[str], number: int, what: str = "entry") -> None:
         shown = 0
         for line in lines:
             if shown == TEXT_PAGE:
                 # one line read ahead: there is more; keep it for the next page
                 rest = _prepend(line, lines)
-                self.say(f"more shows more of entry {number}'s text")
-                self.more = functools.partial(self._text_page, rest, number)
+                self.say(f"more shows more of {what} {number}'s text")
+                self.more = functools.partial(self._text_page, rest, number, what)
                 return
             self.say(line)
             shown += 1
         self.more = None
+
+
+    # --- knowledge articles -------------------------------------------------------------
+
+    async def cmd_k(self, rest: str) -> None:
+        found = await self.reader.search_articles(rest, LIST_PAGE)
+        self.articles = found
+        self.more = None
+        if not found:
+            self.say("No article holds these words." if rest.strip() else "No knowledge articles in this store.")
+            return
+        self.say(f"{len(found)} article{'s' if len(found) != 1 else ''}"
+                 + (" (the best 20; more words narrow it down)" if len(found) == LIST_PAGE else "") + ":")
+        self.say(*(f"{number}. {article_line(article, 200)}" for number, article in enumerate(found, 1)))
+        self.say("article N shows one in full.")
+
+    async def cmd_article(self, rest: str) -> None:
+        wanted = rest.strip()
+        if not wanted:
+            raise Bad("article which? give its number in the last k list, e.g. article 1")
+        if wanted.isdigit():
+            if not 1 <= int(wanted) <= len(self.articles):
+                raise Bad(f"no article {wanted} in the last k list" if self.articles else
+                          "no k list yet: k WORDS lists the articles first")
+            number, article = int(wanted), self.articles[int(wanted) - 1]
+        else:
+            found = await self.reader.article(wanted)
+            if found is None:
+                raise Bad(f"no article '{one_line(wanted, 60)}'; k WORDS finds articles")
+            number, article = 0, found
+        filed = [*article.products, *article.tags]
+        self.say(f"Article {article.id}: {one_line(article.title, 200)}")
+        if filed:
+            self.say(f"Filed under: {one_line(', '.join(filed), 300)}")
+        self.say("Text:")
+        await self._text_page(wrapped(article.body), number, "article")
 
 
 def _help_line(command: Command) -> str:

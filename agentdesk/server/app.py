@@ -67,7 +67,7 @@ log = logging.getLogger("agentdesk.server")
 DEFAULT_PAGE = 1000
 MAX_PAGE = 10_000
 SNAPSHOT_ORDER = (("agent",), ("customer",), ("case",), ("interaction", "event"), ("decision",), ("promise",),
-                  ("audit",))
+                  ("audit",), ("article",))
 """Dependency order: a record's references come before it."""
 _SNAPSHOT_CHUNK = 1 << 16
 

@@ -27,7 +27,7 @@ from agentdesk.server.tables import record
 
 MAX_RECORDS = 5000
 
-DEPENDENCY_ORDER = ("agent", "customer", "case", "interaction", "event", "decision", "promise", "audit")
+DEPENDENCY_ORDER = ("agent", "customer", "case", "interaction", "event", "decision", "promise", "audit", "article")
 """Seqs are handed out in this order, so a client that pulls a page never meets a record before what it names."""
 
 REFERENCES: dict[str, tuple[tuple[str, str], ...]] = {

@@ -16,6 +16,7 @@ from typing import Any, Protocol
 
 from agentdesk.domain.model import (
     Agent,
+    Article,
     AuditEntry,
     Case,
     CaseStatus,
@@ -207,3 +208,13 @@ def audit_from_row(row: ColumnRow) -> AuditEntry:
         limit=_money(row["limit_amount"], row["currency"]), detail=row["detail"],
         extra=extra_from_column(row["extra"]),
     )
+
+
+def words_to_column(words: tuple[str, ...]) -> str:
+    """An article's products or tags as a JSON array (the search index reads its words from it)."""
+    return json.dumps(list(words), ensure_ascii=False, separators=(",", ":"))
+
+
+def article_from_row(row: ColumnRow) -> Article:
+    return Article(id=row["id"], title=row["title"], body=row["body"], products=tuple(json.loads(row["products"])),
+                   tags=tuple(json.loads(row["tags"])), extra=extra_from_column(row["extra"]))

@@ -10,7 +10,7 @@ import os
 import sqlite3
 from pathlib import Path
 
-HEAD_REVISION = "0008_reply_drafts"
+HEAD_REVISION = "0009_knowledge_articles"
 """The newest migration; a test keeps this equal to the head of ``migrations/``."""
 
 CONNECTION_PRAGMAS = (

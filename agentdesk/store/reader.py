@@ -20,6 +20,7 @@ from agentdesk.domain.contact import email_key, phone_key
 from agentdesk.domain.decision_text import APPROVAL_WORDS, REFUSAL_FIELD
 from agentdesk.domain.model import (
     Agent,
+    Article,
     AuditEntry,
     Case,
     Channel,
@@ -31,6 +32,7 @@ from agentdesk.domain.model import (
 )
 from agentdesk.domain.queue import CALLBACK_LEAD, MISSED_CALL_PREFIX, Waiting
 from agentdesk.domain.timeline import utc_micros
+from agentdesk.store import knowledge
 from agentdesk.store.convert import (
     agent_from_row,
     audit_from_row,
@@ -455,3 +457,16 @@ class StoreReader:
             if len(rows) < page_size:
                 return
             after = (rows[-1]["at_us"], rows[-1]["id"])
+
+    # --- knowledge articles (queries in store.knowledge) ------------------------
+
+    async def article(self, article_id: str) -> Article | None:
+        return await knowledge.article(self._db, article_id)
+
+    async def search_articles(self, query: str, limit: int = 50) -> list[Article]:
+        """Articles holding every word of ``query`` (words, never FTS syntax), best first; by title when empty."""
+        return await knowledge.search(self._db, query, limit)
+
+    async def articles_for_case(self, case: Case, customer: Customer | None, limit: int = 5) -> list[Article]:
+        """Articles that fit a case: its product (the case's or customer's) and its subject words, best first."""
+        return await knowledge.for_case(self._db, case, customer, limit)

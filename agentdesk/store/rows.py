@@ -22,7 +22,17 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from agentdesk.domain.contact import customer_phone_key, email_key
-from agentdesk.domain.model import Agent, AuditEntry, Case, Customer, Decision, Promise, Record, TimelineEntry
+from agentdesk.domain.model import (
+    Agent,
+    Article,
+    AuditEntry,
+    Case,
+    Customer,
+    Decision,
+    Promise,
+    Record,
+    TimelineEntry,
+)
 from agentdesk.domain.timeline import utc_micros
 from agentdesk.store.convert import (
     amount_column,
@@ -32,12 +42,14 @@ from agentdesk.store.convert import (
     micros_column,
     offset_column,
     offset_seconds,
+    words_to_column,
 )
 
 Row = tuple[Any, ...]
 
 AGENT, CUSTOMER, CASE, TIMELINE = "agent", "customer", "support_case", "timeline_entry"
 DECISION, PROMISE, AUDIT = "decision", "promise", "audit"
+ARTICLE = "article"
 
 
 # Each table's row, built by name: the parameters are the table's columns in its order, and the
@@ -96,9 +108,14 @@ def audit_row(*, id: str, at_us: int, at_offset_s: int, actor: str, action: str,
             limit_amount, detail, extra)
 
 
+def article_row(*, id: str, title: str, products: str, tags: str, body: str,  # noqa: A002 - the column
+                extra: str | None) -> Row:
+    return (id, title, products, tags, body, extra)
+
+
 ROW_BUILDERS: dict[str, Callable[..., Row]] = {
     AGENT: agent_row, CUSTOMER: customer_row, CASE: case_row, TIMELINE: timeline_row, DECISION: decision_row,
-    PROMISE: promise_row, AUDIT: audit_row,
+    PROMISE: promise_row, AUDIT: audit_row, ARTICLE: article_row,
 }
 COLUMNS: dict[str, tuple[str, ...]] = {
     table: build.__code__.co_varnames[:build.__code__.co_kwonlyargcount] for table, build in ROW_BUILDERS.items()
@@ -168,9 +185,15 @@ def _audit(r: AuditEntry) -> Row:
     )
 
 
+def _article(r: Article) -> Row:
+    return article_row(id=r.id, title=r.title, products=words_to_column(r.products), tags=words_to_column(r.tags),
+                       body=r.body, extra=extra_to_column(r.extra))
+
+
 _MAPPING: dict[type, tuple[str, Callable[[Any], Row]]] = {
     Agent: (AGENT, _agent), Customer: (CUSTOMER, _customer), Case: (CASE, _case), TimelineEntry: (TIMELINE, _entry),
     Decision: (DECISION, _decision), Promise: (PROMISE, _promise), AuditEntry: (AUDIT, _audit),
+    Article: (ARTICLE, _article),
 }
 TABLE_OF: dict[type, str] = {kind: table for kind, (table, _) in _MAPPING.items()}
 """The table each domain record type lives in."""

@@ -51,6 +51,7 @@ from agentdesk.domain.model import (
 )
 from agentdesk.store.convert import (
     agent_from_row,
+    article_from_row,
     audit_from_row,
     case_from_row,
     customer_from_row,
@@ -64,6 +65,7 @@ from agentdesk.store.rows import TABLE_OF
 from agentdesk.store.rows import row as record_row
 from agentdesk.store.tables import (
     AgentRow,
+    ArticleRow,
     AuditRow,
     CaseRow,
     CustomerRow,
@@ -75,6 +77,7 @@ from agentdesk.store.tables import (
 
 __all__ = [
     "AGENT",
+    "ARTICLE",
     "AUDIT",
     "CASE",
     "COLUMNS",
@@ -101,13 +104,14 @@ DECISION = DecisionRow.__tablename__
 PROMISE = PromiseRow.__tablename__
 WAITING = WaitingRow.__tablename__
 AUDIT = AuditRow.__tablename__
+ARTICLE = ArticleRow.__tablename__
 
 def _table(model: type[SQLModel]) -> Table:
     """The model's table (read from its metadata: SQLModel does not declare ``__table__`` to a type checker)."""
     return model.metadata.tables[str(model.__tablename__)]
 
 
-_MODELS = (AgentRow, CustomerRow, CaseRow, TimelineEntryRow, DecisionRow, PromiseRow, AuditRow)
+_MODELS = (AgentRow, CustomerRow, CaseRow, TimelineEntryRow, DecisionRow, PromiseRow, AuditRow, ArticleRow)
 TABLE_ORDER: tuple[str, ...] = tuple(model.__tablename__ for model in _MODELS)
 """Tables of records in foreign-key order: a row refers to rows of earlier tables, or (a decision
 approving an escalation) of its own. The one exception, a timeline line showing a decision, is
@@ -197,6 +201,7 @@ def record_table(record: Record) -> str:
 _FROM_ROW: dict[str, Callable[[Mapping[str, Any]], Record]] = {
     AGENT: agent_from_row, CUSTOMER: customer_from_row, CASE: case_from_row,
     TIMELINE: entry_from_row, DECISION: decision_from_row, PROMISE: promise_from_row, AUDIT: audit_from_row,
+    ARTICLE: article_from_row,
 }
 
 
@@ -216,6 +221,7 @@ DUMP_ORDER_BY: dict[str, str] = {
     DECISION: "id",
     PROMISE: "id",
     AUDIT: "id",
+    ARTICLE: "id",
 }
 
 DUMP_WHERE: dict[str, str] = {TIMELINE: f"kind <> '{EntryKind.DECISION.value}'"}

@@ -740,9 +740,10 @@ class AgentDeskApp(App[None], inherit_bindings=False):
         """
         from agentdesk.tui.screens.customer import CustomerScreen
         from agentdesk.tui.screens.help import HelpScreen
+        from agentdesk.tui.screens.knowledge import KnowledgeScreen
         from agentdesk.tui.screens.notices import NoticesScreen
 
-        screens: list[type[Screen]] = [CustomerScreen, HelpScreen, NoticesScreen]
+        screens: list[type[Screen]] = [CustomerScreen, HelpScreen, NoticesScreen, KnowledgeScreen]
         if not self.read_only:
             from agentdesk.tui.screens.adjust import AdjustScreen
             from agentdesk.tui.screens.approvals import ApprovalsScreen

@@ -45,6 +45,8 @@ PLACES: dict[str, tuple[str, ...]] = {
                            "screens.contact:SummaryInput"),
     "the reply editor": ("screens.reply:ReplyScreen",),
     "the floor screen": ("app:AgentDeskApp", "screens.floor:FloorScreen", "screens.floor:FloorList"),
+    "the knowledge screen": ("screens.knowledge:KnowledgeScreen", "screens.knowledge:KnowledgeQuery",
+                             "screens.knowledge:ArticleList", "screens.knowledge:ArticleBody"),
 }
 """Where bindings are in force together: each screen with the widgets on it and, below a full
 screen, the app (a dialog, Textual's modal screen, keeps the app's keys out).

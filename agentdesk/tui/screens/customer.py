@@ -89,6 +89,7 @@ from agentdesk.tui.widgets.decision_bar import (
 )
 from agentdesk.tui.widgets.desk_header import DeskHeader
 from agentdesk.tui.widgets.key_bar import KeyBar
+from agentdesk.tui.widgets.knowledge_panel import KnowledgePanel
 from agentdesk.tui.widgets.line_list import LineList
 from agentdesk.tui.widgets.text_pane import TextPane, pane_bindings
 from agentdesk.tui.widgets.timeline import DIRECTION_WORDS, TimelineView, state_tag
@@ -254,6 +255,8 @@ class CustomerScreen(DeskScreen):
         Binding("s", "send_now", "Send the pending decision now", show=False, id="customer.send_now"),
         Binding("l", "log_contact", "Log a contact (letter, shop visit, …)", show=False, id="customer.log_contact"),
         Binding("m", "reply", "Reply (e-mail or SMS)", id="customer.reply"),
+        # priority: "k" is also the lists' vi key for up (the arrow keeps doing that here)
+        Binding("k", "knowledge", "Knowledge articles", priority=True, id="customer.knowledge"),
     ]
 
     class Loaded(Message):
@@ -367,6 +370,7 @@ class CustomerScreen(DeskScreen):
                 yield Static(Text("…"), id="cases")
                 yield Static(Text("…"), id="promises")
                 yield Static(Text("…"), id="authority")
+                yield KnowledgePanel(id="articles")
         yield DecisionBar(id="decisions")
         yield KeyBar()
 
@@ -446,6 +450,7 @@ class CustomerScreen(DeskScreen):
         self._render_banner()
         self._set_decisions(data.decisions)
         self._render_side()
+        self._show_articles()
         loader = partial(self.desk.reader.timeline_page, self.customer_id, total=data.count)
         timeline = self.timeline
         timeline.set_source(data.count, loader, cursor=cursor, preloaded=(data.tail_offset, data.tail))
@@ -986,6 +991,20 @@ class CustomerScreen(DeskScreen):
             return
         self._log_worker(self.customer_id, contact)
 
+    # --- knowledge articles -------------------------------------------------------------
+
+    def _show_articles(self) -> None:
+        """The side panel's articles for this customer's open cases (read in the panel's own worker)."""
+        key = self.key_of("knowledge")
+        self.query_one(KnowledgePanel).show_for(self.desk.reader, self.customer_id,
+                                                f"{key} searches every article" if key else "")
+
+    def action_knowledge(self) -> None:
+        from agentdesk.tui.screens.knowledge import KnowledgeScreen
+
+        if self.is_active:
+            self.app.push_screen(KnowledgeScreen(self.desk))
+
     def action_reply(self) -> None:
         if self._later(self.action_reply) or not self.is_active or self.data is None:
             return
@@ -1006,7 +1025,7 @@ class CustomerScreen(DeskScreen):
         from agentdesk.tui.screens.reply import ReplyScreen
 
         if self.is_active and message.context.customer.id == self.customer_id:
-            self.app.push_screen(ReplyScreen(message.context), partial(self._reply_given, self.customer_id))
+            self.app.push_screen(ReplyScreen(message.context, self.desk), partial(self._reply_given, self.customer_id))
 
     def _reply_given(self, customer_id: str, action: ReplyAction | None) -> None:
         if action is None:

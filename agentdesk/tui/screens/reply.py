@@ -3,14 +3,15 @@
 Above the text, in words: to whom, on which channel and address, on which case (and the
 subject of an e-mail). Below it: the signature that will follow, and the length as you
 type (an SMS in parts of 160 GSM-7 or 70 UCS-2 characters). One key cycles to the other
-channel the customer can be reached on, one sends, escape puts the reply aside as a draft
-(an empty one is thrown away). Dismisses with a :class:`ReplyAction`.
+channel the customer can be reached on, one sends, one inserts a knowledge article (picked on the
+knowledge screen: every article, narrowed as you type), escape puts the reply aside as a draft (an empty one
+is thrown away). Dismisses with a :class:`ReplyAction`.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 from rich.text import Text
 from textual import on
@@ -27,6 +28,9 @@ from agentdesk.domain.sms import segments
 from agentdesk.domain.text import one_line
 from agentdesk.tui.keymap import key_shown
 from agentdesk.tui.messages import Presenting
+
+if TYPE_CHECKING:
+    from agentdesk.tui.app import Desk
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,11 +54,14 @@ class ReplyScreen(ModalScreen[ReplyAction], inherit_bindings=False):
         Binding("ctrl+s", "send", "Send the reply", priority=True, id="customer.reply_send"),
         Binding("ctrl+o", "other_channel", "Other channel (e-mail or SMS)", priority=True, id="customer.reply_channel"),
         Binding("escape", "keep", "Close, keeping a draft", priority=True, id="customer.reply_keep"),
+        Binding("ctrl+g", "article", "Insert a knowledge article", priority=True, id="customer.reply_article"),
     ]
 
-    def __init__(self, context: ReplyContext) -> None:
+    def __init__(self, context: ReplyContext, desk: Desk | None = None) -> None:
+        """``desk``: where the knowledge articles are read from (none: no article key)."""
         super().__init__()
         self.context = context
+        self.desk = desk
         self.destinations = context.destinations
         draft = context.draft
         wanted = draft.channel if draft is not None else None
@@ -132,6 +139,8 @@ class ReplyScreen(ModalScreen[ReplyAction], inherit_bindings=False):
         self.query_one("#reply-length", Static).update(line)
         keys = [f"{key_shown(self, 'send') or 'ctrl+s'} sends",
                 f"{key_shown(self, 'keep') or 'escape'} closes and keeps a draft"]
+        if self.desk is not None:
+            keys.insert(1, f"{key_shown(self, 'article') or 'ctrl+g'} inserts an article")
         hint = Text(problem, "bold", end="") if problem else Text(" · ".join(keys), end="")
         self.query_one("#reply-keys", Static).update(hint)
 
@@ -153,6 +162,21 @@ class ReplyScreen(ModalScreen[ReplyAction], inherit_bindings=False):
         if len(self.destinations) > 1:
             self.index = (self.index + 1) % len(self.destinations)
             self._show_destination()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        return self.desk is not None if action == "article" else True
+
+    def action_article(self) -> None:
+        from agentdesk.tui.screens.knowledge import KnowledgeScreen
+
+        assert self.desk is not None  # check_action keeps the key out otherwise
+        self.app.push_screen(KnowledgeScreen(self.desk, pick=True), self._insert_article)
+
+    def _insert_article(self, text: str | None) -> None:
+        editor = self.query_one("#reply-text", ReplyText)
+        editor.focus()
+        if text:
+            editor.insert(text)
 
     def action_send(self) -> None:
         where = self.destination
