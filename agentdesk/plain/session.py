@@ -121,6 +121,10 @@ COMMANDS: tuple[Command, ...] = (
     Command("promises", "[all]", "open promises, due first, numbered: the open customer's, or all", (),
             detail=("With a customer open, their promises; promises all (and on the queue) every customer's, "
                     "as 'agentdesk promises' lists them. open N opens the customer of promise N.",)),
+    Command("floor", "", "the floor: agents and whom they are on, the queue's longest waits, missed deadlines, "
+            "escalations waiting, promises by owner", ("queue.floor",),
+            detail=("As 'agentdesk floor' prints it. Who is at a workstation comes from the backend; without one it "
+                    "reads unknown.",)),
     Command("approvals", "", "the escalations waiting for your approval, numbered, oldest first",
             ("queue.approvals",),
             detail=("For roles that approve (a lead). Then: approve N, decline N [because REASON], open N.",)),
@@ -325,7 +329,7 @@ def run_plain(store: Path, *, read_only: bool, asked_as: str | None, matrix: Aut
         with _ctrl_c_discards_the_line():
             return asyncio.run(_main(store, agent_id, read_only, matrix, undo_window, sys.stdin, sys.stdout,
                                      Syncing(sync, note if sync is None else None,
-                                             identity=note if sync is not None else None)))
+                                             identity=note if sync is not None else None, link=backend)))
     finally:
         if sync is not None:
             sync.stop()
@@ -394,6 +398,8 @@ class Syncing:
     identity: str | None = None
     """What to say about who works, with a sync running (the token overruled ``--as``, or named nobody)."""
     announced: tuple[object, ...] | None = None
+    link: BackendLink | None = None
+    """The backend named (for who is present on the floor)."""
 
     def words(self) -> str:
         if self.sync is None:
@@ -731,6 +737,14 @@ class Session(Deciding):
         many = f"the first {limit}; narrow the search" if len(found) == limit else f"{len(found)}"
         self.say(f"Search '{shown}': {many} {'customer' if len(found) == 1 else 'customers'}:")
         await self._show_listing(Listing(lines, [customer.id for customer in found]))
+
+    async def cmd_floor(self, rest: str) -> None:
+        from agentdesk.desk.floor import backend_presence, read_floor
+        from agentdesk.domain.floor import floor_lines
+
+        presence, why = await backend_presence(self.syncing.link)
+        floor = await read_floor(self.reader, self.matrix, presence, self.now())
+        self.say(*(([f"({why})"] if why and self.syncing.link is not None else []) + floor_lines(floor)))
 
     async def cmd_promises(self, rest: str) -> None:
         now = self.now()
