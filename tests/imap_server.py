@@ -12,8 +12,12 @@ Not a test module; import what you need::
 ``imap_server`` (fixture, session-scoped: one dovecot per xdist worker)
     Its own configuration, mail directories and passwd-file in a temporary folder, plaintext
     logins allowed (loopback only, no TLS: security "none"), every process as the current user.
-    Stopped (``doveadm stop``) at the end of the session. ``/usr/sbin/dovecot`` comes from the
-    ``dovecot-imapd`` package (installed by ``.ci/run``); without it the tests fail with that reason.
+    Stopped at the end of the session. ``/usr/sbin/dovecot`` comes from the ``dovecot-imapd``
+    package (installed by ``.ci/run``); without it the tests fail with that reason.
+
+``imap_tls_server`` (fixture, session-scoped)
+    The same with ``ssl = yes`` and the certificate of ``tls_ca`` (:mod:`tests.smtp_server`): STARTTLS
+    offered on ``port`` (security "starttls") and TLS from the first byte on ``tls_port`` (security "ssl").
 """
 
 from __future__ import annotations
@@ -32,6 +36,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+
+from tests.smtp_server import Ca, tls_ca  # noqa: F401 (fixture)
 
 DOVECOT = Path("/usr/sbin/dovecot")
 START_DEADLINE_S = 20.0
@@ -60,7 +66,10 @@ class Mailbox:
 @dataclass
 class ImapServer:
     folder: Path
+    certificates: Ca | None = None
+    """Given: dovecot serves TLS with them (STARTTLS on ``port``, TLS from the start on ``tls_port``)."""
     port: int = 0
+    tls_port: int = 0
     process: subprocess.Popen[bytes] | None = None
     users: list[Mailbox] = field(default_factory=list)
 
@@ -95,9 +104,15 @@ class ImapServer:
         (self.folder / "passwd").write_text("".join(f"{mailbox.user}:{{PLAIN}}{mailbox.password}::::::\n"
                                                     for mailbox in self.users))
         self.port = _free_port()
+        tls = self.certificates
+        if tls is not None:
+            self.tls_port = _free_port()
         self.config.write_text(_CONFIG.format(folder=self.folder, port=self.port, user=user,
                                               login_user=login_user, internal_user=internal_user,
-                                              uid=mail_owner.pw_uid, gid=mail_owner.pw_gid))
+                                              uid=mail_owner.pw_uid, gid=mail_owner.pw_gid,
+                                              tls_port=self.tls_port,
+                                              ssl=_TLS.format(cert=tls.cert_file, key=tls.key_file) if tls
+                                              else "ssl = no"))
         self.process = subprocess.Popen([str(DOVECOT), "-F", "-c", str(self.config)],
                                         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         deadline = time.monotonic() + START_DEADLINE_S
@@ -134,7 +149,7 @@ state_dir = {folder}/state
 log_path = {folder}/dovecot.log
 protocols = imap
 listen = 127.0.0.1
-ssl = no
+{ssl}
 disable_plaintext_auth = no
 auth_mechanisms = plain login
 default_internal_user = {internal_user}
@@ -158,7 +173,8 @@ service imap-login {{
     port = {port}
   }}
   inet_listener imaps {{
-    port = 0
+    address = 127.0.0.1
+    port = {tls_port}
   }}
 }}
 service stats {{
@@ -171,6 +187,12 @@ service stats {{
 }}
 """
 
+_TLS = """\
+ssl = yes
+ssl_cert = <{cert}
+ssl_key = <{key}
+"""
+
 
 def _free_port() -> int:
     with socket.socket() as probe:
@@ -180,10 +202,19 @@ def _free_port() -> int:
 
 @pytest.fixture(scope="session")
 def imap_server() -> Iterator[ImapServer]:
+    yield from _running_dovecot(None)
+
+
+@pytest.fixture(scope="session")
+def imap_tls_server(tls_ca: Ca) -> Iterator[ImapServer]:
+    yield from _running_dovecot(tls_ca)
+
+
+def _running_dovecot(tls: Ca | None) -> Iterator[ImapServer]:
     if not DOVECOT.exists():
         pytest.fail(f"{DOVECOT} is missing: apt-get install -y dovecot-imapd (as .ci/run does)")
     folder = Path(tempfile.mkdtemp(prefix="dovecot-"))
-    server = ImapServer(folder)
+    server = ImapServer(folder, tls)
     try:
         server.start()
         yield server

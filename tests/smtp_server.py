@@ -8,6 +8,8 @@ Not a test module; import what you need::
 ``tls_ca`` (session fixture)
     A ``trustme`` CA and a certificate for 127.0.0.1 and localhost: ``.ca_file`` (PEM to trust),
     ``.cert_file``/``.key_file`` (the server's).
+``smtps_server``, ``plain_smtp_server`` (fixtures)
+    The same with TLS from the first byte (security "ssl"), and with neither TLS nor login ("none").
 ``smtp_server`` (fixture)
     A started :class:`SmtpServer`: ``.port``, ``.received`` (``email.message.EmailMessage`` each, as the
     server got them), ``.answer`` (set it to an SMTP answer such as ``"451 4.3.0 try again"`` to refuse
@@ -113,13 +115,15 @@ class SmtpServer:
                             password_env=PASSWORD_ENV, ca_file=ca_file)
 
 
-@pytest.fixture
-def smtp_server(tls_ca: Ca, monkeypatch: pytest.MonkeyPatch) -> Iterator[SmtpServer]:
+def _server_context(tls_ca: Ca) -> ssl.SSLContext:
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     context.load_cert_chain(tls_ca.cert_file, tls_ca.key_file)
+    return context
+
+
+def _serving(monkeypatch: pytest.MonkeyPatch, **options: object) -> Iterator[SmtpServer]:
     handler = _Handler()
-    controller = _AnyFreePort(handler, hostname="127.0.0.1", port=0, tls_context=context, require_starttls=True,
-                            authenticator=_authenticate, auth_required=True)
+    controller = _AnyFreePort(handler, hostname="127.0.0.1", port=0, **options)
     controller.start()
     monkeypatch.setenv(PASSWORD_ENV, PASSWORD)
     try:
@@ -128,4 +132,25 @@ def smtp_server(tls_ca: Ca, monkeypatch: pytest.MonkeyPatch) -> Iterator[SmtpSer
         controller.stop()
 
 
-__all__ = ["PASSWORD", "PASSWORD_ENV", "USER", "Ca", "SmtpServer", "smtp_server", "tls_ca"]
+@pytest.fixture
+def smtp_server(tls_ca: Ca, monkeypatch: pytest.MonkeyPatch) -> Iterator[SmtpServer]:
+    yield from _serving(monkeypatch, tls_context=_server_context(tls_ca), require_starttls=True,
+                        authenticator=_authenticate, auth_required=True)
+
+
+@pytest.fixture
+def smtps_server(tls_ca: Ca, monkeypatch: pytest.MonkeyPatch) -> Iterator[SmtpServer]:
+    """TLS from the first byte (security "ssl"). auth_require_tls=False: aiosmtpd (1.4) counts only STARTTLS as
+    TLS and would offer no AUTH on a connection that was TLS all along."""
+    yield from _serving(monkeypatch, ssl_context=_server_context(tls_ca), authenticator=_authenticate,
+                        auth_require_tls=False)
+
+
+@pytest.fixture
+def plain_smtp_server(monkeypatch: pytest.MonkeyPatch) -> Iterator[SmtpServer]:
+    """No TLS and no login (security "none"), as a relay on the same machine would be."""
+    yield from _serving(monkeypatch)
+
+
+__all__ = ["PASSWORD", "PASSWORD_ENV", "USER", "Ca", "SmtpServer", "plain_smtp_server", "smtp_server", "smtps_server",
+           "tls_ca"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import ssl
 import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -11,12 +12,16 @@ from dataclasses import dataclass
 from email.message import EmailMessage
 
 import pytest
+import trustme
 
+from agentdesk.channels.config import tls_context
+from agentdesk.retry import Policy
 from agentdesk.server.database import Database, database_url
 from agentdesk.server.imap import ImapConnector
 from agentdesk.server.migrate import upgrade
 from tests.backend import database, fetch  # noqa: F401 (fixture)
-from tests.imap_server import ImapServer, Mailbox, imap_server  # noqa: F401 (fixture)
+from tests.imap_server import ImapServer, Mailbox, imap_server, imap_tls_server  # noqa: F401 (fixture)
+from tests.smtp_server import Ca, tls_ca  # noqa: F401 (fixture)
 
 DEADLINE_S = 20.0
 
@@ -31,9 +36,13 @@ class Account:
     secret: str
     security: str = "none"
     mailbox: str = "INBOX"
+    ca_file: str | None = None
 
     def password(self) -> str:
         return self.secret
+
+    def tls_context(self) -> ssl.SSLContext:
+        return tls_context(self.ca_file)
 
 
 def _account(server: ImapServer, mailbox: Mailbox) -> Account:
@@ -159,6 +168,42 @@ async def test_two_connectors_on_one_postgresql_file_each_mail_once(database: st
     assert len(fetch(database, "SELECT id FROM record WHERE type = 'customer'")) == 4
 
 
+@pytest.mark.parametrize("database", ["sqlite"], indirect=True)  # TLS is the question here, not the database
+@pytest.mark.parametrize("security", ["ssl", "starttls"])
+async def test_mail_is_filed_over_tls_with_the_certificate_verified(database: str, imap_tls_server: ImapServer,
+                                                                    tls_ca: Ca, security: str):
+    mailbox = imap_tls_server.new_mailbox()
+    mailbox.deliver(_mail(1))
+    port = imap_tls_server.tls_port if security == "ssl" else imap_tls_server.port
+    # "localhost", not the address: the certificate's name is checked too
+    account = Account("localhost", port, mailbox.user, mailbox.password, security=security,
+                      ca_file=tls_ca.ca_file)
+    async with _opened(database) as opened, _running(ImapConnector(opened, account)):
+        await _until(lambda: fetch(database, "SELECT last_uid FROM imap_mailbox") == [(1,)], "the mail filed")
+    assert _bodies(database) == ["Subject: Question 1\n\nQuestion number 1."]
+
+
+@pytest.mark.parametrize("database", ["sqlite"], indirect=True)
+@pytest.mark.parametrize("security", ["ssl", "starttls"])
+async def test_a_certificate_not_trusted_is_refused_in_one_line_and_tried_again(
+        database: str, imap_tls_server: ImapServer, security: str, tmp_path, caplog: pytest.LogCaptureFixture,
+        monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setattr("agentdesk.server.imap.IMAP_RECONNECT", Policy(first=0.01, cap=0.02))
+    mailbox = imap_tls_server.new_mailbox()
+    mailbox.deliver(_mail(1))
+    port = imap_tls_server.tls_port if security == "ssl" else imap_tls_server.port
+    other_ca = tmp_path / "other-ca.pem"  # a CA that signed nothing dovecot has
+    trustme.CA().cert_pem.write_to_path(str(other_ca))
+    account = Account("127.0.0.1", port, mailbox.user, mailbox.password, security=security, ca_file=str(other_ca))
+    refusals = lambda: [r.getMessage() for r in caplog.records if "not trusted" in r.getMessage()]  # noqa: E731
+    async with _opened(database) as opened, _running(ImapConnector(opened, account)):
+        await _until(lambda: len(refusals()) >= 2, "the connection refused twice (the connector keeps trying)")
+    assert refusals()[0].startswith(f"imap 127.0.0.1:{port}: the certificate of 127.0.0.1:{port} is "
+                                    "not trusted (unable to get local issuer certificate); if a private CA issued "
+                                    "it, name that CA's certificate in ca_file; connecting again in ")
+    assert "\n" not in refusals()[0]
+    assert _bodies(database) == []
+    assert mailbox.password not in caplog.text
 
 
 def test_channels_check_says_in_one_line_whether_each_channel_works(imap_server: ImapServer, tmp_path, monkeypatch,

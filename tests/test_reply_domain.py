@@ -29,7 +29,7 @@ def test_the_preferred_channel_comes_first_and_a_phone_person_gets_an_sms() -> N
 def test_a_reply_is_signed_by_a_person_with_role_team_and_direct_contact() -> None:
     entry = reply.reply_entry(JONAS, PETRA, "  Dear Ms Lindner,\r\nit works again.  \n\n", NOW, case=CASE)
     assert entry.body == ("  Dear Ms Lindner,\nit works again.\n\n-- \nJonas Weber\nAgent, service team Nürnberg\n"
-                          "jonas.weber@example.com · +49 911 555 0107")
+                          "jonas.weber@example.com / +49 911 555 0107")
     assert (entry.channel, entry.author, entry.case, entry.direction.value) == (Channel.EMAIL, "a-7", "k-1", "out")
     assert entry.extra == {"reply_by": "a-7", "to": "p.lindner@example.net", "delivery": "queued",
                            "subject": "Re: eSIM not activated"}
@@ -64,6 +64,9 @@ def test_a_long_sms_is_refused_before_it_becomes_a_pile_of_fragments() -> None:
     with pytest.raises(reply.ReplyRefused, match="the SMS would be 11 parts; at most 10"):
         reply.reply_entry(JONAS, PETRA, "a" * 1500, NOW, channel=Channel.SMS)
     assert reply.reply_entry(JONAS, PETRA, "a" * 1300, NOW, channel=Channel.SMS).channel is Channel.SMS
+    # the signature (89 units) leaves a signed SMS in GSM-7: an emoji in the text makes it UCS-2, 67 units a part
+    with pytest.raises(reply.ReplyRefused, match="the SMS would be 11 parts; at most 10"):
+        reply.reply_entry(JONAS, PETRA, "😀" + "a" * 600, NOW, channel=Channel.SMS)
 
 
 def test_the_backend_accepts_what_the_workstation_made_and_nothing_else() -> None:

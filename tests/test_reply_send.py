@@ -11,7 +11,7 @@ import pytest
 
 from agentdesk.channels.outbound import SendFailed, message_id, reply_mail, send_mail, send_sms
 from tests.sms_provider import sms_provider  # noqa: F401 - fixture
-from tests.smtp_server import smtp_server, tls_ca  # noqa: F401 - fixtures
+from tests.smtp_server import plain_smtp_server, smtp_server, smtps_server, tls_ca  # noqa: F401 - fixtures
 
 AT = datetime(2026, 12, 7, 10, 0, tzinfo=timezone.utc)
 
@@ -51,10 +51,31 @@ async def test_sent_over_starttls_with_login_and_the_server_has_it(smtp_server, 
     assert got.get_content().replace("\r\n", "\n") == "Grüße aus Nürnberg.\n\n-- \nJonas Weber\n"
 
 
+async def test_sent_over_tls_from_the_start_with_login(smtps_server, tls_ca) -> None:
+    assert await send_mail(smtps_server.settings(security="ssl", ca_file=tls_ca.ca_file), mail()) == \
+        "<i-01ABC@example.com>"
+    assert [got["Message-ID"] for got in smtps_server.received] == ["<i-01ABC@example.com>"]
+
+
+async def test_sent_without_tls_or_login_to_a_local_relay(plain_smtp_server) -> None:
+    await send_mail(plain_smtp_server.settings(security="none", user=None), mail())
+    assert [got["Message-ID"] for got in plain_smtp_server.received] == ["<i-01ABC@example.com>"]
+
+
+def test_a_line_break_in_the_address_or_thread_is_refused_not_written() -> None:
+    for changes in ({"to": "p.lindner@example.net\r\nBcc: everyone@example.org"},
+                    {"thread": ("<q1@example.net>\r\nBcc: everyone@example.org",)}):
+        with pytest.raises(ValueError, match="linefeed or carriage return"):
+            mail(**changes)
+
+
 async def test_a_certificate_not_trusted_is_refused_and_may_pass_once_fixed(smtp_server) -> None:
     with pytest.raises(SendFailed) as failed:
         await send_mail(smtp_server.settings(), mail())  # the system's CAs do not know the test CA
-    assert not failed.value.permanent and "CERTIFICATE_VERIFY_FAILED" in failed.value.reason
+    assert not failed.value.permanent
+    assert failed.value.reason == (f"the certificate of 127.0.0.1:{smtp_server.port} is not trusted (unable to get "
+                                   "local issuer certificate); if a private CA issued it, name that CA's certificate "
+                                   "in ca_file")
     assert smtp_server.received == []
 
 

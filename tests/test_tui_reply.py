@@ -7,6 +7,8 @@ import json
 import sqlite3
 from pathlib import Path
 
+from textual.widgets import TextArea
+
 from tests.test_tui_decisions import open_customer, press_and_paint, settle, stories  # noqa: F401 - fixture
 from tests.test_tui_support import MovableClock, make_clocked_app, screen_text, widget_strips
 
@@ -58,7 +60,9 @@ async def test_the_other_channel_counts_sms_parts_and_escape_keeps_a_draft_acros
         await pilot.pause()
         assert "SMS to +49 170 555 0199 · ^o for e-mail" in screen_text(app)
         assert "SMS: 1 part with the signature" in screen_text(app)
-        await pilot.press(*"Grüße 😀")
+        await pilot.press(*"Grüße ")
+        # pilot.press("😀") inserts nothing into a TextArea (seen with Textual 8): the emoji comes as a paste would
+        app.screen.query_one(TextArea).insert("😀")
         await pilot.pause()
         assert "UCS-2" in screen_text(app)
         await pilot.press("escape")

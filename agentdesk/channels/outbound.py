@@ -23,6 +23,7 @@ import aiosmtplib
 import httpx
 
 from agentdesk.channels.config import ChannelsError, SmtpSettings, TwilioSettings
+from agentdesk.channels.tls import certificate_refusal, untrusted
 from agentdesk.domain.text import one_line
 
 SEND_TIMEOUT_S = 60.0
@@ -86,6 +87,8 @@ async def send_mail(settings: SmtpSettings, message: EmailMessage) -> str:
     except aiosmtplib.SMTPResponseException as exc:
         raise SendFailed(f"{where} answered {exc.code} {exc.message}", permanent=exc.code >= 500) from None
     except (aiosmtplib.SMTPException, OSError, ssl.SSLError, TimeoutError) as exc:
+        if (certificate := certificate_refusal(exc)) is not None:
+            raise SendFailed(untrusted(where, certificate), permanent=False) from None
         raise SendFailed(f"cannot hand it to {where}: {_reason(exc)}", permanent=False) from None
     return str(message["Message-ID"])
 

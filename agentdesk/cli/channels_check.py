@@ -85,7 +85,9 @@ async def _imap(settings: ImapSettings) -> str:
 async def _smtp(settings: SmtpSettings) -> str:
     import aiosmtplib
 
-    password = settings.password()
+    from agentdesk.channels.tls import certificate_refusal, untrusted
+
+    password = settings.password() if settings.user else None  # no login: no password variable needed
     where = f"{settings.host}:{settings.port}"
     client = aiosmtplib.SMTP(hostname=settings.host, port=settings.port, use_tls=settings.security == "ssl",
                              start_tls=settings.security == "starttls", timeout=CHECK_TIMEOUT_S,
@@ -93,13 +95,16 @@ async def _smtp(settings: SmtpSettings) -> str:
     try:
         await client.connect()
     except (OSError, aiosmtplib.SMTPException) as exc:
+        if (refused := certificate_refusal(exc)) is not None:
+            raise RuntimeError(untrusted(where, refused)) from exc
         raise RuntimeError(f"cannot connect to {where}: {type(exc).__name__}") from exc
     try:
-        if settings.user:
+        if settings.user and password is not None:
             try:
                 await client.login(settings.user, password)
-            except aiosmtplib.SMTPAuthenticationError:
-                raise RuntimeError(f"login refused by {where}") from None
+            except aiosmtplib.SMTPAuthenticationError as exc:
+                raise RuntimeError(f"login refused by {where} ({exc.code} {' '.join(exc.message.split())})") \
+                    from None
     finally:
         try:
             await client.quit()

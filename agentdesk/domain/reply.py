@@ -88,7 +88,8 @@ def signature(agent: Agent) -> str:
     """Who answers, as a person: name, role (and team), how to reach them directly."""
     team = agent.extra.get("team")
     role = agent.role.capitalize() + (f", {one_line(str(team), 80)}" if isinstance(team, str) and team else "")
-    contact = " · ".join(part.strip() for part in (agent.email, agent.phone) if part and part.strip())
+    # " / ", not " · ": a character outside the GSM alphabet would make every signed SMS UCS-2 (70 a part)
+    contact = " / ".join(part.strip() for part in (agent.email, agent.phone) if part and part.strip())
     return "\n".join(line for line in (one_line(agent.name, 120), role, contact) if line)
 
 

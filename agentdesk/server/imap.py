@@ -28,6 +28,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from agentdesk.channels.mail import ParsedMail, human_size, parse_mail, parse_mail_headers
+from agentdesk.channels.tls import untrusted
 from agentdesk.retry import IMAP_RECONNECT
 from agentdesk.server.database import Database
 from agentdesk.server.inbound import Inbound, file_inbound
@@ -88,6 +89,8 @@ async def open_mailbox(account: ImapAccount, *, timeout: float = TIMEOUT_S) -> t
               if account.security == "ssl" else aioimaplib.IMAP4(account.host, account.port, timeout=timeout))
     try:
         await client.wait_hello_from_server()
+    except ssl.SSLCertVerificationError as exc:
+        raise ImapFailure(untrusted(where(account), exc)) from exc
     except (OSError, TimeoutError) as exc:
         raise ImapFailure(f"cannot connect to {where(account)}: {_reason(exc)}") from exc
     if account.security == "starttls":
@@ -104,8 +107,9 @@ async def open_mailbox(account: ImapAccount, *, timeout: float = TIMEOUT_S) -> t
 
 
 async def _starttls(client: aioimaplib.IMAP4, account: ImapAccount, context: ssl.SSLContext) -> None:
-    """STARTTLS, then the same protocol object on the TLS transport (aioimaplib sends the command but has no
-    call for the upgrade), then the capabilities again, as RFC 3501 says they may have changed."""
+    """STARTTLS, then the same protocol object on the TLS transport, then the capabilities again, as RFC 3501
+    says they may have changed. Hand-written because aioimaplib (2.0.3) knows the command but has no call
+    for the upgrade."""
     protocol = client.protocol
     if "STARTTLS" not in protocol.capabilities:
         raise ImapFailure(f"{where(account)} does not offer STARTTLS")
@@ -115,6 +119,8 @@ async def _starttls(client: aioimaplib.IMAP4, account: ImapAccount, context: ssl
     loop = asyncio.get_running_loop()
     try:
         protocol.transport = await loop.start_tls(protocol.transport, protocol, context, server_hostname=account.host)
+    except ssl.SSLCertVerificationError as exc:
+        raise ImapFailure(untrusted(where(account), exc)) from exc
     except (OSError, ssl.SSLError) as exc:
         raise ImapFailure(f"TLS with {where(account)} failed: {_reason(exc)}") from exc
     await protocol.capability()
@@ -155,7 +161,8 @@ class ImapConnector:
                 raise
             except Exception as exc:  # noqa: BLE001 - every failure of a session is a reason to reconnect
                 wait = backoff.next()
-                log.warning("imap %s: %s; connecting again in %.1f s", where(self.account), _reason(exc), wait)
+                said = str(exc) if isinstance(exc, ImapFailure) else _reason(exc)  # ours are already one line
+                log.warning("imap %s: %s; connecting again in %.1f s", where(self.account), said, wait)
                 await asyncio.sleep(wait)
 
     async def _session(self, backoff: Any) -> None:
