@@ -25,6 +25,7 @@ BENCHMARKS = {
     "push_rate": "benchmarks.push_rate",
     "webhook_rate": "benchmarks.webhook_rate",
     "live_latency": "benchmarks.live_latency",
+    "floor_read": "benchmarks.floor_read",
 }
 
 
