@@ -74,7 +74,7 @@ def _authenticate(server, session, envelope, mechanism, auth_data) -> AuthResult
     return AuthResult(success=ok, handled=False)  # handled=False: the server answers 535 itself
 
 
-class _AnyFreePort(Controller):
+class AnyFreePort(Controller):
     """aiosmtpd's controller on the port the kernel gives (port 0), read back once bound: never a guessed port
     another test could take first."""
 
@@ -123,7 +123,7 @@ def _server_context(tls_ca: Ca) -> ssl.SSLContext:
 
 def _serving(monkeypatch: pytest.MonkeyPatch, **options: object) -> Iterator[SmtpServer]:
     handler = _Handler()
-    controller = _AnyFreePort(handler, hostname="127.0.0.1", port=0, **options)
+    controller = AnyFreePort(handler, hostname="127.0.0.1", port=0, **options)
     controller.start()
     monkeypatch.setenv(PASSWORD_ENV, PASSWORD)
     try:
@@ -152,5 +152,5 @@ def plain_smtp_server(monkeypatch: pytest.MonkeyPatch) -> Iterator[SmtpServer]:
     yield from _serving(monkeypatch)
 
 
-__all__ = ["PASSWORD", "PASSWORD_ENV", "USER", "Ca", "SmtpServer", "plain_smtp_server", "smtp_server", "smtps_server",
-           "tls_ca"]
+__all__ = ["PASSWORD", "PASSWORD_ENV", "USER", "AnyFreePort", "Ca", "SmtpServer", "plain_smtp_server", "smtp_server",
+           "smtps_server", "tls_ca"]

@@ -14,7 +14,8 @@ Afterwards, with the faults cleared and the outboxes drained:
 
 1. every decision a ledger accepted is on the backend exactly once, was applied exactly
    once (one ``confirmed``/``refused`` audit record, one stored mutation per outbox row),
-   and nothing else was;
+   and nothing else was; every reply the backend took was handed to its SMTP server (a real
+   one on loopback) exactly once, and a reply it refused never;
 2. each workstation's view of the example's customers (decisions with state, amount,
    currency and refusal; promises with state) equals the backend's;
 3. the money the backend confirmed never breaks the authority rules.
@@ -27,6 +28,7 @@ test cannot quietly stop testing something.
 from __future__ import annotations
 
 import asyncio
+import email
 import json
 import os
 import signal
@@ -62,6 +64,7 @@ from agentdesk.sync.engine import Syncer
 from agentdesk.sync.replica import REJECTED, Replica
 from tests.backend import Server, add_user, fetch, postgres_database
 from tests.faults import FAULTS, TLS, AnswerlessWire, FaultyTransport
+from tests.smtp_server import AnyFreePort
 from tests.test_ledger import MATRIX, eur, rows
 
 AGENTS = ("a-7", "a-8")
@@ -104,6 +107,8 @@ class Stats:
     examples: int = 0
     steps: int = 0
     decided: int = 0
+    replies: int = 0
+    replies_sent: int = 0
     refused_locally: int = 0
     restarts: int = 0
     restarts_mid_push: int = 0
@@ -121,7 +126,8 @@ class Stats:
     kill_seconds: float = 0.0
 
     def summary(self, seconds: float) -> str:
-        return (f"{self.examples} examples, {self.steps} steps in {seconds:.0f} s; {self.decided} decisions accepted "
+        return (f"{self.examples} examples, {self.steps} steps in {seconds:.0f} s; {self.decided} decisions accepted, "
+                f"{self.replies} replies queued ({self.replies_sent} sent once) "
                 f"({self.refused_locally} refused by the ledger; lead: {self.approvals} approvals, "
                 f"{self.declines} declines); backend: {self.confirmed} confirmed, "
                 f"refused {dict(self.refusals)}; faults {dict(self.faults)}; {self.unreachable} pushes/pulls "
@@ -149,6 +155,19 @@ class Backend:
     server: Server
     tokens: dict[str, str]
     workdir: Path
+    mailbox: Mailbox
+
+
+class Mailbox:
+    """What the SMTP server took: every Message-ID, as often as it came."""
+
+    def __init__(self) -> None:
+        self.received: Counter[str] = Counter()
+
+    async def handle_DATA(self, server, session, envelope) -> str:  # noqa: ANN001, N802 - aiosmtpd's hook
+        message = email.message_from_bytes(envelope.original_content or envelope.content)
+        self.received[str(message["Message-ID"])] += 1
+        return "250 OK"
 
 
 @contextmanager
@@ -160,11 +179,20 @@ def _sqlite_database(directory: Path) -> Iterator[str]:
 def backend(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Backend]:
     workdir = tmp_path_factory.mktemp(f"faults-{request.param}")
     databases = _sqlite_database(workdir) if request.param == "sqlite" else postgres_database()
-    with databases as database:
-        tokens = {name: add_user(database, name, role)
-                  for name, role in (("admin", "admin"), ("a-7", "agent"), ("a-8", "agent"), ("a-2", "lead"))}
-        with Server(database) as server:
-            yield Backend(request.param, server, tokens, workdir)
+    mailbox = Mailbox()
+    relay = AnyFreePort(mailbox, hostname="127.0.0.1", port=0)  # the backend's SMTP server: replies go out here
+    relay.start()
+    channels = workdir / "channels.toml"
+    channels.write_text(f'[smtp]\nhost = "127.0.0.1"\nport = {relay.port}\nsecurity = "none"\n'
+                        'from = "service@example.com"\n', encoding="utf-8")
+    try:
+        with databases as database:
+            tokens = {name: add_user(database, name, role)
+                      for name, role in (("admin", "admin"), ("a-7", "agent"), ("a-8", "agent"), ("a-2", "lead"))}
+            with Server(database, flags=["--channels", str(channels)]) as server:
+                yield Backend(request.param, server, tokens, workdir, mailbox)
+    finally:
+        relay.stop()
 
 
 # --------------------------------------------------------------------------- one workstation
@@ -201,6 +229,8 @@ class Workstation:
 
 
 def _subject(body: dict) -> str:
+    if body.get("kind") == "reply":
+        return f"reply:{body['interaction']['id']}"
     return body["decision"]["id"] if body.get("decision") else f"decline:{body['escalation']}"
 
 
@@ -225,6 +255,8 @@ def machine(backend: Backend, stats: Stats, shard: int) -> type[RuleBasedStateMa
             self.restarted = self.killed = False
             self.accepted: dict[str, str] = {}
             """Decision id -> the agent whose ledger accepted it."""
+            self.replies: dict[str, str] = {}
+            """Reply (interaction) id -> the agent whose ledger queued it."""
             self.mutations: dict[str, str] = {}
             """Outbox mutation id -> its subject (the decision id, or ``decline:<escalation>``)."""
             self.senders: dict[str, str] = {}
@@ -239,6 +271,7 @@ def machine(backend: Backend, stats: Stats, shard: int) -> type[RuleBasedStateMa
                 f"k-{self.tag}-4": (self.customers[1], "open", "25.00"),
             }
             self._upload([*({"type": "customer", "id": c, "name": f"Customer {c}", "phone": "+49 170 555 0199",
+                             "email": f"{c}@example.net", "preferred_channel": "email",
                              "timezone": "Europe/Berlin", "owner": "a-7"} for c in self.customers),
                           *(self._case(k, status) for k, (_, status, _) in self.cases.items())])
             directory = backend.workdir / self.tag
@@ -295,14 +328,20 @@ def machine(backend: Backend, stats: Stats, shard: int) -> type[RuleBasedStateMa
                 self._sigkill_agentdesk_sync()
 
         def _make_up_what_the_run_lacks(self) -> None:
-            """At the example's end: the restart and the kill its draw placed past it, and a refusal only
-            the backend can make, while the run has had fewer than it needs."""
+            """At the example's end: the restart and the kill its draw placed past it, a refusal only the
+            backend can make and a reply, while the run has had fewer than it needs."""
             if not self.restarted and stats.restarts < least:
                 self._restart_backend()
             if not self.killed and sum(stats.kills.values()) < least:
                 self._sigkill_agentdesk_sync()
             if sum(stats.refusals.values()) < least:
                 self._a_refusal_only_the_backend_can_make()
+            if stats.replies_sent < least:
+                # After a pull the store knows every case the backend closed: this reply is one it takes.
+                station = self.stations[AGENTS[0]]
+                while not self.run(self._sync(station, "pull")):
+                    pass
+                self.reply(AGENTS[0], 1)
 
         def _a_refusal_only_the_backend_can_make(self) -> None:
             """The admin closes a case; an agent whose store has not heard of it yet notes on it (allowed
@@ -508,6 +547,21 @@ def machine(backend: Backend, stats: Stats, shard: int) -> type[RuleBasedStateMa
             self.mutations[mine[0]] = subject
             self.senders[mine[0]] = station.agent
 
+        @rule(agent=st.sampled_from(AGENTS), customer=st.integers(0, 1))
+        def reply(self, agent: str, customer: int) -> None:
+            """An agent answers by e-mail; the backend sends it (each one must reach the SMTP server once)."""
+            self.step("reply")
+            station = self.stations[agent]
+            try:
+                entry = self.run(station.ledger.reply(agent, self.customers[customer],
+                                                      f"reply {len(self.replies)} from {agent}"))
+            except LedgerError:  # its case was closed meanwhile, as far as this store knows
+                stats.refused_locally += 1
+                return
+            self.replies[entry.id] = agent
+            stats.replies += 1
+            self._sent(station, f"reply:{entry.id}")
+
         @rule(pick=st.integers(0, 99), answer=st.sampled_from(("approve", "approve", "decline")))
         def lead_approves_or_declines(self, pick: int, answer: str) -> None:
             """The lead takes an escalation their store has pulled: approved (their own decision) or declined."""
@@ -626,6 +680,31 @@ def machine(backend: Backend, stats: Stats, shard: int) -> type[RuleBasedStateMa
             for station in self.stations.values():
                 assert station.outbox() == [], f"{station.agent}'s outbox is not empty: {station.outbox()}"
 
+        def _check_the_replies(self) -> None:
+            """Every reply the backend took went out exactly once (also through restarts: a backend that stops
+            finishes the reply in hand); one it refused never did, and its writer's store says why."""
+            if not self.replies:
+                return
+            ids = ", ".join(f"'{r}'" for r in self.replies)
+            applied = {subject.removeprefix("reply:") for ident, status in fetch(
+                server.database, f"SELECT id, status FROM mutation WHERE id IN "
+                                 f"({', '.join(repr(m) for m in self.mutations)})")
+                if status == "applied" and (subject := self.mutations[ident]).startswith("reply:")}
+            deadline = time.monotonic() + 60
+            while True:  # the backend's worker sends within about a second of the push
+                states = dict(fetch(server.database, "SELECT interaction_id, state FROM reply_delivery "
+                                                     f"WHERE interaction_id IN ({ids})"))
+                if set(states) == applied and all(state in ("sent", "failed") for state in states.values()):
+                    break
+                assert time.monotonic() < deadline, f"replies not delivered within 60 s: {states}"
+                time.sleep(0.05)
+            assert {r: st for r, st in states.items() if st != "sent"} == {}, "a reply the backend took failed"
+            mailed = backend.mailbox.received
+            for reply in self.replies:
+                times = mailed[f"<{reply}@example.com>"]
+                assert times == (1 if reply in applied else 0), f"{reply} reached the SMTP server {times} times"
+                stats.replies_sent += reply in applied
+
         def _spend_the_planned_faults(self, station: Workstation) -> None:
             """Push until every fault this example planned for the agent has hit a push.
 
@@ -668,6 +747,9 @@ def machine(backend: Backend, stats: Stats, shard: int) -> type[RuleBasedStateMa
                 assert sorted(i for i, _ in stored) == sorted(self.mutations), "a mutation not stored once"
                 for ident, status in stored:
                     subject = self.mutations[ident]
+                    if subject.startswith("reply:"):
+                        assert status in ("applied", "refused"), (ident, status)
+                        continue
                     if subject.startswith("decline:"):
                         approval = decisions[subject.removeprefix("decline:")].get("approval")
                         assert (status, approval) == ("applied", "declined"), (ident, status, approval)
@@ -678,6 +760,7 @@ def machine(backend: Backend, stats: Stats, shard: int) -> type[RuleBasedStateMa
             assert sorted(i for (i,) in tagged) == sorted(self.mutations), "a mutation no outbox ever held"
             for escalation in self.declined:
                 assert decisions[escalation].get("approval") == "declined", decisions[escalation]
+            self._check_the_replies()
             # 2. Each workstation's view equals the backend's.
             server_view = {(d["id"], d["state"], d.get("amount"), d.get("currency"), d.get("refusal"),
                             d.get("approval"), d.get("approval_by"), d.get("approves")) for d in decisions.values()}
@@ -742,6 +825,7 @@ def test_every_accepted_decision_arrives_exactly_once_through_faults(backend: Ba
     assert stats.restarts_mid_push >= 1, stats.restarts_mid_push
     assert sum(stats.kills.values()) >= least and stats.kills["mid-push"] >= 1, stats.kills
     assert sum(stats.refusals.values()) >= least, stats.refusals
+    assert stats.replies_sent >= least, (stats.replies, stats.replies_sent)
 
 
 async def test_a_repeated_answer_does_not_undo_what_the_pull_brought_since(backend: Backend) -> None:

@@ -90,14 +90,23 @@ class DeliveryWorker:
         self.senders = dict(senders)
         self.keep_changes = keep_changes
         self._wake = asyncio.Event()
+        self._stopping = False
 
     def nudge(self) -> None:
         """A reply was queued in this process: look now rather than at the next poll."""
         self._wake.set()
 
     async def run(self) -> None:
+        """Until cancelled. A cancellation (the backend shutting down) lets the reply in hand be sent and
+        recorded first, and claims no more: a restart never leaves a reply half sent."""
         while True:
-            await self.deliver_due()
+            round_ = asyncio.ensure_future(self.deliver_due())
+            try:
+                await asyncio.shield(round_)
+            except asyncio.CancelledError:
+                self._stopping = True
+                await round_
+                raise
             try:
                 await asyncio.wait_for(self._wake.wait(), POLL_SECONDS)
             except TimeoutError:
@@ -108,7 +117,7 @@ class DeliveryWorker:
         """One round: fail what a dead process left mid-send, then claim and send what is due; how many sent."""
         await self._fail_interrupted()
         sent = 0
-        while claimed := await self._claim():
+        while not self._stopping and (claimed := await self._claim()):
             for interaction_id in claimed:
                 sent += await self._deliver(interaction_id)
         return sent
