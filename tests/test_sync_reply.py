@@ -88,6 +88,16 @@ async def test_a_reply_goes_out_once_by_smtp_and_by_sms_and_comes_back_sent(data
         await upload(server, tokens["admin"], [
             {"type": "customer", "id": "c-9", "name": "Petra Lindner", "email": "p.lindner@example.net",
              "phone": "0170 555 0199", "location": "Nürnberg, DE", "preferred_channel": "email"}])
+        # Petra wrote first, by e-mail: the answer is threaded into her conversation.
+        from datetime import datetime, timezone
+
+        from agentdesk.server.database import Database, database_url
+        from agentdesk.server.inbound import Inbound, file_inbound
+
+        async with Database.open(database_url(server.database)) as db:
+            await file_inbound(db, Inbound("email:<q1@example.net>", "email", datetime.now(timezone.utc),
+                                           "Still no service.", email="p.lindner@example.net",
+                                           message_id="<q1@example.net>"))
         store = tmp_path / "jonas.sqlite3"
         await sync_once(store, server, tokens["a-7"])
         async with Ledger.open(store, MATRIX) as ledger:
@@ -104,9 +114,12 @@ async def test_a_reply_goes_out_once_by_smtp_and_by_sms_and_comes_back_sent(data
                                    headers={"Content-Type": "application/json"})
         assert again.status_code == 200 and again.json()["status"] == "applied"
         await sync_once(store, server, tokens["a-7"])
-    (mail,) = smtp_server.received
-    assert (mail["To"], str(mail["From"])) == ("p.lindner@example.net", "Jonas Weber <service@example.com>")
+    (mail,) = smtp_server.received  # once, parsed back by the stdlib email package
+    assert (mail["To"], str(mail["From"]), mail["Reply-To"]) == (
+        "p.lindner@example.net", "Jonas Weber <service@example.com>", "service@example.com")
     assert mail["Message-ID"] == f"<{by_mail.id}@example.com>"
+    assert (mail["In-Reply-To"], mail["References"]) == ("<q1@example.net>", "<q1@example.net>")
+    assert (mail.get_content_type(), mail.get_content_charset(), mail.is_multipart()) == ("text/plain", "utf-8", False)
     assert mail.get_content().replace("\r\n", "\n").startswith("Your eSIM is active.\n\n-- \nJonas Weber\n")
     (sms,) = sms_provider.taken
     assert sms["To"] == "+491705550199" and sms["Body"].startswith("Your QR code is on its way.\n\n-- \n")
