@@ -7,8 +7,10 @@ import json
 import sqlite3
 from pathlib import Path
 
+import pytest
 from textual.widgets import TextArea
 
+from tests.smtp_server import plain_smtp_server  # noqa: F401 - fixture
 from tests.test_tui_decisions import open_customer, press_and_paint, settle, stories  # noqa: F401 - fixture
 from tests.test_tui_support import MovableClock, make_clocked_app, screen_text, widget_strips
 
@@ -115,3 +117,54 @@ async def test_ctrl_g_inserts_a_knowledge_article_into_the_reply(make_store, tmp
         assert app.screen is editor
         text = editor.query_one(ReplyText).text
         assert text.startswith("Hello Mr Brandes, ") and "mirror" in text.lower()
+
+
+@pytest.mark.parametrize("keys", ["default", "no single-key shortcuts"])
+async def test_compose_switch_insert_send_and_see_sent_from_a_real_backend(make_store, tmp_path: Path,
+                                                                           plain_smtp_server, keys: str) -> None:
+    """The whole way, keyboard only: m, other channel and back, an article, ctrl+s; the backend (a real serve
+    with an SMTP server on loopback) sends it and the timeline says sent."""
+    from agentdesk.demo.build import DEMO_KNOWLEDGE
+    from agentdesk.interchange.articles import import_folder
+    from agentdesk.tui.keymap import resolve_keymap
+    from agentdesk.tui.screens.knowledge import KnowledgeScreen
+    from agentdesk.tui.screens.reply import ReplyScreen
+    from tests.test_tui_keys import NO_SINGLE_KEYS
+    from tests.test_tui_sync import Backend, make_app, records, until
+
+    backend = Backend(tmp_path)
+    channels = tmp_path / "channels.toml"
+    channels.write_text(f'[smtp]\nhost = "127.0.0.1"\nport = {plain_smtp_server.port}\nsecurity = "none"\n'
+                        'from = "service@example.com"\n', encoding="utf-8")
+    backend.server.flags = ["--channels", str(channels)]
+    backend.server.start()
+    try:
+        backend.seed(records())
+        path = await make_store(records())
+        assert (await import_folder(DEMO_KNOWLEDGE, path)).refused == []
+        options = {"keymap": resolve_keymap(NO_SINGLE_KEYS)} if keys != "default" else {}
+        app = make_app(path, backend.link(), **options)
+        reply_key = "m" if keys == "default" else "alt+m"
+        async with app.run_test(size=(140, 40)) as pilot:
+            from tests.test_tui_sync import open_customer as open_synced
+
+            screen = await open_synced(app, pilot, "c-1")
+            await pilot.press(reply_key)
+            await until(pilot, lambda: isinstance(app.screen, ReplyScreen))
+            editor = app.screen
+            await pilot.press("ctrl+o")
+            await until(pilot, lambda: "SMS to +49 170 555 0199" in screen_text(app))
+            await pilot.press("ctrl+o")
+            await until(pilot, lambda: "e-mail to p.lindner@example.net" in screen_text(app))
+            await pilot.press(*"Dear Ms Lindner, ", "ctrl+g")
+            await until(pilot, lambda: isinstance(app.screen, KnowledgeScreen))
+            await pilot.press(*"esim", "enter", "enter")
+            await until(pilot, lambda: app.screen is editor)
+            await pilot.press("ctrl+s")
+            await until(pilot, lambda: app.screen is screen)
+            await until(pilot, lambda: any("[sent] Dear Ms Lindner" in strip.text
+                                           for strip in widget_strips(screen.timeline)))
+        (mail,) = plain_smtp_server.received
+        assert mail.get_content().startswith("Dear Ms Lindner, ")
+    finally:
+        backend.server.stop()
