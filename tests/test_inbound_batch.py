@@ -177,3 +177,21 @@ async def test_a_caller_that_gave_up_before_its_batch_is_left_out() -> None:
     assert await first == "A"
     assert [await waiting[0], await waiting[2]] == ["B", "D"]
     assert flushed == [["a"], ["b", "d"]]
+
+
+async def test_a_message_the_database_refuses_fails_alone() -> None:
+    """PostgreSQL cannot store a NUL in text; the batch it was in is filed again message by message."""
+    from sqlalchemy.exc import DBAPIError
+
+    with postgres_database() as url:
+        db = await _database(url, [PETRA])
+        try:
+            answers = await asyncio.gather(*(file_inbound(db, Inbound(source, "chat", AT, "hello",
+                                                                      email="p.lindner@example.net"))
+                                             for source in ("webhook:ok-1", "webhook:nul\x00", "webhook:ok-2")),
+                                           return_exceptions=True)
+        finally:
+            await db.dispose()
+        assert isinstance(answers[1], DBAPIError)
+        assert [_outcome(answer)[:2] for answer in (answers[0], answers[2])] == [("new", "c-1001")] * 2
+        assert fetch(url, "SELECT count(*) FROM record WHERE type = 'interaction'") == [(2,)]

@@ -4,7 +4,8 @@ Concurrent messages are filed together (group commit, :mod:`~agentdesk.server.gr
 writing transaction for up to :data:`MAX_BATCH` of them, with one statement per step for all, in
 which each is filed as if after the batch's earlier ones (a second message of a sender new in the
 batch finds the customer the first made; a repeat inside the batch is a repeat). A message that
-cannot be filed is answered with its :class:`InboundInvalid` and left out; the others go on.
+cannot be filed is answered with its :class:`InboundInvalid` and left out; the others go on. A batch the
+database refuses is filed again message by message, so a message it cannot store fails alone too.
 Per message:
 
 1. find the sender: by e-mail (lower-cased), phone (E.164, a national number read in ``region``)
@@ -36,6 +37,7 @@ from typing import Any, Literal
 
 from sqlalchemy import BigInteger, bindparam, select, text, tuple_
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from agentdesk.domain.contact import email_key, phone_key
@@ -185,6 +187,24 @@ class _ClaimedElsewhere(Exception):
 
 async def _file_batch(database: Database, batch: Sequence[_Waiting], keep_changes: int | None,
                       ) -> list[Filed | Exception]:
+    try:
+        return await _in_one_transaction(database, batch, keep_changes)
+    except DBAPIError as exc:
+        if len(batch) == 1 or exc.connection_invalidated:
+            raise
+    # The database refused the batch (say, a NUL in a provider id PostgreSQL cannot store): one message it
+    # refuses must not sink the others, so each is filed alone and gets its own answer.
+    answers: list[Filed | Exception] = []
+    for waiting in batch:
+        try:
+            answers += await _in_one_transaction(database, [waiting], keep_changes)
+        except DBAPIError as exc:
+            answers.append(exc)
+    return answers
+
+
+async def _in_one_transaction(database: Database, batch: Sequence[_Waiting], keep_changes: int | None,
+                              ) -> list[Filed | Exception]:
     # A lost claim means the other process has committed it (ON CONFLICT waited for that), so the next
     # round finds it among the earlier messages: every round files more, the loop ends.
     while True:
