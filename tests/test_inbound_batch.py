@@ -195,3 +195,21 @@ async def test_a_message_the_database_refuses_fails_alone() -> None:
         assert isinstance(answers[1], DBAPIError)
         assert [_outcome(answer)[:2] for answer in (answers[0], answers[2])] == [("new", "c-1001")] * 2
         assert fetch(url, "SELECT count(*) FROM record WHERE type = 'interaction'") == [(2,)]
+
+
+async def test_the_next_batch_waits_for_as_many_callers_as_the_last_one_held() -> None:
+    flushed: list[list[str]] = []
+
+    async def flush(batch: Sequence[str]) -> list[str | Exception]:
+        flushed.append(list(batch))
+        return list(batch)
+
+    # A long gathering time: the callers arrive one by one, and the batch waits for all three.
+    group: GroupCommit[str, str] = GroupCommit(flush, gather_s=60)
+    assert await asyncio.gather(*(group.submit(item) for item in "abc")) == ["a", "b", "c"]
+    first = asyncio.create_task(group.submit("d"))
+    while not group._waiting:  # noqa: SLF001 - "d" is queued; the drain task waits for two more
+        await asyncio.sleep(0)
+    later = [asyncio.create_task(group.submit(item)) for item in "ef"]
+    assert [await first, *[await task for task in later]] == ["d", "e", "f"]
+    assert flushed == [["a", "b", "c"], ["d", "e", "f"]]

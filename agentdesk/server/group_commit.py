@@ -7,6 +7,12 @@ So concurrent requests of one kind are handed to a single drain task: it takes w
 caller with its own result (or its own exception), and goes on while anything waits. With no
 traffic there is no task; the first request starts one and it ends when the queue is empty.
 
+Callers that answer in step fall out of step: while a batch of 20 commits, the one caller answered
+first by the batch before comes back alone and starts a batch of 1, and the other 19 make the next
+one, for ever after: two commits for 20. So when fewer wait than the last batch held, the drain task
+waits for that many (for at most ``gather_s``, as PostgreSQL's ``commit_delay`` does for its WAL
+flushes); a lone caller after a lone caller is never kept waiting.
+
 ``flush`` answers every item after its commit, so nothing is answered before it is stored. At
 most ``waiting`` callers are queued; more wait for room (back pressure, not refusal). A caller
 that gives up (cancelled) before its batch is taken is left out of it.
@@ -27,9 +33,13 @@ class GroupCommit(Generic[Item, Answer]):
     """Concurrent :meth:`submit` calls, drained into ``flush`` calls of up to ``batch`` items each."""
 
     def __init__(self, flush: Callable[[Sequence[Item]], Awaitable[Sequence[Answer | Exception]]], *,
-                 batch: int = 200, waiting: int = 2000) -> None:
+                 batch: int = 200, waiting: int = 2000, gather_s: float = 0.002) -> None:
         self._flush = flush
         self._batch = batch
+        self._gather_s = gather_s
+        self._last = 1
+        """How many the last batch took."""
+        self._arrived = asyncio.Event()
         self._room = asyncio.Semaphore(waiting)
         self._waiting: deque[tuple[Item, asyncio.Future[Answer]]] = deque()
         self._drainer: asyncio.Task[None] | None = None
@@ -39,6 +49,7 @@ class GroupCommit(Generic[Item, Answer]):
         async with self._room:
             future: asyncio.Future[Answer] = asyncio.get_running_loop().create_future()
             self._waiting.append((item, future))
+            self._arrived.set()
             if self._drainer is None:
                 self._drainer = asyncio.create_task(self._drain())
             return await future
@@ -47,6 +58,7 @@ class GroupCommit(Generic[Item, Answer]):
         taken: list[tuple[Item, asyncio.Future[Answer]]] = []
         try:
             while self._waiting:
+                await self._gather()
                 taken = []
                 while self._waiting and len(taken) < self._batch:
                     item, future = self._waiting.popleft()
@@ -54,6 +66,7 @@ class GroupCommit(Generic[Item, Answer]):
                         taken.append((item, future))
                 if not taken:
                     continue
+                self._last = len(taken)
                 answers: Sequence[Answer | Exception]
                 try:
                     answers = await self._flush([item for item, _ in taken])
@@ -75,3 +88,19 @@ class GroupCommit(Generic[Item, Answer]):
             raise
         finally:
             self._drainer = None
+
+    async def _gather(self) -> None:
+        """Until as many wait as the last batch took, or ``gather_s`` passed."""
+        expected = min(self._last, self._batch)
+        if len(self._waiting) >= expected:
+            return
+        deadline = asyncio.get_running_loop().time() + self._gather_s
+        while len(self._waiting) < expected:
+            self._arrived.clear()
+            left = deadline - asyncio.get_running_loop().time()
+            if left <= 0:
+                return
+            try:
+                await asyncio.wait_for(self._arrived.wait(), left)
+            except TimeoutError:
+                return
