@@ -18,7 +18,7 @@ from __future__ import annotations
 import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from sqlalchemy import event
@@ -135,6 +135,8 @@ class Database:
     url: URL
     writer: AsyncEngine
     reader: AsyncEngine
+    group_commits: dict[object, object] = field(default_factory=dict, repr=False, compare=False)
+    """Writers that batch concurrent requests into one transaction (see ``group_commit``), by their owner's key."""
 
     @property
     def postgres(self) -> bool:

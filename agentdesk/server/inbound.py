@@ -1,6 +1,12 @@
 """Filing a message a channel brought in: on the right customer and case, through the change log, exactly once.
 
-One writing transaction per message:
+Concurrent messages are filed together (group commit, :mod:`~agentdesk.server.group_commit`): one
+writing transaction for up to :data:`MAX_BATCH` of them, with one statement per step for all, in
+which each is filed as if after the batch's earlier ones (a second message of a sender new in the
+batch finds the customer the first made; a repeat inside the batch is a repeat). A message that
+cannot be filed is answered with its :class:`InboundInvalid` and left out; the others go on. A batch the
+database refuses is filed again message by message, so a message it cannot store fails alone too.
+Per message:
 
 1. find the sender: by e-mail (lower-cased), phone (E.164, a national number read in ``region``)
    or handle, through ``contact_key``. A sender not found is looked for again after its keys are
@@ -24,13 +30,14 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from typing import Any, Literal
 
-from sqlalchemy import BigInteger, bindparam, or_, select, text
+from sqlalchemy import BigInteger, bindparam, select, text, tuple_
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from agentdesk.domain.contact import email_key, phone_key
@@ -38,8 +45,9 @@ from agentdesk.domain.model import CaseStatus
 from agentdesk.domain.text import display_text, one_line
 from agentdesk.interchange.codec import RecordError, parse_record
 from agentdesk.server.changes import Change, now_us, write_changes
-from agentdesk.server.contact_keys import HANDLE, handle_key
+from agentdesk.server.contact_keys import HANDLE, contact_keys, handle_key
 from agentdesk.server.database import Database, transaction_retries
+from agentdesk.server.group_commit import GroupCommit
 from agentdesk.server.tables import contact_key, inbound_message, record
 
 CHANNELS = ("email", "phone", "sms", "chat", "social", "app", "portal", "letter", "shop")
@@ -48,6 +56,26 @@ MAX_BODY = 100_000
 _NAME_LIMIT = 200
 _LOCK_KEY = text("SELECT pg_advisory_xact_lock(:key)").bindparams(bindparam("key", type_=BigInteger))
 _OPEN = {status.value for status in CaseStatus if status.is_open}
+MAX_BATCH = 200
+"""Messages filed in one transaction at most."""
+MAX_WAITING = 2000
+"""Messages waiting for a transaction at most; more callers wait for room."""
+
+# Built once (SQLAlchemy caches their compiled form; the lists are expanded per call).
+_EARLIER = select(inbound_message.c.source_id, inbound_message.c.customer_id, inbound_message.c.interaction_id) \
+    .where(inbound_message.c.source_id.in_(bindparam("ids", expanding=True)))
+_NAMED = select(record.c.id).where(record.c.type == "customer", record.c.id.in_(bindparam("ids", expanding=True)))
+_BY_KEY = select(contact_key.c.kind, contact_key.c.key, contact_key.c.customer_id) \
+    .where(tuple_(contact_key.c.kind, contact_key.c.key).in_(bindparam("keys", expanding=True)))
+_CASES = select(record.c.id, record.c.customer_id, record.c.body) \
+    .where(record.c.type == "case", record.c.customer_id.in_(bindparam("customers", expanding=True)))
+_REPLIED = select(inbound_message.c.message_id, inbound_message.c.customer_id, record.c.body) \
+    .select_from(inbound_message.join(
+        record, (record.c.type == "interaction") & (record.c.id == inbound_message.c.interaction_id))) \
+    .where(inbound_message.c.message_id.in_(bindparam("ids", expanding=True))).order_by(record.c.seq.desc())
+_CLAIM = {postgres: dialect.insert(inbound_message).on_conflict_do_nothing(index_elements=["source_id"])
+          .returning(inbound_message.c.source_id)
+          for postgres, dialect in ((True, postgresql), (False, sqlite))}
 
 
 class InboundInvalid(ValueError):
@@ -77,6 +105,10 @@ class Inbound:
     """More fields for the interaction record, e.g. ``{"missed": True}``."""
     customer: str | None = None
     """A customer id the sender already knows (a webhook may name it instead of an address)."""
+
+
+_Waiting = tuple["Inbound", list[tuple[str, str]]]
+"""A message and its sender's keys, waiting for its batch."""
 
 
 @dataclass(frozen=True)
@@ -129,73 +161,196 @@ async def file_inbound(database: Database, inbound: Inbound, *, keep_changes: in
     """File ``inbound`` on its customer's timeline once; a repeat of its ``source_id`` changes nothing.
 
     ``region``: the country a national phone number is read in (the backend's home country).
+    Concurrent calls are filed together, in one transaction (see the module's text); each gets its own answer.
     """
     _check(inbound)
     keys = _sender_keys(inbound, region)
     if not keys and inbound.customer is None:
         raise InboundInvalid("the message's sender cannot be read (no address, number or handle)")
-    async for attempt in transaction_retries():
-        with attempt:
-            async with database.write() as connection:
-                return await _file(connection, database.postgres, inbound, keys, keep_changes)
-    raise AssertionError("unreachable")  # the last failed attempt raises
+    return await _filer(database, keep_changes).submit((inbound, keys))
 
 
-async def _file(connection: AsyncConnection, postgres: bool, inbound: Inbound, keys: list[tuple[str, str]],
-                keep_changes: int | None) -> Filed:
-    customer_id = await _named_customer(connection, inbound.customer) if inbound.customer else None
-    if customer_id is None:
-        customer_id = await _find_customer(connection, keys)
-    if customer_id is None and keys and postgres:
-        # A sender not known yet: its keys, in one order everywhere, then look again, so two first messages
-        # of one sender (in any backend process) make one customer.
-        for kind, key in sorted(keys):
+def _filer(database: Database, keep_changes: int | None) -> GroupCommit[_Waiting, Filed]:
+    owner = ("inbound", keep_changes)
+    filer = database.group_commits.get(owner)
+    if filer is None:
+        async def flush(batch: Sequence[_Waiting]) -> list[Filed | Exception]:
+            return await _file_batch(database, batch, keep_changes)
+
+        filer = database.group_commits[owner] = GroupCommit(flush, batch=MAX_BATCH, waiting=MAX_WAITING)
+    return filer  # type: ignore[return-value]
+
+
+class _ClaimedElsewhere(Exception):
+    """Another backend process committed one of the batch's provider ids after the batch looked for them."""
+
+
+async def _file_batch(database: Database, batch: Sequence[_Waiting], keep_changes: int | None,
+                      ) -> list[Filed | Exception]:
+    try:
+        return await _in_one_transaction(database, batch, keep_changes)
+    except DBAPIError as exc:
+        if len(batch) == 1 or exc.connection_invalidated:
+            raise
+    # The database refused the batch (say, a NUL in a provider id PostgreSQL cannot store): one message it
+    # refuses must not sink the others, so each is filed alone and gets its own answer.
+    answers: list[Filed | Exception] = []
+    for waiting in batch:
+        try:
+            answers += await _in_one_transaction(database, [waiting], keep_changes)
+        except DBAPIError as exc:
+            answers.append(exc)
+    return answers
+
+
+async def _in_one_transaction(database: Database, batch: Sequence[_Waiting], keep_changes: int | None,
+                              ) -> list[Filed | Exception]:
+    # A lost claim means the other process has committed it (ON CONFLICT waited for that), so the next
+    # round finds it among the earlier messages: every round files more, the loop ends.
+    while True:
+        try:
+            async for attempt in transaction_retries():
+                with attempt:
+                    async with database.write() as connection:
+                        return await _file_all(connection, database.postgres, batch, keep_changes)
+        except _ClaimedElsewhere:
+            continue
+        raise AssertionError("unreachable")  # the last failed attempt raises
+
+
+@dataclass
+class _Batch:
+    """What the batch's transaction has read, and what it has filed so far (in batch order)."""
+
+    named: set[str]
+    by_key: dict[tuple[str, str], list[str]]
+    open_cases: dict[str, list[str]]
+    replied: list[tuple[str, str, str | None]]
+    """``(message_id, customer, case)`` of earlier messages the batch's threads name, newest first."""
+    claimed: dict[str, Filed] = field(default_factory=dict)
+    new_customers: set[str] = field(default_factory=set)
+
+
+async def _file_all(connection: AsyncConnection, postgres: bool, batch: Sequence[_Waiting],
+                    keep_changes: int | None) -> list[Filed | Exception]:
+    answers: list[Filed | Exception | None] = [None] * len(batch)
+    earlier = {row[0]: Filed("repeat", row[1], row[2], new_customer=False) for row in await connection.execute(
+        _EARLIER, {"ids": sorted({inbound.source_id for inbound, _ in batch})})}
+    pending = []
+    for index, (inbound, _) in enumerate(batch):
+        if inbound.source_id in earlier:
+            answers[index] = earlier[inbound.source_id]
+        else:
+            pending.append(index)
+    named_ids = sorted({ident for index in pending if (ident := batch[index][0].customer)})
+    named = {str(ident) for ident in (await connection.execute(_NAMED, {"ids": named_ids})).scalars()} \
+        if named_ids else set()
+    all_keys = sorted({key for index in pending for key in batch[index][1]})
+    by_key = await _customers_by_key(connection, all_keys)
+    if postgres:
+        # Senders not known yet: their keys, in one order everywhere, then look again, so two first
+        # messages of one sender (in this batch or in any backend process) make one customer.
+        unknown = sorted({key for index in pending for key in batch[index][1]
+                          if _known(batch[index], named, by_key) is None})
+        for kind, key in unknown:
             await connection.execute(_LOCK_KEY, {"key": _lock_key(f"contact:{kind}:{key}")})
-        customer_id = await _find_customer(connection, keys)
+        if unknown:
+            by_key = await _customers_by_key(connection, all_keys)
+    known = sorted({*named, *(customer for customers in by_key.values() for customer in customers)})
+    open_cases: dict[str, list[str]] = {}
+    if known:
+        for ident, customer, body in await connection.execute(_CASES, {"customers": known}):
+            if json.loads(body).get("status") in _OPEN:
+                open_cases.setdefault(str(customer), []).append(str(ident))
+    threads = sorted({message for index in pending for message in batch[index][0].thread})
+    replied = [(str(message), str(customer), case if isinstance(case := json.loads(body).get("case"), str) else None)
+               for message, customer, body in await connection.execute(_REPLIED, {"ids": threads})] \
+        if threads else []
+    state = _Batch(named, by_key, open_cases, replied)
+    claims: list[dict[str, Any]] = []
+    changes: list[Change] = []
+    positions: dict[int, int] = {}
+    received_us = now_us()
+    for index in pending:
+        inbound, keys = batch[index]
+        first = state.claimed.get(inbound.source_id)
+        if first is not None:
+            answers[index] = Filed("repeat", first.customer, first.interaction, new_customer=False)
+            continue
+        try:
+            new_customer, interaction = _prepare(state, inbound, keys)
+        except InboundInvalid as exc:
+            answers[index] = exc
+            continue
+        customer_id = interaction.obj["customer"]
+        if new_customer is not None:
+            changes.append(new_customer)
+            state.new_customers.add(new_customer.id)
+            for kind, key in contact_keys(new_customer.obj):
+                state.by_key.setdefault((kind, key), []).append(new_customer.id)
+        changes.append(interaction)
+        positions[index] = len(changes) - 1
+        if inbound.message_id is not None:
+            state.replied.insert(0, (inbound.message_id, customer_id, interaction.obj.get("case")))
+        state.claimed[inbound.source_id] = Filed("new", customer_id, interaction.id,
+                                                 new_customer=new_customer is not None)
+        claims.append({"source_id": inbound.source_id, "interaction_id": interaction.id, "customer_id": customer_id,
+                       "message_id": inbound.message_id, "received_us": received_us})
+    if claims:
+        # In one order everywhere: two processes claiming overlapping batches wait on each other, never in a cycle.
+        claims.sort(key=lambda claim: claim["source_id"])
+        won = set((await connection.execute(_CLAIM[postgres], claims)).scalars())
+        if len(won) != len(claims):
+            raise _ClaimedElsewhere()
+    last = await write_changes(connection, changes, postgres=postgres, keep=keep_changes, received_us=received_us)
+    for index, position in positions.items():
+        filed = state.claimed[batch[index][0].source_id]
+        assert last is not None
+        answers[index] = replace(filed, cursor=last - len(changes) + 1 + position)
+    assert all(answer is not None for answer in answers)
+    return answers  # type: ignore[return-value]
+
+
+def _known(waiting: _Waiting, named: set[str], by_key: dict[tuple[str, str], list[str]]) -> str | None:
+    inbound, keys = waiting
+    if inbound.customer is not None and inbound.customer in named:
+        return inbound.customer
+    for key in keys:
+        if key in by_key:
+            return min(by_key[key])
+    return None
+
+
+def _prepare(state: _Batch, inbound: Inbound, keys: list[tuple[str, str]]) -> tuple[Change | None, Change]:
+    """The message's new customer (or None) and its interaction, as filing it after the batch's earlier ones."""
+    named = state.named | state.new_customers
+    customer_id = _known((inbound, keys), named, state.by_key)
     new_customer = None
     if customer_id is None:
         if not keys:
             raise InboundInvalid(f"customer {inbound.customer!r} is not known to the backend")
         new_customer = _new_customer(inbound, keys)
         customer_id = new_customer.id
-    ident = interaction_id(inbound.source_id)
-    received_us = now_us()
-    # The claim: a second request with this provider id waits here until the first commits, then finds its row.
-    insert = (postgresql if postgres else sqlite).insert(inbound_message)
-    claimed = await connection.execute(
-        insert.values(source_id=inbound.source_id, interaction_id=ident, customer_id=customer_id,
-                      message_id=inbound.message_id, received_us=received_us)
-        .on_conflict_do_nothing(index_elements=["source_id"]))
-    if claimed.rowcount == 0:
-        earlier = (await connection.execute(select(inbound_message.c.customer_id, inbound_message.c.interaction_id)
-                                            .where(inbound_message.c.source_id == inbound.source_id))).one()
-        return Filed("repeat", earlier[0], earlier[1], new_customer=False)
-    case_id = None if new_customer is not None else await _find_case(connection, customer_id, inbound.thread)
-    changes = [*([new_customer] if new_customer is not None else []),
-               _interaction(inbound, ident, customer_id, case_id)]
-    cursor = await write_changes(connection, changes, postgres=postgres, keep=keep_changes, received_us=received_us)
-    return Filed("new", customer_id, ident, new_customer=new_customer is not None, cursor=cursor)
+    case_id = None if new_customer is not None else _case(state, customer_id, inbound.thread)
+    return new_customer, _interaction(inbound, interaction_id(inbound.source_id), customer_id, case_id)
 
 
-async def _named_customer(connection: AsyncConnection, customer_id: str) -> str | None:
-    found = (await connection.execute(select(record.c.id).where(record.c.type == "customer",
-                                                                record.c.id == customer_id))).scalar()
-    return None if found is None else str(found)
+def _case(state: _Batch, customer_id: str, thread: tuple[str, ...]) -> str | None:
+    """The case of the newest earlier message this one replies to, else the customer's only open case."""
+    for message, customer, case in state.replied:
+        if case is not None and customer == customer_id and message in thread:
+            return case
+    open_cases = state.open_cases.get(customer_id, [])
+    return open_cases[0] if len(open_cases) == 1 else None
 
 
-async def _find_customer(connection: AsyncConnection, keys: list[tuple[str, str]]) -> str | None:
-    """The customer the first key that matches names (e-mail before phone before handle); the oldest id
-    when one key names several."""
-    if not keys:
-        return None
-    rows = (await connection.execute(
-        select(contact_key.c.kind, contact_key.c.key, contact_key.c.customer_id)
-        .where(or_(*((contact_key.c.kind == kind) & (contact_key.c.key == key) for kind, key in keys))))).all()
-    for kind, key in keys:
-        found = sorted(customer for row_kind, row_key, customer in rows if (row_kind, row_key) == (kind, key))
-        if found:
-            return str(found[0])
-    return None
+async def _customers_by_key(connection: AsyncConnection, keys: list[tuple[str, str]],
+                            ) -> dict[tuple[str, str], list[str]]:
+    found: dict[tuple[str, str], list[str]] = {}
+    if keys:
+        for kind, key, customer in await connection.execute(_BY_KEY, {"keys": keys}):
+            found.setdefault((str(kind), str(key)), []).append(str(customer))
+    return found
 
 
 def _new_customer(inbound: Inbound, keys: list[tuple[str, str]]) -> Change:
@@ -212,23 +367,6 @@ def _new_customer(inbound: Inbound, keys: list[tuple[str, str]]) -> Change:
     if inbound.channel in ("email", "phone", "sms", "chat", "social", "app", "portal"):
         obj["preferred_channel"] = inbound.channel
     return _change(obj)
-
-
-async def _find_case(connection: AsyncConnection, customer_id: str, thread: tuple[str, ...]) -> str | None:
-    if thread:
-        rows = await connection.execute(
-            select(record.c.body).select_from(inbound_message.join(
-                record, (record.c.type == "interaction") & (record.c.id == inbound_message.c.interaction_id)))
-            .where(inbound_message.c.message_id.in_(list(thread)), inbound_message.c.customer_id == customer_id)
-            .order_by(record.c.seq.desc()))
-        for (body,) in rows:
-            case = json.loads(body).get("case")
-            if isinstance(case, str):
-                return case
-    cases = (await connection.execute(select(record.c.id, record.c.body)
-                                      .where(record.c.customer_id == customer_id, record.c.type == "case"))).all()
-    open_cases = [ident for ident, body in cases if json.loads(body).get("status") in _OPEN]
-    return open_cases[0] if len(open_cases) == 1 else None
 
 
 def _interaction(inbound: Inbound, ident: str, customer_id: str, case_id: str | None) -> Change:
