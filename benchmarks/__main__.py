@@ -26,6 +26,7 @@ BENCHMARKS = {
     "webhook_rate": "benchmarks.webhook_rate",
     "live_latency": "benchmarks.live_latency",
     "floor_read": "benchmarks.floor_read",
+    "floor_paint": "benchmarks.floor_paint",
 }
 
 

@@ -45,7 +45,7 @@ FULL = Sizes(
     webhook_per_sender=50,
     repeat={"cold_start": 10, "timeline": 10, "import_rate": 3, "peak_rss": 3, "demo_build": 3,
             "decision_commit": 300, "decision_paint": 40, "sync_initial": 2, "push_rate": 3,
-            "live_latency": 50, "webhook_rate": 3, "floor_read": 30},
+            "live_latency": 50, "webhook_rate": 3, "floor_read": 30, "floor_paint": 10},
 )
 
 QUICK = Sizes(
@@ -62,7 +62,7 @@ QUICK = Sizes(
     webhook_per_sender=3,
     repeat={"cold_start": 1, "timeline": 1, "import_rate": 1, "peak_rss": 1, "demo_build": 1,
             "decision_commit": 20, "decision_paint": 3, "sync_initial": 1, "push_rate": 1,
-            "live_latency": 3, "webhook_rate": 1, "floor_read": 3},
+            "live_latency": 3, "webhook_rate": 1, "floor_read": 3, "floor_paint": 2},
 )
 
 
