@@ -282,10 +282,10 @@ def _channels(args: argparse.Namespace) -> int:
 # --- deciding ---------------------------------------------------------------------------
 
 
-def _decide(args: argparse.Namespace) -> int:
+def _writing(args: argparse.Namespace, what: str) -> Path:
+    """The store a command writes to, with ``args.agent`` set to who works (the token decides with a backend)."""
     if args.read_only:
-        raise CommandError("read-only: no decisions")
-    matrix = _Context(args).matrix()
+        raise CommandError(f"read-only: no {what}")
     store = _existing_store(args)
     from agentdesk.desk.identity import backend_link, decision_maker
 
@@ -293,25 +293,21 @@ def _decide(args: argparse.Namespace) -> int:
     if who.note:
         print(f"agentdesk: {who.note}", file=sys.stderr)
     args.agent = who.user
+    return store
+
+
+def _decide(args: argparse.Namespace) -> int:
+    store = _writing(args, "decisions")
     from agentdesk.cli.decide import decide
 
-    return asyncio.run(decide(store, args, matrix))
+    return asyncio.run(decide(store, args, _Context(args).matrix()))
 
 
 def _reply(args: argparse.Namespace) -> int:
-    if args.read_only:
-        raise CommandError("read-only: no replies")
-    matrix = _Context(args).matrix()
-    store = _existing_store(args)
-    from agentdesk.desk.identity import backend_link, decision_maker
-
-    who = decision_maker(backend_link(args.server, args.agent), args.agent, store)
-    if who.note:
-        print(f"agentdesk: {who.note}", file=sys.stderr)
-    args.agent = who.user
+    store = _writing(args, "replies")
     from agentdesk.cli.reply import send_reply
 
-    return asyncio.run(send_reply(store, args, matrix))
+    return asyncio.run(send_reply(store, args, _Context(args).matrix()))
 
 
 def _existing_store(args: argparse.Namespace) -> Path:

@@ -456,7 +456,19 @@ class _DeclineAction(_Action):
         return _Outcome("applied", [declined, workflow.declined_audit(reader.now, declined, self.user.name)])
 
 
-class _ContactAction(_Action):
+class _InteractionAction(_Action):
+    """A mutation that brings one interaction of its own: its customer is locked, its id claimed."""
+
+    interaction: TimelineEntry
+
+    async def customer_id(self, connection: AsyncConnection) -> str | None:
+        return self.interaction.customer
+
+    def claimed_ids(self) -> list[str]:
+        return [f"interaction:{self.interaction.id}"]
+
+
+class _ContactAction(_InteractionAction):
     """A contact logged by hand: its interaction is stored once, by a user who may write."""
 
     def __init__(self, user: User, body: dict[str, Any]) -> None:
@@ -466,12 +478,6 @@ class _ContactAction(_Action):
             check_logged(self.interaction, user.name)
         except ContactRefused as refused:
             raise MutationInvalid(str(refused)) from None
-
-    async def customer_id(self, connection: AsyncConnection) -> str | None:
-        return self.interaction.customer
-
-    def claimed_ids(self) -> list[str]:
-        return [f"interaction:{self.interaction.id}"]
 
     def apply(self, reader: _Reader) -> _Outcome:
         role = reader.matrix.role(self.user.role)
@@ -491,7 +497,7 @@ class _ContactAction(_Action):
         return _Outcome("applied", [self.interaction])
 
 
-class _ReplyAction(_Action):
+class _ReplyAction(_InteractionAction):
     """A reply: checked against the backend's own records (who signs, where it goes, the case), stored
     ``queued`` and queued for sending in one transaction. A refusal is the sender's alone: its copy reads
     ``failed`` with the reason, and nothing is sent."""
@@ -501,12 +507,6 @@ class _ReplyAction(_Action):
         self.interaction: TimelineEntry = _parse(body.get("interaction"), TimelineEntry, "interaction")
         if not reply.is_reply(self.interaction):
             raise MutationInvalid(f"interaction {self.interaction.id} is not a reply (no reply_by)")
-
-    async def customer_id(self, connection: AsyncConnection) -> str | None:
-        return self.interaction.customer
-
-    def claimed_ids(self) -> list[str]:
-        return [f"interaction:{self.interaction.id}"]
 
     def apply(self, reader: _Reader) -> _Outcome:
         role = reader.matrix.role(self.user.role)
