@@ -51,6 +51,16 @@ def _save(app: AgentDeskApp, name: str) -> Path:
     return path
 
 
+async def _found_and_opened(app: AgentDeskApp, pilot, name: str) -> None:  # noqa: ANN001 - Textual's Pilot
+    """From the first painted queue: search ``name`` and open the first customer found."""
+    await app.queue_painted.wait()
+    await pilot.press("slash", *name)
+    await app.workers.wait_for_complete()
+    await pilot.press("down", "enter")
+    await app.workers.wait_for_complete()
+    await app.screen.timeline.wait_painted()
+
+
 async def shoot(store: Path) -> list[Path]:
     clock = Clock()
     app = AgentDeskApp(store, DEMO_AGENT, clock=clock, viewer_zone=ZoneInfo("Europe/Berlin"))
@@ -114,12 +124,7 @@ async def shoot(store: Path) -> list[Path]:
     # A reply by SMS to Petra Lindner: the editor, then the reply queued on her timeline.
     replying = AgentDeskApp(store, DEMO_AGENT, clock=clock, viewer_zone=ZoneInfo("Europe/Berlin"))
     async with replying.run_test(size=SIZE) as pilot:
-        await replying.queue_painted.wait()
-        await pilot.press("slash", *STORY_CUSTOMER)
-        await replying.workers.wait_for_complete()
-        await pilot.press("down", "enter")
-        await replying.workers.wait_for_complete()
-        await replying.screen.timeline.wait_painted()
+        await _found_and_opened(replying, pilot, STORY_CUSTOMER)
         await pilot.press("m")
         await replying.workers.wait_for_complete()
         await pilot.press("ctrl+o", *REPLY_TEXT)
@@ -134,12 +139,7 @@ async def shoot(store: Path) -> list[Path]:
     # Story 5, the camper van's mirror: k searches the knowledge articles, enter reads one.
     reading = AgentDeskApp(store, DEMO_AGENT, clock=clock, viewer_zone=ZoneInfo("Europe/Berlin"))
     async with reading.run_test(size=SIZE) as pilot:
-        await reading.queue_painted.wait()
-        await pilot.press("slash", *KNOWLEDGE_CUSTOMER)
-        await reading.workers.wait_for_complete()
-        await pilot.press("down", "enter")
-        await reading.workers.wait_for_complete()
-        await reading.screen.timeline.wait_painted()
+        await _found_and_opened(reading, pilot, KNOWLEDGE_CUSTOMER)
         await pilot.press("k", *"mirror")
         await reading.workers.wait_for_complete()
         await pilot.press("tab", "enter")
