@@ -40,7 +40,8 @@ async def test_a_supervisor_reports_nothing_and_each_refusal_is_kept(backend) ->
         assert refused.status_code == 403 and "read-only" in refused.json()["detail"]
         assert (await katrin.delete("/presence")).status_code == 403
         assert (await katrin.put("/mutations/m-1", json={"kind": "decline", "escalation": "d-1"})).status_code == 403
+        assert (await katrin.post("/records", json={"records": []})).status_code == 403
         assert (await katrin.get("/presence")).json() == []
     assert fetch(server.database, "SELECT user_name, role, route FROM access_refusal ORDER BY id") == [
         ("a-1", "supervisor", "PUT /presence"), ("a-1", "supervisor", "DELETE /presence"),
-        ("a-1", "supervisor", "PUT /mutations/m-1")]
+        ("a-1", "supervisor", "PUT /mutations/m-1"), ("a-1", "supervisor", "POST /records")]

@@ -211,9 +211,16 @@ def create_app(database: str | Path | URL, matrix_text: str | None = None, *,
         except TokenExpired as exc:
             raise _error(401, str(exc), {"WWW-Authenticate": "Bearer"}) from None
 
-    async def admin(user: Annotated[User, Depends(current_user)]) -> User:
+    async def refuse(request: Request, user: User, reason: str) -> HTTPException:
+        """403, kept in ``access_refusal`` and said in the server log."""
+        await presence.refused_access(backend.database, user.name, user.role, f"{request.method} {request.url.path}",
+                                      reason)
+        log.warning("refused %s %s to %s (%s): %s", request.method, request.url.path, user.name, user.role, reason)
+        return _error(403, reason)
+
+    async def admin(request: Request, user: Annotated[User, Depends(current_user)]) -> User:
         if user.role != ADMIN:
-            raise _error(403, f"only an admin uploads records; {user.name} is {user.role}")
+            raise await refuse(request, user, f"only an admin uploads records; {user.name} is {user.role}")
         return user
 
     async def decider(request: Request, user: Annotated[User, Depends(current_user)]) -> User:
@@ -227,10 +234,7 @@ def create_app(database: str | Path | URL, matrix_text: str | None = None, *,
             reason = f"the {role.name} role is read-only and decides nothing"
         else:
             return user
-        await presence.refused_access(backend.database, user.name, user.role, f"{request.method} {request.url.path}",
-                                      reason)
-        log.warning("refused %s %s to %s (%s): %s", request.method, request.url.path, user.name, user.role, reason)
-        raise _error(403, reason)
+        raise await refuse(request, user, reason)
 
     Reader = Annotated[User, Depends(current_user)]
     app.include_router(webhooks.router)
