@@ -125,3 +125,18 @@ def test_import_from_stdin_then_again_changes_nothing(tmp_path: Path) -> None:
     again = agentdesk("import", "-", "--db", db, stdin=data)
     assert again.returncode == 0 and "0 new or changed" in again.stderr
     assert agentdesk("export", "--db", db).stdout == first
+
+
+def test_a_file_of_bad_lines_says_the_first_twenty_and_counts_the_rest(tmp_path) -> None:
+    import subprocess
+    import sys
+
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text("".join('{"type": "customer"}\n' for _ in range(50)), encoding="utf-8")
+    done = subprocess.run([sys.executable, "-m", "agentdesk", "--db", str(tmp_path / "s.sqlite3"), "import", str(bad)],
+                          capture_output=True, text=True, timeout=120)
+    lines = done.stderr.splitlines()
+    assert done.returncode == 1
+    assert [line.split(":")[1].strip() for line in lines[:20]] == [f"line {n}" for n in range(1, 21)]
+    assert lines[20] == "agentdesk: and 30 more lines skipped for a reason of their own (the first 20 are above)"
+    assert len(lines) == 22  # and the summary

@@ -172,6 +172,9 @@ def _demo(args: argparse.Namespace) -> int:
 
 # --- data in and out --------------------------------------------------------------------
 
+IMPORT_ERRORS_SHOWN = 20
+"""Lines of a bad import that are said one by one; the rest are counted (a broken file is not a flood)."""
+
 
 def _import(args: argparse.Namespace) -> int:
     from agentdesk.interchange.load import load_jsonl
@@ -190,8 +193,12 @@ def _import(args: argparse.Namespace) -> int:
             raise CommandError(f"cannot read {args.file}: {exc.strerror}") from exc
         with source:
             report = asyncio.run(load_jsonl(source, store, max_record_bytes=args.max_record_bytes))
-    for message in report.messages():
+    messages = report.messages()
+    for message in messages[:IMPORT_ERRORS_SHOWN]:
         print(f"agentdesk: {message}", file=sys.stderr)
+    if len(messages) > IMPORT_ERRORS_SHOWN:
+        print(f"agentdesk: and {len(messages) - IMPORT_ERRORS_SHOWN:,} more lines skipped for a reason of their own "
+              f"(the first {IMPORT_ERRORS_SHOWN} are above)", file=sys.stderr)
     print(report.summary(), file=sys.stderr)
     return 1 if report.errors else 0
 
