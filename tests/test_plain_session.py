@@ -723,3 +723,10 @@ def test_every_tui_action_is_mirrored_or_says_why_not() -> None:
                      "customer.note", "customer.undo", "customer.send_now", "approvals.approve",
                      "approvals.decline", "queue.open", "customer.page_up", "customer.jump_end"):
         assert decisive in mirrored
+
+
+def test_an_unknown_agent_is_told_whom_as_can_name(store: Path, settings: Path) -> None:
+    out = plain(store, settings, "quit\n", agent="lead")
+    assert "no agent 'lead' in this store" in out
+    (known,) = [line for line in out.splitlines() if line.startswith("--as takes one of: ")]
+    assert "a-7 Jonas Weber (agent)" in known, known

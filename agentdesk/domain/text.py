@@ -11,6 +11,7 @@ markup in the first place.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
 TAB_WIDTH = 4
 
@@ -93,3 +94,11 @@ def _json_escape(match: re.Match[str]) -> str:
         code -= 0x10000
         return f"\\u{0xD800 + (code >> 10):04x}\\u{0xDC00 + (code & 0x3FF):04x}"
     return f"\\u{code:04x}"
+
+
+def known_agents_words(agents: Sequence[tuple[str, str, str]], limit: int = 12) -> str:
+    """``a-1 Katrin Hoffmann (supervisor), a-2 Markus Brandt (lead), … and 14 more``: whom ``--as`` can name."""
+    shown = [f"{one_line(ident, 30)} {one_line(name, 40)} ({one_line(role, 20)})"
+             for ident, name, role in agents[:limit]]
+    more = f" and {len(agents) - limit} more" if len(agents) > limit else ""
+    return (", ".join(shown) + more) if shown else "none (import agent records first)"

@@ -46,7 +46,7 @@ from agentdesk.domain.decision_text import DECISIONS_NOT_AVAILABLE
 from agentdesk.domain.knowledge import article_line
 from agentdesk.domain.model import Agent, Article, Customer
 from agentdesk.domain.queue import order_queue
-from agentdesk.domain.text import display_text, one_line
+from agentdesk.domain.text import display_text, known_agents_words, one_line
 from agentdesk.domain.timefmt import duration
 from agentdesk.plain.deciding import Bad, DecideState, Deciding, unquote
 from agentdesk.plain.lines import day_time, promise_cells, queue_cells, timeline_line
@@ -576,7 +576,8 @@ class Session(Deciding):
         if self.read_only:
             self.say("READ-ONLY: you can read everything and change nothing.")
         elif self.agent is None and self.asked_for:
-            self.say(f"no agent '{one_line(self.asked_for, 40)}' in this store: {DECISIONS_NOT_AVAILABLE}")
+            self.say(f"no agent '{one_line(self.asked_for, 40)}' in this store: {DECISIONS_NOT_AVAILABLE}",
+                     "--as takes one of: " + known_agents_words([(a.id, a.name, a.role) for a in self.agents.values()]))
         elif self.cannot_decide is not None:
             self.say(self.cannot_decide)
         elif self.undo_window is None:

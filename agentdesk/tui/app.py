@@ -47,7 +47,7 @@ from agentdesk.domain import reply
 from agentdesk.domain.decision_text import DECISIONS_NOT_AVAILABLE
 from agentdesk.domain.model import Agent
 from agentdesk.domain.presence import Seen
-from agentdesk.domain.text import one_line
+from agentdesk.domain.text import known_agents_words, one_line
 from agentdesk.domain.timefmt import duration
 from agentdesk.sync.presence import Presence
 from agentdesk.tui.messages import (
@@ -328,6 +328,11 @@ class AgentDeskApp(App[None], inherit_bindings=False):
             return
         if agent is None and self.agent_id and self.backend is not None:
             desk.identity_note = f"{one_line(self.agent_id, 60)}: not in this store yet, waiting for the backend"
+        elif agent is None and self.agent_id:
+            desk.identity_note = f"no agent {one_line(self.agent_id, 40)!r}"
+            known = known_agents_words([(a.id, a.name, a.role) for a in agents])
+            self.call_later(self.notify, f"No agent {one_line(self.agent_id, 40)!r} in this store. --as takes one "
+                            f"of: {known}", title="Who is working?", severity="warning", timeout=60, markup=False)
         desk.opened(reader, agent, agents)  # the queue can paint now; deciding follows in a moment
         try:
             ledger = await self._open_ledger(desk, agent)
