@@ -288,3 +288,14 @@ async def test_a_read_only_workstation_reads_through_a_connection_that_refuses_w
         assert con.execute("SELECT count(*) FROM customer").fetchone()[0] > 0
     finally:
         con.close()
+
+
+async def test_an_unknown_agent_is_told_whom_as_can_name(make_store) -> None:
+    path = await make_store(queue_records())
+    app = make_app(path, agent_id="lead")
+    async with app.run_test(size=(140, 40)) as pilot:
+        await app.queue_painted.wait()
+        await settle(app, pilot)
+        assert "no agent 'lead'" in screen_text(app).splitlines()[0]
+        told = [n.message for n in app._notifications]
+        assert any("--as takes one of: a-7 Jonas Weber (agent)" in message for message in told), told
