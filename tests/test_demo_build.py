@@ -49,7 +49,23 @@ def test_the_demo_command_builds_the_full_demo(tmp_path: Path) -> None:
         capture_output=True, text=True, timeout=300,
     )
     assert result.returncode == 0, result.stderr
-    assert " in " in result.stderr.splitlines()[-1]  # "… records … in 6.1 s"
+    assert any(" records: " in line and line.endswith(" s") for line in result.stderr.splitlines())  # "… in 6.1 s"
     customers, entries, waiting = _counts(path)
     assert customers >= 2000 and entries >= 200_000
     assert 0.05 * customers <= waiting <= 0.25 * customers
+
+
+def test_the_demo_says_whom_to_sign_in_as_and_how_other_commands_find_it(tmp_path) -> None:
+    import subprocess
+    import sys
+
+    store = tmp_path / "demo.sqlite3"
+    done = subprocess.run([sys.executable, "-m", "agentdesk", "demo", "--build-only", "--db", str(store)],
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert "  --as a-2   Markus Brandt · a team lead" in done.stderr
+    assert "  --as a-1   Katrin Hoffmann · the supervisor: add --read-only" in done.stderr
+    assert f"agentdesk --db {store} queue" in done.stderr
+    queue = subprocess.run([sys.executable, "-m", "agentdesk", "--db", str(store), "queue"], capture_output=True,
+                           text=True, timeout=120)
+    assert queue.returncode == 0 and "Petra Lindner" in queue.stdout

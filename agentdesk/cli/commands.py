@@ -165,9 +165,28 @@ def _demo(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     report = asyncio.run(build_demo(store, seed=args.seed))
     print(f"{report.summary()} in {time.perf_counter() - started:.1f} s", file=sys.stderr)
+    for line in demo_identities(store):
+        print(line, file=sys.stderr)
     if args.build_only:
         return 0
     return _open_workstation(store, args, args.agent or DEMO_AGENT, context)
+
+
+DEMO_ROLES = (("a-7", "an agent, the default"), ("a-9", "an agent: the eSIM and callback specialist"),
+              ("a-2", "a team lead: approves what agents escalate (w)"),
+              ("a-1", "the supervisor: add --read-only to watch the floor"))
+"""Whom to try the demo as: one of each kind of user in its stories."""
+
+
+def demo_identities(store: Path) -> list[str]:
+    """``--as a-2  Markus Brandt · a team lead: …``, one line each, and how the other commands find the store."""
+    from agentdesk.demo.stories import STAFF_BY_ID
+
+    lines = ["Sign in as any of them with agentdesk demo --as ID:"]
+    lines += [f"  --as {ident:<5} {STAFF_BY_ID[ident].name} · {words}" for ident, words in DEMO_ROLES]
+    lines.append(f"The other commands read it with --db {store} (or AGENTDESK_DB={store}), e.g. agentdesk --db "
+                 f"{store} queue")
+    return lines
 
 
 # --- data in and out --------------------------------------------------------------------
