@@ -447,3 +447,21 @@ def test_story_5_the_24_7_promise() -> None:
     (handover,) = [e for e in entries if e.get("kind") == "handover_note"]
     night_offset = at(handover["at"]).utcoffset()
     assert night_offset != at(handover["at"]).astimezone(zone).utcoffset()  # another time zone
+
+
+def test_an_entrys_direction_matches_its_words() -> None:
+    """A call the agent took and wrote up is our answer (out): its text must not read as the customer's contact.
+    One from the customer (in) must not read as ours."""
+    outward = re.compile(r"^(Inbound|Incoming|Missed call|Voicemail)", re.IGNORECASE)
+    inward = re.compile(r"^(Call taken|Outbound|Called the customer)", re.IGNORECASE)
+    checked = 0
+    for record in small():
+        if record.get("type") != "interaction" or record.get("channel") != "phone":
+            continue
+        body = record["body"]
+        if record["direction"] == "out":
+            assert not outward.match(body), record
+        elif record["direction"] == "in":
+            assert not inward.match(body), record
+        checked += 1
+    assert checked > 100

@@ -467,9 +467,9 @@ TEMPLATES: dict[tuple[str, str], tuple[str, ...]] = {
     ),
     ("email", "confirm"): ("Confirmation: {self_done}.", "Automatic confirmation: {self_done}. Thank you!"),
     ("phone", "call"): (
-        "Inbound call ({minutes}, after {waited} in the queue): customer {report}; {done}.",
+        "Call taken ({minutes}, after {waited} in the queue): customer {report}; {done}.",
         "Call ({minutes}): {salut} {report}. I {done}.",
-        "Inbound call ({minutes}): customer {report}. {Done}.",
+        "Call taken ({minutes}): customer {report}. {Done}.",
     ),
     ("phone", "abandoned"): (
         "Call to {line} abandoned after {waited} in the queue.",

@@ -373,7 +373,7 @@ def _channel_maze(s: _Story) -> None:
            "Hello Ms Lindner, I'm Miriam. I'm sorry, eSIM activations can't be done in chat. Please call the "
            "hotline listed for your contract: 0800 555 0190.", by="a-6", case=esim)
     s.said(t(0, "10:04"), "phone", "out",
-           "Inbound call on the BUSINESS hotline (27 min): customer was given this number in chat. Her contract "
+           "Call taken on the BUSINESS hotline (27 min): customer was given this number in chat. Her contract "
            "is private and can't be changed from the business system. Promised to send the eSIM QR code by post "
            "(2-3 working days); when she mentioned her flight, promised the QR code by SMS within the "
            "hour instead. Started the SIM swap.", by="a-5", case=esim, duration=1620, wait=660)
@@ -428,7 +428,7 @@ def _silos(s: _Story) -> None:
            "Letter: Contract confirmation 'Festnetz Komfort' (landline and internet) for Hainstraße 3, Bamberg. "
            "Your number stays +49 951 555 0133.")
     s.said(t(-1220, "10:31"), "phone", "out",
-           "Inbound call (6 min): customer asked why her invoice went up by 2.00 EUR; explained the price "
+           "Call taken (6 min): customer asked why her invoice went up by 2.00 EUR; explained the price "
            "adjustment announced by letter.", by="a-4", duration=380, wait=240)
     s.said(t(-36, "09:05"), "letter", "in",
            f"Letter dated {_day_text(s, t(-38, '09:00'))}: Dear Sir or Madam, on the 1st of next month I am moving "
@@ -441,7 +441,7 @@ def _silos(s: _Story) -> None:
            "Letter: Confirmation of termination. Your contract ends on the 1st of next month. A cancellation fee "
            "of 59.90 EUR will be charged on your final invoice. (Ref. KND-771203)", by="a-10", case=move)
     s.said(t(-29, "10:12"), "phone", "out",
-           "Inbound call (16 min): customer received a termination confirmation but asked for a relocation, not a "
+           "Call taken (16 min): customer received a termination confirmation but asked for a relocation, not a "
            "cancellation. Opened relocation order REL-5531 for Luitpoldstraße 8; told her Billing will take the "
            "fee back. Technician appointment booked.", by="a-4", case=move, duration=960, wait=540)
     s.said(t(-29, "10:31"), "email", "internal",
@@ -513,7 +513,7 @@ def _a_person(s: _Story) -> None:
             "Technician visit at the customer's office: no fault found in the flat (the fault was later traced "
             "to street cabinet KVz 114). Call-out fee 39.90 EUR booked.", case=fee)
     s.said(t(-49, "17:40"), "phone", "out",
-           "Inbound call from the road (10 min): five days without internet at his home office because of the "
+           "Call taken from the road (10 min): five days without internet at his home office because of the "
            "area outage. Promised a credit of 25.00 EUR on the next invoice as compensation.",
            by="a-8", duration=610, wait=480)
     s.promise("credit 25.00 EUR on the next invoice (outage compensation)", t(-20, "06:30"), "open")
@@ -561,7 +561,7 @@ def _second_class(s: _Story) -> None:
            "Letter: Contract confirmation 'Internet Basic 16 Flat' (24.99 EUR a month) for "
            "Bochumer Straße 140, Gelsenkirchen.")
     s.said(t(-703, "18:02"), "phone", "out",
-           "Inbound call (5 min, after 13 min in the queue): asked for a cheaper tariff; none available, "
+           "Call taken (5 min, after 13 min in the queue): asked for a cheaper tariff; none available, "
            "stays on Basic 16 Flat.", by="a-4", duration=300, wait=780)
     s.said(t(-31, "06:30"), "email", "out",
            f"Your invoice for {_month(s, t(-31, '06:30'))} is available: 24.99 EUR.")
@@ -578,7 +578,7 @@ def _second_class(s: _Story) -> None:
            "Call to technical support (Basic tariffs queue): customer waited 15 min in the queue and hung up.",
            case=down, duration=14, wait=900)
     s.said(t(0, "07:49"), "phone", "out",
-           "Inbound call on the sales line 'new contracts' (picked up at once): customer said he only chose this "
+           "Call taken on the sales line 'new contracts' (picked up at once): customer said he only chose this "
            "option to get through to anyone. Sales can't handle faults; transferred him to the technical support "
            "queue.", by="a-13", case=down, duration=260, wait=20)
     s.said(t(0, "07:54"), "phone", "in",
