@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.test_tui_decisions import stories  # noqa: F401 - fixture
 from tests.test_tui_support import (
     BIG_ID,
     FIVE_MB_ID,
@@ -273,3 +274,23 @@ def test_wrapping_is_cell_width_aware() -> None:
     assert all(cell_len(line) <= 17 for line in lines)
     assert "".join(lines).replace(" ", "") == text.replace("\n", "").replace(" ", "")
     assert lines[-1] == "last" and lines[-2] == ""
+
+
+async def test_at_80_columns_a_row_of_another_year_shows_its_year(stories) -> None:  # noqa: ANN001
+    from tests.test_tui_decisions import open_customer
+    from tests.test_tui_support import MovableClock, make_clocked_app, widget_strips
+
+    app = make_clocked_app(stories, MovableClock())
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_customer(app, pilot, "c-1001")
+        timeline = screen.timeline
+        this_year = app.desk.viewer_now().year
+        rows = [timeline.item_at(row) for row in range(timeline.row_count)]
+        older = next(entry for entry in rows if entry is not None and entry.at.year < this_year)
+        current = next(entry for entry in rows if entry is not None and entry.at.year == this_year)
+        assert timeline._when(older, 11) == app.desk.to_viewer(older.at).strftime("%Y-%m-%d")
+        assert timeline._when(current, 11) == app.desk.to_viewer(current.at).strftime("%m-%d %H:%M")
+        await pilot.press("home")
+        await pilot.pause()
+        shown = "\n".join(strip.text for strip in widget_strips(timeline))
+        assert app.desk.to_viewer(older.at).strftime("%Y-%m-%d") in shown

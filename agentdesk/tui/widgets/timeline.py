@@ -128,8 +128,12 @@ class TimelineView(LineList[TimelineEntry]):
         return time_w, direction, channel, author, body
 
     def _when(self, entry: TimelineEntry, width: int) -> str:
+        """``2026-11-22 09:14``; where only 11 columns fit, ``11-22 09:14`` this year and ``2025-03-12`` before,
+        so a row of another year never passes for one of this year."""
         local = self.desk.to_viewer(entry.at)
-        return local.strftime("%Y-%m-%d %H:%M" if width >= 16 else "%m-%d %H:%M")
+        if width >= 16:
+            return local.strftime("%Y-%m-%d %H:%M")
+        return local.strftime("%m-%d %H:%M" if local.year == self.desk.viewer_now().year else "%Y-%m-%d")
 
     def row_style(self, item: TimelineEntry, row: int) -> Style | None:
         if item.kind is EntryKind.DECISION:
