@@ -183,3 +183,25 @@ async def test_enter_right_after_down_opens_the_first_hit_once_it_arrives(make_s
         await pilot.press("slash", *"Aylin", "down", "enter")
         await settle(app, pilot)
         assert getattr(app.screen, "customer_id", None) == "c-4"
+
+
+async def test_back_from_a_customer_found_by_search_slash_goes_to_the_search_box_not_into_it(make_store) -> None:
+    from agentdesk.tui.screens.customer import CustomerScreen
+    from agentdesk.tui.screens.queue import QueueScreen
+
+    path = await make_store(queue_records())
+    app = make_app(path)
+    async with app.run_test(size=(140, 40)) as pilot:
+        await app.queue_painted.wait()
+        await pilot.press("slash", *"Petra")
+        await settle(app, pilot)
+        await pilot.press("enter")
+        await settle(app, pilot)
+        assert isinstance(app.screen, CustomerScreen)
+        await pilot.press("escape")
+        await settle(app, pilot)
+        queue = app.screen
+        assert isinstance(queue, QueueScreen) and app.focused is not queue.search_input
+        await pilot.press("slash")
+        await settle(app, pilot)
+        assert app.focused is queue.search_input and "/" not in queue.search_input.value

@@ -142,6 +142,9 @@ class QueueScreen(DeskScreen):
     def on_screen_resume(self) -> None:
         self.app.post_message(Presenting(None))
         self.queue.set_presence(self.desk.presence)
+        if self.searching and self.focused is self.search_input:
+            # Back from a customer: the results keep the keys, so "/" goes back to the search box, not into it.
+            self.results.focus()
         if self._painted_once:
             self.load_approvals()
 
