@@ -242,3 +242,27 @@ def process_cpu_seconds() -> float:
     """User + system CPU time of this process so far."""
     times = os.times()
     return times.user + times.system
+
+
+async def raw_commit_rate(database: str, connections: int, per_connection: int, tag: str) -> float:
+    """The baseline of the backend's write rates: single-row INSERT + COMMIT into a plain table from
+    ``connections`` asyncpg connections at once, ``per_connection`` each; commits a second."""
+    import asyncpg
+
+    opened = [await asyncpg.connect(database) for _ in range(connections)]
+    try:
+        await opened[0].execute(
+            "CREATE TABLE IF NOT EXISTS bench_probe (id TEXT PRIMARY KEY, at_us BIGINT NOT NULL, body TEXT)")
+
+        async def commits(k: int, connection: Any) -> None:
+            for j in range(per_connection):
+                async with connection.transaction():
+                    await connection.execute("INSERT INTO bench_probe (id, at_us, body) VALUES ($1, $2, $3)",
+                                             f"{tag}-{k}-{j}", time.time_ns() // 1000, "probe")
+
+        started = time.perf_counter()
+        await asyncio.gather(*(commits(k, c) for k, c in enumerate(opened)))
+        return connections * per_connection / (time.perf_counter() - started)
+    finally:
+        for connection in opened:
+            await connection.close()

@@ -42,6 +42,7 @@ from benchmarks.backend import (
     add_users,
     postgres_database,
     process_cpu_seconds,
+    raw_commit_rate,
     upload_records,
 )
 from benchmarks.stats import Result, Target, alternate
@@ -82,7 +83,6 @@ def bench(workspace: Workspace) -> list[Result]:
 
 
 def _bench(workspace: Workspace, database: str) -> Result:
-    import asyncpg
 
     from agentdesk.authority_file import demo_matrix
     from agentdesk.domain.authority import Proposal
@@ -164,27 +164,8 @@ def _bench(workspace: Workspace, database: str) -> Result:
             done, elapsed = asyncio.run(push_all())
             return done / elapsed
 
-        async def raw_commits() -> float:
-            connections = [await asyncpg.connect(asyncpg_url) for _ in range(clients)]
-            try:
-                await connections[0].execute(
-                    "CREATE TABLE IF NOT EXISTS bench_probe (id TEXT PRIMARY KEY, at_us BIGINT NOT NULL, body TEXT)")
-
-                async def commits(k: int, connection: asyncpg.Connection) -> None:
-                    for j in range(per_client):
-                        async with connection.transaction():
-                            await connection.execute("INSERT INTO bench_probe (id, at_us, body) VALUES ($1, $2, $3)",
-                                                     f"{run}-{k}-{j}", time.time_ns() // 1000, "note")
-
-                started = time.perf_counter()
-                await asyncio.gather(*(commits(k, c) for k, c in enumerate(connections)))
-                return total / (time.perf_counter() - started)
-            finally:
-                for connection in connections:
-                    await connection.close()
-
         def baseline() -> float:
-            return asyncio.run(raw_commits())
+            return asyncio.run(raw_commit_rate(asyncpg_url, clients, per_client, f"push-{run}"))
 
         samples, raw = alternate(measured, baseline, workspace.repeat(NAME))
 

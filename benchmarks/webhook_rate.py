@@ -40,6 +40,7 @@ from benchmarks.backend import (
     add_users,
     postgres_database,
     process_cpu_seconds,
+    raw_commit_rate,
     upload_records,
 )
 from benchmarks.stats import Result, Target, alternate
@@ -79,7 +80,6 @@ def bench(workspace: Workspace) -> list[Result]:
 
 
 def _bench(workspace: Workspace, database: str) -> Result:
-    import asyncpg
 
     senders, per_sender = workspace.sizes.webhook_senders, workspace.sizes.webhook_per_sender
     total = senders * per_sender
@@ -143,27 +143,9 @@ def _bench(workspace: Workspace, database: str) -> Result:
                 run += 1
                 return asyncio.run(post_all())
 
-            async def raw_commits() -> float:
-                connections = [await asyncpg.connect(database) for _ in range(senders)]
-                try:
-                    await connections[0].execute("CREATE TABLE IF NOT EXISTS bench_probe "
-                                                 "(id TEXT PRIMARY KEY, at_us BIGINT NOT NULL, body TEXT)")
-
-                    async def commits(k: int, connection: asyncpg.Connection) -> None:
-                        for j in range(per_sender):
-                            async with connection.transaction():
-                                await connection.execute(
-                                    "INSERT INTO bench_probe (id, at_us, body) VALUES ($1, $2, $3)",
-                                    f"{run}-{k}-{j}", time.time_ns() // 1000, "message")
-
-                    started = time.perf_counter()
-                    await asyncio.gather(*(commits(k, c) for k, c in enumerate(connections)))
-                    return total / (time.perf_counter() - started)
-                finally:
-                    for connection in connections:
-                        await connection.close()
-
-            samples, raw = alternate(measured, lambda: asyncio.run(raw_commits()), workspace.repeat(NAME))
+            samples, raw = alternate(measured, lambda: asyncio.run(raw_commit_rate(database, senders, per_sender,
+                                                                                    f"webhook-{run}")),
+                                     workspace.repeat(NAME))
     finally:
         if earlier is None:
             os.environ.pop(SECRET_ENV, None)
