@@ -33,6 +33,11 @@ class Policy:
     def backoff(self) -> Backoff:
         return Backoff(self.first, self.cap)
 
+    def wait_after(self, failures: int) -> float:
+        """The wait after the ``failures``-th failure in a row, for a loop that keeps its count elsewhere
+        (a row in a table) instead of in a :class:`Backoff`."""
+        return self.backoff()._wait(_attempt(failures))
+
 
 RECONNECT = Policy(first=0.2, cap=30.0)
 """The sync loop and its live stream, after the backend could not be reached."""

@@ -15,11 +15,8 @@ from agentdesk.cli.commands import CommandError
 from agentdesk.desk.store import Ledger, LedgerError, StoreReader
 from agentdesk.domain import reply
 from agentdesk.domain.authority import AuthorityMatrix
-from agentdesk.domain.model import Channel
 from agentdesk.domain.text import one_line
 from agentdesk.plain.lines import print_json
-
-CHANNELS = {"email": Channel.EMAIL, "e-mail": Channel.EMAIL, "sms": Channel.SMS}
 
 
 async def send_reply(store: Path, args: argparse.Namespace, matrix: AuthorityMatrix) -> int:
@@ -28,7 +25,7 @@ async def send_reply(store: Path, args: argparse.Namespace, matrix: AuthorityMat
         customer = await reader.find_customer(args.customer)
     if customer is None:
         raise CommandError(f"no customer with id, e-mail or phone {args.customer!r}")
-    channel = CHANNELS[args.channel.lower()] if args.channel else None
+    channel = reply.channel_named(args.channel) if args.channel else None
     try:
         async with Ledger.open(store, matrix) as ledger:
             entry = await ledger.reply(args.agent, customer.id, text, channel, args.case)

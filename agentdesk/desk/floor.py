@@ -45,7 +45,6 @@ async def backend_presence(link: BackendLink | None) -> tuple[list[Seen] | None,
 
     try:
         async with BackendClient(link.url, token) as backend:
-            entries = await backend.presence()
+            return await backend.presence(), None
     except (Unreachable, ServerFailed, BackendRefused) as exc:
         return None, f"presence unknown: {exc}"
-    return [Seen(e["user"], e["name"], e.get("customer"), bool(e.get("typing"))) for e in entries], None

@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from agentdesk.domain.authority import AuthorityMatrix, Role
+from agentdesk.domain.authority import MONEY_KINDS, AuthorityMatrix, Role
 from agentdesk.domain.model import Agent, Decision, Promise
 from agentdesk.domain.presence import Seen
 from agentdesk.domain.queue import QueuePlace
@@ -21,7 +21,6 @@ from agentdesk.domain.timefmt import duration
 
 LONGEST_WAITS = 5
 """How many of the longest effective waits the floor lists."""
-MONEY_KINDS = ("refund", "voucher")
 
 
 @dataclass(frozen=True, slots=True)

@@ -51,6 +51,15 @@ class Destination:
         return f"{channel_words(self.channel)} to {self.address}"
 
 
+CHANNEL_WORDS = {"email": Channel.EMAIL, "e-mail": Channel.EMAIL, "sms": Channel.SMS}
+"""What a user types to name a channel a reply goes out on."""
+
+
+def channel_named(word: str) -> Channel | None:
+    """``email``, ``e-mail`` or ``sms`` (any case) as a channel a reply can go out on; None for anything else."""
+    return CHANNEL_WORDS.get(word.strip().lower())
+
+
 def channel_words(channel: Channel) -> str:
     return {Channel.EMAIL: "e-mail", Channel.SMS: "SMS"}.get(channel, channel.value)
 

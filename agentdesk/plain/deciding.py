@@ -120,10 +120,6 @@ class DecideState:
     """Decisions (approvals too) this session queued for the backend: its answer is announced once."""
 
 
-REPLY_CHANNELS = {"email": Channel.EMAIL, "e-mail": Channel.EMAIL, "sms": Channel.SMS}
-"""The channel words ``reply`` takes first; any other first word is the text."""
-
-
 class Deciding:
     """The session's decision commands; :class:`agentdesk.plain.session.Session` mixes this in."""
 
@@ -498,7 +494,7 @@ class Deciding:
         """``reply [email|sms] [TEXT]``: TEXT is sent as it is; without it, the reply is written in lines."""
         ledger, agent, customer = self._deciding()
         first, _, text = rest.partition(" ")
-        channel = REPLY_CHANNELS.get(first.lower())
+        channel = reply.channel_named(first)  # any other first word is the text
         if channel is None:
             text = rest
         context = await ledger.reply_context(agent.id, customer.id)

@@ -171,10 +171,7 @@ class DeliveryWorker:
         return 1
 
     async def _later(self, interaction_id: str, reason: str, attempts: int) -> None:
-        backoff = RETRY.backoff()
-        wait = 0.0
-        for _ in range(attempts):
-            wait = backoff.next()
+        wait = RETRY.wait_after(attempts)
         async with self.database.write() as connection:
             await connection.execute(update(reply_delivery).where(
                 reply_delivery.c.interaction_id == interaction_id, reply_delivery.c.state == "sending")

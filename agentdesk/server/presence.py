@@ -1,6 +1,6 @@
 """Presence: which customer each workstation has open and whether its agent is typing a reply.
 
-Workstations say it (``PUT /presence``) when it changes and every :data:`HEARTBEAT` while it does not;
+Workstations say it (``PUT /presence``) when it changes and every few seconds while it does not;
 a row not refreshed within :data:`EXPIRY` means the workstation went quiet and counts for nothing.
 Presence is never customer data and never audited; only roles that may write report it (a
 supervisor has no write path at all, so a supervisor's presence is never shown to anyone).
@@ -23,8 +23,6 @@ from agentdesk.server.tables import access_refusal, presence, record
 
 EXPIRY = timedelta(seconds=30)
 """A workstation not heard from for this long has gone: its mark goes."""
-HEARTBEAT = timedelta(seconds=10)
-"""How often a workstation repeats what it has open (three chances within the expiry)."""
 _EXPIRY_US = int(EXPIRY.total_seconds() * 1_000_000)
 
 

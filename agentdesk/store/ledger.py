@@ -382,8 +382,7 @@ class Ledger:
         now = self.clock()
         with self._transaction():
             agent = self._agent(agent_id)
-            role = self.matrix.role(agent.role)
-            if role is None or role.read_only:
+            if not self._may_write(agent):
                 raise LedgerError(f"{agent.name} ({agent.role}) may look but not log contacts")
             customer = self._world.customer(customer_id)
             if customer is None:

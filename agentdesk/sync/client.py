@@ -18,6 +18,8 @@ from typing import Any
 import httpx
 from httpx_sse import SSEError, aconnect_sse
 
+from agentdesk.domain.presence import Seen
+
 API_TIMEOUT = httpx.Timeout(15.0, connect=5.0)
 CHANGE_EVENT = "change"
 """The live stream's event whose id is the backend's new head; any other (the keepalive) only says it is alive."""
@@ -120,8 +122,10 @@ class BackendClient:
     async def delete_presence(self) -> None:
         await self._request("DELETE", "/presence")
 
-    async def presence(self) -> list[dict[str, Any]]:
-        return list((await self._request("GET", "/presence")).json())
+    async def presence(self) -> list[Seen]:
+        """Who has which customer open, as the backend says now."""
+        return [Seen(e["user"], e["name"], e.get("customer"), bool(e.get("typing")))
+                for e in (await self._request("GET", "/presence")).json()]
 
     async def upload(self, records: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
         return (await self._request("POST", "/records", json={"records": list(records)})).json()

@@ -65,8 +65,7 @@ class Presence:
                     if self.reports and (wanted != said or self._loop.time() - said_at >= HEARTBEAT_SECONDS):
                         await backend.put_presence(*wanted)
                         said, said_at = wanted, self._loop.time()
-                    seen = tuple(Seen(e["user"], e["name"], e.get("customer"), bool(e.get("typing")))
-                                 for e in await backend.presence() if e.get("user") != self.user)
+                    seen = tuple(s for s in await backend.presence() if s.user != self.user)
                     if seen != last:
                         last = seen
                         on_seen(seen)

@@ -53,11 +53,12 @@ SHORT_STATES = len("[waiting for approval]")
 
 
 def state_tag(entry: TimelineEntry, limit: int = 300) -> str:
-    """``[pending]``, ``[waiting for approval]``, ``[refused: case k-55 is closed]``…: a decision's state in words.
+    """``[pending]``, ``[waiting for approval]``, ``[refused: case k-55 is closed]``…: a decision's state in words;
+    ``[queued]``, ``[sent]``, ``[failed: …]``: a reply's delivery.
 
     Empty when unknown. Cut to ``limit`` cells with ``…`` inside the brackets, so it still reads as a tag.
     """
-    state = entry.decision_state
+    state = entry.decision_state or reply.delivery(entry)
     if not state:
         return ""
     return f"[{clip(one_line(state, limit), max(limit - 2, 1))}]"
@@ -156,13 +157,7 @@ class TimelineView(LineList[TimelineEntry]):
             text.append(fit(one_line(self.desk.person(item.author), author_w * 2), author_w))
             text.append(GAP)
         if item.kind is EntryKind.DECISION:
-            tag = state_tag(item, min(body_w, max(int(body_w * STATE_SHARE), SHORT_STATES)))
-            if tag:
-                text.append(tag, self.component_text_style("timeline--state"))
-            rest = body_w - cell_len(tag) - (1 if tag else 0)
-            if rest > 1:
-                text.append((" " if tag else "") + fit(one_line(item.body, rest * 2), rest))
-            return text
+            return self._tagged_body(text, item, body_w)
         if item.is_internal:
             kind = clip(one_line(item.event_kind or "event", body_w), max(body_w - len(INTERNAL_INDENT), 1))
             text.append(INTERNAL_INDENT)
@@ -180,13 +175,14 @@ class TimelineView(LineList[TimelineEntry]):
         text.append(GAP)
         text.append(fit(one_line(self.desk.person(item.author), author_w * 2), author_w))
         text.append(GAP)
-        delivery = reply.delivery(item)
-        if delivery is not None:  # a reply: how far it got comes first, like a decision's state
-            tag = f"[{clip(delivery, max(min(body_w, max(int(body_w * STATE_SHARE), SHORT_STATES)) - 2, 1))}]"
+        return self._tagged_body(text, item, body_w)
+
+    def _tagged_body(self, text: Text, item: TimelineEntry, body_w: int) -> Text:
+        """The state in brackets first (a decision's, a reply's delivery), then as much of the body as fits."""
+        tag = state_tag(item, min(body_w, max(int(body_w * STATE_SHARE), SHORT_STATES)))
+        if tag:
             text.append(tag, self.component_text_style("timeline--state"))
-            body_w -= cell_len(tag) + 1
-            if body_w <= 1:
-                return text
-            text.append(" ")
-        text.append(fit(one_line(item.body, body_w * 2), body_w))
+        rest = body_w - cell_len(tag) - (1 if tag else 0)
+        if rest > 1:
+            text.append((" " if tag else "") + fit(one_line(item.body, rest * 2), rest))
         return text
