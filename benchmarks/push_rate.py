@@ -83,7 +83,6 @@ def bench(workspace: Workspace) -> list[Result]:
 
 
 def _bench(workspace: Workspace, database: str) -> Result:
-
     from agentdesk.authority_file import demo_matrix
     from agentdesk.domain.authority import Proposal
     from agentdesk.domain.money import Money

@@ -80,7 +80,6 @@ def bench(workspace: Workspace) -> list[Result]:
 
 
 def _bench(workspace: Workspace, database: str) -> Result:
-
     senders, per_sender = workspace.sizes.webhook_senders, workspace.sizes.webhook_per_sender
     total = senders * per_sender
     secret = secrets.token_hex(32)

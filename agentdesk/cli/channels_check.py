@@ -11,7 +11,9 @@ import argparse
 import asyncio
 import sys
 from collections.abc import Awaitable, Callable
+from functools import partial
 from pathlib import Path
+from typing import Any
 
 from agentdesk.channels.config import (
     ChannelsConfig,
@@ -44,19 +46,10 @@ def channels_check(args: argparse.Namespace) -> int:
 
 async def check_all(config: ChannelsConfig) -> list[tuple[str, bool, str]]:
     """(channel, worked, one line) for each configured channel, in the file's order of sections."""
-    checks: list[tuple[str, Callable[[], Awaitable[str]]]] = []
-    if config.imap is not None:
-        imap = config.imap
-        checks.append(("imap", lambda: _imap(imap)))
-    if config.smtp is not None:
-        smtp = config.smtp
-        checks.append(("smtp", lambda: _smtp(smtp)))
-    if config.twilio is not None:
-        twilio = config.twilio
-        checks.append(("twilio", lambda: _twilio(twilio)))
-    if config.webhook is not None:
-        webhook = config.webhook
-        checks.append(("webhook", lambda: _webhook(webhook)))
+    tried: tuple[tuple[str, Callable[[Any], Awaitable[str]]], ...] = (
+        ("imap", _imap), ("smtp", _smtp), ("twilio", _twilio), ("webhook", _webhook))
+    checks = [(name, partial(check, getattr(config, name))) for name, check in tried
+              if getattr(config, name) is not None]
     results = []
     for name, check in checks:
         try:

@@ -15,13 +15,14 @@ writers lock what they depend on row by row (``SELECT … FOR UPDATE``).
 
 from __future__ import annotations
 
+import hashlib
 import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sqlalchemy import event
+from sqlalchemy import BigInteger, bindparam, event, text
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
@@ -49,6 +50,16 @@ RETRY_SQLSTATES = frozenset({"40001", "40P01"})
 
 def worth_retrying(exc: BaseException) -> bool:
     return isinstance(exc, DBAPIError) and getattr(exc.orig, "sqlstate", None) in RETRY_SQLSTATES
+
+
+_ADVISORY_LOCK = text("SELECT pg_advisory_xact_lock(:key)").bindparams(bindparam("key", type_=BigInteger))
+
+
+async def lock_name(connection: AsyncConnection, name: str) -> None:
+    """PostgreSQL: hold a lock on ``name`` until this transaction ends (``pg_advisory_xact_lock`` of a signed
+    64-bit digest of it; a collision only makes two writers wait in turn). Callers take several in sorted order."""
+    key = int.from_bytes(hashlib.blake2b(name.encode("utf-8"), digest_size=8).digest(), "big", signed=True)
+    await connection.execute(_ADVISORY_LOCK, {"key": key})
 
 
 def transaction_retries() -> AsyncRetrying:

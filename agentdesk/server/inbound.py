@@ -35,7 +35,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from typing import Any, Literal
 
-from sqlalchemy import BigInteger, bindparam, select, text, tuple_
+from sqlalchemy import bindparam, select, tuple_
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -46,7 +46,7 @@ from agentdesk.domain.text import display_text, one_line
 from agentdesk.interchange.codec import RecordError, parse_record
 from agentdesk.server.changes import Change, now_us, write_changes
 from agentdesk.server.contact_keys import HANDLE, contact_keys, handle_key
-from agentdesk.server.database import Database, transaction_retries
+from agentdesk.server.database import Database, lock_name, transaction_retries
 from agentdesk.server.group_commit import GroupCommit
 from agentdesk.server.tables import contact_key, inbound_message, record
 
@@ -54,7 +54,6 @@ CHANNELS = ("email", "phone", "sms", "chat", "social", "app", "portal", "letter"
 MAX_BODY = 100_000
 """Characters of a message body kept; the rest is cut with a note (a timeline entry, not an archive)."""
 _NAME_LIMIT = 200
-_LOCK_KEY = text("SELECT pg_advisory_xact_lock(:key)").bindparams(bindparam("key", type_=BigInteger))
 _OPEN = {status.value for status in CaseStatus if status.is_open}
 MAX_BATCH = 200
 """Messages filed in one transaction at most."""
@@ -128,10 +127,6 @@ def _digest(value: str, size: int = 10) -> str:
 def interaction_id(source_id: str) -> str:
     """The interaction's id for a provider id: the same in every backend process, every time."""
     return f"i-in-{_digest(source_id)}"
-
-
-def _lock_key(key: str) -> int:
-    return int.from_bytes(hashlib.blake2b(key.encode("utf-8"), digest_size=8).digest(), "big", signed=True)
 
 
 def _sender_keys(inbound: Inbound, region: str | None) -> list[tuple[str, str]]:
@@ -253,7 +248,7 @@ async def _file_all(connection: AsyncConnection, postgres: bool, batch: Sequence
         unknown = sorted({key for index in pending for key in batch[index][1]
                           if _known(batch[index], named, by_key) is None})
         for kind, key in unknown:
-            await connection.execute(_LOCK_KEY, {"key": _lock_key(f"contact:{kind}:{key}")})
+            await lock_name(connection, f"contact:{kind}:{key}")
         if unknown:
             by_key = await _customers_by_key(connection, all_keys)
     known = sorted({*named, *(customer for customers in by_key.values() for customer in customers)})

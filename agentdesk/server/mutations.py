@@ -44,7 +44,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import BigInteger, bindparam, select, text
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -55,7 +55,7 @@ from agentdesk.domain.model import Decision, Promise, TimelineEntry
 from agentdesk.domain.timeline import from_utc_micros
 from agentdesk.interchange.codec import RecordError, parse_record, to_json_obj
 from agentdesk.server.changes import Change, canonical, head, now_us, write_changes
-from agentdesk.server.database import Database, transaction_retries
+from agentdesk.server.database import Database, lock_name, transaction_retries
 from agentdesk.server.delivery import queue_deliveries
 from agentdesk.server.tables import mutation, record
 from agentdesk.server.users import User
@@ -65,7 +65,6 @@ DEFAULT_OFFLINE_ALLOWANCE = timedelta(days=7)
 """How long after it was taken (offline, say) the backend still takes a decision."""
 HORIZON = timedelta(days=365)
 """How far ahead a callback or a promise may lie."""
-_LOCK_ID = text("SELECT pg_advisory_xact_lock(:key)").bindparams(bindparam("key", type_=BigInteger))
 
 
 class MutationInvalid(ValueError):
@@ -168,12 +167,7 @@ async def _lock(connection: AsyncConnection, customer_id: str | None, claimed: l
         await connection.execute(select(record.c.id).where(record.c.type == "customer",
                                                            record.c.id == customer_id).with_for_update())
     for key in sorted(claimed):
-        await connection.execute(_LOCK_ID, {"key": _lock_key(key)})
-
-
-def _lock_key(key: str) -> int:
-    """A signed 64-bit key for ``pg_advisory_xact_lock`` (a collision only makes two mutations wait in turn)."""
-    return int.from_bytes(hashlib.blake2b(key.encode("utf-8"), digest_size=8).digest(), "big", signed=True)
+        await lock_name(connection, key)
 
 
 async def _stored(connection: AsyncConnection, mutation_id: str) -> tuple[str, str] | None:
