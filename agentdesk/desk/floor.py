@@ -35,9 +35,10 @@ async def read_floor(reader: StoreReader, matrix: AuthorityMatrix | None, presen
 
 
 async def backend_presence(link: BackendLink | None) -> tuple[list[Seen] | None, str | None]:
-    """Who the backend says is present; ``(None, why not)`` without a backend, a token or an answer."""
+    """Who the backend says is present; ``(None, why not)`` without a token or an answer, ``(None, None)``
+    without a backend (the floor itself says presence is unknown then)."""
     if link is None:
-        return None, "no backend: presence unknown"
+        return None, None
     token = link.find_token()
     if not token:
         return None, link.no_token

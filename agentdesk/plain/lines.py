@@ -122,7 +122,7 @@ async def print_floor(store: Path, matrix: AuthorityMatrix | None, link: Backend
         print_json(floor_json(floor))
         return 0
     console = _console()
-    if why is not None and link is not None:
+    if why is not None:
         console.print(Text(f"({why})"))
     for line in floor_lines(floor):
         console.print(Text(line))

@@ -754,7 +754,7 @@ class Session(Deciding):
 
         presence, why = await backend_presence(self.syncing.link)
         floor = await read_floor(self.reader, self.matrix, presence, self.now())
-        self.say(*(([f"({why})"] if why and self.syncing.link is not None else []) + floor_lines(floor)))
+        self.say(*([f"({why})"] if why else []), *floor_lines(floor))
 
     async def cmd_promises(self, rest: str) -> None:
         now = self.now()
