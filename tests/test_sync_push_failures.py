@@ -10,6 +10,7 @@ what is tested.
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 from pathlib import Path
 
@@ -82,7 +83,8 @@ async def test_a_mutation_the_backend_refuses_to_take_is_kept_with_its_reason_an
 
 
 class FailingBackend:
-    """Answers a mutation with ``status`` while its id is in ``failing``; takes every other one."""
+    """Answers a push request with ``status`` while it carries a mutation whose id is in ``failing``; takes every
+    other one."""
 
     def __init__(self, status: int) -> None:
         self.status = status
@@ -90,12 +92,13 @@ class FailingBackend:
         self.tried: list[str] = []
 
     def __call__(self, request: httpx.Request) -> httpx.Response:
-        if request.method == "PUT":
-            mutation_id = request.url.path.rsplit("/", 1)[-1]
-            self.tried.append(mutation_id)
-            if mutation_id in self.failing:
+        if request.url.path == "/mutations/batch":
+            ids = [pushed["id"] for pushed in json.loads(request.content)["mutations"]]
+            self.tried += ids
+            if self.failing.intersection(ids):
                 return httpx.Response(self.status, json={"detail": "internal error (ValueError)"})
-            return httpx.Response(200, json={"status": "applied", "records": [], "cursor": None})
+            return httpx.Response(200, json={"results": [{"id": ident, "status": "applied", "records": [],
+                                                          "cursor": None} for ident in ids]})
         return httpx.Response(200, json={"changes": [], "cursor": 0, "head": 0, "more": False})
 
 

@@ -230,7 +230,7 @@ async def backend_answers(path: Path, state: str, refusal: str | None = None,
             promise = body["promise"]
             if promise is not None and state == "refused":
                 promise = {**promise, "state": "cancelled"}
-            await replica.answered(item.id, [decision] + ([promise] if promise is not None else []))
+            await replica.answered([(item.id, [decision] + ([promise] if promise is not None else []), None)])
             answered.append(decision["id"])
     return answered
 

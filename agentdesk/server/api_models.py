@@ -130,6 +130,33 @@ class MutationResult(BaseModel):
     cursor: int = Field(description="The seq of its last change")
 
 
+MUTATION_ID_PATTERN = r"^[A-Za-z0-9._:~-]+$"
+MAX_BATCH = 500
+"""Mutations a workstation pushes in one request at most."""
+
+
+class PushedMutation(BaseModel):
+    id: str = Field(min_length=1, max_length=200, pattern=MUTATION_ID_PATTERN,
+                    description="The client's id of this mutation (e.g. m-01J9…)")
+    body: Mutation
+
+
+class MutationBatch(BaseModel):
+    mutations: list[PushedMutation] = Field(min_length=1, max_length=MAX_BATCH,
+                                            description=f"At most {MAX_BATCH}, in the order they were taken")
+
+
+class MutationFailure(BaseModel):
+    id: str
+    status: Literal[403, 422] = Field(description="What this mutation alone would get: 403 when the user may "
+                                                  "not send it, 422 when it cannot be read or does not fit")
+    detail: str = Field(description="Why, in one line")
+
+
+class BatchResults(BaseModel):
+    results: list[MutationResult | MutationFailure] = Field(description="One per mutation, in the same order")
+
+
 class ChangeItem(BaseModel):
     seq: int
     record: InterchangeObject

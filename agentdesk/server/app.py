@@ -34,12 +34,15 @@ from agentdesk.domain.authority import AuthorityMatrix, parse_matrix
 from agentdesk.domain.timeline import from_utc_micros
 from agentdesk.server import presence, webhooks
 from agentdesk.server.api_models import (
+    MUTATION_ID_PATTERN,
+    BatchResults,
     ChangesPage,
     ErrorDetail,
     Gone,
     Health,
     Me,
     Mutation,
+    MutationBatch,
     MutationResult,
     PresenceEntry,
     PresenceReport,
@@ -284,7 +287,7 @@ def create_app(database: str | Path | URL, matrix_text: str | None = None, *,
         return UploadReport(changed=report.changed, unchanged=report.unchanged,
                             errors=[RecordRefusal(index=i, reason=r) for i, r in sorted(report.errors)])
 
-    mutation_id_param = PathParam(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9._:~-]+$",
+    mutation_id_param = PathParam(min_length=1, max_length=200, pattern=MUTATION_ID_PATTERN,
                                   description="The client's id of this mutation (e.g. m-01J9…)")
 
     @app.put("/mutations/{mutation_id}", response_model=MutationResult, responses=ERRORS, tags=["decisions"],
@@ -297,10 +300,33 @@ def create_app(database: str | Path | URL, matrix_text: str | None = None, *,
             raise _error(403, str(exc)) from None
         except MutationInvalid as exc:
             raise _error(422, str(exc)) from None
-        backend.watch.advance(result["cursor"])
-        if body.kind == "reply" and result["status"] == "applied":
-            backend.delivery.nudge()
+        applied([(body, result)])
         return result
+
+    @app.post("/mutations/batch", response_model=BatchResults, responses=ERRORS, tags=["decisions"],
+              summary="Apply a workstation's mutations in order, each exactly once, in one transaction")
+    async def post_mutations(batch: MutationBatch, user: Annotated[User, Depends(decider)]) -> dict[str, Any]:
+        """Each mutation is checked as if it came alone after the ones before it. One that cannot be read
+        or that this user may not send gets the 422 or 403 it would get alone, and the rest go on."""
+        answers = await backend.applier.apply_many(
+            user, [(pushed.id, pushed.body.model_dump(mode="json")) for pushed in batch.mutations])
+        results: list[dict[str, Any]] = []
+        for pushed, answer in zip(batch.mutations, answers, strict=True):
+            if isinstance(answer, Exception):
+                status = 403 if isinstance(answer, MutationForbidden) else 422
+                results.append({"id": pushed.id, "status": status, "detail": _one_line(str(answer))})
+            else:
+                results.append(answer)
+        applied([(pushed.body, answer) for pushed, answer in zip(batch.mutations, answers, strict=True)
+                 if not isinstance(answer, Exception)])
+        return {"results": results}
+
+    def applied(answered: list[tuple[Any, dict[str, Any]]]) -> None:
+        """Tell the live stream of the new head, and the delivery worker of replies to send."""
+        if answered:
+            backend.watch.advance(max(result["cursor"] for _, result in answered))
+        if any(body.kind == "reply" and result["status"] == "applied" for body, result in answered):
+            backend.delivery.nudge()
 
     @app.get("/mutations/{mutation_id}", response_model=MutationResult,
              responses={**ERRORS, 404: {"model": ErrorDetail, "description": "No mutation with this id"}},

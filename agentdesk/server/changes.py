@@ -36,7 +36,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import delete, select, text, update
+from sqlalchemy import bindparam, delete, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -110,18 +110,68 @@ async def write_changes(connection: AsyncConnection, changes: Sequence[Change], 
     """
     if not changes:
         return None
-    count = len(changes)
+    last_seq, floor = await _take_seqs(connection, len(changes))
+    rows = _rows(changes, last_seq - len(changes) + 1, received_us)
+    await connection.execute(_UPSERT[postgres], rows)
+    await _log(connection, changes, rows, last_seq, floor, postgres=postgres, keep=keep)
+    return last_seq
+
+
+STAGED_SEQ = 0
+"""The seq of a record stored by :func:`stage_changes` until :func:`publish_staged` numbers it. No reader
+ever sees it: the rows are the writing transaction's own until it commits, numbered by then."""
+
+
+async def stage_changes(connection: AsyncConnection, changes: Sequence[Change], *, postgres: bool,
+                        received_us: int | None = None) -> None:
+    """Store ``changes`` now, unnumbered, so the rest of the transaction reads them (a batch of mutations,
+    each seeing the ones before it); :func:`publish_staged` numbers and logs them at its end."""
+    if changes:
+        await connection.execute(_UPSERT[postgres], _rows(changes, STAGED_SEQ, received_us, step=0))
+
+
+async def publish_staged(connection: AsyncConnection, staged: Sequence[Change], *, postgres: bool,
+                         keep: int | None = None) -> int | None:
+    """Number the records :func:`stage_changes` stored, in the order staged, and log them; returns the last
+    seq (None when nothing was staged). Like :func:`write_changes`, the last step of the transaction."""
+    if not staged:
+        return None
+    # A record staged twice (an escalation a later mutation of the batch approved) keeps its last version.
+    latest = {(change.type, change.id): change for change in staged}
+    last_seq, floor = await _take_seqs(connection, len(staged))
+    first_seq = last_seq - len(staged) + 1
+    numbered = {(change.type, change.id): first_seq + i for i, change in enumerate(staged)}
+    await connection.execute(_RENUMBER, [{"the_type": key[0], "the_id": key[1], "the_seq": seq}
+                                         for key, seq in numbered.items()])
+    rows = _rows(staged, first_seq, None)
+    await _log(connection, list(latest.values()), rows, last_seq, floor, postgres=postgres, keep=keep)
+    return last_seq
+
+
+_RENUMBER = (update(record).where(record.c.type == bindparam("the_type"), record.c.id == bindparam("the_id"))
+             .values(seq=bindparam("the_seq")))
+
+
+async def _take_seqs(connection: AsyncConnection, count: int) -> tuple[int, int]:
+    """``(last, floor)`` after taking ``count`` seqs; the counter row stays locked until commit."""
     last = (await connection.execute(
         update(change_counter).where(change_counter.c.id == 1)
         .values(last=change_counter.c.last + count).returning(change_counter.c.last, change_counter.c.floor)
     )).one()
-    last_seq, floor = int(last[0]), int(last[1])
-    first_seq = last_seq - count + 1
-    at_us = now_us()
-    rows = [{"type": c.type, "id": c.id, "customer_id": c.customer_id, "body": c.body, "seq": first_seq + i,
+    return int(last[0]), int(last[1])
+
+
+def _rows(changes: Sequence[Change], first_seq: int, received_us: int | None, *, step: int = 1) -> list[dict]:
+    return [{"type": c.type, "id": c.id, "customer_id": c.customer_id, "body": c.body, "seq": first_seq + i * step,
              "received_us": received_us, **decision_columns(c.obj)} for i, c in enumerate(changes)]
-    await connection.execute(_UPSERT[postgres], rows)
-    await _keep_contact_keys(connection, [c for c in changes if c.type == "customer"])
+
+
+async def _log(connection: AsyncConnection, latest: Sequence[Change], rows: Sequence[dict], last_seq: int,
+               floor: int, *, postgres: bool, keep: int | None) -> None:
+    """The change log's rows for ``rows``, the contact keys of the customers among ``latest``, the trim, and
+    the notice to every backend process."""
+    await _keep_contact_keys(connection, [c for c in latest if c.type == "customer"])
+    at_us = now_us()
     await connection.execute(change_log.insert(), [
         {"seq": row["seq"], "record_type": row["type"], "record_id": row["id"], "body": row["body"], "at_us": at_us}
         for row in rows])
@@ -132,7 +182,6 @@ async def write_changes(connection: AsyncConnection, changes: Sequence[Change], 
     if postgres:
         await connection.execute(text("SELECT pg_notify(:channel, :payload)"),
                                  {"channel": NOTIFY_CHANNEL, "payload": str(last_seq)})
-    return last_seq
 
 
 async def _keep_contact_keys(connection: AsyncConnection, customers: Sequence[Change]) -> None:

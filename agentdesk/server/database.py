@@ -17,12 +17,12 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sqlalchemy import BigInteger, bindparam, event, text
+from sqlalchemy import ARRAY, BigInteger, bindparam, event, text
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
@@ -52,14 +52,21 @@ def worth_retrying(exc: BaseException) -> bool:
     return isinstance(exc, DBAPIError) and getattr(exc.orig, "sqlstate", None) in RETRY_SQLSTATES
 
 
-_ADVISORY_LOCK = text("SELECT pg_advisory_xact_lock(:key)").bindparams(bindparam("key", type_=BigInteger))
+# OFFSET 0 keeps the ordered list a subquery of its own, so the locks are taken in its order.
+_ADVISORY_LOCKS = text(
+    "SELECT pg_advisory_xact_lock(key) FROM (SELECT key FROM unnest(CAST(:keys AS BIGINT[])) WITH ORDINALITY AS "
+    "named(key, place) ORDER BY place OFFSET 0) AS ordered"
+).bindparams(bindparam("keys", type_=ARRAY(BigInteger)))
 
 
-async def lock_name(connection: AsyncConnection, name: str) -> None:
-    """PostgreSQL: hold a lock on ``name`` until this transaction ends (``pg_advisory_xact_lock`` of a signed
-    64-bit digest of it; a collision only makes two writers wait in turn). Callers take several in sorted order."""
-    key = int.from_bytes(hashlib.blake2b(name.encode("utf-8"), digest_size=8).digest(), "big", signed=True)
-    await connection.execute(_ADVISORY_LOCK, {"key": key})
+async def lock_names(connection: AsyncConnection, names: Iterable[str]) -> None:
+    """PostgreSQL: hold a lock on each of ``names`` until this transaction ends (``pg_advisory_xact_lock`` of a
+    signed 64-bit digest of each; a collision only makes two writers wait in turn), taken in sorted order in
+    one statement, so writers that share names never wait on each other in a circle."""
+    keys = [int.from_bytes(hashlib.blake2b(name.encode("utf-8"), digest_size=8).digest(), "big", signed=True)
+            for name in sorted(set(names))]
+    if keys:
+        await connection.execute(_ADVISORY_LOCKS, {"keys": keys})
 
 
 def transaction_retries() -> AsyncRetrying:

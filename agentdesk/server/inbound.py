@@ -46,7 +46,7 @@ from agentdesk.domain.text import display_text, one_line
 from agentdesk.interchange.codec import RecordError, parse_record
 from agentdesk.server.changes import Change, now_us, write_changes
 from agentdesk.server.contact_keys import HANDLE, contact_keys, handle_key
-from agentdesk.server.database import Database, lock_name, transaction_retries
+from agentdesk.server.database import Database, lock_names, transaction_retries
 from agentdesk.server.group_commit import GroupCommit
 from agentdesk.server.tables import contact_key, inbound_message, record
 
@@ -247,8 +247,7 @@ async def _file_all(connection: AsyncConnection, postgres: bool, batch: Sequence
         # messages of one sender (in this batch or in any backend process) make one customer.
         unknown = sorted({key for index in pending for key in batch[index][1]
                           if _known(batch[index], named, by_key) is None})
-        for kind, key in unknown:
-            await lock_name(connection, f"contact:{kind}:{key}")
+        await lock_names(connection, [f"contact:{kind}:{key}" for kind, key in unknown])
         if unknown:
             by_key = await _customers_by_key(connection, all_keys)
     known = sorted({*named, *(customer for customers in by_key.values() for customer in customers)})

@@ -44,7 +44,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Connection, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -54,12 +54,12 @@ from agentdesk.domain.contact_log import ContactRefused, check_logged
 from agentdesk.domain.model import Decision, Promise, TimelineEntry
 from agentdesk.domain.timeline import from_utc_micros
 from agentdesk.interchange.codec import RecordError, parse_record, to_json_obj
-from agentdesk.server.changes import Change, canonical, head, now_us, write_changes
-from agentdesk.server.database import Database, lock_name, transaction_retries
+from agentdesk.server.changes import Change, canonical, head, now_us, publish_staged, stage_changes
+from agentdesk.server.database import Database, lock_names, transaction_retries
 from agentdesk.server.delivery import queue_deliveries
 from agentdesk.server.tables import mutation, record
 from agentdesk.server.users import User
-from agentdesk.server.world import RecordsWorld
+from agentdesk.server.world import BatchWorld
 
 DEFAULT_OFFLINE_ALLOWANCE = timedelta(days=7)
 """How long after it was taken (offline, say) the backend still takes a decision."""
@@ -91,6 +91,23 @@ def body_hash(body: dict[str, Any]) -> str:
     return hashlib.sha256(canonical(body).encode("utf-8")).hexdigest()
 
 
+MutationError = MutationInvalid | MutationForbidden
+"""What one mutation of a batch gets instead of a result: the 422 or 403 it would get alone."""
+
+
+@dataclass
+class _Pending:
+    """A mutation of a batch on its way through the transaction."""
+
+    place: int
+    """Its position in the batch."""
+    id: str
+    digest: str
+    action: _Action
+    changes: list[Change] = field(default_factory=list)
+    """What it staged, in order (empty when it published nothing)."""
+
+
 class Applier:
     """Applies mutations to one database under one authority matrix."""
 
@@ -103,82 +120,134 @@ class Applier:
 
     async def stored_result(self, mutation_id: str) -> dict[str, Any] | None:
         async with self.database.read() as connection:
-            row = await _stored(connection, mutation_id)
-        return json.loads(row[1]) if row is not None else None
+            stored = await _stored(connection, [mutation_id])
+        return json.loads(stored[mutation_id][1]) if mutation_id in stored else None
 
     async def apply(self, user: User, mutation_id: str, body: dict[str, Any]) -> dict[str, Any]:
         """The result of mutation ``mutation_id``: applied now, or the one stored when it was."""
-        digest = body_hash(body)
-        # A repeat is recognised inside the write transaction, after the lock (see _apply): one
-        # look there is enough, and a look before it would cost every first attempt a connection.
-        action = _Action.read(user, body)
+        (answer,) = await self.apply_many(user, [(mutation_id, body)])
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+    async def apply_many(self, user: User, items: list[tuple[str, dict[str, Any]]]
+                         ) -> list[dict[str, Any] | MutationError]:
+        """Each mutation's result (or its error), in order, all applied in one transaction.
+
+        Every mutation is checked as if it came alone, after the ones before it: each stores its
+        records before the next reads, and the change log numbers them in batch order at the end.
+        """
+        answers: list[dict[str, Any] | MutationError | None] = [None] * len(items)
+        batch: list[_Pending] = []
+        for place, (mutation_id, body) in enumerate(items):
+            try:
+                batch.append(_Pending(place, mutation_id, body_hash(body), _Action.read(user, body)))
+            except (MutationInvalid, MutationForbidden) as exc:
+                answers[place] = exc
+        if batch:
+            for place, answer in (await self._applied(user, batch)).items():
+                answers[place] = answer
+        assert all(answer is not None for answer in answers)
+        return answers  # type: ignore[return-value]
+
+    async def _applied(self, user: User, batch: list[_Pending]) -> dict[int, dict[str, Any] | MutationError]:
         try:
-            async for attempt in transaction_retries():
-                with attempt:
-                    async with self.database.write() as connection:
-                        return await self._apply(connection, user, mutation_id, digest, action)
-            raise AssertionError("unreachable")  # the last failed attempt raises
+            return await self._transaction(user, batch)
         except IntegrityError:
-            # The same id, applied by a concurrent request that committed first.
-            async with self.database.read() as connection:
-                earlier = await _stored(connection, mutation_id)
-            if earlier is None:
-                raise
-            return _repeat(mutation_id, earlier, digest)
+            # A mutation id of the batch was applied by a concurrent request that committed first: the same
+            # transaction once more finds its stored result and answers with that.
+            return await self._transaction(user, batch)
 
-    async def _apply(self, connection: AsyncConnection, user: User, mutation_id: str, digest: str,
-                     action: _Action) -> dict[str, Any]:
-        if self.database.postgres:
-            await _lock(connection, await action.customer_id(connection), action.claimed_ids())
-        earlier = await _stored(connection, mutation_id)  # applied while we waited for the lock
-        if earlier is not None:
-            return _repeat(mutation_id, earlier, digest)
-        # The clock is read after the locks, so whatever committed while this waited lies in its past.
-        received_us = now_us()
-        now = from_utc_micros(received_us)
-        outcome = await connection.run_sync(
-            lambda sync: action.apply(_Reader(RecordsWorld(sync, user.name, user.role), self.matrix, user, now,
-                                              self.offline_allowance)))
-        cursor = None
-        if outcome.published:
-            changes = [Change.of(r) for r in outcome.records]
-            cursor = await write_changes(connection, changes, postgres=self.database.postgres,
-                                         keep=self.keep_changes, received_us=received_us)
-            records = [change.obj for change in changes]
-        else:
-            records = [to_json_obj(r) for r in outcome.records]
-        if outcome.to_send:
-            await queue_deliveries(connection, outcome.to_send, received_us)
-        if cursor is None:
-            cursor = (await head(connection))[0]
-        result = {"id": mutation_id, "status": outcome.status, "reason": outcome.reason, "rule": outcome.rule,
-                  "records": records, "cursor": cursor}
-        stored = canonical(result)
-        await connection.execute(mutation.insert().values(
-            id=mutation_id, user_name=user.name, body_hash=digest, status=outcome.status,
-            result=stored, applied_at_us=now_us()))
-        return json.loads(stored)  # the very answer a repeat gets, byte for byte
+    async def _transaction(self, user: User, batch: list[_Pending]) -> dict[int, dict[str, Any] | MutationError]:
+        async for attempt in transaction_retries():
+            with attempt:
+                async with self.database.write() as connection:
+                    return await self._apply(connection, user, batch)
+        raise AssertionError("unreachable")  # the last failed attempt raises
+
+    async def _apply(self, connection: AsyncConnection, user: User, batch: list[_Pending]
+                     ) -> dict[int, dict[str, Any] | MutationError]:
+        postgres = self.database.postgres
+        if postgres:
+            await _lock(connection, batch)
+        # Looked for after the locks: a mutation applied while this waited is a repeat now.
+        stored = await _stored(connection, [pending.id for pending in batch])
+        answers: dict[int, dict[str, Any] | MutationError] = {}
+        fresh: list[tuple[_Pending, _Outcome]] = []
+        taken: dict[str, str] = {}
+        """The digests of the mutations this batch applies, by id."""
+        world = BatchWorld(user.name, user.role)
+        for pending in batch:
+            earlier = stored.get(pending.id)
+            if earlier is not None:
+                answers[pending.place] = _repeat(pending.id, earlier, pending.digest)
+                continue
+            if pending.id in taken:
+                if taken[pending.id] != pending.digest:
+                    answers[pending.place] = MutationInvalid(
+                        f"mutation {pending.id} was already applied with a different body")
+                continue  # a second copy in this batch: it gets the first one's answer
+            # The clock is read after the locks, so whatever committed while this waited lies in its past.
+            received_us = now_us()
+            now = from_utc_micros(received_us)
+            reader = _Reader(world, self.matrix, user, now, self.offline_allowance)
+            try:
+                outcome = await connection.run_sync(pending.action.apply_on, reader)
+            except MutationInvalid as exc:
+                answers[pending.place] = exc
+                continue
+            if outcome.published:
+                pending.changes = [Change.of(r) for r in outcome.records]
+                await stage_changes(connection, pending.changes, postgres=postgres, received_us=received_us)
+                world.staged(pending.changes)
+            if outcome.to_send:
+                await queue_deliveries(connection, outcome.to_send, received_us)
+            taken[pending.id] = pending.digest
+            fresh.append((pending, outcome))
+        if not fresh:
+            return answers
+        staged = [change for pending, _ in fresh for change in pending.changes]
+        last = await publish_staged(connection, staged, postgres=postgres, keep=self.keep_changes)
+        cursor = (last - len(staged)) if last is not None else (await head(connection))[0]
+        rows, results = [], {}
+        for pending, outcome in fresh:
+            cursor += len(pending.changes)  # the seq of its last change, or the head it was stored at
+            records = ([change.obj for change in pending.changes] if outcome.published
+                       else [to_json_obj(r) for r in outcome.records])
+            text_result = canonical({"id": pending.id, "status": outcome.status, "reason": outcome.reason,
+                                     "rule": outcome.rule, "records": records, "cursor": cursor})
+            results[pending.id] = (pending.digest, text_result)
+            rows.append({"id": pending.id, "user_name": user.name, "body_hash": pending.digest,
+                         "status": outcome.status, "result": text_result, "applied_at_us": now_us()})
+        await connection.execute(mutation.insert(), rows)
+        for pending in batch:
+            if pending.place not in answers:
+                # The very answer a repeat gets, byte for byte.
+                answers[pending.place] = _repeat(pending.id, results[pending.id], pending.digest)
+        return answers
 
 
-async def _lock(connection: AsyncConnection, customer_id: str | None, claimed: list[str]) -> None:
-    """PostgreSQL: the customer's row, then each claimed id, always in that order, so two mutations never
-    wait on each other in a circle."""
-    if customer_id is not None:
-        await connection.execute(select(record.c.id).where(record.c.type == "customer",
-                                                           record.c.id == customer_id).with_for_update())
-    for key in sorted(claimed):
-        await lock_name(connection, key)
+async def _lock(connection: AsyncConnection, batch: list[_Pending]) -> None:
+    """PostgreSQL: the customers' rows, then each claimed id, each in sorted order, customers first, so
+    two writers never wait on each other in a circle."""
+    customers = sorted({customer for pending in batch
+                        if (customer := await pending.action.customer_id(connection)) is not None})
+    if customers:
+        await connection.execute(select(record.c.id).where(record.c.type == "customer", record.c.id.in_(customers))
+                                 .order_by(record.c.id).with_for_update())
+    await lock_names(connection, [key for pending in batch for key in pending.action.claimed_ids()])
 
 
-async def _stored(connection: AsyncConnection, mutation_id: str) -> tuple[str, str] | None:
-    row = (await connection.execute(select(mutation.c.body_hash, mutation.c.result)
-                                    .where(mutation.c.id == mutation_id))).first()
-    return (row[0], row[1]) if row is not None else None
+async def _stored(connection: AsyncConnection, mutation_ids: list[str]) -> dict[str, tuple[str, str]]:
+    """``id: (body hash, result)`` of those of ``mutation_ids`` applied before."""
+    rows = await connection.execute(select(mutation.c.id, mutation.c.body_hash, mutation.c.result)
+                                    .where(mutation.c.id.in_(sorted(set(mutation_ids)))))
+    return {row[0]: (row[1], row[2]) for row in rows}
 
 
-def _repeat(mutation_id: str, earlier: tuple[str, str], digest: str) -> dict[str, Any]:
+def _repeat(mutation_id: str, earlier: tuple[str, str], digest: str) -> dict[str, Any] | MutationError:
     if earlier[0] != digest:
-        raise MutationInvalid(f"mutation {mutation_id} was already applied with a different body")
+        return MutationInvalid(f"mutation {mutation_id} was already applied with a different body")
     return json.loads(earlier[1])
 
 
@@ -187,15 +256,20 @@ def _repeat(mutation_id: str, earlier: tuple[str, str], digest: str) -> dict[str
 
 class _Reader:
     """What a mutation reads, inside the locked transaction: the records (as the workflow's
-    :class:`~agentdesk.server.world.RecordsWorld`), the matrix, the user and the backend's clock."""
+    :class:`~agentdesk.server.world.BatchWorld`), the matrix, the user and the backend's clock."""
 
-    def __init__(self, world: RecordsWorld, matrix: AuthorityMatrix, user: User, now: datetime,
+    def __init__(self, world: BatchWorld, matrix: AuthorityMatrix, user: User, now: datetime,
                  offline_allowance: timedelta = DEFAULT_OFFLINE_ALLOWANCE) -> None:
         self.world = world
         self.matrix = matrix
         self.user = user
         self.now = now
         self.offline_allowance = offline_allowance
+
+    def on(self, connection: Connection) -> _Reader:
+        """This reader, its world reading through ``connection``."""
+        self.world.on(connection)
+        return self
 
     def check_times(self, decision: Decision, promise: Promise | None) -> None:
         """Refuses a decision taken longer ago than the offline allowance, and a callback or promise
@@ -294,6 +368,10 @@ class _Action:
     def claimed_ids(self) -> list[str]:
         """The ``type:id`` keys of the records this mutation creates; none of them may exist yet."""
         return []
+
+    def apply_on(self, connection: Connection, reader: _Reader) -> _Outcome:
+        """:meth:`apply` with ``reader`` reading through ``connection`` (``run_sync`` calls it so)."""
+        return self.apply(reader.on(connection))
 
     def apply(self, reader: _Reader) -> _Outcome:
         """The outcome, decided by :mod:`agentdesk.domain.workflow` (runs inside ``run_sync``)."""

@@ -14,6 +14,7 @@ here all the same.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
@@ -24,6 +25,7 @@ from agentdesk.domain.authority import COUNTED_KINDS, COUNTED_STATES
 from agentdesk.domain.model import Agent, Case, Customer, Decision
 from agentdesk.domain.timeline import from_utc_micros, utc_micros
 from agentdesk.interchange.codec import parse_record
+from agentdesk.server.changes import Change
 from agentdesk.server.tables import record
 
 
@@ -90,6 +92,35 @@ class RecordsWorld:
                    record.c.type == "decision", record.c.decision_state.in_(sorted(COUNTED_STATES)),
                    record.c.decision_scheduled_us >= utc_micros(since)))
         return frozenset(from_utc_micros(us) for (us,) in rows)
+
+
+class BatchWorld(RecordsWorld):
+    """The records as a batch of mutations sees them in its one transaction: each record is read once,
+    and what a mutation of the batch stores is what the next one reads (:meth:`staged`).
+
+    Safe to remember for the whole transaction: the batch holds its customers' rows, and every record
+    a mutation writes belongs to one of them.
+    """
+
+    def __init__(self, user_name: str, user_role: str) -> None:
+        super().__init__(None, user_name, user_role)  # type: ignore[arg-type]  # given by on() before each use
+        self._bodies: dict[tuple[str, str], dict[str, Any] | None] = {}
+
+    def on(self, connection: Connection) -> BatchWorld:
+        """This world, reading through ``connection`` (the sync face ``run_sync`` gives each mutation)."""
+        self.connection = connection
+        return self
+
+    def body(self, kind: str, ident: str) -> dict[str, Any] | None:
+        key = (kind, ident)
+        if key not in self._bodies:
+            self._bodies[key] = super().body(kind, ident)
+        return self._bodies[key]
+
+    def staged(self, changes: Iterable[Change]) -> None:
+        """What a mutation of the batch just stored."""
+        for change in changes:
+            self._bodies[(change.type, change.id)] = change.obj
 
 
 def counted_at(decision: Decision, received_us: int | None, now: datetime) -> datetime:

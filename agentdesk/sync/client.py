@@ -105,8 +105,12 @@ class BackendClient:
     async def me(self) -> dict[str, Any]:
         return (await self._request("GET", "/me")).json()
 
-    async def put_mutation(self, mutation_id: str, body: Mapping[str, Any]) -> dict[str, Any]:
-        return (await self._request("PUT", f"/mutations/{mutation_id}", json=body)).json()
+    async def push_mutations(self, mutations: Iterable[tuple[str, Mapping[str, Any]]]) -> list[dict[str, Any]]:
+        """Each mutation's answer, in order: a result, or ``{"id", "status": 403 or 422, "detail"}`` for one the
+        backend will never take."""
+        body = {"mutations": [{"id": ident, "body": mutation} for ident, mutation in mutations]}
+        results: list[dict[str, Any]] = (await self._request("POST", "/mutations/batch", json=body)).json()["results"]
+        return results
 
     async def changes(self, after: int, limit: int = 5000) -> dict[str, Any]:
         return (await self._request("GET", "/changes", params={"after": after, "limit": limit})).json()

@@ -23,6 +23,7 @@ import asyncio
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from typing import Any
 
 from agentdesk.retry import RECONNECT, SERVER_FAILURES, mutation_wait
 from agentdesk.store.outbox import OutboxItem
@@ -38,12 +39,22 @@ transaction of a snapshot: fewer, larger transactions make a first sync of a mil
 IDLE_SECONDS = 1.0
 """How often the loop looks at the outbox and refreshes the status while nothing wakes it."""
 
+PUSH_MOST = 100
+"""Mutations sent in one request at most. A push starts with one and doubles the number with each answered
+request: the first decision is answered as soon as one mutation can be, and after a failure the requests
+shrink back to one, so a mutation the backend fails on is tried alone and its wait and attempts are its own."""
+
 REPORT_BATCH = 100
 """Set-aside changes told to the backend's log per request (the backend takes at most this many)."""
 
 
 def _utc_now() -> datetime:
     return datetime.now(timezone.utc)
+
+
+def _cursor(answer: dict[str, Any]) -> int | None:
+    cursor = answer.get("cursor")
+    return int(cursor) if cursor is not None else None
 
 
 @dataclass
@@ -86,6 +97,8 @@ class Syncer:
         self._on_kept = on_kept
         self._retry_at: dict[str, datetime] = {}
         """Mutations the backend failed on, and when to try each again."""
+        self._push_size = 1
+        """Mutations the next push request carries at most (see :data:`PUSH_MOST`)."""
         self._set_aside_tried = False
         """Whether this loop has tried the changes set aside earlier (once at its first pull, then after each
         pull that brought records, which may be what they lacked)."""
@@ -103,41 +116,64 @@ class Syncer:
     # --- one pass ----------------------------------------------------------------------
 
     async def push(self) -> SyncReport:
-        """Send every outbox mutation, oldest first, and store each answer as it comes.
+        """Send every outbox mutation, oldest first, a page of them per request, and store the answers of each
+        request in one local transaction.
 
         Raises :class:`Unreachable` when the backend cannot be reached; what was answered
         so far is stored, the rest stays in the outbox.
         """
         report = SyncReport()
         after = 0
-        while items := await self.replica.outbox(after=after):
-            for item in items:
-                after = item.seq
-                if self._retry_at.get(item.id, self.clock()) > self.clock():
-                    continue  # failed on a moment ago: its turn comes after its wait, the rest go now
-                try:
-                    result = await self.backend.put_mutation(item.id, mutation_body(item))
-                except ServerFailed as exc:
-                    await self._server_failed(item, str(exc), report)
-                    continue
-                except BackendRefused as exc:
-                    if exc.status == 401:
-                        raise
-                    # The backend will never take this one (a conflict, a role that may not write):
-                    # keep it for the user to see, and let the queue behind it move on.
-                    await self._rejected(item, str(exc), report)
-                    continue
-                self._retry_at.pop(item.id, None)
-                cursor = result.get("cursor")
-                stored = await self.replica.answered(item.id, result.get("records", ()), server=self.backend.base_url,
-                                                     cursor=int(cursor) if cursor is not None else None)
-                self._set_aside(stored, report)
-                if result.get("status") == "refused":
-                    report.refused.append(f"{describe(item)}: {result.get('reason')}")
-                else:
-                    report.applied += 1
-                self._applied()
+        while items := await self.replica.outbox(after=after, limit=PUSH_MOST):
+            after = items[-1].seq
+            now = self.clock()
+            # One the backend failed on a moment ago gets its turn after its wait; the rest go now.
+            due = [item for item in items if self._retry_at.get(item.id, now) <= now]
+            while due:
+                sent, due = due[:self._push_size], due[self._push_size:]
+                await self._push(sent, report)
         return report
+
+    async def _push(self, items: list[OutboxItem], report: SyncReport) -> None:
+        try:
+            answers = await self.backend.push_mutations((item.id, mutation_body(item)) for item in items)
+        except ServerFailed as exc:
+            self._push_size = 1
+            for item in items:
+                await self._server_failed(item, str(exc), report)
+            return
+        except BackendRefused as exc:
+            if exc.status == 401:
+                raise
+            self._push_size = 1
+            for item in items:
+                await self._rejected(item, str(exc), report)
+            return
+        except Unreachable:
+            self._push_size = 1
+            raise
+        self._push_size = min(2 * self._push_size, PUSH_MOST)
+        answered = []
+        for item, answer in zip(items, answers, strict=True):
+            if "detail" in answer:
+                # The backend will never take this one (a conflict, a role that may not write):
+                # keep it for the user to see, and let the queue behind it move on.
+                await self._rejected(item, str(answer["detail"]), report)
+                continue
+            self._retry_at.pop(item.id, None)
+            answered.append((item, answer))
+        if not answered:
+            return
+        stored = await self.replica.answered(
+            [(item.id, answer.get("records", ()), _cursor(answer)) for item, answer in answered],
+            server=self.backend.base_url)
+        self._set_aside(stored, report)
+        for item, answer in answered:
+            if answer.get("status") == "refused":
+                report.refused.append(f"{describe(item)}: {answer.get('reason')}")
+            else:
+                report.applied += 1
+        self._applied()
 
     async def _server_failed(self, item: OutboxItem, reason: str, report: SyncReport) -> None:
         """The backend failed on this mutation: wait longer before each new try; after the last, set it aside."""

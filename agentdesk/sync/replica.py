@@ -107,25 +107,27 @@ class Replica:
         rows = await self._writer.fetch(*sync_state.rejected_items())
         return [OutboxItem.from_row(row) for row in rows]
 
-    async def answered(self, mutation_id: str, records: Iterable[Mapping[str, Any]], *,
-                       server: str | None = None, cursor: int | None = None) -> Pulled:
-        """Store the backend's answer to a mutation and take it off the outbox, together.
+    async def answered(self, answers: Sequence[tuple[str, Iterable[Mapping[str, Any]], int | None]], *,
+                       server: str | None = None) -> Pulled:
+        """Store the backend's answers to mutations and take them off the outbox, all in one transaction.
 
-        ``cursor`` is the answer's (the seq of its last change on ``server``). When the pull
-        from that server has already gone past it, the answer is old news: a repeat after a
-        lost answer gets the result stored back then, and the pull may since have brought
-        newer versions of its records (an escalation approved meanwhile), which the old ones
-        must not overwrite. Then only what the pull cannot have brought is kept: the decision
-        still waiting here for its answer, and its promise (a refusal the backend answered to
-        its sender alone, because it named what the backend does not hold, is never pulled).
-        A record of the answer that the store cannot hold is set aside as a pulled one is.
+        Each answer is ``(mutation id, its records, its cursor)``, the cursor being the seq of its
+        last change on ``server``. When the pull from that server has already gone past it, the
+        answer is old news: a repeat after a lost answer gets the result stored back then, and the
+        pull may since have brought newer versions of its records (an escalation approved meanwhile),
+        which the old ones must not overwrite. Then only what the pull cannot have brought is kept:
+        the decision still waiting here for its answer, and its promise (a refusal the backend
+        answered to its sender alone, because it named what the backend does not hold, is never
+        pulled). A record of an answer that the store cannot hold is set aside as a pulled one is.
         """
-        if server is not None and cursor is not None:
-            state = await self._pull_state()
-            if state.get("server") == server and int(state.get("cursor", 0)) >= cursor:
+        state = await self._pull_state() if server is not None else {}
+        pulled_to = int(state.get("cursor", 0)) if state.get("server") == server else None
+        changes: list[Change] = []
+        for _mutation_id, records, cursor in answers:
+            if pulled_to is not None and cursor is not None and pulled_to >= cursor:
                 records = await self._still_unanswered(list(records))
-        return await self._apply_page(_changes(records, None, cursor or 0),
-                                      [sync_state.answered(mutation_id)])
+            changes += _changes(records, None, cursor or 0)
+        return await self._apply_page(changes, [sync_state.answered(mutation_id) for mutation_id, _, _ in answers])
 
     async def _still_unanswered(self, records: list[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
         """The decisions of ``records`` that this store still holds as pending or queued, and their promises."""
