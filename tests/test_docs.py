@@ -87,3 +87,10 @@ def test_every_interchange_example_is_a_record_the_codec_reads() -> None:
     kinds = {type(parse_line(line.encode("utf-8"))).__name__ for line in lines}
     assert len(lines) >= 9 and kinds >= {"Agent", "Customer", "Case", "TimelineEntry", "Decision", "Promise",
                                          "AuditEntry", "Article"}
+
+
+def test_every_picture_of_the_readme_is_one_that_make_py_regenerates() -> None:
+    maker = (ROOT / "screenshots" / "make.py").read_text(encoding="utf-8")
+    saved = set(re.findall(r"(?<![\w.])_?save\((?:\w+, )?\"([\w-]+)\"\)", maker))
+    shown = re.findall(r"\]\(screenshots/([\w-]+)\.svg\)", (ROOT / "README.md").read_text(encoding="utf-8"))
+    assert shown and set(shown) <= saved, sorted(set(shown) - saved)
