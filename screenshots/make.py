@@ -9,12 +9,15 @@ from run to run, so a change in them is a change in the workstation.
 from __future__ import annotations
 
 import asyncio
+import random
 import socket
 import tempfile
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
+from types import SimpleNamespace
 from zoneinfo import ZoneInfo
 
+import agentdesk.domain.ids
 from agentdesk.demo.build import DEMO_AGENT, build_demo
 from agentdesk.tui.app import AgentDeskApp
 from agentdesk.tui.screens.customer import CustomerScreen
@@ -195,6 +198,8 @@ def _nowhere() -> str:
 
 
 async def main() -> None:
+    # The ids of decisions taken here show on some pictures: seeded, they stay the same from run to run.
+    agentdesk.domain.ids.secrets = SimpleNamespace(randbits=random.Random(NOW.timestamp()).getrandbits)  # type: ignore[assignment]
     with tempfile.TemporaryDirectory() as scratch:
         store = Path(scratch) / "demo.sqlite3"
         await build_demo(store, now=NOW)

@@ -48,7 +48,7 @@ from agentdesk.interchange.codec import (
 
 CORPUS = Path(__file__).parent / "corpus"
 
-# The examples of the contract (shared/contract.md, "Interchange JSONL"), verbatim.
+# The examples of the published interchange format, verbatim (docs/interchange.md keeps them too).
 CONTRACT_LINES = (CORPUS / "contract.jsonl").read_text(encoding="utf-8").splitlines()
 
 # The decision workflow's records (issue 3): every new field, in canonical order.

@@ -212,14 +212,18 @@ def _import(args: argparse.Namespace) -> int:
             raise CommandError(f"cannot read {args.file}: {exc.strerror}") from exc
         with source:
             report = asyncio.run(load_jsonl(source, store, max_record_bytes=args.max_record_bytes))
-    messages = report.messages()
+    say_skipped(report.messages())
+    print(report.summary(), file=sys.stderr)
+    return 1 if report.errors else 0
+
+
+def say_skipped(messages: list[str]) -> None:
+    """The first :data:`IMPORT_ERRORS_SHOWN` reasons for skipped lines on stderr, then how many more there were."""
     for message in messages[:IMPORT_ERRORS_SHOWN]:
         print(f"agentdesk: {message}", file=sys.stderr)
     if len(messages) > IMPORT_ERRORS_SHOWN:
         print(f"agentdesk: and {len(messages) - IMPORT_ERRORS_SHOWN:,} more lines skipped for a reason of their own "
               f"(the first {IMPORT_ERRORS_SHOWN} are above)", file=sys.stderr)
-    print(report.summary(), file=sys.stderr)
-    return 1 if report.errors else 0
 
 
 def _knowledge(args: argparse.Namespace) -> int:

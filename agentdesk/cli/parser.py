@@ -1,4 +1,4 @@
-"""Command-line grammar (contract.md, "Commands")."""
+"""Command-line grammar: every command, its options and their help (README.md, "Commands")."""
 
 from __future__ import annotations
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
 
-from agentdesk.cli.commands import CommandError, UsageError
+from agentdesk.cli.commands import CommandError, UsageError, say_skipped
 from agentdesk.desk.errors import StoreError
 from agentdesk.domain.text import one_line
 from agentdesk.sync.credentials import (
@@ -26,6 +26,8 @@ from agentdesk.sync.credentials import (
 from agentdesk.sync.status import CHANGE, MUTATION, Kept
 
 if TYPE_CHECKING:
+    from rich.console import Console
+
     from agentdesk.domain.authority import AuthorityMatrix
     from agentdesk.sync.engine import SyncReport
 
@@ -211,7 +213,12 @@ def upload(args: argparse.Namespace) -> int:
         return asyncio.run(_upload(source, server, token, args.max_record_bytes))
 
 
-async def _upload(source: BinaryIO, server: str, token: str, max_record_bytes: int) -> int:
+async def _upload(source: BinaryIO, server: str, token: str, max_record_bytes: int,
+                  console: Console | None = None) -> int:
+    """Upload ``source``; a progress bar on ``console`` (stderr) when it is a terminal, then one count line."""
+    from rich.console import Console
+
+    from agentdesk.cli.upload_progress import count_records, upload_progress
     from agentdesk.interchange.codec import RecordError, decode_line
     from agentdesk.sync.client import BackendClient, BackendRefused, Unreachable
     from agentdesk.sync.upload import UploadSummary, upload
@@ -219,6 +226,8 @@ async def _upload(source: BinaryIO, server: str, token: str, max_record_bytes: i
     errors: list[tuple[int, str]] = []
     numbers: list[int] = []
     """The line number of each record sent, by its position in the upload."""
+    progress = upload_progress(console or Console(stderr=True))
+    task = progress.add_task("upload", total=count_records(source))
 
     def good_records() -> Iterator[Any]:
         for number, raw in enumerate(source, 1):
@@ -228,21 +237,22 @@ async def _upload(source: BinaryIO, server: str, token: str, max_record_bytes: i
                 obj = decode_line(raw, max_record_bytes=max_record_bytes)
             except RecordError as exc:
                 errors.append((number, exc.message))
+                progress.advance(task)
                 continue
             numbers.append(number)
             yield obj
 
     summary = UploadSummary()
     try:
-        async with BackendClient(server, token) as backend:
-            summary = await upload(backend, good_records())
+        with progress:
+            async with BackendClient(server, token) as backend:
+                summary = await upload(backend, good_records(), on_sent=lambda sent: progress.advance(task, sent))
     except BackendRefused as exc:
         raise CommandError(f"{server} refused the upload: {exc}") from None
     except Unreachable as exc:
         raise CommandError(f"{exc}; what was sent before stays stored (uploading again is harmless)") from None
     errors += [(numbers[index], reason) for index, reason in summary.errors]
-    for number, reason in sorted(errors):
-        print(f"agentdesk: line {number}: {reason}", file=sys.stderr)
+    say_skipped([f"line {number}: {reason}" for number, reason in sorted(errors)])
     print(f"uploaded to {server}: {summary.changed:,} new or changed, {summary.unchanged:,} unchanged, "
           f"{len(errors):,} skipped", file=sys.stderr)
     return 1 if errors else 0

@@ -6,8 +6,8 @@
 >>> records[0]["type"], records[-1]["type"]
 ('agent', 'promise')
 
-Records are plain JSON-ready dicts in the format of the contract's "Interchange
-JSONL" (``"type"`` first, times as ISO 8601 text with an offset, money as a
+Records are plain JSON-ready dicts in the interchange format (docs/interchange.md:
+``"type"`` first, times as ISO 8601 text with an offset, money as a
 decimal string plus ``"currency"``), yielded in dependency order: agents,
 customers, cases, interactions and events, decisions, promises. Everything is
 placed relative to ``now``, and the same ``seed`` with the same ``now`` gives

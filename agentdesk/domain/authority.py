@@ -5,9 +5,9 @@ checks again with the same functions before it applies anything. Nothing is ever
 clipped to fit: a proposal beyond a limit is refused, naming the limit and the role
 that could decide instead.
 
-The file format is contract.md's TOML. Beyond the contract a matrix may say when
-callbacks can be made (``[callbacks]``), when promises fall due (``[promises]``)
-and a default goodwill amount (``voucher.default``); all have sensible defaults.
+The file format is TOML, described key by key in docs/authority.md. Besides the roles
+a matrix may say when callbacks can be made (``[callbacks]``), when promises fall due
+(``[promises]``) and a default goodwill amount (``voucher.default``); all have sensible defaults.
 """
 
 from __future__ import annotations

@@ -137,7 +137,7 @@ else:
 
 
 class _Schema(msgspec.Struct, kw_only=True, frozen=True):
-    """An interchange record's known fields in the contract's order (after ``type``); others go to ``extra``."""
+    """A record type's known fields in the order of docs/interchange.md (after ``type``); others: ``extra``."""
 
 
 class AgentSchema(_Schema, kw_only=True, frozen=True):
@@ -256,7 +256,7 @@ SCHEMAS: dict[str, type[_Schema]] = {
 }
 
 FIELDS: dict[str, tuple[str, ...]] = {kind: ("type", *schema.__struct_fields__) for kind, schema in SCHEMAS.items()}
-"""The fields each type knows, in the contract's order ("type" and "id" first)."""
+"""The fields each type knows, in the order of docs/interchange.md ("type" and "id" first)."""
 _KNOWN = {name: frozenset(fields) for name, fields in FIELDS.items()}
 
 
@@ -823,7 +823,7 @@ def _merge_extra(out: dict[str, Any], extra: Mapping[str, Any]) -> dict[str, Any
 
 
 def to_json_obj(record: Record) -> dict[str, Any]:
-    """The canonical interchange object: ``type`` and ``id`` first, the contract's order, no nulls."""
+    """The canonical interchange object: ``type`` and ``id`` first, the documented order, no nulls."""
     try:
         to_obj = _TO_OBJ[type(record)]
     except KeyError:
@@ -973,7 +973,7 @@ _TO_OBJ: dict[type, Callable[[Any], dict[str, Any]]] = {
     TimelineEntry: _entry_obj, Customer: _customer_obj, Agent: _agent_obj, Case: _case_obj,
     Decision: _decision_obj, Promise: _promise_obj, AuditEntry: _audit_obj, Article: _article_obj,
 }
-"""Each record type's canonical object, fields in the contract's order (``extra`` is added after)."""
+"""Each record type's canonical object, fields in the order of docs/interchange.md (``extra`` is added after)."""
 
 
 def _put(out: dict[str, Any], key: str, value: object) -> None:

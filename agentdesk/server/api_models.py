@@ -13,7 +13,7 @@ from agentdesk.server.limits import MAX_FREE_TEXT_CHARS
 from agentdesk.server.records import MAX_RECORDS
 
 InterchangeObject = Annotated[dict[str, Any], Field(
-    description="An interchange record (contract.md, 'Interchange JSONL'), e.g. "
+    description="An interchange record (docs/interchange.md), e.g. "
                 '{"type": "customer", "id": "c-1001", "name": "Petra Lindner"}')]
 
 

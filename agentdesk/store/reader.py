@@ -240,7 +240,7 @@ class StoreReader:
         return CustomerCard(customer, owner)
 
     async def find_customer(self, reference: str) -> Customer | None:
-        """A customer by id, e-mail address or phone number (as the contract's CUSTOMER)."""
+        """A customer by id, e-mail address or phone number (the commands' CUSTOMER)."""
         reference = reference.strip()
         found = await self.customer(reference)
         if found is not None:

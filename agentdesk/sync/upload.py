@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,8 +21,10 @@ class UploadSummary:
 
 
 async def upload(backend: BackendClient, records: Iterable[Mapping[str, Any]],
-                 batch: int = UPLOAD_BATCH) -> UploadSummary:
+                 batch: int = UPLOAD_BATCH, on_sent: Callable[[int], None] | None = None) -> UploadSummary:
     """Send ``records`` in batches; what the backend said, with error positions counted across batches.
+
+    ``on_sent`` is told the size of each batch the backend has answered (for a progress display).
 
     Batches already sent stay stored when a later one fails (:class:`~agentdesk.sync.client.Unreachable`,
     :class:`~agentdesk.sync.client.BackendRefused`); uploading again is harmless, the backend is
@@ -39,6 +41,8 @@ async def upload(backend: BackendClient, records: Iterable[Mapping[str, Any]],
         summary.unchanged += answer.get("unchanged", 0)
         summary.errors.extend((offset + error["index"], error["reason"]) for error in answer.get("errors", ()))
         offset += len(pending)
+        if on_sent is not None:
+            on_sent(len(pending))
         pending.clear()
 
     for record in records:
