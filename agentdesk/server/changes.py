@@ -133,7 +133,8 @@ async def stage_changes(connection: AsyncConnection, changes: Sequence[Change], 
 async def publish_staged(connection: AsyncConnection, staged: Sequence[Change], *, postgres: bool,
                          keep: int | None = None) -> int | None:
     """Number the records :func:`stage_changes` stored, in the order staged, and log them; returns the last
-    seq (None when nothing was staged). Like :func:`write_changes`, the last step of the transaction."""
+    seq (None when nothing was staged). Like :func:`write_changes`, the last step of the transaction.
+    (PostgreSQL's mutations do this in one statement: :mod:`agentdesk.server.publish`.)"""
     if not staged:
         return None
     # A record staged twice (an escalation a later mutation of the batch approved) keeps its last version.
@@ -175,13 +176,18 @@ async def _log(connection: AsyncConnection, latest: Sequence[Change], rows: Sequ
     await connection.execute(change_log.insert(), [
         {"seq": row["seq"], "record_type": row["type"], "record_id": row["id"], "body": row["body"], "at_us": at_us}
         for row in rows])
+    await trim(connection, last_seq, floor, keep)
+    if postgres:
+        await connection.execute(text("SELECT pg_notify(:channel, :payload)"),
+                                 {"channel": NOTIFY_CHANNEL, "payload": str(last_seq)})
+
+
+async def trim(connection: AsyncConnection, last_seq: int, floor: int, keep: int | None) -> None:
+    """With ``keep`` set, drop the changes below the newest ``keep`` and raise the floor over them."""
     if keep is not None and last_seq - keep > floor:
         new_floor = last_seq - keep
         await connection.execute(delete(change_log).where(change_log.c.seq <= new_floor))
         await connection.execute(update(change_counter).where(change_counter.c.id == 1).values(floor=new_floor))
-    if postgres:
-        await connection.execute(text("SELECT pg_notify(:channel, :payload)"),
-                                 {"channel": NOTIFY_CHANNEL, "payload": str(last_seq)})
 
 
 async def _keep_contact_keys(connection: AsyncConnection, customers: Sequence[Change]) -> None:

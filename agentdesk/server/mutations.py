@@ -54,9 +54,10 @@ from agentdesk.domain.contact_log import ContactRefused, check_logged
 from agentdesk.domain.model import Decision, Promise, TimelineEntry
 from agentdesk.domain.timeline import from_utc_micros
 from agentdesk.interchange.codec import RecordError, parse_record, to_json_obj
-from agentdesk.server.changes import Change, canonical, head, now_us, publish_staged, stage_changes
+from agentdesk.server.changes import Change, canonical, now_us, stage_changes
 from agentdesk.server.database import Database, lock_names, transaction_retries
 from agentdesk.server.delivery import queue_deliveries
+from agentdesk.server.publish import Answered, publish
 from agentdesk.server.tables import mutation, record
 from agentdesk.server.users import User
 from agentdesk.server.world import BatchWorld
@@ -207,19 +208,17 @@ class Applier:
         if not fresh:
             return answers
         staged = [change for pending, _ in fresh for change in pending.changes]
-        last = await publish_staged(connection, staged, postgres=postgres, keep=self.keep_changes)
-        cursor = (last - len(staged)) if last is not None else (await head(connection))[0]
-        rows, results = [], {}
+        applied, through = [], 0
         for pending, outcome in fresh:
-            cursor += len(pending.changes)  # the seq of its last change, or the head it was stored at
+            through += len(pending.changes)
             records = ([change.obj for change in pending.changes] if outcome.published
                        else [to_json_obj(r) for r in outcome.records])
-            text_result = canonical({"id": pending.id, "status": outcome.status, "reason": outcome.reason,
-                                     "rule": outcome.rule, "records": records, "cursor": cursor})
-            results[pending.id] = (pending.digest, text_result)
-            rows.append({"id": pending.id, "user_name": user.name, "body_hash": pending.digest,
-                         "status": outcome.status, "result": text_result, "applied_at_us": now_us()})
-        await connection.execute(mutation.insert(), rows)
+            applied.append(Answered(pending.id, pending.digest, outcome.status,
+                                    {"id": pending.id, "status": outcome.status, "reason": outcome.reason,
+                                     "rule": outcome.rule, "records": records}, through))
+        texts = await publish(connection, staged, applied, postgres=postgres, keep=self.keep_changes,
+                              user_name=user.name)
+        results = {a.id: (a.digest, result) for a, result in zip(applied, texts, strict=True)}
         for pending in batch:
             if pending.place not in answers:
                 # The very answer a repeat gets, byte for byte.
