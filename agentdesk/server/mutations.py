@@ -178,6 +178,8 @@ class Applier:
         taken: dict[str, str] = {}
         """The digests of the mutations this batch applies, by id."""
         world = BatchWorld(user.name, user.role)
+        await world.read_ahead(connection, [("agent", user.name),
+                                            *(key for pending in batch for key in pending.action.reads())])
         for pending in batch:
             earlier = stored.get(pending.id)
             if earlier is not None:
@@ -368,6 +370,11 @@ class _Action:
         """The ``type:id`` keys of the records this mutation creates; none of them may exist yet."""
         return []
 
+    def reads(self) -> list[tuple[str, str]]:
+        """``(type, id)`` of the records its checks read, besides its user's agent record: read ahead for the
+        whole batch at once."""
+        return []
+
     def apply_on(self, connection: Connection, reader: _Reader) -> _Outcome:
         """:meth:`apply` with ``reader`` reading through ``connection`` (``run_sync`` calls it so)."""
         return self.apply(reader.on(connection))
@@ -404,6 +411,17 @@ class _DecisionAction(_Action):
         if self.promise is not None:
             claimed.append(f"promise:{self.promise.id}")
         return claimed
+
+    def reads(self) -> list[tuple[str, str]]:
+        d = self.decision
+        keys = [("customer", d.customer), ("decision", d.id)]
+        if d.case is not None:
+            keys.append(("case", d.case))
+        if self.promise is not None:
+            keys.append(("promise", self.promise.id))
+        if d.approves is not None:
+            keys.append(("decision", d.approves))
+        return keys
 
     def decided_at(self, reader: _Reader) -> Decision:
         """The decision as taken, but never later than the backend's clock (a fast clock must not hide it
@@ -510,6 +528,9 @@ class _DeclineAction(_Action):
             record.c.type == "decision", record.c.id == self.escalation_id))).first()
         return row[0] if row is not None else None
 
+    def reads(self) -> list[tuple[str, str]]:
+        return [("decision", self.escalation_id)]
+
     def apply(self, reader: _Reader) -> _Outcome:
         try:
             opened = workflow.open_escalation(reader.world, reader.matrix, self.user.name, self.escalation_id)
@@ -537,6 +558,12 @@ class _InteractionAction(_Action):
 
     def claimed_ids(self) -> list[str]:
         return [f"interaction:{self.interaction.id}"]
+
+    def reads(self) -> list[tuple[str, str]]:
+        keys = [("customer", self.interaction.customer), ("interaction", self.interaction.id)]
+        if self.interaction.case is not None:
+            keys.append(("case", self.interaction.case))
+        return keys
 
 
 class _ContactAction(_InteractionAction):

@@ -19,7 +19,8 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, or_, select
+from sqlalchemy import BigInteger, Connection, Select, bindparam, or_, select, tuple_
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from agentdesk.domain.authority import COUNTED_KINDS, COUNTED_STATES
 from agentdesk.domain.model import Agent, Case, Customer, Decision
@@ -38,8 +39,7 @@ class RecordsWorld:
         self.user_role = user_role
 
     def body(self, kind: str, ident: str) -> dict[str, Any] | None:
-        row = self.connection.execute(
-            select(record.c.body).where(record.c.type == kind, record.c.id == ident)).first()
+        row = self.connection.execute(_BODY, {"kind": kind, "ident": ident}).first()
         return json.loads(row[0]) if row is not None else None
 
     def _parsed(self, kind: str, ident: str) -> Any:
@@ -69,16 +69,11 @@ class RecordsWorld:
     def counting_decisions(self, customer_id: str, case_id: str | None, since: datetime,
                            now: datetime) -> list[Decision]:
         since_us = utc_micros(since)
-        # The later of two times is after ``since`` when either is.
-        in_window = [record.c.decision_at_us > since_us, record.c.received_us > since_us]
-        if case_id is not None:
-            in_window.append(record.c.decision_case == case_id)
-        rows = self.connection.execute(
-            select(record.c.body, record.c.received_us)
-            .where(record.c.customer_id == customer_id, record.c.type == "decision",
-                   record.c.decision_kind.in_(COUNTED_KINDS), record.c.decision_state.in_(sorted(COUNTED_STATES)),
-                   or_(*in_window))
-            .order_by(record.c.decision_at_us, record.c.id))
+        if case_id is None:
+            rows = self.connection.execute(_COUNTING, {"customer": customer_id, "since": since_us})
+        else:
+            rows = self.connection.execute(_COUNTING_ON_CASE, {"customer": customer_id, "since": since_us,
+                                                               "case": case_id})
         decisions = []
         for body, received_us in rows:
             decision: Decision = parse_record(json.loads(body))  # type: ignore[assignment]
@@ -92,6 +87,26 @@ class RecordsWorld:
                    record.c.type == "decision", record.c.decision_state.in_(sorted(COUNTED_STATES)),
                    record.c.decision_scheduled_us >= utc_micros(since)))
         return frozenset(from_utc_micros(us) for (us,) in rows)
+
+
+_BODY = select(record.c.body).where(record.c.type == bindparam("kind"), record.c.id == bindparam("ident"))
+
+
+def _counting(*, on_case: bool) -> Select:
+    # The later of two times is after ``since`` when either is; on a case, every decision on it counts.
+    since = bindparam("since", type_=BigInteger)
+    in_window = [record.c.decision_at_us > since, record.c.received_us > since]
+    if on_case:
+        in_window.append(record.c.decision_case == bindparam("case"))
+    return (select(record.c.body, record.c.received_us)
+            .where(record.c.customer_id == bindparam("customer"), record.c.type == "decision",
+                   record.c.decision_kind.in_(COUNTED_KINDS), record.c.decision_state.in_(sorted(COUNTED_STATES)),
+                   or_(*in_window))
+            .order_by(record.c.decision_at_us, record.c.id))
+
+
+# Built once: building a statement costs more than running some of them.
+_COUNTING, _COUNTING_ON_CASE = _counting(on_case=False), _counting(on_case=True)
 
 
 class BatchWorld(RecordsWorld):
@@ -116,6 +131,16 @@ class BatchWorld(RecordsWorld):
         if key not in self._bodies:
             self._bodies[key] = super().body(kind, ident)
         return self._bodies[key]
+
+    async def read_ahead(self, connection: AsyncConnection, keys: Iterable[tuple[str, str]]) -> None:
+        """Read the records behind ``keys`` (type, id) in one statement, those missing remembered as missing."""
+        wanted = sorted(set(keys) - self._bodies.keys())
+        if not wanted:
+            return
+        rows = await connection.execute(select(record.c.type, record.c.id, record.c.body)
+                                        .where(tuple_(record.c.type, record.c.id).in_(wanted)))
+        self._bodies.update(dict.fromkeys(wanted))
+        self._bodies.update({(kind, ident): json.loads(body) for kind, ident, body in rows})
 
     def staged(self, changes: Iterable[Change]) -> None:
         """What a mutation of the batch just stored."""
