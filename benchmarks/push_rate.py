@@ -11,8 +11,9 @@ a note and a 1.00 EUR goodwill voucher, every decision of a run on another custo
 no authority limit is near (a customer gets one voucher per run at most; 50 EUR is the
 agent's 30-day limit). Then every client's :class:`Replica` and :class:`BackendClient` are
 opened and connected (``GET /me``), and timed: from the start of the 20 ``Syncer.push()``
-calls until the last has returned (each PUTs its outbox in order, stores every answer and
-deletes the outbox row in one local transaction). mutations/s = mutations answered / elapsed.
+calls until the last has returned (each posts its outbox in order, in requests of 1, 2, 4, …
+mutations, and stores each request's answers and deletes their outbox rows in one local
+transaction). mutations/s = mutations answered / elapsed.
 
 The clients are 20 asyncio tasks in this one process, not 20 processes: on a machine with
 two cores the backend process and PostgreSQL need them, and 20 client interpreters
@@ -50,10 +51,9 @@ from benchmarks.workspace import Workspace
 
 NAME = "push_rate"
 UNIT = "mutations/s"
-TARGET = Target.at_least(100, "mutations/s")
-"""Absolute, not a share of PostgreSQL's raw commit rate: one mutation is a checked transaction of about
-twenty statements in Python, and what matters is headroom. A floor of 1,000 agents deciding once a
-minute each sends about 17 a second; 100 a second is six times that on one 2-core machine."""
+TARGET = Target.share_at_least(0.25)
+"""A quarter of what the same PostgreSQL takes as raw single-row commits: the backend should be bounded by the
+database, not by Python."""
 VOUCHER = "1.00"
 
 
