@@ -217,13 +217,19 @@ class Server:
         self.start()
 
     def cpu_seconds(self) -> float:
-        """User + system CPU time of the server process so far."""
-        fields = Path(f"/proc/{self.pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        """User + system CPU time of the server so far: its process and the processes it started
+        (``--workers``)."""
+        children = Path(f"/proc/{self.pid}/task/{self.pid}/children").read_text().split()
+        return sum(_cpu_seconds(int(pid)) for pid in [self.pid, *children])
 
     def output(self) -> str:
         """All it wrote to stdout and stderr, over every start."""
         return "".join(path.read_text("utf-8", "replace") for path in sorted(self._logs.iterdir()))
+
+
+def _cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def upload_records(url: str, token: str, records: list[dict], batch: int = 5000) -> Any:

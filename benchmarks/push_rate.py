@@ -1,7 +1,7 @@
 """Push rate: 20 workstations pushing queued decisions to one backend on PostgreSQL, vs raw commits.
 
-Set up once per run (untimed): a fresh PostgreSQL database, one ``agentdesk serve`` process
-on it, an admin and one ``agent`` user per client (``agentdesk users add``'s code, which
+Twice: ``push_rate`` with one ``agentdesk serve`` process, ``push_rate_2`` with ``--workers 2``.
+Set up once per run (untimed): a fresh PostgreSQL database, the backend on it, an admin and one ``agent`` user per client (``agentdesk users add``'s code, which
 also writes each agent's record), and the customers uploaded through ``POST /records``.
 One store pulls them (``Syncer.pull()``); each client gets its own copy of it.
 
@@ -75,14 +75,17 @@ def _copy_store(source: Path, target: Path) -> Path:
 
 
 def bench(workspace: Workspace) -> list[Result]:
-    try:
-        with postgres_database() as database:
-            return [_bench(workspace, database)]
-    except PostgresUnavailable as exc:
-        return [Result.skipped(NAME, UNIT, TARGET, str(exc))]
+    results = []
+    for name, workers in ((NAME, 1), (f"{NAME}_2", 2)):
+        try:
+            with postgres_database() as database:
+                results.append(_bench(workspace, database, name, workers))
+        except PostgresUnavailable as exc:
+            results.append(Result.skipped(name, UNIT, TARGET, str(exc)))
+    return results
 
 
-def _bench(workspace: Workspace, database: str) -> Result:
+def _bench(workspace: Workspace, database: str, name: str, workers: int) -> Result:
     from agentdesk.authority_file import demo_matrix
     from agentdesk.domain.authority import Proposal
     from agentdesk.domain.money import Money
@@ -102,7 +105,7 @@ def _bench(workspace: Workspace, database: str) -> Result:
     counts = {"applied": 0, "refused": 0, "rejected": 0}
     cpu: list[str] = []
 
-    with Server(database) as server:
+    with Server(database, flags=["--workers", str(workers)]) as server:
         tokens = add_users(database, [("push-admin", "admin"), *((name, "agent") for name in agents)])
         summary = upload_records(server.url, tokens["push-admin"], [_customer(n) for n in range(total)])
         if summary.errors or summary.changed != total:
@@ -141,7 +144,7 @@ def _bench(workspace: Workspace, database: str) -> Result:
                 reports = await asyncio.gather(*(syncer.push() for syncer in syncers))
                 elapsed = time.perf_counter() - started
                 server_cpu, own_cpu = server.cpu_seconds() - server_cpu, process_cpu_seconds() - own_cpu
-            cpu.append(f"{elapsed:.2f} s wall, server process {server_cpu:.2f} s CPU, clients {own_cpu:.2f} s CPU")
+            cpu.append(f"{elapsed:.2f} s wall, server {server_cpu:.2f} s CPU, clients {own_cpu:.2f} s CPU")
             done = 0
             for report in reports:
                 counts["applied"] += report.applied
@@ -167,14 +170,15 @@ def _bench(workspace: Workspace, database: str) -> Result:
             return asyncio.run(raw_commit_rate(asyncpg_url, clients, per_client, f"push-{run}"))
 
         samples, raw = alternate(measured, baseline, workspace.repeat(NAME))
+    processes = "one agentdesk serve process" if workers == 1 else f"agentdesk serve --workers {workers}"
 
     notes = [
-        f"push_rate: {clients} clients (asyncio tasks in one process) x {per_client} queued decisions "
-        f"(notes and {VOUCHER} EUR vouchers) = {total:,} mutations per run to one agentdesk serve on PostgreSQL; "
+        f"{name}: {clients} clients (asyncio tasks in one process) x {per_client} queued decisions "
+        f"(notes and {VOUCHER} EUR vouchers) = {total:,} mutations per run to {processes} on PostgreSQL; "
         f"baseline: {clients} asyncpg connections x {per_client} single-row INSERT+COMMIT into a plain table",
-        f"push_rate: mutations over all runs: {counts['applied']:,} applied, {counts['refused']} refused, "
+        f"{name}: mutations over all runs: {counts['applied']:,} applied, {counts['refused']} refused, "
         f"{counts['rejected']} rejected",
-        f"push_rate: per run: {'; '.join(cpu)}",
+        f"{name}: per run: {'; '.join(cpu)}",
     ]
-    return Result(NAME, UNIT, samples, raw, TARGET, rate=True, notes=notes)
+    return Result(name, UNIT, samples, raw, TARGET, rate=True, notes=notes)
 

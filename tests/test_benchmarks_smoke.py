@@ -8,7 +8,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 ROWS = ("demo_build", "cold_start", "peak_rss", "timeline_open", "timeline_jump", "import_rate",
-        "decision_commit", "decision_paint", "sync_initial", "push_rate", "webhook_rate", "live_latency",
+        "decision_commit", "decision_paint", "sync_initial", "push_rate", "push_rate_2", "webhook_rate", "live_latency",
         "live_latency_pg", "floor_read")
 # push_rate, webhook_rate and live_latency_pg need PostgreSQL; without it their rows say "skipped" (and why, in a note).
 

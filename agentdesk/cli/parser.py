@@ -231,6 +231,8 @@ def build_parser() -> Parser:
                        help="take a decision up to DAYS days after it was taken, e.g. offline (default 7)")
     serve.add_argument("--channels", default=None, metavar="FILE",
                        help="the channels file (TOML): e-mail, SMS, calls and webhooks in; secrets by env var name")
+    serve.add_argument("--workers", type=int, default=1, metavar="N",
+                       help="backend processes sharing the port (default 1); more than one wants PostgreSQL")
     users = command("users", "manage the backend's users and their tokens")
     users_commands = users.add_subparsers(dest="users_command", metavar="ACTION", required=True)
 

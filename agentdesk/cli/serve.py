@@ -9,9 +9,11 @@ import os
 import signal
 import socket
 import sys
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 
+from agentdesk.cli.workers import MAX_WORKERS, supervise
 from agentdesk.config import default_server_database
 
 DATABASE_ENV = "AGENTDESK_DATABASE"
@@ -122,13 +124,32 @@ def serve(args: argparse.Namespace) -> int:
         raise _Usage("--keep-changes must be at least 1")
     if not MIN_ALLOWANCE_DAYS <= args.offline_allowance <= MAX_ALLOWANCE_DAYS:
         raise _Usage(f"--offline-allowance must be between {MIN_ALLOWANCE_DAYS} and {MAX_ALLOWANCE_DAYS} days")
+    if not 1 <= args.workers <= MAX_WORKERS:
+        raise _Usage(f"--workers must be between 1 and {MAX_WORKERS}")
     try:
         asyncio.run(upgrade(url))
     except Exception as exc:  # noqa: BLE001 - whatever the driver raises, it is one line for the user
         raise _database_failure(exc, url) from None
-    with asyncio.Runner(loop_factory=_event_loop_factory()) as runner:
-        return runner.run(_serve(url, matrix_text, source, args.host, args.port, args.keep_changes,
-                                 timedelta(days=args.offline_allowance), describe(url), channels))
+    listening = _listen(args.host, args.port)
+
+    def worker(started: Callable[[], None]) -> int:
+        with asyncio.Runner(loop_factory=_event_loop_factory()) as runner:
+            return runner.run(_serve(url, matrix_text, source, listening, args.keep_changes,
+                                     timedelta(days=args.offline_allowance), channels, started))
+
+    def announce() -> None:
+        bound = listening.getsockname()[1]
+        shown_host = f"[{args.host}]" if ":" in args.host else args.host
+        workers = f", {args.workers} processes" if args.workers > 1 else ""
+        print(f"agentdesk backend on http://{shown_host}:{bound} (database {describe(url)}{workers})", flush=True)
+        print(f"agentdesk {_channels_line(channels)}", flush=True)
+
+    try:
+        if args.workers == 1:
+            return worker(announce)
+        return supervise(args.workers, worker, announce)
+    finally:
+        listening.close()
 
 
 def _event_loop_factory():  # noqa: ANN202 - a callable making an event loop, or None for asyncio's own
@@ -141,8 +162,8 @@ def _event_loop_factory():  # noqa: ANN202 - a callable making an event loop, or
     return uvloop.new_event_loop
 
 
-async def _serve(url, matrix_text: str, source: str, host: str, port: int, keep: int | None,  # noqa: ANN001
-                 offline_allowance: timedelta, shown: str, channels) -> int:  # noqa: ANN001
+async def _serve(url, matrix_text: str, source: str, listening: socket.socket, keep: int | None,  # noqa: ANN001
+                 offline_allowance: timedelta, channels, started: Callable[[], None]) -> int:  # noqa: ANN001
     import uvicorn
 
     from agentdesk.server.app import create_app
@@ -151,7 +172,7 @@ async def _serve(url, matrix_text: str, source: str, host: str, port: int, keep:
     app = create_app(url, matrix_text, matrix_source=source, keep_changes=keep, offline_allowance=offline_allowance,
                      channels=channels)
     # No access log: nothing of a request (headers least of all) is ever written out.
-    config = uvicorn.Config(app, host=host, port=port, access_log=False, log_level="warning",
+    config = uvicorn.Config(app, access_log=False, log_level="warning",
                             timeout_graceful_shutdown=2, lifespan="on", server_header=False)
     loop = asyncio.get_running_loop()
 
@@ -166,21 +187,15 @@ async def _serve(url, matrix_text: str, source: str, host: str, port: int, keep:
     # handlers it found; with these, that second delivery is a no-op and we exit with 0.
     for stop_signal in (signal.SIGTERM, signal.SIGINT):
         signal.signal(stop_signal, lambda _signum, _frame: None)
-    listening = _listen(host, port)
     serving = asyncio.create_task(server.serve(sockets=[listening]))
     while not server.started and not serving.done():
         await asyncio.sleep(0.02)
     if server.started:
-        bound = listening.getsockname()[1]
-        shown_host = f"[{host}]" if ":" in host else host
-        print(f"agentdesk backend on http://{shown_host}:{bound} (database {shown})", flush=True)
-        print(f"agentdesk {_channels_line(channels)}", flush=True)
+        started()
     try:
         await serving
     except SystemExit:  # uvicorn's way of saying the start failed; it has logged why
         return 1
-    finally:
-        listening.close()
     # uvicorn returns normally after SIGTERM/SIGINT: a clean stop.
     return 0 if server.started else 1
 
