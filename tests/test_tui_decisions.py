@@ -124,6 +124,24 @@ async def test_nothing_is_clipped_at_80_columns(stories: Path) -> None:
         assert "PENDING  refund 39.90 EUR · queued in 10 s · u undo · s send now" in screen_text(app)
 
 
+async def test_a_pending_decision_for_another_customer_names_that_customer(stories: Path) -> None:
+    from agentdesk.tui.messages import OpenCustomer
+
+    app = make_clocked_app(stories, MovableClock())
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_customer(app, pilot, "c-1003")
+        await press_and_paint(app, pilot, screen, "v")
+        assert "PENDING  voucher 15.00 EUR · queued in 10 s" in screen.decision_bar.plain
+        assert "not this customer" not in screen.decision_bar.plain
+
+        app.post_message(OpenCustomer("c-1001"))  # Petra Lindner, while Sven's voucher is in its undo window
+        await settle(app, pilot)
+        assert screen.customer_id == "c-1001"
+        strip = screen.decision_bar.plain.splitlines()[0].strip()
+        assert strip.startswith("PENDING  voucher 15.00 EUR for Sven Albrecht (not this customer) · queued in")
+        assert "for Sven Albrecht (not this customer)" in screen_text(app)
+
+
 # --------------------------------------------------------------------------- one key, undo, release
 
 
