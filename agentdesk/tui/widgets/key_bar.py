@@ -5,15 +5,16 @@ change; this draws the same information (from the screen's active bindings, so
 keymap overrides show) as a single strip, which keeps opening a screen cheap.
 Clicking a key runs its action.
 
-When the keys do not fit (80 columns), they are drawn closer together, and if
-that is still too wide, keys are left out in this order: keys not in force at the
-moment, then the last ones. The way out (``escape``), help and quit are never left
-out: help lists every key of the screen.
+When the keys do not fit (80 columns), they are drawn closer together with their
+words in short (``Reply (e-mail or SMS)`` as ``Reply``), and if that is still too
+wide, keys are left out: first all keys not in force at the moment, then those
+with the most words, so that as many keys as possible stay. The way out (``escape``),
+help and quit are never left out, and help lists every key of the screen.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import ClassVar
 
 from rich.cells import cell_len
@@ -48,6 +49,12 @@ class _Key:
     @property
     def width(self) -> int:
         return cell_len(self.shown) + 1 + cell_len(self.description)
+
+    def short(self) -> _Key:
+        """The words without what they say in brackets: ``Reply (e-mail or SMS)`` as ``Reply``."""
+        words = self.description.removesuffix(DISABLED)
+        short = words.split(" (", 1)[0] + ("" if self.enabled else DISABLED)
+        return replace(self, description=short)
 
 
 class KeyBar(Widget):
@@ -112,13 +119,15 @@ class KeyBar(Widget):
 
     @staticmethod
     def _fitting(keys: list[_Key], width: int) -> list[_Key]:
-        """``keys`` without the ones there is no room for: first those not in force now, then from the end."""
+        """``keys`` in short, without the ones there is no room for: first every key not in force now, then the
+        longest."""
         def needed(chosen: list[_Key]) -> int:
             return sum(key.width for key in chosen) + len(COMPACT_GAP) * (len(chosen) - 1)
 
-        chosen = list(keys)
-        droppable = [key for key in keys if not key.kept and not key.enabled]
-        droppable += [key for key in reversed(keys) if not key.kept and key.enabled]
+        chosen = [key.short() for key in keys]
+        if needed(chosen) > width:
+            chosen = [key for key in chosen if key.enabled or key.kept]
+        droppable = sorted((key for key in chosen if not key.kept), key=lambda key: -key.width)
         for key in droppable:
             if needed(chosen) <= width:
                 break
