@@ -117,6 +117,9 @@ class KnowledgeScreen(ModalScreen[str | None], inherit_bindings=False):
         self.shown_query: str | None = None
         """The query whose articles the list shows (None until the first search lands)."""
         self._pick_when_found = False
+        self._handed_over: str | None = None
+        """The words an enter in the field handed to the articles found; a second enter on them picks, even
+        when it comes before the focus has moved (two enters typed quickly, or pasted)."""
 
     def compose(self) -> ComposeResult:
         with Vertical(id="knowledge-box"):
@@ -143,6 +146,8 @@ class KnowledgeScreen(ModalScreen[str | None], inherit_bindings=False):
     def on_descendant_focus(self) -> None:
         """The box's last line says what the keys in force here do (they follow the focus and the keymap)."""
         focused = self.focused
+        if isinstance(focused, KnowledgeQuery):
+            self._handed_over = None  # back in the field: enter goes to the articles again
         if focused is self.results:
             key, words = key_shown(self, "select", focused), "inserts the article" if self.pick else "reads it"
         elif focused is self.body:
@@ -162,11 +167,16 @@ class KnowledgeScreen(ModalScreen[str | None], inherit_bindings=False):
 
     @on(Input.Changed, "#knowledge-query")
     def _typed(self, event: Input.Changed) -> None:
+        self._handed_over = None
         self.results.searching = event.value != self.shown_query
         self.search(event.value)
 
     @on(Input.Submitted, "#knowledge-query")
-    def _submitted(self) -> None:
+    def _submitted(self, event: Input.Submitted) -> None:
+        if self.pick and self._handed_over == event.value:
+            self.results.action_select()
+            return
+        self._handed_over = event.value
         self.action_focus_results()
 
     def on_knowledge_screen_found(self, message: KnowledgeScreen.Found) -> None:
