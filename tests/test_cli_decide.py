@@ -232,6 +232,11 @@ def test_a_bad_amount_is_one_line_and_writes_nothing(store: Path, amount: str) -
     assert counts(store) == before
 
 
+def test_a_comma_is_refused_in_the_words_of_the_adjust_dialog(store: Path) -> None:
+    line = one_line_err(decide(store, "refund", "c-1001", "--as", "a-7", "--amount", "12,50"), code=2)
+    assert line == "agentdesk: --amount '12,50' has a comma: write 12.50 (a point before the cents)"
+
+
 def test_a_bad_time_is_one_line(store: Path) -> None:
     line = one_line_err(decide(store, "callback", "c-1001", "--as", "a-7", "--at", "tomorrow"), code=2)
     assert line == ("agentdesk: --at 'tomorrow' is not a time of day such as 15:30 "

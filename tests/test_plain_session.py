@@ -582,7 +582,7 @@ def test_without_an_agent_nothing_is_decided(store: Path, settings: Path) -> Non
 def test_bad_input_is_one_line_and_loses_nothing(store: Path, settings: Path) -> None:
     script = ("frobnicate\n\x1b[2Jboom\nopen\nopen 99\nopen nobody@example.com\nrefund\nopen c-2\n"
               "refund 12,5x\nrefund -3\nvoucher 99999999999999\ncallback 25:99\nescalate lunch\n"
-              "refund because\napprove 1\nback\nback\nopen c-2\nvoucher 9,50\n")
+              "refund because\napprove 1\nvoucher 9,50\nback\nback\nopen c-2\nvoucher 9.50\n")
     out = plain(store, settings, script)
     expected = {
         "frobnicate": "unknown command 'frobnicate'; type help for the commands",
@@ -601,6 +601,8 @@ def test_bad_input_is_one_line_and_loses_nothing(store: Path, settings: Path) ->
                           "e.g. escalate refund 80.00 because fee for our own fault",
         "refund because": "say why after 'because', or leave 'because' out",
         "approve 1": "approve works in the approvals list: type approvals first",
+        "voucher 9,50": "voucher: '9,50' has a comma: write 9.50 (a point before the cents); "
+                        "for example: voucher 19.90",
     }
     for command, line in expected.items():
         assert answer(out, command) == [line], command
@@ -608,7 +610,7 @@ def test_bad_input_is_one_line_and_loses_nothing(store: Path, settings: Path) ->
     assert [typed for typed, _ in said[-5:-3]] == ["back", "back"]
     assert said[-5][1] == ["Back on the queue: 3 waiting; queue lists them."]
     assert said[-4][1] == ["you are on the queue already"]
-    assert answer(out, "voucher 9,50") == ["PENDING voucher 9.50 EUR for Ole Brandt · queued in 10 s unless you "
+    assert answer(out, "voucher 9.50") == ["PENDING voucher 9.50 EUR for Ole Brandt · queued in 10 s unless you "
                                            "type undo (or send to queue it now)"]  # the session went on
     assert counts(store)["decision"] == 1
 

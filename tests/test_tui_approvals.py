@@ -463,3 +463,24 @@ def test_the_approvals_keys_have_ids_to_remap_them_by() -> None:
     ids = {binding.id for cls in (ApprovalsScreen, ApprovalList) for _key, binding in cls._merged_bindings}
     assert {"approvals.approve", "approvals.decline", "approvals.decline_with_reason", "approvals.back",
             "approvals.open_customer"} <= ids
+
+
+async def test_at_80_by_24_the_approvals_footer_keeps_the_way_back_help_and_quit(make_store) -> None:
+    from agentdesk.tui.screens.approvals import ApprovalsScreen
+
+    path = await make_store(queue_records())
+    await escalate_in(path, customer="c-2")
+    app = make_app(path, agent_id=LEAD)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await opened(app, pilot)
+        await pilot.press("w")
+        await settle(app, pilot)
+        assert isinstance(app.screen, ApprovalsScreen)
+        footer = screen_lines(app)[-1]
+        assert "esc Back to queue" in footer and "? Help" in footer and "q Quit" in footer
+        assert "y Approve" in footer  # the key of the moment stays too
+
+        await pilot.press("y")  # approved: the list is empty, its keys are not in force and make room
+        await settle(app, pilot)
+        footer = screen_lines(app)[-1]
+        assert "esc Back to queue" in footer and "? Help" in footer and "q Quit" in footer

@@ -124,6 +124,24 @@ async def test_nothing_is_clipped_at_80_columns(stories: Path) -> None:
         assert "PENDING  refund 39.90 EUR · queued in 10 s · u undo · s send now" in screen_text(app)
 
 
+async def test_a_pending_decision_for_another_customer_names_that_customer(stories: Path) -> None:
+    from agentdesk.tui.messages import OpenCustomer
+
+    app = make_clocked_app(stories, MovableClock())
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_customer(app, pilot, "c-1003")
+        await press_and_paint(app, pilot, screen, "v")
+        assert "PENDING  voucher 15.00 EUR · queued in 10 s" in screen.decision_bar.plain
+        assert "not this customer" not in screen.decision_bar.plain
+
+        app.post_message(OpenCustomer("c-1001"))  # Petra Lindner, while Sven's voucher is in its undo window
+        await settle(app, pilot)
+        assert screen.customer_id == "c-1001"
+        strip = screen.decision_bar.plain.splitlines()[0].strip()
+        assert strip.startswith("PENDING  voucher 15.00 EUR for Sven Albrecht (not this customer) · queued in")
+        assert "for Sven Albrecht (not this customer)" in screen_text(app)
+
+
 # --------------------------------------------------------------------------- one key, undo, release
 
 
@@ -451,11 +469,19 @@ async def test_adjust_a_callback_time_in_the_customers_zone_and_escape_changes_n
 
 
 async def test_adjust_takes_an_edited_amount_within_the_limit(stories: Path) -> None:
+    from agentdesk.tui.screens.adjust import AdjustScreen
+
     app = make_clocked_app(stories, MovableClock())
     async with app.run_test(size=(140, 40)) as pilot:
         screen = await open_customer(app, pilot, "c-1003")
         await pilot.press("a", "v")
-        await pilot.press(*"12,50")
+        await pilot.press(*"12,50")  # refused as agentdesk decide --amount 12,50 refuses it, in the same words
+        await pilot.pause()
+        assert "'12,50' has a comma: write 12.50 (a point before the cents)" in screen_text(app)
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, AdjustScreen)  # nothing was taken
+        await pilot.press(*["backspace"] * 3, *".50")
         await pilot.pause()
         assert "= voucher 12.50 EUR" in screen_text(app)
         await press_and_paint(app, pilot, screen, "enter")
@@ -542,10 +568,11 @@ def test_every_new_binding_has_an_id_and_a_description() -> None:
 
 def test_amounts_as_typed() -> None:
     assert parse_money("39.90", "EUR") == Money(Decimal("39.90"), "EUR")
-    assert parse_money(" 39,9 ", "EUR") == Money(Decimal("39.9"), "EUR")
+    assert parse_money(" 39.9 ", "EUR") == Money(Decimal("39.9"), "EUR")
     assert parse_money("80 eur", "EUR") == Money(Decimal("80"), "EUR")
     for bad, says in (("", "enter an amount"), ("-5", "more than zero"), ("0", "more than zero"),
-                      ("1.234", "2 decimals"), ("12 USD", "not USD"), ("twelve", "not an amount")):
+                      ("1.234", "2 decimals"), ("12 USD", "not USD"), ("twelve", "not an amount"),
+                      ("39,90", "'39,90' has a comma: write 39.90"), ("1.500,00", "not an amount")):
         with pytest.raises(EntryError, match=says):
             parse_money(bad, "EUR")
 

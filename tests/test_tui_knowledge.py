@@ -105,7 +105,9 @@ async def test_another_screen_picks_an_article_and_gets_its_text(stories: Path) 
         assert "Pick an article to insert" in screen_text(app)
         await pilot.press("enter", "enter")  # the search field hands over to the results; enter picks
         text = await asyncio.wait_for(picked, WAIT)
-        assert text is not None and text.startswith("# Calling a customer back at night\n")
+        assert text is not None and text.startswith("A 24/7 promise means the callback happens when the customer "
+                                                     "needs it, not when the office opens.\n\n- A callback is")
+        assert "#" not in text
         await settle(app, pilot)
         assert app.screen is customer
         nothing: asyncio.Future[str | None] = asyncio.get_running_loop().create_future()
@@ -130,3 +132,23 @@ async def test_without_single_key_shortcuts_a_chord_opens_the_articles(stories: 
         await pilot.press(*"kassel")  # letters type into the search field
         await settle(app, pilot)
         assert app.screen.shown_query == "kassel"
+
+
+async def test_two_quick_enters_after_the_words_pick_the_first_article(stories: Path) -> None:
+    """Both enters arrive before the focus has moved to the articles (typed quickly, or pasted): still two."""
+    from textual.widgets import Input
+
+    from agentdesk.tui.screens.knowledge import KnowledgeQuery, KnowledgeScreen
+
+    app = make_clocked_app(stories, MovableClock())
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_customer(app, pilot, "c-1005")
+        picked: asyncio.Future[str | None] = asyncio.get_running_loop().create_future()
+        app.push_screen(KnowledgeScreen(app.desk, pick=True), picked.set_result)
+        await settle(app, pilot)
+        await pilot.press(*"night callback")
+        field = app.screen.query_one(KnowledgeQuery)
+        for _ in range(2):  # both enters queued before either is handled
+            field.post_message(Input.Submitted(field, field.value))
+        text = await asyncio.wait_for(picked, WAIT)
+        assert text is not None and text.startswith("A 24/7 promise means the callback happens")

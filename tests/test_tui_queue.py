@@ -69,6 +69,24 @@ async def test_queue_usable_at_80_by_24(make_store) -> None:
         assert any("Open customer" in line for line in lines)  # the footer still shows the keys
 
 
+@pytest.mark.parametrize("size", [(80, 24), (120, 36)])
+async def test_the_selected_customers_whole_reason_is_readable_at_any_width(make_store, size) -> None:
+    path = await make_store(queue_records())
+    app = make_app(path)
+    async with app.run_test(size=size) as pilot:
+        await app.queue_painted.wait()
+        await settle(app, pilot)
+        region = app.screen.query_one("#why").region
+        below = " ".join(line.strip() for line in screen_lines(app)[region.y:region.bottom] if line.strip())
+        assert below == "#1 Tobias Unruh — e-mail 20 min; refund 39.90 EUR overdue by 1 h 00 min +3 h 00 min"
+        queue_bottom = app.screen.queue.region.bottom
+        await pilot.press("down", "down")
+        await settle(app, pilot)
+        below = " ".join(line.strip() for line in screen_lines(app)[region.y:region.bottom] if line.strip())
+        assert below.startswith("#3 Ole Brandt — ") and "no service at all +2 h 00 min" in below
+        assert app.screen.queue.region.bottom == queue_bottom  # the list keeps its height as the cursor moves
+
+
 async def test_reload_keeps_the_cursor_on_the_same_customer(make_store) -> None:
     path = await make_store(queue_records())
     app = make_app(path)

@@ -112,11 +112,16 @@ async def test_ctrl_g_inserts_a_knowledge_article_into_the_reply(make_store, tmp
         await pilot.press("ctrl+g")
         await settle(app, pilot)
         assert isinstance(app.screen, KnowledgeScreen)
-        await pilot.press(*"mirror", "enter", "enter")
+        await pilot.press(*"mirror", "enter", "enter")  # two enters: to the articles found, then pick
         await settle(app, pilot)
         assert app.screen is editor
         text = editor.query_one(ReplyText).text
-        assert text.startswith("Hello Mr Brandes, ") and "mirror" in text.lower()
+        # plain text, as the customer will read it: no Markdown heading, a paragraph on one line, list items kept
+        assert text.startswith("Hello Mr Brandes, A loose mirror housing is a breakdown under Camper Assistance "
+                               "Plus, day or night.\n\n1. Ask where the vehicle stands right now")
+        assert "#" not in text
+        assert ("\n2. Ask whether the glass is intact and whether the driver can see behind the vehicle. Tape is a "
+                "stop-gap for a few kilometres in daylight, not for a night drive: say so plainly.\n3. ") in text
 
 
 @pytest.mark.parametrize("keys", ["default", "no single-key shortcuts"])

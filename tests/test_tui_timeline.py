@@ -294,3 +294,43 @@ async def test_at_80_columns_a_row_of_another_year_shows_its_year(stories) -> No
         await pilot.pause()
         shown = "\n".join(strip.text for strip in widget_strips(timeline))
         assert app.desk.to_viewer(older.at).strftime("%Y-%m-%d") in shown
+
+
+async def test_a_pause_of_more_than_a_day_between_rows_is_said_on_the_later_row(make_store) -> None:
+    from tests.test_tui_support import ago, people
+
+    customer = {"type": "customer", "id": "c-1", "name": "Petra Lindner", "timezone": "Europe/Berlin"}
+    said = [("i-a", 1200 * 24, "letter", "in", "Letter."),
+            ("i-b", 14 * 24 + 2, "chat", "in", "Hello."),
+            ("i-c", 14 * 24 + 1, "chat", "out", "Hi."),
+            ("i-d", 1, "sms", "in", "There?")]
+    records = [*people(), customer, *(
+        {"type": "interaction", "id": ident, "customer": "c-1", "channel": channel, "direction": direction,
+         "at": ago(hours=hours), "author": "a-7" if direction == "out" else "Petra Lindner", "body": body}
+        for ident, hours, channel, direction, body in said)]
+    app = make_app(await make_store(records))
+    async with app.run_test(size=(80, 24)) as pilot:
+        from agentdesk.tui.messages import OpenCustomer
+
+        await app.queue_painted.wait()
+        app.post_message(OpenCustomer("c-1"))
+        await settle(app, pilot)
+        timeline = app.screen.timeline
+        await timeline.wait_painted()
+        rows = {body: strip.text for strip in widget_strips(timeline) for *_, body in said if body in strip.text}
+        assert "later" not in rows["Letter."]  # the first row has nothing before it
+        assert "— 3 years later — Hello." in rows["Hello."]
+        assert "later" not in rows["Hi."]  # an hour after the row above
+        assert "— 14 days later — There?" in rows["There?"]
+
+
+def test_a_pause_in_words() -> None:
+    from datetime import timedelta
+
+    from agentdesk.domain.timefmt import later
+
+    assert later(timedelta(days=1, hours=3)) == "1 day later"
+    assert later(timedelta(days=59)) == "59 days later"
+    assert later(timedelta(days=75)) == "2 months later"
+    assert later(timedelta(days=400)) == "1 year later"
+    assert later(timedelta(days=3700)) == "10 years later"

@@ -10,7 +10,6 @@ escalates it.
 from __future__ import annotations
 
 import argparse
-import re
 import shlex
 import sys
 from dataclasses import replace
@@ -32,14 +31,12 @@ from agentdesk.domain.authority import (
 )
 from agentdesk.domain.decision_text import nothing_to_suggest, summary
 from agentdesk.domain.model import Customer, Decision, Promise
-from agentdesk.domain.money import Money, MoneyError
+from agentdesk.domain.money import Money
 from agentdesk.domain.text import one_line
 from agentdesk.plain.lines import day_time, print_json
 
 QUEUED_AT_ONCE = timedelta(0)
 """A script has no undo key: its decisions skip the undo window."""
-
-_PLAIN_AMOUNT = re.compile(r"-?\d+(\.\d+)?")
 
 
 async def decide(store: Path, args: argparse.Namespace, matrix: AuthorityMatrix) -> int:
@@ -104,15 +101,13 @@ def _terms(kind: str, args: argparse.Namespace, matrix: AuthorityMatrix, custome
 
 
 def parse_amount(text: str, currency: str) -> Money:
-    """``39.90`` in ``currency``; a comma, an exponent or a thousands separator is refused, never guessed."""
-    cleaned = text.strip()
-    if not _PLAIN_AMOUNT.fullmatch(cleaned):
-        raise UsageError(f"--amount {text!r} is not an amount such as 39.90 "
-                         "(digits with a point before the cents; no comma, no exponent)")
+    """``39.90`` in ``currency``, read as the workstation reads it: a comma or an exponent is refused, never guessed."""
     try:
-        return Money.parse(cleaned, currency)
-    except MoneyError as exc:
-        raise UsageError(f"--amount {text!r}: {exc}") from None
+        return entry_parse.parse_money(text, currency)
+    except entry_parse.EntryError as error:
+        reason = one_line(str(error), 300)
+        said = reason if reason.startswith(repr(text.strip())) else f"{text!r}: {reason}"
+        raise UsageError(f"--amount {said}") from None
 
 
 def parse_when(text: str, zone: tzinfo, now: datetime) -> datetime:

@@ -11,7 +11,9 @@ Times are read in the customer's zone (a callback is made at *their* local time)
 * ISO 8601: ``2026-07-15 10:00``, ``2026-07-15T10:00``; with an offset
   (``…+02:00``, ``…Z``) the offset wins over the customer's zone.
 
-Amounts: ``39.90``, ``39,90``, ``39`` or ``39.90 EUR`` (only in the currency asked for).
+Amounts: ``39.90``, ``39`` or ``39.90 EUR`` (only in the currency asked for). A comma is refused, never
+guessed (``1,500`` may mean fifteen hundred): the workstation, the plain session and ``agentdesk decide``
+all read amounts here, so they refuse the same text with the same words.
 
 :func:`preview` gives the verdict shown live while typing: the same
 :func:`agentdesk.domain.authority.check` the ledger runs, on the situation it read
@@ -39,11 +41,11 @@ class EntryError(ValueError):
 # --------------------------------------------------------------------------- money
 
 # 0-9, not \d: Decimal() and int() would read full-width or Arabic-Indic digits too.
-_AMOUNT = re.compile(r"(?P<number>[0-9]{1,12}(?:[.,][0-9]{1,4})?)(?:\s*(?P<currency>[A-Za-z]{3}))?")
+_AMOUNT = re.compile(r"(?P<number>[0-9]{1,12}(?:\.[0-9]{1,4})?)(?:\s*(?P<currency>[A-Za-z]{3}))?")
 
 
 def parse_money(text: str, currency: str) -> Money:
-    """``39.90``, ``39,90``, ``39`` or ``39.90 EUR`` in ``currency``."""
+    """``39.90``, ``39`` or ``39.90 EUR`` in ``currency``; ``39,90`` is refused, saying how to write it."""
     raw = text.strip()
     if not raw:
         raise EntryError(f"enter an amount in {currency}, e.g. 39.90")
@@ -53,13 +55,15 @@ def parse_money(text: str, currency: str) -> Money:
         raise EntryError(f"{raw!r} has digits other than 0-9")
     match = _AMOUNT.fullmatch(raw)
     if match is None:
+        with_point = raw.replace(",", ".")
+        if with_point != raw and _AMOUNT.fullmatch(with_point):
+            raise EntryError(f"{raw!r} has a comma: write {with_point} (a point before the cents)")
         raise EntryError(f"{raw!r} is not an amount such as 39.90")
     given = match.group("currency")
     if given is not None and given.upper() != currency:
         raise EntryError(f"amounts here are in {currency}, not {given.upper()}")
-    number = match.group("number").replace(",", ".")
     try:
-        amount = Decimal(number)
+        amount = Decimal(match.group("number"))
     except InvalidOperation:  # pragma: no cover - the pattern already excludes this
         raise EntryError(f"{raw!r} is not an amount such as 39.90") from None
     digits = MINOR_UNITS.get(currency, 2)

@@ -28,6 +28,18 @@ def until(due: datetime, now: datetime) -> str:
     return f"overdue by {duration(now - due)}"
 
 
+def later(gap: timedelta) -> str:
+    """``3 days later``, ``2 months later``, ``10 years later``: a pause between two rows, roughly, in words."""
+    days = abs(gap).days
+    if days < 60:
+        amount, unit = days, "day"
+    elif days < 365:
+        amount, unit = days // 30, "month"
+    else:
+        amount, unit = days // 365, "year"
+    return f"{amount} {unit}{'' if amount == 1 else 's'} later"
+
+
 def zone(name: str | None) -> tzinfo | None:
     """The named IANA zone, or None when the name is missing or unknown."""
     if not name:

@@ -159,6 +159,8 @@ class DecisionState:
     """Why there is nothing to decide (read-only, no agent, an error), in one line."""
     current: Mapping[str, Decision] = field(default_factory=dict)
     """This customer's decisions as stored now, by id: the outcome line follows its decision's state."""
+    names: Mapping[str, str] = field(default_factory=dict)
+    """The names of the other customers that pending decisions are for, by id: the strip says whose they are."""
 
 
 async def read_decisions(desk: Desk, customer_id: str) -> DecisionState:
@@ -184,7 +186,10 @@ async def read_decisions(desk: Desk, customer_id: str) -> DecisionState:
         return DecisionState(unavailable=f"{DECISIONS_NOT_AVAILABLE}: {one_line(str(error), 200)}")
     waiting = tuple(d for d in decisions if d.kind == "escalate" and d.approval == "waiting"
                     and d.state in ("pending", "queued", "confirmed"))
-    return DecisionState(choices, tuple(pending), waiting, current={d.id: d for d in decisions})
+    others = list(dict.fromkeys(d.customer for d in pending if d.customer != customer_id))
+    found = await asyncio.gather(*(desk.reader.customer(other) for other in others))
+    names = {customer.id: customer.name for customer in found if customer is not None}
+    return DecisionState(choices, tuple(pending), waiting, current={d.id: d for d in decisions}, names=names)
 
 
 @dataclass(frozen=True, slots=True)
@@ -333,6 +338,8 @@ class CustomerScreen(DeskScreen):
         self.decision_painted = asyncio.Event()
         """Set once a decision key's outcome is durable and painted (see the module docstring)."""
         self._pending: tuple[Decision, ...] = ()
+        self._names: dict[str, str] = {}
+        """Customers' names by id, for a decision shown here that is for another customer than the one open."""
         self._refused: tuple[Proposal, Verdict] | None = None
         """The last refusal on this customer that could be escalated: ``e`` escalates exactly that."""
         self._outcome: Group | Followed | None = None
@@ -446,6 +453,7 @@ class CustomerScreen(DeskScreen):
 
     def _show(self, data: CustomerData, cursor: int | str | None = "end") -> None:
         self.data = data
+        self._names[data.card.customer.id] = data.card.customer.name
         self.query_one(DeskHeader).set_context(Text(one_line(data.card.customer.name, 60)))
         self._render_banner()
         self._set_decisions(data.decisions)
@@ -736,6 +744,7 @@ class CustomerScreen(DeskScreen):
             self._render_bar()
 
     def _set_decisions(self, decisions: DecisionState) -> None:
+        self._names.update(decisions.names)
         self._set_pending(decisions.pending, render=False)
         self._render_bar()
 
@@ -794,9 +803,7 @@ class CustomerScreen(DeskScreen):
         their_zone, to_viewer = self._their_zone(), self.desk.to_viewer
         if self._pending:
             newest = self._pending[-1]
-            what = one_line(decision_words(newest, their_zone, to_viewer), 200)
-            if newest.customer != self.customer_id:
-                what += f" for customer {one_line(newest.customer, 40)}"
+            what = one_line(decision_words(newest, their_zone, to_viewer), 200) + self._whose(newest)
             parts: list[str | Text] = [what, countdown(newest, self.desk.now()) or "no time limit"]
             for action, words in (("undo", "undo"), ("send_now", "send now")):
                 key = self.key_of(action)
@@ -832,9 +839,7 @@ class CustomerScreen(DeskScreen):
         """`` CONFIRMED  refund 39.90 EUR · by the backend``: the decision's state as stored now, in words."""
         current = self.data.decisions.current if self.data is not None else {}
         decision = current.get(followed.decision.id, followed.decision)
-        what = one_line(decision_words(decision, self._their_zone(), self.desk.to_viewer), 200)
-        if decision.customer != self.customer_id:
-            what += f" for customer {one_line(decision.customer, 40)}"
+        what = one_line(decision_words(decision, self._their_zone(), self.desk.to_viewer), 200) + self._whose(decision)
         answer = answer_words(decision, self.desk.person)
         if answer is not None:
             badge, words = answer
@@ -842,6 +847,14 @@ class CustomerScreen(DeskScreen):
         backend = self.uses_backend
         return self._badge_line(followed.badge, "badge" if backend else "done", what,
                                 sent_words(decision, backend=backend))
+
+    def _whose(self, decision: Decision) -> str:
+        """`` for Sven Albrecht (not this customer)`` when the decision is for another customer than the one open."""
+        if decision.customer == self.customer_id:
+            return ""
+        name = self._names.get(decision.customer)
+        who = one_line(name, 60) if name else f"customer {one_line(decision.customer, 40)}"
+        return f" for {who} (not this customer)"
 
     def _say(self, outcome: Group | str) -> None:
         """Put one line of outcome in the bar (and release anyone waiting for the paint)."""
@@ -1272,6 +1285,7 @@ class CustomerScreen(DeskScreen):
             return
         self._applied_serial = message.serial
         if message.customer_id != self.customer_id:
+            self._names.update(message.data.decisions.names)
             self._set_pending(message.data.decisions.pending)  # agent-wide; the rest belongs to another customer
             return
         timeline = self.timeline

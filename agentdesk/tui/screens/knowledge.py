@@ -2,8 +2,10 @@
 
 Opened with ``k`` from the customer view to read, or by another screen to pick one: push
 ``KnowledgeScreen(desk, pick=True)`` with a callback (or ``push_screen_wait``); enter on an
-article then closes the screen with the article's text (its Markdown as written), escape
-with None. The reply editor inserts what comes back.
+article then closes the screen with the article's text as a customer reads it (plain lines, see
+:mod:`agentdesk.domain.markdown_text`), escape with None. The reply editor inserts what comes back.
+Picking takes two enters after the words: one to the articles found, one to pick; an enter that
+comes before the search for the words typed has landed picks the first article it finds.
 
 What the field holds is searched as words (see :mod:`agentdesk.domain.knowledge`): quotes,
 ``*``, ``NEAR`` or ``-`` are no syntax there, so no query can fail. Articles are drawn as
@@ -24,6 +26,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Input
 
 from agentdesk.domain.knowledge import article_line
+from agentdesk.domain.markdown_text import plain_text
 from agentdesk.domain.model import Article
 from agentdesk.tui.keymap import key_shown
 from agentdesk.tui.widgets.line_list import LineList, list_bindings
@@ -61,6 +64,17 @@ class ArticleList(LineList[Article]):
         "knowledge", open_description="Read the article (when picking: insert it)", noun="article", open_id="open")
     loading_message = "Searching the articles…"
     empty_message = "No article holds these words."
+    searching = False
+    """Set by the screen while the search for the words in the field has not landed."""
+
+    class PickPending(Message):
+        """Enter while the search for the words typed is still running."""
+
+    def action_select(self) -> None:
+        if self.searching:
+            self.post_message(self.PickPending())
+            return
+        super().action_select()
 
     def render_row(self, item: Article, row: int, width: int) -> Text:
         return Text(article_line(item, max(width, 1)), end="", no_wrap=True)
@@ -102,6 +116,10 @@ class KnowledgeScreen(ModalScreen[str | None], inherit_bindings=False):
         self._query = query
         self.shown_query: str | None = None
         """The query whose articles the list shows (None until the first search lands)."""
+        self._pick_when_found = False
+        self._handed_over: str | None = None
+        """The words an enter in the field handed to the articles found; a second enter on them picks, even
+        when it comes before the focus has moved (two enters typed quickly, or pasted)."""
 
     def compose(self) -> ComposeResult:
         with Vertical(id="knowledge-box"):
@@ -122,11 +140,14 @@ class KnowledgeScreen(ModalScreen[str | None], inherit_bindings=False):
         box.border_title = "Pick an article to insert" if self.pick else "Knowledge articles"
         self.body.set_text(None, "The highlighted article shows here.")
         self.query_one(KnowledgeQuery).focus()
+        self.results.searching = True
         self.search(self._query)
 
     def on_descendant_focus(self) -> None:
         """The box's last line says what the keys in force here do (they follow the focus and the keymap)."""
         focused = self.focused
+        if isinstance(focused, KnowledgeQuery):
+            self._handed_over = None  # back in the field: enter goes to the articles again
         if focused is self.results:
             key, words = key_shown(self, "select", focused), "inserts the article" if self.pick else "reads it"
         elif focused is self.body:
@@ -146,16 +167,27 @@ class KnowledgeScreen(ModalScreen[str | None], inherit_bindings=False):
 
     @on(Input.Changed, "#knowledge-query")
     def _typed(self, event: Input.Changed) -> None:
+        self._handed_over = None
+        self.results.searching = event.value != self.shown_query
         self.search(event.value)
 
     @on(Input.Submitted, "#knowledge-query")
-    def _submitted(self) -> None:
+    def _submitted(self, event: Input.Submitted) -> None:
+        if self.pick and self._handed_over == event.value:
+            self.results.action_select()
+            return
+        self._handed_over = event.value
         self.action_focus_results()
 
     def on_knowledge_screen_found(self, message: KnowledgeScreen.Found) -> None:
         if message.query != self.query_one(KnowledgeQuery).value:
             return  # typing went on; the search for the newer text is on its way
         self.shown_query = message.query
+        self.results.searching = False
+        if self._pick_when_found and message.articles:
+            self._pick(message.articles[0])
+            return
+        self._pick_when_found = False
         self.results.set_items(message.articles, cursor="start")
         self.results.border_title = f"{len(message.articles)} found" if message.query.strip() else "Every article"
         self._show_article(self.results.cursor_item)
@@ -180,10 +212,17 @@ class KnowledgeScreen(ModalScreen[str | None], inherit_bindings=False):
         if not isinstance(article, Article):
             return
         if self.pick:
-            self.dismiss(article.body)
+            self._pick(article)
             return
         self._show_article(article)
         self.body.focus()
+
+    @on(ArticleList.PickPending)
+    def _pick_pending(self) -> None:
+        self._pick_when_found = self.pick
+
+    def _pick(self, article: Article) -> None:
+        self.dismiss(plain_text(article.body, article.title))
 
     def action_focus_results(self) -> None:
         self.results.focus()

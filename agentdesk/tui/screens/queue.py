@@ -21,6 +21,7 @@ from textual.widgets import Input, Static
 from textual.worker import WorkerCancelled, WorkerFailed
 
 from agentdesk.domain.model import Customer
+from agentdesk.domain.presence import on_customer, queue_mark
 from agentdesk.domain.queue import QueuePlace, order_queue
 from agentdesk.domain.text import one_line
 from agentdesk.tui.keymap import key_shown
@@ -142,6 +143,7 @@ class QueueScreen(DeskScreen):
     def on_screen_resume(self) -> None:
         self.app.post_message(Presenting(None))
         self.queue.set_presence(self.desk.presence)
+        self._show_why(self.queue.cursor_item)
         if self.searching and self.focused is self.search_input:
             # Back from a customer: the results keep the keys, so "/" goes back to the search box, not into it.
             self.results.focus()
@@ -149,7 +151,8 @@ class QueueScreen(DeskScreen):
             self.load_approvals()
 
     def on_presence_seen(self, message: PresenceSeen) -> None:
-        self.query_one(QueueList).set_presence(message.seen)
+        self.queue.set_presence(message.seen)
+        self._show_why(self.queue.cursor_item)
 
     def on_store_changed(self, message: StoreChanged) -> None:
         """Another workstation (or this one) committed: read the queue and the approvals again."""
@@ -247,10 +250,14 @@ class QueueScreen(DeskScreen):
         if place is None:
             why.update(Text(""), layout=False)
             return
-        text = Text(no_wrap=True, overflow="ellipsis")
+        text = Text(overflow="ellipsis")
         text.append(f"#{place.position} ", "bold")
         text.append(one_line(place.waiting.name, 60))
         text.append(" — ")
+        mark = queue_mark(on_customer(self.queue.presence, place.waiting.customer_id))
+        if mark:
+            text.append(f"● {mark}", "bold")
+            text.append("; ")
         text.append(one_line(place.reason))
         why.update(text, layout=False)
 

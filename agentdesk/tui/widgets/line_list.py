@@ -128,6 +128,9 @@ class LineList(ScrollView, Generic[ItemT], can_focus=True, inherit_bindings=Fals
     """Pages kept in the LRU."""
     header_rows: ClassVar[int] = 0
     """1 when the list draws a column header (see :meth:`render_header`) above the rows."""
+    rows_before: ClassVar[int] = 0
+    """Rows above a row that its drawing reads (the timeline's gap marker reads the one before): fetched with
+    the rows in view, and a row is kept in the strip cache only once they are loaded."""
 
     loading_message: str = "Loading…"
     empty_message: str = "Nothing here."
@@ -422,6 +425,7 @@ class LineList(ScrollView, Generic[ItemT], can_focus=True, inherit_bindings=Fals
         if self._items is not None or self._count == 0:
             return True
         first, last = self.visible_range
+        first = max(first - self.rows_before, 0)
         for page in range(first // self.page_size, last // self.page_size + 1):
             if page not in self._pages:
                 return False
@@ -464,6 +468,7 @@ class LineList(ScrollView, Generic[ItemT], can_focus=True, inherit_bindings=Fals
         first, last = self.visible_range
         if last < first:
             return
+        first = max(first - self.rows_before, 0)
         run: list[int] = []
         for page in range(first // self.page_size, last // self.page_size + 1):
             if page in self._pages or page in self._in_flight:
@@ -630,9 +635,12 @@ class LineList(ScrollView, Generic[ItemT], can_focus=True, inherit_bindings=Fals
             text.pad_right(max(content_width + MARKER_WIDTH - text.cell_len, 0))
             text.stylize(self.get_component_rich_style("line-list--cursor"))
         strip = self._finish(text, width, base)
-        if item is not None and not is_cursor:
+        if item is not None and not is_cursor and self._rows_before_loaded(row):
             self._strips.set(key, strip)
         return strip
+
+    def _rows_before_loaded(self, row: int) -> bool:
+        return all(self.item_at(before) is not None for before in range(max(row - self.rows_before, 0), row))
 
     def _message_line(self, message: str, y: int, width: int, base: Style) -> Strip:
         if y != self.header_rows:

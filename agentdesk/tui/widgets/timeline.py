@@ -5,10 +5,14 @@ words and in brackets (``[pending]``, ``[queued]``, ``[waiting for approval]``,
 ``[confirmed]``, ``[refused: <the backend's reason>]``…), so it is never cut off
 and never told by colour alone. A reply's delivery comes first the same way: ``[queued]``,
 ``[sent]``, ``[failed: <why>]``.
+
+A row that comes more than a day after the one above it starts its text with the pause in words
+(``— 3 years later —``), so a letter of 2010 never reads as part of the day below it.
 """
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import TYPE_CHECKING, ClassVar
 
 from rich.cells import cell_len
@@ -19,6 +23,7 @@ from textual.binding import BindingType
 from agentdesk.domain import reply
 from agentdesk.domain.model import Direction, EntryKind, TimelineEntry
 from agentdesk.domain.text import one_line
+from agentdesk.domain.timefmt import later
 from agentdesk.tui.widgets.columns import clip, fit
 from agentdesk.tui.widgets.line_list import LineList, list_bindings
 
@@ -38,6 +43,15 @@ DIRECTION_WORDS = {
 }
 INTERNAL_INDENT = "  "
 DECISION_LABEL = "◆ decision"
+GAP_MARKED = timedelta(days=1)
+"""A pause longer than this between two rows is said on the later row."""
+
+
+def gap_marker(entry: TimelineEntry, before: TimelineEntry | None) -> str:
+    """``— 3 years later — `` when ``entry`` comes more than a day after ``before``; else nothing."""
+    if before is None or entry.at - before.at <= GAP_MARKED:
+        return ""
+    return f"— {later(entry.at - before.at)} — "
 
 
 def direction_label(entry: TimelineEntry) -> str:
@@ -90,10 +104,15 @@ class TimelineView(LineList[TimelineEntry]):
             color: $text-warning;
             text-style: bold;
         }
+        & > .timeline--gap {
+            color: $text-muted;
+            text-style: italic;
+        }
     }
     """
     COMPONENT_CLASSES: ClassVar[set[str]] = {"timeline--internal", "timeline--inbound", "timeline--kind",
-                                             "timeline--decision", "timeline--state"}
+                                             "timeline--decision", "timeline--state", "timeline--gap"}
+    rows_before = 1  # the gap marker compares a row with the one above it
     loading_message = "Loading the timeline…"
     empty_message = "No history yet for this customer."
 
@@ -157,8 +176,9 @@ class TimelineView(LineList[TimelineEntry]):
             text.append(fit(one_line(self.desk.person(item.author), author_w * 2), author_w))
             text.append(GAP)
         if item.kind is EntryKind.DECISION:
-            return self._tagged_body(text, item, body_w)
+            return self._tagged_body(text, item, row, body_w)
         if item.is_internal:
+            body_w = self._gap(text, item, row, body_w)
             kind = clip(one_line(item.event_kind or "event", body_w), max(body_w - len(INTERNAL_INDENT), 1))
             text.append(INTERNAL_INDENT)
             text.append(kind, self.component_text_style("timeline--kind"))
@@ -175,14 +195,22 @@ class TimelineView(LineList[TimelineEntry]):
         text.append(GAP)
         text.append(fit(one_line(self.desk.person(item.author), author_w * 2), author_w))
         text.append(GAP)
-        return self._tagged_body(text, item, body_w)
+        return self._tagged_body(text, item, row, body_w)
 
-    def _tagged_body(self, text: Text, item: TimelineEntry, body_w: int) -> Text:
-        """The state in brackets first (a decision's, a reply's delivery), then as much of the body as fits."""
+    def _gap(self, text: Text, item: TimelineEntry, row: int, body_w: int) -> int:
+        """The pause since the row above, when longer than a day, at the start of the text; the width left."""
+        marker = clip(gap_marker(item, self.item_at(row - 1) if row else None), body_w)
+        text.append(marker, self.component_text_style("timeline--gap"))
+        return body_w - cell_len(marker)
+
+    def _tagged_body(self, text: Text, item: TimelineEntry, row: int, body_w: int) -> Text:
+        """The state in brackets first (a decision's, a reply's delivery), the pause since the row above, then as
+        much of the body as fits."""
         tag = state_tag(item, min(body_w, max(int(body_w * STATE_SHARE), SHORT_STATES)))
         if tag:
             text.append(tag, self.component_text_style("timeline--state"))
-        rest = body_w - cell_len(tag) - (1 if tag else 0)
+            text.append(" ")
+        rest = self._gap(text, item, row, body_w - cell_len(tag) - (1 if tag else 0))
         if rest > 1:
-            text.append((" " if tag else "") + fit(one_line(item.body, rest * 2), rest))
+            text.append(fit(one_line(item.body, rest * 2), rest))
         return text
