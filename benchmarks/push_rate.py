@@ -1,8 +1,9 @@
 """Push rate: 20 workstations pushing queued decisions to one backend on PostgreSQL, vs raw commits.
 
 Twice: ``push_rate`` with one ``agentdesk serve`` process, ``push_rate_2`` with ``--workers 2``.
-Set up once per run (untimed): a fresh PostgreSQL database, the backend on it, an admin and one ``agent`` user per client (``agentdesk users add``'s code, which
-also writes each agent's record), and the customers uploaded through ``POST /records``.
+Set up once per run (untimed): a fresh PostgreSQL database, the backend on it, an admin and
+one ``agent`` user per client (``agentdesk users add``'s code, which also writes each agent's
+record), and the customers uploaded through ``POST /records``.
 One store pulls them (``Syncer.pull()``); each client gets its own copy of it.
 
 Each run: every client takes its decisions with its own :class:`Ledger` on its own store,
