@@ -72,14 +72,17 @@ async def _answer(reader: asyncio.StreamReader) -> tuple[int, bytes]:
 
 
 def bench(workspace: Workspace) -> list[Result]:
-    try:
-        with postgres_database() as database:
-            return [_bench(workspace, database)]
-    except PostgresUnavailable as exc:
-        return [Result.skipped(NAME, UNIT, TARGET, str(exc))]
+    results = []
+    for name, workers in ((NAME, 1), (f"{NAME}_2", 2)):
+        try:
+            with postgres_database() as database:
+                results.append(_bench(workspace, database, name, workers))
+        except PostgresUnavailable as exc:
+            results.append(Result.skipped(name, UNIT, TARGET, str(exc)))
+    return results
 
 
-def _bench(workspace: Workspace, database: str) -> Result:
+def _bench(workspace: Workspace, database: str, name: str, workers: int) -> Result:
     senders, per_sender = workspace.sizes.webhook_senders, workspace.sizes.webhook_per_sender
     total = senders * per_sender
     secret = secrets.token_hex(32)
@@ -89,7 +92,7 @@ def _bench(workspace: Workspace, database: str) -> Result:
     os.environ[SECRET_ENV] = secret  # the child's environment is this one's
     runs: list[str] = []
     try:
-        with Server(database, flags=["--channels", str(channels)]) as server:
+        with Server(database, flags=["--channels", str(channels), "--workers", str(workers)]) as server:
             token = add_users(database, [("hook-admin", "admin")])["hook-admin"]
             customers = [{"type": "customer", "id": f"wc-{k}", "name": f"Web Customer {k}",
                           "email": f"web.{k}@example.net"} for k in range(senders)]
@@ -150,9 +153,10 @@ def _bench(workspace: Workspace, database: str) -> Result:
             os.environ.pop(SECRET_ENV, None)
         else:
             os.environ[SECRET_ENV] = earlier
-    notes = [f"webhook_rate: {senders} senders (asyncio tasks) x {per_sender} signed POST /webhooks/messages "
+    processes = "one agentdesk serve process" if workers == 1 else f"agentdesk serve --workers {workers}"
+    notes = [f"{name}: {senders} senders (asyncio tasks) x {per_sender} signed POST /webhooks/messages "
              f"(raw asyncio streams, keep-alive, signed before the clock) = "
-             f"{total:,} messages per run to one agentdesk serve on PostgreSQL, timed until a pull saw them all "
+             f"{total:,} messages per run to {processes} on PostgreSQL, timed until a pull saw them all "
              f"(per run: {'; '.join(runs)}); baseline: {senders} asyncpg connections x {per_sender} single-row "
              "INSERT+COMMIT into a plain table"]
-    return Result(NAME, UNIT, samples, raw, TARGET, rate=True, notes=notes)
+    return Result(name, UNIT, samples, raw, TARGET, rate=True, notes=notes)
