@@ -18,6 +18,7 @@ import httpx
 import pytest
 
 from agentdesk.domain.authority import Proposal
+from agentdesk.server.limits import MAX_REQUEST_BYTES
 from agentdesk.store.ledger import Ledger
 from agentdesk.store.reader import TIMELINE_DECISION_STATE
 from agentdesk.sync.client import BackendClient, Unreachable
@@ -159,3 +160,30 @@ async def test_an_unavailable_backend_only_waits(store: Path, status: int) -> No
         status_now = await syncer.status()
     assert status_now.waiting == 2 and status_now.rejected == 0
     assert [item.attempts for item in outbox(store)] == [0, 0]  # nothing counts against them
+
+
+async def test_a_page_of_long_mutations_goes_in_requests_the_backend_takes(store: Path) -> None:
+    """Long notes (four bytes a character) add up to several MiB: no request passes the backend's cap."""
+    async with Ledger.open(store, MATRIX) as ledger:
+        for n in range(120):
+            await ledger.take("a-7", "c-1", Proposal("note", reason=f"{n} " + "🙂" * 9_000), undo_window=QUEUED)
+    sizes: list[int] = []
+    applied: list[str] = []
+
+    def backend(request: httpx.Request) -> httpx.Response:
+        if request.url.path != "/mutations/batch":
+            return httpx.Response(200, json={"changes": [], "cursor": 0, "head": 0, "more": False})
+        sizes.append(len(request.content))
+        if len(request.content) > MAX_REQUEST_BYTES:
+            return httpx.Response(413, json={"detail": "too large"})
+        ids = [pushed["id"] for pushed in json.loads(request.content)["mutations"]]
+        applied.extend(ids)
+        return httpx.Response(200, json={"results": [{"id": ident, "status": "applied", "records": [], "cursor": None}
+                                                     for ident in ids]})
+
+    async with Replica.open(store) as replica, \
+            BackendClient("http://backend.test", "token", transport=httpx.MockTransport(backend)) as client:
+        report = await Syncer(replica, client).push()
+    assert report.applied == 120 and not report.rejected
+    assert len(applied) == 120 and outbox(store) == []
+    assert max(sizes) <= MAX_REQUEST_BYTES and sum(sizes) > 3 * MAX_REQUEST_BYTES

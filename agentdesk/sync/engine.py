@@ -20,6 +20,7 @@ runs :meth:`Syncer.once`. Neither ever touches the screen: they report through t
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -44,12 +45,28 @@ PUSH_MOST = 100
 request: the first decision is answered as soon as one mutation can be, and after a failure the requests
 shrink back to one, so a mutation the backend fails on is tried alone and its wait and attempts are its own."""
 
+PUSH_BYTES = 512 << 10
+"""What one push request's mutations may add up to, as JSON: half the backend's 1 MiB cap on a request body,
+so a page of long replies goes in several requests (a single mutation goes alone, whatever its size)."""
+
 REPORT_BATCH = 100
 """Set-aside changes told to the backend's log per request (the backend takes at most this many)."""
 
 
 def _utc_now() -> datetime:
     return datetime.now(timezone.utc)
+
+
+def _first_request(items: Sequence[OutboxItem], most: int) -> list[OutboxItem]:
+    """The first of ``items`` that go in one request: at most ``most``, within :data:`PUSH_BYTES`, at least one."""
+    taken: list[OutboxItem] = []
+    size = 0
+    for item in items[:most]:
+        size += len(json.dumps(item.body, ensure_ascii=False).encode())  # as httpx sends it: UTF-8
+        if taken and size > PUSH_BYTES:
+            break
+        taken.append(item)
+    return taken
 
 
 def _cursor(answer: dict[str, Any]) -> int | None:
@@ -130,7 +147,8 @@ class Syncer:
             # One the backend failed on a moment ago gets its turn after its wait; the rest go now.
             due = [item for item in items if self._retry_at.get(item.id, now) <= now]
             while due:
-                sent, due = due[:self._push_size], due[self._push_size:]
+                sent = _first_request(due, self._push_size)
+                due = due[len(sent):]
                 await self._push(sent, report)
         return report
 
