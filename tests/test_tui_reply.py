@@ -117,7 +117,8 @@ async def test_ctrl_g_inserts_a_knowledge_article_into_the_reply(make_store, tmp
         assert app.screen is editor
         text = editor.query_one(ReplyText).text
         # plain text, as the customer will read it: no Markdown heading, a paragraph on one line, list items kept
-        assert text.startswith("Hello Mr Brandes, A loose mirror housing is a breakdown under Camper Assistance "
+        # the article starts a paragraph of its own
+        assert text.startswith("Hello Mr Brandes, \n\nA loose mirror housing is a breakdown under Camper Assistance "
                                "Plus, day or night.\n\n1. Ask where the vehicle stands right now")
         assert "#" not in text
         assert ("\n2. Ask whether the glass is intact and whether the driver can see behind the vehicle. Tape is a "
@@ -170,6 +171,7 @@ async def test_compose_switch_insert_send_and_see_sent_from_a_real_backend(make_
             await until(pilot, lambda: any("[sent] Dear Ms Lindner" in strip.text
                                            for strip in widget_strips(screen.timeline)))
         (mail,) = plain_smtp_server.received
-        assert mail.get_content().startswith("Dear Ms Lindner, ")
+        # the article went in as a paragraph of its own
+        assert mail.get_content().replace("\r\n", "\n").startswith("Dear Ms Lindner,\n\nWhen a physical SIM")
     finally:
         backend.server.stop()

@@ -176,7 +176,10 @@ class ReplyScreen(ModalScreen[ReplyAction], inherit_bindings=False):
         editor = self.query_one("#reply-text", ReplyText)
         editor.focus()
         if text:
-            editor.insert(text)
+            row, column = editor.cursor_location
+            # An article is paragraphs of its own: it never runs on from words already on the cursor's line.
+            on_the_line = editor.document.get_line(row)[:column].strip()
+            editor.insert(f"\n\n{text}" if on_the_line else text)
 
     def action_send(self) -> None:
         where = self.destination
