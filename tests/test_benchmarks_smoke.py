@@ -6,6 +6,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
 ROWS = ("demo_build", "cold_start", "peak_rss", "timeline_open", "timeline_jump", "import_rate",
         "decision_commit", "decision_paint", "sync_initial", "push_rate", "push_rate_2", "webhook_rate", "live_latency",
@@ -13,6 +15,7 @@ ROWS = ("demo_build", "cold_start", "peak_rss", "timeline_open", "timeline_jump"
 # push_rate, webhook_rate and live_latency_pg need PostgreSQL; without it their rows say "skipped" (and why, in a note).
 
 
+@pytest.mark.longest
 def test_quick_run_prints_every_benchmark() -> None:
     result = subprocess.run(
         [sys.executable, "-m", "benchmarks", "--quick"],

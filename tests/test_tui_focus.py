@@ -106,6 +106,7 @@ async def tab_through(app, pilot) -> list[Widget]:  # noqa: ANN001
     return visited
 
 
+@pytest.mark.longest
 @pytest.mark.parametrize("theme", list(THEMES))
 async def test_every_focusable_area_shows_focus_in_shape_with_3_to_1(stories: Path, theme: str) -> None:
     await escalate_for_the_lead(stories)

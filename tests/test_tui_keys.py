@@ -72,6 +72,7 @@ def expected(place: str) -> set[str]:
     return {bound.binding.id for bound in declared_bindings() if bound.place == place} - set(NOT_IN_FORCE_FOR_A_LEAD)
 
 
+@pytest.mark.longest
 @pytest.mark.parametrize("settings", [Settings(), NO_SINGLE_KEYS], ids=["default keys", "no single-key shortcuts"])
 async def test_every_action_on_every_screen_has_a_key_in_force(make_store, settings: Settings) -> None:
     from agentdesk.tui.screens.adjust import AdjustScreen
