@@ -228,6 +228,18 @@ async def test_offline_decide_then_the_backend_comes_back_and_the_outbox_drains(
 # --------------------------------------------------------------------------- online
 
 
+async def test_a_sync_report_that_arrives_as_the_app_closes_is_let_go(make_store) -> None:  # noqa: ANN001
+    # The sync worker reports about once a second: one may be handled after the last screen has gone.
+    from agentdesk.sync.status import SyncStatus
+    from agentdesk.tui.messages import SyncStatusChanged
+
+    app = make_app(await make_store(records()), None)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+    assert not app.screen_stack
+    app.on_sync_status_changed(SyncStatusChanged(SyncStatus(True, last_synced=now())))
+
+
 async def test_synced_and_its_age_in_the_header(make_store, backend) -> None:  # noqa: ANN001
     from agentdesk.tui.app import AgentDeskApp
 

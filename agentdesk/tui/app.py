@@ -535,6 +535,8 @@ class AgentDeskApp(App[None], inherit_bindings=False):
             self.syncer.nudge()
 
     def _redraw_header(self) -> None:
+        if not self.screen_stack:  # a sync report that arrives while the app closes has no header to redraw
+            return
         for header in self.screen.query(DeskHeader):
             header.refresh()
 
