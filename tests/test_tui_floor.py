@@ -61,8 +61,9 @@ async def test_the_floor_follows_a_decision_an_inbound_message_and_presence_acro
         supervisor_store = await make_store(records() + COLLEAGUES, "katrin.sqlite3")
         app = make_app(supervisor_store, BackendLink(second.url, lambda: katrin), agent_id="a-1", read_only=True)
         async with app.run_test(size=(160, 40)) as pilot:
-            await until(pilot, lambda: isinstance(app.screen, FloorScreen) and "Jonas Weber" in floor_text(app))
-            assert "Jonas Weber · agent · offline · 0 decisions today" in floor_text(app)
+            # The floor paints from the store first; the backend's presence follows with the sync worker's first look.
+            await until(pilot, lambda: isinstance(app.screen, FloorScreen)
+                        and "Jonas Weber · agent · offline · 0 decisions today" in floor_text(app))
 
             # Jonas opens Petra on his workstation (through the first process) and takes a voucher there.
             agent_store = await make_store(records() + COLLEAGUES, "jonas.sqlite3")
