@@ -26,8 +26,8 @@ from sqlalchemy.exc import DataError, IntegrityError
 
 from agentdesk.domain.text import one_line
 from agentdesk.interchange.codec import RecordError
-from agentdesk.interchange.load import to_row
-from agentdesk.store import outbox, set_aside, sync_state
+from agentdesk.interchange.load import to_row, to_rows
+from agentdesk.store import first_fill, outbox, set_aside, sync_state
 from agentdesk.store.outbox import APPROVE, DECISION, REPLY, OutboxItem
 from agentdesk.store.sync_state import REJECTED
 from agentdesk.store.writer import COLUMNS, REFERENCES, TIMELINE, StoreWriter, open_writer
@@ -81,6 +81,8 @@ class Replica:
 
     def __init__(self, writer: StoreWriter) -> None:
         self._writer = writer
+        self._filling = False
+        """A first fill is under way (see :mod:`agentdesk.store.first_fill`): pages leave ``waiting`` to its end."""
 
     @classmethod
     @asynccontextmanager
@@ -163,7 +165,12 @@ class Replica:
     # --- the pull cursor ------------------------------------------------------------
 
     async def cursor(self, server: str) -> int:
-        """Where the pull from ``server`` goes on; a different backend than last time starts from 0."""
+        """Where the pull from ``server`` goes on; a different backend than last time starts from 0.
+
+        A first fill that was stopped in the middle is finished first.
+        """
+        if self._filling or await self._writer.fetch(first_fill.FILLING):
+            await self.end_fill()
         state = await self._pull_state()
         if state.get("server") != server:
             await self._writer.apply({}, statements=sync_state.pull_from(server))
@@ -173,6 +180,27 @@ class Replica:
     async def _pull_state(self) -> dict[str, str]:
         """``server`` (the backend pulled from) and ``cursor`` (how far), as far as known."""
         return dict(await self._writer.fetch(sync_state.PULL_STATE))
+
+    async def begin_fill(self) -> bool:
+        """Write the pages that follow as a first fill, when the store holds no customer and no timeline entry yet.
+
+        Returns whether it does; :meth:`end_fill` must follow (a later :meth:`cursor` does it when it did not).
+        """
+        ((holds,),) = await self._writer.fetch(first_fill.HOLDS_RECORDS)
+        if holds:
+            return False
+        await self._writer.apply({}, statements=[first_fill.WAL_UNCHECKED, *first_fill.begin()])
+        self._filling = True
+        return True
+
+    async def end_fill(self) -> None:
+        """The timeline's index built and every customer's waiting row computed (in that order: the waiting rows are
+        read through the index), then the WAL checkpointed once."""
+        await self._writer.apply({}, statements=first_fill.build_index())
+        customers = [ident for (ident,) in await self._writer.fetch(first_fill.CUSTOMERS)]
+        await self._writer.apply({}, waiting_for=customers, statements=[first_fill.done(), first_fill.WAL_CHECKED])
+        self._filling = False
+        await self._writer.fetch(first_fill.WAL_CHECKPOINT)
 
     async def pulled(self, records: Iterable[Mapping[str, Any]], cursor: int,
                      seqs: Iterable[int] | None = None) -> Pulled:
@@ -301,12 +329,11 @@ class Replica:
                      statements: list[tuple[str, tuple[Any, ...]]]) -> int:
         rows_by_table: dict[str, list[tuple[Any, ...]]] = {}
         customers: list[str] = []
-        for obj in records:
-            table, row = to_row(obj)
+        for table, row in to_rows(records):
             rows_by_table.setdefault(table, []).append(row)
             if table == TIMELINE:
                 customers.append(row[_ENTRY_CUSTOMER])
-        await self._writer.apply(rows_by_table, waiting_for=customers, statements=statements)
+        await self._writer.apply(rows_by_table, waiting_for=() if self._filling else customers, statements=statements)
         return sum(map(len, rows_by_table.values()))
 
 
