@@ -446,6 +446,8 @@ class CustomerScreen(DeskScreen):
         if not self.is_mounted:
             self._initial = data
             return
+        if not self.is_current:
+            self.preset_breakpoints(update=True)  # the terminal may have changed size since it was last shown
         self._show(data)
         self.timeline.focus()
 
