@@ -126,7 +126,7 @@ class Replica:
             state = await self._pull_state()
             if state.get("server") == server and int(state.get("cursor", 0)) >= cursor:
                 records = await self._still_unanswered(list(records))
-        return await self._apply_page(_changes(records, None, cursor or 0),
+        return await self._apply_page(list(records), None, cursor or 0,
                                       [sync_state.answered(mutation_id)])
 
     async def _still_unanswered(self, records: list[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
@@ -208,12 +208,13 @@ class Replica:
 
         A record the store cannot hold is set aside and the rest applied (see :meth:`_apply_around`).
         """
-        return await self._apply_page(_changes(records, seqs, cursor), [sync_state.set_cursor(cursor)])
+        return await self._apply_page(list(records), list(seqs) if seqs is not None else None, cursor,
+                                      [sync_state.set_cursor(cursor)])
 
     async def pulled_part(self, records: Iterable[Mapping[str, Any]], seq: int = 0) -> Pulled:
         """Apply part of a snapshot taken at ``seq``; the cursor moves only when the whole snapshot is in
         (see :meth:`set_cursor`)."""
-        return await self._apply_page(_changes(records, None, seq), [])
+        return await self._apply_page(list(records), None, seq, [])
 
     async def retry_set_aside(self) -> tuple[int, list[Kept]]:
         """Try every change set aside again; those that apply leave the list. ``(applied, still kept)``."""
@@ -232,14 +233,20 @@ class Replica:
     async def reported(self, items: Iterable[tuple[str, str, int, str]]) -> None:
         await self._writer.apply({}, statements=set_aside.reported(items))
 
-    async def _apply_page(self, changes: list[Change], statements: list[tuple[str, tuple[Any, ...]]]) -> Pulled:
-        """The page in one transaction with ``statements``; when a record spoils it, around that record."""
-        clearing = await self._clearing(changes)
+    async def _apply_page(self, records: list[Mapping[str, Any]], seqs: Iterable[int] | None, seq: int,
+                          statements: list[tuple[str, tuple[Any, ...]]]) -> Pulled:
+        """The page in one transaction with ``statements``; when a record spoils it, around that record.
+
+        ``seqs``: each record's change (None: all ``seq``). The records are paired with their changes
+        only when the set-aside list needs them (a page of a first sync has a million to go).
+        """
+        clearing = await self._clearing(records, seqs, seq)
         try:
-            return Pulled(await self._apply([change.record for change in changes], clearing + statements))
+            return Pulled(await self._apply(records, clearing + statements))
         except UNAPPLICABLE:
-            if not changes:
+            if not records:
                 raise
+        changes = _changes(records, seqs, seq)
         applied, failed = await self._apply_around(changes)
         await self._writer.apply({}, statements=self._set_aside_statements(changes, failed) + statements)
         return Pulled(applied, [_kept_change(*change.key, change.seq, reason) for change, reason in failed])
@@ -260,11 +267,12 @@ class Replica:
         second, second_failed = await self._apply_around(changes[middle:])
         return first + second, first_failed + second_failed
 
-    async def _clearing(self, changes: Sequence[Change]) -> list[tuple[str, tuple[Any, ...]]]:
+    async def _clearing(self, records: list[Mapping[str, Any]], seqs: Iterable[int] | None,
+                        seq: int) -> list[tuple[str, tuple[Any, ...]]]:
         """A record set aside earlier leaves the list when a newer change of it applies (in the same transaction)."""
-        if not changes or not await self._writer.fetch(set_aside.ANY):
+        if not records or not await self._writer.fetch(set_aside.ANY):
             return []
-        return self._set_aside_statements(changes, [])
+        return self._set_aside_statements(_changes(records, seqs, seq), [])
 
     @staticmethod
     def _set_aside_statements(changes: Sequence[Change],
