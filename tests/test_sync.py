@@ -195,3 +195,57 @@ async def test_an_upload_in_any_order_arrives_in_pages_a_store_can_hold(backend,
     await sync_once(store, server, tokens["a-7"])
     assert rows(store, "SELECT count(*) FROM timeline_entry WHERE id LIKE 'i-1%'") == [(30,)]
     assert rows(store, "SELECT count(*) FROM waiting WHERE customer_id LIKE 'c-1%'") == [(30,)]
+
+
+def _waiting_and_index(store: Path) -> tuple[list, list, list]:
+    return (rows(store, "SELECT customer_id, since_us, channels, unanswered FROM waiting ORDER BY customer_id"),
+            rows(store, "SELECT name FROM sqlite_master WHERE type = 'index' AND name = 'ix_timeline_customer_at'"),
+            rows(store, "SELECT key FROM sync_state WHERE key = 'filling'"))
+
+
+async def _holding_a_busy_floor(server: InProcess, admin: str) -> None:
+    customers = [{"type": "customer", "id": f"c-{n}", "name": f"Customer {n}", "owner": "a-7"} for n in range(100, 112)]
+    talk = [{"type": "interaction", "id": f"i-{n}", "customer": f"c-{100 + n % 12}", "channel": ("chat", "sms")[n % 2],
+             "direction": ("in", "out", "in")[n % 3], "at": f"2026-12-01T10:{n:02d}:00+01:00", "author": "them",
+             "body": "hello"} for n in range(60)]
+    report = await upload(server, admin, [*customers, *talk])
+    assert report["errors"] == []
+
+
+async def test_a_first_sync_of_many_pages_into_an_empty_store_ends_as_a_page_by_page_sync_would(
+        backend, tmp_path, monkeypatch) -> None:
+    server, tokens = backend
+    await _holding_a_busy_floor(server, tokens["admin"])
+    in_one_page = tmp_path / "one_page.sqlite3"
+    await sync_once(in_one_page, server, tokens["a-7"])  # a single page: no bulk load
+    monkeypatch.setattr("agentdesk.sync.engine.PAGE", 7)
+    filled = tmp_path / "filled.sqlite3"
+    await sync_once(filled, server, tokens["a-7"])
+    waiting, index, filling = _waiting_and_index(filled)
+    assert len(waiting) == 8 and (waiting, index, filling) == _waiting_and_index(in_one_page)
+    assert index and not filling
+    entries = "SELECT * FROM timeline_entry ORDER BY id"
+    assert rows(filled, entries) == rows(in_one_page, entries)
+
+
+async def test_a_first_fill_stopped_in_the_middle_is_finished_by_the_next_sync(backend, tmp_path) -> None:
+    server, tokens = backend
+    await _holding_a_busy_floor(server, tokens["admin"])
+    store = tmp_path / "stopped.sqlite3"
+    async with Replica.open(store) as replica:
+        assert await replica.begin_fill()
+        await replica.pulled(records(), 0)  # a first page, then the workstation stopped
+    assert _waiting_and_index(store)[1:] == ([], [("filling",)])
+    await sync_once(store, server, tokens["a-7"])
+    reference = tmp_path / "reference.sqlite3"
+    await sync_once(reference, server, tokens["a-7"])
+    assert _waiting_and_index(store) == _waiting_and_index(reference)
+    assert _waiting_and_index(store)[1:] == ([("ix_timeline_customer_at",)], [])
+
+
+async def test_a_store_that_holds_records_is_never_filled_as_an_empty_one(backend, tmp_path) -> None:
+    server, tokens = backend
+    store = tmp_path / "jonas.sqlite3"
+    await sync_once(store, server, tokens["a-7"])
+    async with Replica.open(store) as replica:
+        assert not await replica.begin_fill()

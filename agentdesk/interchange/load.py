@@ -56,7 +56,7 @@ from agentdesk.store.writer import (
     open_writer,
 )
 
-__all__ = ["DEFAULT_BATCH_SIZE", "LoadReport", "load_jsonl", "load_records", "to_row"]
+__all__ = ["DEFAULT_BATCH_SIZE", "LoadReport", "load_jsonl", "load_records", "to_row", "to_rows"]
 
 DEFAULT_BATCH_SIZE = 50_000
 """Records per write transaction. Fewer, larger transactions write each index page to
@@ -247,6 +247,14 @@ def to_row(obj: Mapping[str, Any], *, now: datetime | None = None,
     """
     now = now if now is not None else datetime.now(timezone.utc)
     return _to_row(obj, now, _latest_us(now), max_record_bytes)
+
+
+def to_rows(objs: Iterable[Mapping[str, Any]], *, now: datetime | None = None) -> Iterator[tuple[str, Row]]:
+    """:func:`to_row` of each object, on one reading of the clock (``now``, default: the time of the call)."""
+    now = now if now is not None else datetime.now(timezone.utc)
+    latest_us = _latest_us(now)
+    for obj in objs:
+        yield _to_row(obj, now, latest_us, DEFAULT_MAX_RECORD_BYTES)
 
 
 def _to_row(obj: Mapping[str, Any], now: datetime, latest_us: int, max_record_bytes: int | None) -> tuple[str, Row]:

@@ -16,6 +16,7 @@ from collections.abc import AsyncIterator, Iterable, Mapping
 from typing import Any
 
 import httpx
+import msgspec
 from httpx_sse import SSEError, aconnect_sse
 
 from agentdesk.domain.presence import Seen
@@ -66,6 +67,16 @@ def _detail(response: httpx.Response) -> str:
     return f"{response.status_code} {response.reason_phrase}"
 
 
+def _page(response: httpx.Response) -> Any:
+    """A page of changes as ``response.json()`` reads it, in a third of the time: msgspec, unless the page holds
+    what msgspec refuses and the standard library takes (a lone surrogate in a customer's text, a number out of
+    range), which the page's records are then judged with, one by one, as before."""
+    try:
+        return msgspec.json.decode(response.content)
+    except msgspec.DecodeError:
+        return response.json()
+
+
 class BackendClient:
     """One backend, one token. Use as ``async with BackendClient(url, token) as backend``."""
 
@@ -113,7 +124,7 @@ class BackendClient:
         return results
 
     async def changes(self, after: int, limit: int = 5000) -> dict[str, Any]:
-        return (await self._request("GET", "/changes", params={"after": after, "limit": limit})).json()
+        return _page(await self._request("GET", "/changes", params={"after": after, "limit": limit}))
 
     async def report_set_aside(self, items: Iterable[Mapping[str, Any]]) -> None:
         """Tell the backend's log about changes this workstation could not apply (``type``, ``id``, ``seq``,

@@ -219,6 +219,8 @@ class Syncer:
         report = report if report is not None else SyncReport()
         server = self.backend.base_url
         cursor = await self.replica.cursor(server)
+        first = cursor == 0
+        filling = False
         applied = 0
         ahead = asyncio.ensure_future(self.backend.changes(cursor, PAGE))
         try:
@@ -228,6 +230,10 @@ class Syncer:
                 more = bool(page.get("more"))
                 if more:
                     ahead = asyncio.ensure_future(self.backend.changes(cursor, PAGE))
+                    if first and not filling:
+                        # More than a page into a store that holds nothing yet: written as a bulk load
+                        filling = await self.replica.begin_fill()
+                first = False
                 changes = page["changes"]
                 stored = await self.replica.pulled([change["record"] for change in changes], cursor,
                                                    [change["seq"] for change in changes])
@@ -243,8 +249,13 @@ class Syncer:
                 await self._report()
         except RefetchNeeded:
             applied += await self._refetch(report)
+        except asyncio.CancelledError:
+            filling = False  # not now, the workstation is closing: the next pull finishes the fill (the store notes it)
+            raise
         finally:
             self._receiving = None
+            if filling:
+                await self.replica.end_fill()
             if not ahead.done():
                 ahead.cancel()
             elif not ahead.cancelled():

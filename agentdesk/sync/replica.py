@@ -26,8 +26,8 @@ from sqlalchemy.exc import DataError, IntegrityError
 
 from agentdesk.domain.text import one_line
 from agentdesk.interchange.codec import RecordError
-from agentdesk.interchange.load import to_row
-from agentdesk.store import outbox, set_aside, sync_state
+from agentdesk.interchange.load import to_row, to_rows
+from agentdesk.store import first_fill, outbox, set_aside, sync_state
 from agentdesk.store.outbox import APPROVE, DECISION, REPLY, OutboxItem
 from agentdesk.store.sync_state import REJECTED
 from agentdesk.store.writer import COLUMNS, REFERENCES, TIMELINE, StoreWriter, open_writer
@@ -81,6 +81,8 @@ class Replica:
 
     def __init__(self, writer: StoreWriter) -> None:
         self._writer = writer
+        self._filling = False
+        """A first fill is under way (see :mod:`agentdesk.store.first_fill`): pages leave ``waiting`` to its end."""
 
     @classmethod
     @asynccontextmanager
@@ -122,12 +124,16 @@ class Replica:
         """
         state = await self._pull_state() if server is not None else {}
         pulled_to = int(state.get("cursor", 0)) if state.get("server") == server else None
-        changes: list[Change] = []
+        kept: list[Mapping[str, Any]] = []
+        seqs: list[int] = []
         for _mutation_id, records, cursor in answers:
             if pulled_to is not None and cursor is not None and pulled_to >= cursor:
                 records = await self._still_unanswered(list(records))
-            changes += _changes(records, None, cursor or 0)
-        return await self._apply_page(changes, [sync_state.answered(mutation_id) for mutation_id, _, _ in answers])
+            records = list(records)
+            kept += records
+            seqs += [cursor or 0] * len(records)
+        return await self._apply_page(kept, seqs, 0,
+                                      [sync_state.answered(mutation_id) for mutation_id, _, _ in answers])
 
     async def _still_unanswered(self, records: list[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
         """The decisions of ``records`` that this store still holds as pending or queued, and their promises."""
@@ -165,7 +171,12 @@ class Replica:
     # --- the pull cursor ------------------------------------------------------------
 
     async def cursor(self, server: str) -> int:
-        """Where the pull from ``server`` goes on; a different backend than last time starts from 0."""
+        """Where the pull from ``server`` goes on; a different backend than last time starts from 0.
+
+        A first fill that was stopped in the middle is finished first.
+        """
+        if self._filling or await self._writer.fetch(first_fill.FILLING):
+            await self.end_fill()
         state = await self._pull_state()
         if state.get("server") != server:
             await self._writer.apply({}, statements=sync_state.pull_from(server))
@@ -176,18 +187,40 @@ class Replica:
         """``server`` (the backend pulled from) and ``cursor`` (how far), as far as known."""
         return dict(await self._writer.fetch(sync_state.PULL_STATE))
 
+    async def begin_fill(self) -> bool:
+        """Write the pages that follow as a first fill, when the store holds no customer and no timeline entry yet.
+
+        Returns whether it does; :meth:`end_fill` must follow (a later :meth:`cursor` does it when it did not).
+        """
+        ((holds,),) = await self._writer.fetch(first_fill.HOLDS_RECORDS)
+        if holds:
+            return False
+        await self._writer.apply({}, statements=[first_fill.WAL_UNCHECKED, *first_fill.begin()])
+        self._filling = True
+        return True
+
+    async def end_fill(self) -> None:
+        """The timeline's index built and every customer's waiting row computed (in that order: the waiting rows are
+        read through the index), then the WAL checkpointed once."""
+        await self._writer.apply({}, statements=first_fill.build_index())
+        customers = [ident for (ident,) in await self._writer.fetch(first_fill.CUSTOMERS)]
+        await self._writer.apply({}, waiting_for=customers, statements=[first_fill.done(), first_fill.WAL_CHECKED])
+        self._filling = False
+        await self._writer.fetch(first_fill.WAL_CHECKPOINT)
+
     async def pulled(self, records: Iterable[Mapping[str, Any]], cursor: int,
                      seqs: Iterable[int] | None = None) -> Pulled:
         """Apply one page from the backend and move the cursor past it; ``seqs``: each record's change.
 
         A record the store cannot hold is set aside and the rest applied (see :meth:`_apply_around`).
         """
-        return await self._apply_page(_changes(records, seqs, cursor), [sync_state.set_cursor(cursor)])
+        return await self._apply_page(list(records), list(seqs) if seqs is not None else None, cursor,
+                                      [sync_state.set_cursor(cursor)])
 
     async def pulled_part(self, records: Iterable[Mapping[str, Any]], seq: int = 0) -> Pulled:
         """Apply part of a snapshot taken at ``seq``; the cursor moves only when the whole snapshot is in
         (see :meth:`set_cursor`)."""
-        return await self._apply_page(_changes(records, None, seq), [])
+        return await self._apply_page(list(records), None, seq, [])
 
     async def retry_set_aside(self) -> tuple[int, list[Kept]]:
         """Try every change set aside again; those that apply leave the list. ``(applied, still kept)``."""
@@ -206,14 +239,20 @@ class Replica:
     async def reported(self, items: Iterable[tuple[str, str, int, str]]) -> None:
         await self._writer.apply({}, statements=set_aside.reported(items))
 
-    async def _apply_page(self, changes: list[Change], statements: list[tuple[str, tuple[Any, ...]]]) -> Pulled:
-        """The page in one transaction with ``statements``; when a record spoils it, around that record."""
-        clearing = await self._clearing(changes)
+    async def _apply_page(self, records: list[Mapping[str, Any]], seqs: Iterable[int] | None, seq: int,
+                          statements: list[tuple[str, tuple[Any, ...]]]) -> Pulled:
+        """The page in one transaction with ``statements``; when a record spoils it, around that record.
+
+        ``seqs``: each record's change (None: all ``seq``). The records are paired with their changes
+        only when the set-aside list needs them (a page of a first sync has a million to go).
+        """
+        clearing = await self._clearing(records, seqs, seq)
         try:
-            return Pulled(await self._apply([change.record for change in changes], clearing + statements))
+            return Pulled(await self._apply(records, clearing + statements))
         except UNAPPLICABLE:
-            if not changes:
+            if not records:
                 raise
+        changes = _changes(records, seqs, seq)
         applied, failed = await self._apply_around(changes)
         await self._writer.apply({}, statements=self._set_aside_statements(changes, failed) + statements)
         return Pulled(applied, [_kept_change(*change.key, change.seq, reason) for change, reason in failed])
@@ -234,11 +273,12 @@ class Replica:
         second, second_failed = await self._apply_around(changes[middle:])
         return first + second, first_failed + second_failed
 
-    async def _clearing(self, changes: Sequence[Change]) -> list[tuple[str, tuple[Any, ...]]]:
+    async def _clearing(self, records: list[Mapping[str, Any]], seqs: Iterable[int] | None,
+                        seq: int) -> list[tuple[str, tuple[Any, ...]]]:
         """A record set aside earlier leaves the list when a newer change of it applies (in the same transaction)."""
-        if not changes or not await self._writer.fetch(set_aside.ANY):
+        if not records or not await self._writer.fetch(set_aside.ANY):
             return []
-        return self._set_aside_statements(changes, [])
+        return self._set_aside_statements(_changes(records, seqs, seq), [])
 
     @staticmethod
     def _set_aside_statements(changes: Sequence[Change],
@@ -303,12 +343,11 @@ class Replica:
                      statements: list[tuple[str, tuple[Any, ...]]]) -> int:
         rows_by_table: dict[str, list[tuple[Any, ...]]] = {}
         customers: list[str] = []
-        for obj in records:
-            table, row = to_row(obj)
+        for table, row in to_rows(records):
             rows_by_table.setdefault(table, []).append(row)
             if table == TIMELINE:
                 customers.append(row[_ENTRY_CUSTOMER])
-        await self._writer.apply(rows_by_table, waiting_for=customers, statements=statements)
+        await self._writer.apply(rows_by_table, waiting_for=() if self._filling else customers, statements=statements)
         return sum(map(len, rows_by_table.values()))
 
 
