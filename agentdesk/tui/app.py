@@ -22,7 +22,6 @@ Hooks for benchmarks and tests
 from __future__ import annotations
 
 import asyncio
-import gc
 import inspect
 import os
 import sqlite3
@@ -771,9 +770,6 @@ class AgentDeskApp(App[None], inherit_bindings=False):
                 self.stylesheet.read(path)
         self.stylesheet.parse()
         await self._build_customer_screen()
-        # Start-up leaves enough new objects behind that the next full collection (about 90 ms with the
-        # workstation's 150,000 objects) would fall due during the first open: it is done now, in idle time.
-        gc.collect()
         self.warmed_up.set()
 
     async def _build_customer_screen(self) -> None:
@@ -781,10 +777,9 @@ class AgentDeskApp(App[None], inherit_bindings=False):
 
         The first open of a customer then only fills it with data, as every later open does,
         instead of also building some twenty widgets and laying them out for the first time
-        and drawing all of them for the first time (Textual's first full render of a screen costs
-        twice a later one). Textual registers a screen only when it is pushed; its ``_get_screen``
-        does that part of a push alone, and a screen that is not current lays itself out and
-        renders into its compositor without painting.
+        (about half the first open's time). Textual registers a screen only when it is pushed;
+        its ``_get_screen`` does that part of a push alone, and a screen that is not current
+        lays itself out without painting.
         """
         from agentdesk.tui.screens.customer import CustomerScreen
 
@@ -796,7 +791,6 @@ class AgentDeskApp(App[None], inherit_bindings=False):
         await mounted
         if screen is not self.screen and screen.is_attached:
             screen._refresh_layout(self.size)
-            screen._compositor.render_update(full=True)  # each widget's lines drawn and cut once, into its caches
 
     # --- actions --------------------------------------------------------------------
 
