@@ -93,7 +93,7 @@ async def _session(store: Path, customer_id: str, other_id: str) -> Sample:
     watch = PaintWatch()
     app = AgentDeskApp(store, agent_id=synthetic.AGENT_ID)
     async with app.run_test(size=(140, 40), message_hook=watch.hook) as pilot:
-        await app.warmed_up.wait()  # what the app does after its first paint, before any agent can press a key
+        await app.queue_painted.wait()
         await pilot.pause()  # every measurement starts from an idle app
 
         def is_timeline(line_list: object) -> bool:

@@ -269,30 +269,6 @@ async def test_the_next_customer_replaces_the_last_one_on_the_reused_screen(make
         assert app.focused is app.screen.timeline
 
 
-async def test_the_customer_screen_is_built_while_the_queue_is_idle_and_the_first_open_fills_it(make_store) -> None:
-    from agentdesk.tui.app import CUSTOMER_SCREEN
-    from agentdesk.tui.screens.customer import CustomerScreen
-    from agentdesk.tui.screens.queue import QueueScreen
-
-    path = await make_store(queue_records())
-    app = make_app(path)
-    async with app.run_test(size=(140, 40)) as pilot:
-        await app.warmed_up.wait()
-        await settle(app, pilot)
-        assert isinstance(app.screen, QueueScreen)
-        built = app.get_screen(CUSTOMER_SCREEN)
-        assert isinstance(built, CustomerScreen) and built.is_mounted
-        assert built.size == app.size  # laid out already, off screen
-        assert built.data is None  # and it read no customer
-
-        await pilot.press("enter")  # Tobias Unruh, first in the queue
-        await settle(app, pilot)
-        assert app.screen is built
-        await built.timeline.wait_painted()
-        assert "Tobias Unruh" in screen_text(app) and "Loading customer" not in screen_text(app)
-        assert app.focused is built.timeline
-
-
 async def test_a_read_only_workstation_reads_through_a_connection_that_refuses_writes(make_store) -> None:
     import sqlite3
 

@@ -7,9 +7,7 @@ Hooks for benchmarks and tests
 ------------------------------
 * ``AGENTDESK_EXIT_AFTER_FIRST_PAINT=1`` in the environment: the app exits as soon
   as the queue screen has drawn its first rows with data (or its empty sentence).
-* :attr:`AgentDeskApp.queue_painted` is an :class:`asyncio.Event` set at that moment;
-  :attr:`AgentDeskApp.warmed_up` is set once the work after that paint is done (the customer
-  screen built ahead of its first customer, the other screens' styles read).
+* :attr:`AgentDeskApp.queue_painted` is an :class:`asyncio.Event` set at that moment.
 * :meth:`AgentDeskApp.check_store` looks once at the store's ``PRAGMA data_version`` (the
   watcher does it every second) and delivers :class:`~agentdesk.tui.messages.StoreChanged`
   when another connection committed; :meth:`AgentDeskApp.check_callbacks` looks for callbacks
@@ -276,9 +274,6 @@ class AgentDeskApp(App[None], inherit_bindings=False):
         self.desk: Desk | None = None
         self.queue_painted = asyncio.Event()
         """Set when the queue screen has drawn its first rows with data."""
-        self.warmed_up = asyncio.Event()
-        """Set when the work done after the first paint is done: other screens' styles read, the customer screen
-        built (see ``_warm_up``)."""
         self._exit_after_first_paint = bool(os.environ.get(EXIT_AFTER_FIRST_PAINT_ENV))
         self._stack = AsyncExitStack()
         self._watch: StoreWatch | None = None
@@ -742,14 +737,13 @@ class AgentDeskApp(App[None], inherit_bindings=False):
         self.call_after_refresh(self._warm_up)
         self.call_after_refresh(self._start_sync)
 
-    async def _warm_up(self) -> None:
-        """After the first paint: import the other screens, read their styles, and build the customer screen.
+    def _warm_up(self) -> None:
+        """After the first paint: import the other screens and read their styles.
 
         Done while the agent looks at the queue, so the first open of a customer does
         not pay for a full re-parse of the stylesheet (Textual does one when a screen
-        brings CSS it has not seen), nor for building the customer screen. Only the new files
-        are parsed here, and nothing on screen is restyled: their rules name screens that are
-        not mounted yet.
+        brings CSS it has not seen). Only the new files are parsed here, and nothing
+        on screen is restyled: their rules name screens that are not mounted yet.
         """
         from agentdesk.tui.screens.customer import CustomerScreen
         from agentdesk.tui.screens.help import HelpScreen
@@ -769,28 +763,6 @@ class AgentDeskApp(App[None], inherit_bindings=False):
             if not self.stylesheet.has_source(str(path), ""):
                 self.stylesheet.read(path)
         self.stylesheet.parse()
-        await self._build_customer_screen()
-        self.warmed_up.set()
-
-    async def _build_customer_screen(self) -> None:
-        """While the agent looks at the queue: compose, mount, style and lay out the customer screen.
-
-        The first open of a customer then only fills it with data, as every later open does,
-        instead of also building some twenty widgets and laying them out for the first time
-        (about half the first open's time). Textual registers a screen only when it is pushed;
-        its ``_get_screen`` does that part of a push alone, and a screen that is not current
-        lays itself out without painting.
-        """
-        from agentdesk.tui.screens.customer import CustomerScreen
-
-        if self.desk is None or self.is_screen_installed(CUSTOMER_SCREEN):
-            return
-        screen = CustomerScreen(self.desk, None)
-        self.install_screen(screen, CUSTOMER_SCREEN)
-        _, mounted = self._get_screen(screen)
-        await mounted
-        if screen is not self.screen and screen.is_attached:
-            screen._refresh_layout(self.size)
 
     # --- actions --------------------------------------------------------------------
 

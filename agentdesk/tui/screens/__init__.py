@@ -32,13 +32,11 @@ class DeskScreen(Screen, inherit_bindings=False):
             what = worker.description or worker.name or "a read"
             self.notify(f"{what} failed: {worker.error}", severity="error", markup=False)
 
-    def preset_breakpoints(self, *, update: bool = False) -> None:
+    def preset_breakpoints(self) -> None:
         """Set the size classes before the first layout (call first thing in ``compose``).
 
         Textual sets them on the first resize, which would restyle and lay out the
-        whole screen a second time before it is first shown. ``update``: restyle when they
-        changed, for a screen built earlier, off screen, at another size of the terminal
-        (Textual sends a screen that is pushed again no resize of its own).
+        whole screen a second time before it is first shown.
         """
         width, height = self.app.size
         horizontal, vertical = self.HORIZONTAL_BREAKPOINTS, self.VERTICAL_BREAKPOINTS
@@ -47,4 +45,4 @@ class DeskScreen(Screen, inherit_bindings=False):
             classes[name] = True
         for name in self._get_breakpoint_classes(height, vertical):
             classes[name] = True
-        self.update_classes(classes, update=update)
+        self.update_classes(classes, update=False)

@@ -327,16 +327,11 @@ class CustomerScreen(DeskScreen):
             self.serial = serial
             self.data = data
 
-    def __init__(self, desk: Desk, customer_id: str | None, data: CustomerData | None = None) -> None:
-        """``data`` as read by :func:`read_customer`; without it the screen reads it itself.
-
-        ``customer_id`` None builds the screen ahead of its first customer (the app does so while
-        the queue is idle): it reads nothing until :meth:`show_customer` gives it one.
-        """
+    def __init__(self, desk: Desk, customer_id: str, data: CustomerData | None = None) -> None:
+        """``data`` as read by :func:`read_customer`; without it the screen reads it itself."""
         super().__init__()
         self.desk = desk
-        self.customer_id = customer_id or ""
-        self._reads_itself = customer_id is not None and data is None
+        self.customer_id = customer_id
         self.data: CustomerData | None = None
         self._initial = data
         self._shown_entry: object | None = None
@@ -365,7 +360,7 @@ class CustomerScreen(DeskScreen):
 
     def compose(self) -> ComposeResult:
         self.preset_breakpoints()
-        if self._reads_itself:
+        if self._initial is None:
             self.load()  # the store is read while the screen is being built
         yield DeskHeader(app_name=self.app.title, person=lambda: self.desk.person_label,
                          read_only=self.desk.read_only, now=self.desk.viewer_now, sync=self.desk.sync_line,
@@ -453,8 +448,6 @@ class CustomerScreen(DeskScreen):
         if not self.is_mounted:
             self._initial = data
             return
-        if not self.is_current:
-            self.preset_breakpoints(update=True)  # the terminal may have changed size since it was last shown
         self._show(data)
         self.timeline.focus()
 
