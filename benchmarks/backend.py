@@ -34,7 +34,7 @@ import signal
 import subprocess
 import tempfile
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -242,6 +242,22 @@ def upload_records(url: str, token: str, records: list[dict], batch: int = 5000)
             return await upload(backend, records, batch=batch)
 
     return run_async(run)
+
+
+def one_and_two_processes(name: str, unit: str, target: Any,
+                          run: Callable[[str, str, int], Any]) -> list[Any]:
+    """``run(database, row name, workers)`` on a fresh PostgreSQL database with one ``serve`` process (row
+    ``name``) and with ``--workers 2`` (row ``name_2``); a row says "skipped" without PostgreSQL."""
+    from benchmarks.stats import Result
+
+    results = []
+    for row, workers in ((name, 1), (f"{name}_2", 2)):
+        try:
+            with postgres_database() as database:
+                results.append(run(database, row, workers))
+        except PostgresUnavailable as exc:
+            results.append(Result.skipped(row, unit, target, str(exc)))
+    return results
 
 
 def process_cpu_seconds() -> float:

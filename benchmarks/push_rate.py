@@ -39,10 +39,9 @@ from datetime import timedelta
 from pathlib import Path
 
 from benchmarks.backend import (
-    PostgresUnavailable,
     Server,
     add_users,
-    postgres_database,
+    one_and_two_processes,
     process_cpu_seconds,
     raw_commit_rate,
     upload_records,
@@ -76,14 +75,8 @@ def _copy_store(source: Path, target: Path) -> Path:
 
 
 def bench(workspace: Workspace) -> list[Result]:
-    results = []
-    for name, workers in ((NAME, 1), (f"{NAME}_2", 2)):
-        try:
-            with postgres_database() as database:
-                results.append(_bench(workspace, database, name, workers))
-        except PostgresUnavailable as exc:
-            results.append(Result.skipped(name, UNIT, TARGET, str(exc)))
-    return results
+    return one_and_two_processes(NAME, UNIT, TARGET, lambda database, name, workers: _bench(
+        workspace, database, name, workers))
 
 
 def _bench(workspace: Workspace, database: str, name: str, workers: int) -> Result:

@@ -35,10 +35,9 @@ import time
 import httpx
 
 from benchmarks.backend import (
-    PostgresUnavailable,
     Server,
     add_users,
-    postgres_database,
+    one_and_two_processes,
     process_cpu_seconds,
     raw_commit_rate,
     upload_records,
@@ -72,14 +71,8 @@ async def _answer(reader: asyncio.StreamReader) -> tuple[int, bytes]:
 
 
 def bench(workspace: Workspace) -> list[Result]:
-    results = []
-    for name, workers in ((NAME, 1), (f"{NAME}_2", 2)):
-        try:
-            with postgres_database() as database:
-                results.append(_bench(workspace, database, name, workers))
-        except PostgresUnavailable as exc:
-            results.append(Result.skipped(name, UNIT, TARGET, str(exc)))
-    return results
+    return one_and_two_processes(NAME, UNIT, TARGET, lambda database, name, workers: _bench(
+        workspace, database, name, workers))
 
 
 def _bench(workspace: Workspace, database: str, name: str, workers: int) -> Result:
