@@ -113,7 +113,8 @@ async def write_changes(connection: AsyncConnection, changes: Sequence[Change], 
     last_seq, floor = await _take_seqs(connection, len(changes))
     rows = _rows(changes, last_seq - len(changes) + 1, received_us)
     await connection.execute(_UPSERT[postgres], rows)
-    await _log(connection, changes, rows, last_seq, floor, postgres=postgres, keep=keep)
+    await _keep_contact_keys(connection, [c for c in changes if c.type == "customer"])
+    await _log(connection, rows, last_seq, floor, postgres=postgres, keep=keep)
     return last_seq
 
 
@@ -130,22 +131,21 @@ async def stage_changes(connection: AsyncConnection, changes: Sequence[Change], 
         await connection.execute(_UPSERT[postgres], _rows(changes, STAGED_SEQ, received_us, step=0))
 
 
-async def publish_staged(connection: AsyncConnection, staged: Sequence[Change], *, postgres: bool,
+async def publish_staged(connection: AsyncConnection, staged: Sequence[Change], *,
                          keep: int | None = None) -> int | None:
-    """Number the records :func:`stage_changes` stored, in the order staged, and log them; returns the last
-    seq (None when nothing was staged). Like :func:`write_changes`, the last step of the transaction.
-    (PostgreSQL's mutations do this in one statement: :mod:`agentdesk.server.publish`.)"""
+    """SQLite: number the records :func:`stage_changes` stored, in the order staged, and log them; returns the
+    last seq (None when nothing was staged). Like :func:`write_changes`, the last step of the transaction.
+    (On PostgreSQL a batch of mutations does this in one statement: :mod:`agentdesk.server.publish`.)
+    Mutations stage no customers, so no contact keys change here."""
     if not staged:
         return None
-    # A record staged twice (an escalation a later mutation of the batch approved) keeps its last version.
-    latest = {(change.type, change.id): change for change in staged}
     last_seq, floor = await _take_seqs(connection, len(staged))
     first_seq = last_seq - len(staged) + 1
+    # A record staged twice (an escalation a later mutation of the batch approved) takes its last seq.
     numbered = {(change.type, change.id): first_seq + i for i, change in enumerate(staged)}
     await connection.execute(_RENUMBER, [{"the_type": key[0], "the_id": key[1], "the_seq": seq}
                                          for key, seq in numbered.items()])
-    rows = _rows(staged, first_seq, None)
-    await _log(connection, list(latest.values()), rows, last_seq, floor, postgres=postgres, keep=keep)
+    await _log(connection, _rows(staged, first_seq, None), last_seq, floor, postgres=False, keep=keep)
     return last_seq
 
 
@@ -167,11 +167,9 @@ def _rows(changes: Sequence[Change], first_seq: int, received_us: int | None, *,
              "received_us": received_us, **decision_columns(c.obj)} for i, c in enumerate(changes)]
 
 
-async def _log(connection: AsyncConnection, latest: Sequence[Change], rows: Sequence[dict], last_seq: int,
-               floor: int, *, postgres: bool, keep: int | None) -> None:
-    """The change log's rows for ``rows``, the contact keys of the customers among ``latest``, the trim, and
-    the notice to every backend process."""
-    await _keep_contact_keys(connection, [c for c in latest if c.type == "customer"])
+async def _log(connection: AsyncConnection, rows: Sequence[dict], last_seq: int, floor: int, *, postgres: bool,
+               keep: int | None) -> None:
+    """The change log's rows for ``rows``, the trim, and the notice to every backend process."""
     at_us = now_us()
     await connection.execute(change_log.insert(), [
         {"seq": row["seq"], "record_type": row["type"], "record_id": row["id"], "body": row["body"], "at_us": at_us}

@@ -39,7 +39,11 @@ class Answered:
 
 def result_text(cursor: int, answer: dict) -> str:
     """The canonical text of ``answer`` with its ``cursor``: exactly ``canonical({**answer, "cursor": cursor})``."""
-    return f'{{"cursor":{cursor},{_after_cursor(answer)}'
+    return _with_cursor(cursor, _after_cursor(answer))
+
+
+def _with_cursor(cursor: int, after_cursor: str) -> str:
+    return f'{{"cursor":{cursor},{after_cursor}'
 
 
 def _after_cursor(answer: dict) -> str:
@@ -79,19 +83,20 @@ async def publish(connection: AsyncConnection, staged: Sequence[Change], answere
     """Number and log ``staged`` (in order), store each of ``answered`` with its result; returns the results'
     texts, in order. Mutations stage no customers, so no contact keys change here."""
     assert not any(change.type == "customer" for change in staged), "a mutation staged a customer"
+    rests = [_after_cursor(a.answer) for a in answered]  # the canonical text of each, made once
     if postgres:
         row = (await connection.execute(_IN_ONE, {
             "count": len(staged), "types": [c.type for c in staged], "ids": [c.id for c in staged],
             "bodies": [c.body for c in staged], "at_us": now_us(), "user_name": user_name,
             "mutation_ids": [a.id for a in answered], "digests": [a.digest for a in answered],
-            "statuses": [a.status for a in answered], "rests": [_after_cursor(a.answer) for a in answered],
+            "statuses": [a.status for a in answered], "rests": rests,
             "throughs": [a.through for a in answered], "channel": NOTIFY_CHANNEL})).one()
         before, last, floor = int(row[0]), int(row[1]), int(row[2])
         await trim(connection, last, floor, keep)
-        return [result_text(before + a.through, a.answer) for a in answered]
-    numbered = await publish_staged(connection, staged, postgres=False, keep=keep)
+        return [_with_cursor(before + a.through, rest) for a, rest in zip(answered, rests, strict=True)]
+    numbered = await publish_staged(connection, staged, keep=keep)
     before = (numbered - len(staged)) if numbered is not None else (await head(connection))[0]
-    texts = [result_text(before + a.through, a.answer) for a in answered]
+    texts = [_with_cursor(before + a.through, rest) for a, rest in zip(answered, rests, strict=True)]
     at_us = now_us()
     await connection.execute(mutation.insert(), [
         {"id": a.id, "user_name": user_name, "body_hash": a.digest, "status": a.status, "result": result,

@@ -81,8 +81,9 @@ class Replica:
 
     def __init__(self, writer: StoreWriter) -> None:
         self._writer = writer
-        self._filling = False
-        """A first fill is under way (see :mod:`agentdesk.store.first_fill`): pages leave ``waiting`` to its end."""
+        self._filling: bool | None = None
+        """A first fill is under way (see :mod:`agentdesk.store.first_fill`): pages leave ``waiting`` to its end.
+        None until the store's note is read, once: only an earlier process can have left a fill unfinished."""
 
     @classmethod
     @asynccontextmanager
@@ -175,7 +176,9 @@ class Replica:
 
         A first fill that was stopped in the middle is finished first.
         """
-        if self._filling or await self._writer.fetch(first_fill.FILLING):
+        if self._filling is None:
+            self._filling = bool(await self._writer.fetch(first_fill.FILLING))
+        if self._filling:
             await self.end_fill()
         state = await self._pull_state()
         if state.get("server") != server:
