@@ -155,21 +155,17 @@ class Syncer:
     async def _push(self, items: list[OutboxItem], report: SyncReport) -> None:
         try:
             answers = await self.backend.push_mutations((item.id, mutation_body(item)) for item in items)
-        except ServerFailed as exc:
+        except (Unreachable, BackendRefused) as exc:
             self._push_size = 1
-            for item in items:
-                await self._server_failed(item, str(exc), report)
-            return
-        except BackendRefused as exc:
-            if exc.status == 401:
+            if isinstance(exc, ServerFailed):
+                for item in items:
+                    await self._server_failed(item, str(exc), report)
+                return
+            if isinstance(exc, Unreachable) or exc.status == 401:
                 raise
-            self._push_size = 1
             for item in items:
                 await self._rejected(item, str(exc), report)
             return
-        except Unreachable:
-            self._push_size = 1
-            raise
         self._push_size = min(2 * self._push_size, PUSH_MOST)
         answered = []
         for item, answer in zip(items, answers, strict=True):
