@@ -226,7 +226,7 @@ class Syncer:
                 more = bool(page.get("more"))
                 if more:
                     ahead = asyncio.ensure_future(self.backend.changes(cursor, PAGE))
-                    if first and not filling:
+                    if first:
                         # More than a page into a store that holds nothing yet: written as a bulk load
                         filling = await self.replica.begin_fill()
                 first = False
